@@ -1,0 +1,63 @@
+"""One settings object for the server: `ESTATE_*` environment variables over an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = Path("estate.toml")
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("ESTATE_CONFIG", DEFAULT_CONFIG_FILE))
+
+
+class Settings(BaseSettings):
+    """Server configuration. Environment variables win over `estate.toml` (or the file `ESTATE_CONFIG` names)."""
+
+    model_config = SettingsConfigDict(env_prefix="ESTATE_", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Where the SQLite database, keys and uploads live.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite at <data_dir>/estate.db.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    timezone: str = "Asia/Shanghai"
+    default_language: str = "zh"
+    secure_cookies: bool = Field(False, description="Mark session cookies Secure (set behind HTTPS).")
+    session_hours: int = 12
+    login_max_failures: int = Field(5, description="Failed logins per user or address before a lock-out.")
+    login_lockout_minutes: int = 15
+    page_size: int = 25
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file()
+        if path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'estate.db').as_posix()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Persistence: engine, typed models and migrations. No domain rules live here."""
