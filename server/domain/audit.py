@@ -1,0 +1,105 @@
+"""The audit trail: every change of state appends one hash-chained entry (ARCHITECTURE.md, API conventions).
+
+Each entry's hash covers its own fields and the previous entry's hash, so altering, removing or re-ordering an
+entry breaks the chain from that point on, and `verify` names the first entry where it breaks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from server.db.base import utcnow
+from server.db.models import AuditEntry
+from server.domain.actors import Actor
+
+GENESIS = "0" * 64
+_PG_AUDIT_LOCK = 0x45535441  # advisory-lock key: one appender at a time on PostgreSQL
+
+
+def _entry_hash(entry: AuditEntry) -> str:
+    body = json.dumps(
+        [
+            entry.seq,
+            entry.at.isoformat(timespec="microseconds"),
+            entry.actor,
+            entry.estate_id,
+            entry.action,
+            entry.entity,
+            entry.entity_id,
+            entry.detail,
+            entry.ip,
+            entry.device_id,
+            entry.prev_hash,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: object = "",
+    *,
+    estate_id: int | None = None,
+    **detail: Any,
+) -> AuditEntry:
+    """Append an entry in the caller's transaction: it commits or rolls back together with the change."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    last = session.scalar(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
+    entry = AuditEntry(
+        seq=(last.seq + 1) if last else 1,
+        at=utcnow(),
+        actor=actor.label,
+        estate_id=estate_id,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
+        ip=actor.ip,
+        device_id=actor.device_id,
+        prev_hash=last.hash if last else GENESIS,
+    )
+    entry.hash = _entry_hash(entry)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    entries: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+
+def verify(session: Session, batch: int = 1000) -> ChainReport:
+    """Walk the whole chain in order; report the first entry that was altered or the first one missing."""
+    prev_hash, expected_seq, count = GENESIS, 1, 0
+    after = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(batch)
+        ).all()
+        if not rows:
+            return ChainReport(ok=True, entries=count)
+        for entry in rows:
+            if entry.seq != expected_seq:
+                return ChainReport(False, count, expected_seq, f"entry {expected_seq} is missing")
+            if entry.prev_hash != prev_hash:
+                return ChainReport(False, count, entry.seq, f"entry {entry.seq} does not follow entry {entry.seq - 1}")
+            if _entry_hash(entry) != entry.hash:
+                return ChainReport(False, count, entry.seq, f"entry {entry.seq} was altered")
+            prev_hash, expected_seq, count = entry.hash, expected_seq + 1, count + 1
+        after = rows[-1].seq

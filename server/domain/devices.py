@@ -1,0 +1,52 @@
+"""Enrolled devices (kiosks, gate terminals, key cabinets) and their bearer tokens."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.base import utcnow
+from server.db.models import Device, DeviceKind, Estate
+from server.domain import audit
+from server.domain.actors import Actor
+from server.domain.errors import DomainError, Unauthorized
+from server.domain.secrets import new_token, token_digest
+
+TOKEN_PREFIX = "edt_"
+
+
+def enrol(session: Session, actor: Actor, estate: Estate, kind: DeviceKind, name: str, location: str = "") -> Device:
+    if not name.strip():
+        raise DomainError("设备名称不能为空 / a device needs a name")
+    device = Device(estate_id=estate.id, kind=kind, name=name.strip(), location=location.strip())
+    session.add(device)
+    session.flush()
+    audit.record(session, actor, "device.enrol", "device", device.id, estate_id=estate.id, kind=kind.value, name=name)
+    return device
+
+
+def issue_token(session: Session, actor: Actor, device: Device) -> str:
+    """A new enrolment token; any earlier token of the device stops working at once. Shown once, stored hashed."""
+    token = new_token(TOKEN_PREFIX)
+    device.token_digest = token_digest(token)
+    device.token_hint = token[: len(TOKEN_PREFIX) + 4]
+    device.token_issued_at = utcnow()
+    device.revoked_at = None
+    audit.record(session, actor, "device.token_issue", "device", device.id, estate_id=device.estate_id)
+    return token
+
+
+def revoke(session: Session, actor: Actor, device: Device) -> None:
+    device.token_digest = None
+    device.revoked_at = utcnow()
+    audit.record(session, actor, "device.revoke", "device", device.id, estate_id=device.estate_id)
+
+
+def authenticate(session: Session, token: str) -> Device:
+    """The device a bearer token belongs to; unknown or revoked tokens are refused."""
+    device = session.scalar(select(Device).where(Device.token_digest == token_digest(token))) if token else None
+    if device is None or device.revoked_at is not None:
+        raise Unauthorized("设备令牌无效或已吊销 / unknown or revoked device token", code="invalid_device_token")
+    device.last_seen_at = utcnow()
+    device.requests += 1
+    return device

@@ -1,0 +1,324 @@
+"""The estate registry: estates, buildings and units, residents and their occupancies, arrears, kiosk credentials."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from server.db.base import utcnow
+from server.db.models import (
+    ArrearsChange,
+    Building,
+    Estate,
+    Occupancy,
+    OccupancyKind,
+    Person,
+    ResidentCredential,
+    Unit,
+)
+from server.domain import audit
+from server.domain.actors import Actor
+from server.domain.errors import Conflict, DomainError, NotFound, Unauthorized
+from server.domain.secrets import hash_password, keyed_digest, verify_password
+
+UNIT_CODE = re.compile(r"^(?P<building>[0-9A-Z]{1,4})-(?P<floor>[0-9]{1,3})(?P<label>[A-Z]{1,2})$")
+PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
+MAX_PIN_FAILURES = 5
+PIN_LOCKOUT = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class UnitCode:
+    building: str
+    floor: int
+    label: str
+
+    def __str__(self) -> str:
+        return f"{self.building}-{self.floor}{self.label}"
+
+
+def parse_unit_code(code: str) -> UnitCode:
+    """`5-8B` → building 5, floor 8, unit B. Full-width characters and spaces are tolerated."""
+    normal = code.strip().upper().replace("－", "-").replace("—", "-").replace(" ", "")
+    normal = normal.translate({c: c - 0xFEE0 for c in range(0xFF10, 0xFF5B)})
+    m = UNIT_CODE.match(normal)
+    if not m or int(m["floor"]) == 0:
+        raise DomainError(
+            f"房号 {code!r} 格式不对，应如 5-8B（5 栋 8 层 B 户）/ unit {code!r} should look like 5-8B",
+            code="bad_unit_code",
+        )
+    return UnitCode(m["building"], int(m["floor"]), m["label"])
+
+
+def create_estate(session: Session, actor: Actor, code: str, name: str, name_en: str = "") -> Estate:
+    code = code.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2,8}", code):
+        raise DomainError("小区代码应为 2–8 个字母 / an estate code is 2–8 letters", code="bad_estate_code")
+    if session.scalar(select(Estate).where(Estate.code == code)):
+        raise Conflict(f"小区代码 {code} 已存在 / estate code {code} exists")
+    estate = Estate(code=code, name=name, name_en=name_en)
+    session.add(estate)
+    session.flush()
+    audit.record(session, actor, "estate.create", "estate", estate.id, estate_id=estate.id, code=code, name=name)
+    return estate
+
+
+def find_unit(session: Session, estate: Estate, code: str) -> Unit | None:
+    return session.scalar(select(Unit).where(Unit.estate_id == estate.id, Unit.code == str(parse_unit_code(code))))
+
+
+def get_unit(session: Session, estate: Estate, code: str) -> Unit:
+    unit = find_unit(session, estate, code)
+    if unit is None:
+        raise NotFound(f"本小区没有房号 {code} / no unit {code} in this estate", code="unknown_unit")
+    return unit
+
+
+def ensure_unit(session: Session, actor: Actor, estate: Estate, code: str) -> Unit:
+    """The unit with this code, created (with its building) when the registry does not have it yet."""
+    parsed = parse_unit_code(code)
+    unit = find_unit(session, estate, code)
+    if unit is not None:
+        return unit
+    building = session.scalar(
+        select(Building).where(Building.estate_id == estate.id, Building.number == parsed.building)
+    )
+    if building is None:
+        building = Building(estate_id=estate.id, number=parsed.building, name=f"{parsed.building}栋", floors=0)
+        session.add(building)
+        session.flush()
+    building.floors = max(building.floors, parsed.floor)
+    unit = Unit(
+        estate_id=estate.id,
+        building_id=building.id,
+        code=str(parsed),
+        floor=parsed.floor,
+        label=parsed.label,
+        arrears_fen=0,
+    )
+    session.add(unit)
+    session.flush()
+    audit.record(session, actor, "unit.create", "unit", unit.id, estate_id=estate.id, code=unit.code)
+    return unit
+
+
+def add_person(session: Session, actor: Actor, estate: Estate, name: str, phone: str = "", id_tail: str = "") -> Person:
+    if not name.strip():
+        raise DomainError("姓名不能为空 / a name is required", code="missing_name")
+    person = Person(estate_id=estate.id, name=name.strip(), phone=phone.strip(), id_tail=id_tail.strip())
+    session.add(person)
+    session.flush()
+    audit.record(session, actor, "person.create", "person", person.id, estate_id=estate.id, name=person.name)
+    return person
+
+
+def add_occupancy(
+    session: Session,
+    actor: Actor,
+    unit: Unit,
+    person: Person,
+    kind: OccupancyKind,
+    starts_on: date,
+    ends_on: date | None = None,
+) -> Occupancy:
+    if unit.estate_id != person.estate_id:
+        raise DomainError("住户与房屋不属于同一小区 / person and unit belong to different estates")
+    if ends_on is not None and ends_on < starts_on:
+        raise DomainError("结束日期早于开始日期 / the end date is before the start date", code="bad_dates")
+    occ = Occupancy(
+        estate_id=unit.estate_id, unit_id=unit.id, person_id=person.id, kind=kind, starts_on=starts_on, ends_on=ends_on
+    )
+    session.add(occ)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "occupancy.create",
+        "occupancy",
+        occ.id,
+        estate_id=unit.estate_id,
+        unit=unit.code,
+        person=person.id,
+        kind=kind.value,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    return occ
+
+
+def set_arrears(session: Session, actor: Actor, unit: Unit, balance_fen: int, note: str = "") -> ArrearsChange:
+    """Finance sets a unit's arrears balance in fen; every change is kept (R-REL-5 reads the current balance)."""
+    if balance_fen < 0:
+        raise DomainError("欠费金额不能为负 / arrears cannot be negative", code="bad_amount")
+    change = ArrearsChange(
+        estate_id=unit.estate_id,
+        unit_id=unit.id,
+        previous_fen=unit.arrears_fen,
+        balance_fen=balance_fen,
+        note=note,
+        changed_by_id=actor.id if actor.kind == "user" else None,
+    )
+    unit.arrears_fen = balance_fen
+    session.add(change)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "unit.arrears",
+        "unit",
+        unit.id,
+        estate_id=unit.estate_id,
+        previous_fen=change.previous_fen,
+        balance_fen=balance_fen,
+        note=note,
+    )
+    return change
+
+
+def set_credentials(
+    session: Session, actor: Actor, person: Person, *, card: str | None = None, pin: str | None = None
+) -> ResidentCredential:
+    """Set a resident's kiosk card number and/or PIN; both are stored only hashed."""
+    cred = session.scalar(select(ResidentCredential).where(ResidentCredential.person_id == person.id))
+    if cred is None:
+        cred = ResidentCredential(estate_id=person.estate_id, person_id=person.id, failed_pins=0)
+        session.add(cred)
+    if card is not None:
+        if not card.strip().isalnum():
+            raise DomainError("卡号只能包含字母和数字 / a card number holds letters and digits only", code="bad_card")
+        digest = keyed_digest(session, card)
+        other = session.scalar(select(ResidentCredential).where(ResidentCredential.card_digest == digest))
+        if other is not None and other.person_id != person.id:
+            raise Conflict("该卡已登记给其他住户 / this card belongs to another resident", code="card_taken")
+        cred.card_digest = digest
+    if pin is not None:
+        if not PIN_PATTERN.match(pin):
+            raise DomainError("PIN 应为 4–8 位数字 / a PIN is 4–8 digits", code="bad_pin")
+        cred.pin_hash = hash_password(pin)
+        cred.failed_pins = 0
+        cred.locked_until = None
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "resident.credentials",
+        "person",
+        person.id,
+        estate_id=person.estate_id,
+        card_set=card is not None,
+        pin_set=pin is not None,
+    )
+    return cred
+
+
+def current_occupancies(session: Session, person: Person, on: date) -> list[Occupancy]:
+    return [o for o in person.occupancies if o.current_on(on)]
+
+
+def identify_by_card(session: Session, estate: Estate, card: str) -> Person:
+    cred = session.scalar(
+        select(ResidentCredential).where(
+            ResidentCredential.card_digest == keyed_digest(session, card), ResidentCredential.estate_id == estate.id
+        )
+    )
+    if cred is None:
+        raise Unauthorized("未登记的住户卡 / this card is not registered", code="unknown_card")
+    return cred.person
+
+
+def identify_by_pin(session: Session, estate: Estate, unit_code: str, pin: str, on: date) -> Person:
+    """A resident of `unit_code` whose PIN matches. Wrong PINs count per resident; too many lock the PIN."""
+    unit = get_unit(session, estate, unit_code)
+    people = [o.person for o in unit.occupancies if o.current_on(on)]
+    now = utcnow()
+    creds = session.scalars(
+        select(ResidentCredential).where(ResidentCredential.person_id.in_([p.id for p in people]))
+    ).all()
+    usable = [c for c in creds if c.pin_hash and (c.locked_until is None or c.locked_until <= now)]
+    if creds and not usable and any(c.locked_until and c.locked_until > now for c in creds):
+        raise Unauthorized(
+            "PIN 错误次数过多，已暂时锁定，请到前台办理 / too many wrong PINs; ask the front desk",
+            code="pin_locked",
+            status=429,
+        )
+    for cred in usable:
+        if verify_password(cred.pin_hash or "", pin):
+            cred.failed_pins = 0
+            return cred.person
+    for cred in usable:
+        cred.failed_pins += 1
+        if cred.failed_pins >= MAX_PIN_FAILURES:
+            cred.locked_until = now + PIN_LOCKOUT
+            cred.failed_pins = 0
+    raise Unauthorized("房号或 PIN 不正确 / wrong unit or PIN", code="wrong_pin")
+
+
+@dataclass(frozen=True)
+class Page[T]:
+    items: list[T]
+    total: int
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+def paginate[T](session: Session, query: Select[tuple[T]], page: int, size: int) -> Page[T]:
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = max(1, min(page, max(1, -(-total // size))))
+    items = list(session.scalars(query.limit(size).offset((page - 1) * size)))
+    return Page(items, total, page, size)
+
+
+def search_units(
+    session: Session,
+    estate: Estate,
+    *,
+    q: str = "",
+    building: str = "",
+    in_arrears: bool = False,
+    page: int = 1,
+    size: int = 25,
+) -> Page[Unit]:
+    query = select(Unit).join(Building).where(Unit.estate_id == estate.id)
+    if q.strip():
+        query = query.where(Unit.code.contains(q.strip().upper()))
+    if building:
+        query = query.where(Building.number == building)
+    if in_arrears:
+        query = query.where(Unit.arrears_fen > 0)
+    query = query.order_by(Building.number, Unit.floor, Unit.label)
+    return paginate(session, query, page, size)
+
+
+def search_residents(
+    session: Session,
+    estate: Estate,
+    *,
+    q: str = "",
+    kind: OccupancyKind | None = None,
+    current_on: date | None = None,
+    page: int = 1,
+    size: int = 25,
+) -> Page[Occupancy]:
+    """Occupancies (a resident in a unit) matching a name, phone or unit code fragment."""
+    query = select(Occupancy).join(Person).join(Unit).where(Occupancy.estate_id == estate.id)
+    if q.strip():
+        text = q.strip()
+        query = query.where(
+            or_(Person.name.contains(text), Person.phone.contains(text), Unit.code.contains(text.upper()))
+        )
+    if kind is not None:
+        query = query.where(Occupancy.kind == kind)
+    if current_on is not None:
+        query = query.where(
+            Occupancy.starts_on <= current_on, or_(Occupancy.ends_on.is_(None), Occupancy.ends_on >= current_on)
+        )
+    query = query.order_by(Unit.code, Occupancy.kind, Person.name)
+    return paginate(session, query, page, size)

@@ -1,0 +1,158 @@
+"""Staff accounts, console sign-in with throttling, and console sessions."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from server.db.base import utcnow
+from server.db.models import ConsoleSession, Estate, LoginAttempt, Role, StaffUser
+from server.domain import audit
+from server.domain.actors import Actor
+from server.domain.errors import Conflict, DomainError, NotFound
+from server.domain.secrets import DUMMY_HASH, hash_password, new_token, token_digest, verify_password
+
+MIN_PASSWORD = 8
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+    session_lifetime: timedelta = timedelta(hours=12)
+
+
+class LoginRefused(DomainError):
+    code = "login_failed"
+    status = 401
+
+
+class LoginThrottled(DomainError):
+    code = "login_throttled"
+    status = 429
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    username: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    estates: list[Estate] | None = None,
+    all_estates: bool = False,
+) -> StaffUser:
+    username = username.strip().lower()
+    if not username or not username.replace("_", "").replace(".", "").isalnum():
+        raise DomainError("用户名只能包含字母、数字、点和下划线 / username may hold letters, digits, . and _ only")
+    if len(password) < MIN_PASSWORD:
+        raise DomainError(f"密码至少 {MIN_PASSWORD} 位 / the password needs at least {MIN_PASSWORD} characters")
+    if session.scalar(select(StaffUser).where(StaffUser.username == username)):
+        raise Conflict(f"用户名 {username} 已存在 / username {username} is taken")
+    user = StaffUser(
+        username=username,
+        display_name=display_name,
+        role=role,
+        password_hash=hash_password(password),
+        all_estates=all_estates or role == Role.admin,
+        estates=list(estates or []),
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "staff.create", "staff_user", user.id, username=username, role=role.value)
+    return user
+
+
+def set_active(session: Session, actor: Actor, user: StaffUser, active: bool) -> None:
+    """Deactivating a user ends their sessions at once."""
+    user.is_active = active
+    if not active:
+        session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
+    audit.record(session, actor, "staff.activate" if active else "staff.deactivate", "staff_user", user.id)
+
+
+def set_password(session: Session, actor: Actor, user: StaffUser, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise DomainError(f"密码至少 {MIN_PASSWORD} 位 / the password needs at least {MIN_PASSWORD} characters")
+    user.password_hash = hash_password(password)
+    session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
+    audit.record(session, actor, "staff.password", "staff_user", user.id)
+
+
+def user_by_name(session: Session, username: str) -> StaffUser:
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
+    if user is None:
+        raise NotFound(f"没有用户 {username} / no user {username}")
+    return user
+
+
+def _recent_failures(session: Session, column: object, value: str, since: object) -> int:
+    return (
+        session.scalar(
+            select(func.count()).where(column == value, LoginAttempt.success.is_(False), LoginAttempt.at >= since)
+        )
+        or 0
+    )
+
+
+def sign_in(
+    session: Session, username: str, password: str, ip: str, policy: LoginPolicy
+) -> tuple[StaffUser, str, ConsoleSession]:
+    """Check a console login. Returns the user, the cookie value and the session row.
+
+    Repeated failures for one username, or from one address, lock further attempts for the policy window, even
+    with the right password, so guessing is slow; each attempt is recorded.
+    """
+    username = username.strip().lower()
+    since = utcnow() - policy.window
+    if (
+        _recent_failures(session, LoginAttempt.username, username, since) >= policy.max_failures
+        or _recent_failures(session, LoginAttempt.ip, ip, since) >= policy.max_failures * 4
+    ):
+        raise LoginThrottled(
+            f"登录失败次数过多，请 {int(policy.window.total_seconds() // 60)} 分钟后再试 / "
+            f"too many failed sign-ins, try again in {int(policy.window.total_seconds() // 60)} minutes"
+        )
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
+    ok = user is not None and user.is_active and password_ok
+    session.add(LoginAttempt(username=username, ip=ip, success=ok))
+    if not ok or user is None:
+        session.flush()
+        raise LoginRefused("用户名或密码错误 / wrong username or password")
+    cookie = new_token()
+    row = ConsoleSession(
+        digest=token_digest(cookie),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        estate_id=user.estates[0].id if user.estates else None,
+        ip=ip,
+        expires_at=utcnow() + policy.session_lifetime,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, Actor("user", user.id, user.username, ip=ip), "staff.sign_in", "staff_user", user.id)
+    return user, cookie, row
+
+
+def session_for_cookie(session: Session, cookie: str) -> ConsoleSession | None:
+    """The live session for a cookie: unknown, expired, or a deactivated user's session gives None."""
+    row = session.scalar(select(ConsoleSession).where(ConsoleSession.digest == token_digest(cookie)))
+    if row is None or row.expires_at <= utcnow() or not row.user.is_active:
+        return None
+    return row
+
+
+def sign_out(session: Session, row: ConsoleSession) -> None:
+    session.delete(row)
+
+
+def visible_estates(session: Session, user: StaffUser) -> list[Estate]:
+    if user.all_estates:
+        return list(session.scalars(select(Estate).order_by(Estate.id)))
+    return list(user.estates)
