@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.db.base import utcnow
@@ -23,6 +23,7 @@ from server.db.models import (
 from server.domain import audit
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound, Unauthorized
+from server.domain.paging import Page, paginate
 from server.domain.secrets import hash_password, keyed_digest, verify_password
 
 UNIT_CODE = re.compile(r"^(?P<building>[0-9A-Z]{1,4})-(?P<floor>[0-9]{1,3})(?P<label>[A-Z]{1,2})$")
@@ -255,25 +256,6 @@ def identify_by_pin(session: Session, estate: Estate, unit_code: str, pin: str, 
             cred.locked_until = now + PIN_LOCKOUT
             cred.failed_pins = 0
     raise Unauthorized("房号或 PIN 不正确 / wrong unit or PIN", code="wrong_pin")
-
-
-@dataclass(frozen=True)
-class Page[T]:
-    items: list[T]
-    total: int
-    page: int
-    size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
-
-
-def paginate[T](session: Session, query: Select[tuple[T]], page: int, size: int) -> Page[T]:
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    page = max(1, min(page, max(1, -(-total // size))))
-    items = list(session.scalars(query.limit(size).offset((page - 1) * size)))
-    return Page(items, total, page, size)
 
 
 def search_units(
