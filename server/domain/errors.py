@@ -10,10 +10,22 @@ class DomainError(Exception):
 
     code = "invalid"
     status = 400
+    # A refusal that must still be recorded (a failed sign-in, a wrong PIN) keeps the transaction's changes.
+    keep_changes = False
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None, **detail: Any):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        keep_changes: bool | None = None,
+        **detail: Any,
+    ):
         super().__init__(message)
         self.message = message
+        if keep_changes is not None:
+            self.keep_changes = keep_changes
         if code:
             self.code = code
         if status:

@@ -255,7 +255,7 @@ def identify_by_pin(session: Session, estate: Estate, unit_code: str, pin: str, 
         if cred.failed_pins >= MAX_PIN_FAILURES:
             cred.locked_until = now + PIN_LOCKOUT
             cred.failed_pins = 0
-    raise Unauthorized("房号或 PIN 不正确 / wrong unit or PIN", code="wrong_pin")
+    raise Unauthorized("房号或 PIN 不正确 / wrong unit or PIN", code="wrong_pin", keep_changes=True)
 
 
 def search_units(

@@ -29,6 +29,7 @@ class LoginPolicy:
 class LoginRefused(DomainError):
     code = "login_failed"
     status = 401
+    keep_changes = True  # the failed attempt is recorded for throttling
 
 
 class LoginThrottled(DomainError):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 05:51:27.265953
+Create Date: 2026-11-27 05:53:03.797888
 """
 
 from collections.abc import Sequence
@@ -157,6 +157,7 @@ def upgrade() -> None:
         sa.Column("revoked_at", server.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_seen_at", server.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("requests", sa.Integer(), nullable=False),
+        sa.Column("last_status", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["estate_id"], ["estates.id"], name=op.f("fk_devices_estate_id_estates"), ondelete="CASCADE"
         ),

@@ -1,0 +1,72 @@
+"""Routes of the device API. Thin: each validates, calls one domain function, and shapes the answer."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request
+
+from server.api.schemas import DeviceInfo, Health, Heartbeat, IdentifiedResident, IdentifyRequest, ResidentUnit
+from server.db.base import utcnow
+from server.db.migrate import current_revision
+from server.domain import registry
+from server.domain.errors import Forbidden
+from server.web.deps import CurrentDevice, DbSession
+from server.web.errors import error_body
+
+router = APIRouter()
+ERRORS = {
+    401: {
+        "description": "Unknown or revoked device token",
+        "content": {
+            "application/json": {"example": error_body("invalid_device_token", "unknown or revoked device token")}
+        },
+    },
+    422: {
+        "description": "Malformed body",
+        "content": {"application/json": {"example": error_body("malformed", "card: field required")}},
+    },
+}
+
+
+@router.get("/health", response_model=Health, tags=["system"])
+def health(request: Request) -> Health:
+    engine = request.app.state.engine
+    return Health(status="ok", database=engine.dialect.name, schema_revision=current_revision(engine), time=utcnow())
+
+
+@router.get("/device", response_model=DeviceInfo, tags=["devices"], responses=ERRORS)
+def whoami(device: CurrentDevice) -> DeviceInfo:
+    """The calling device as the server knows it: kind, name and estate."""
+    return DeviceInfo(
+        id=device.id,
+        kind=device.kind.value,
+        name=device.name,
+        location=device.location,
+        estate_code=device.estate.code,
+        estate_name=device.estate.name,
+        timezone=device.estate.timezone,
+    )
+
+
+@router.post("/device/heartbeat", status_code=204, tags=["devices"], responses=ERRORS)
+def heartbeat(body: Heartbeat, device: CurrentDevice) -> None:
+    device.last_status = json.dumps({"software": body.software, **body.peripherals}, ensure_ascii=False)
+
+
+def _mask(name: str) -> str:
+    return name if len(name) <= 1 else name[0] + "*" * (len(name) - 2) + (name[-1] if len(name) > 2 else "*")
+
+
+@router.post("/residents/identify", response_model=IdentifiedResident, tags=["residents"], responses=ERRORS)
+def identify(body: IdentifyRequest, device: CurrentDevice, db: DbSession) -> IdentifiedResident:
+    """A kiosk identifies a resident of its own estate by card, or by unit and PIN (wrong PINs are limited)."""
+    if device.kind.value != "kiosk":
+        raise Forbidden("只有大堂自助机可以识别住户 / only kiosks identify residents", code="wrong_device_kind")
+    today = utcnow().date()
+    if body.card is not None:
+        person = registry.identify_by_card(db, device.estate, body.card)
+    else:
+        person = registry.identify_by_pin(db, device.estate, body.unit or "", body.pin or "", today)
+    units = [ResidentUnit(unit=o.unit.code, kind=o.kind.value) for o in registry.current_occupancies(db, person, today)]
+    return IdentifiedResident(person_id=person.id, display_name=_mask(person.name), units=units)

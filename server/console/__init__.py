@@ -1,0 +1,1 @@
+"""The web admin console: server-rendered pages (Jinja2 + HTMX), Chinese first, English available."""

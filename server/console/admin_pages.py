@@ -1,0 +1,5 @@
+"""Console pages: admin_pages."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,43 @@
+"""Rendering console pages: the Jinja2 environment, the language in force, and error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from server.console.i18n import pick_language, translate
+from server.db.base import utcnow
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+LANG_COOKIE = "estate_lang"
+
+
+def language(request: Request) -> str:
+    return pick_language(request.cookies.get(LANG_COOKIE), request.app.state.settings.default_language)
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    lang = language(request)
+    context.setdefault("console", None)
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {"lang": lang, "t": lambda key, **v: translate(lang, key, **v), "now": utcnow(), **context},
+        status_code=status,
+    )
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    if status == 401:
+        return RedirectResponse(f"/console/login?next={request.url.path}", status_code=303)
+    if request.headers.get("hx-request"):
+        return HTMLResponse(f'<div class="flash error" role="alert">{_escape(message)}</div>', status_code=status)
+    return render(request, "error.html", status=status, status_code=status, message=message)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,5 @@
+"""Console pages: registry_pages."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

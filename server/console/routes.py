@@ -1,0 +1,144 @@
+"""Console routes: sign-in, sign-out, language and estate switch, the dashboard; registry and admin pages."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+
+from server.console import admin_pages, registry_pages
+from server.console.pages import LANG_COOKIE, render
+from server.db.models import Device, Occupancy, Unit
+from server.domain import staff
+from server.domain.errors import Forbidden
+from server.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, CurrentConsole, DbSession, SettingsDep, client_ip
+
+router = APIRouter(include_in_schema=False)
+router.include_router(registry_pages.router)
+router.include_router(admin_pages.router)
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/console/") and "//" not in target else "/console/"
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/console/", error: str = "") -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", csrf_token=token, next=_safe_next(next), error=error)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/console/login",
+        secure=request.app.state.settings.secure_cookies,
+    )
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=40)],
+    password: Annotated[str, Form(max_length=200)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=200)] = "/console/",
+) -> Response:
+    cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not csrf_token or not hmac.compare_digest(csrf_token, cookie_token):
+        raise Forbidden(
+            "表单已失效，请刷新页面后重试 / the form has expired; reload the page and try again", code="csrf_failed"
+        )
+    policy = staff.LoginPolicy(
+        max_failures=settings.login_max_failures,
+        window=timedelta(minutes=settings.login_lockout_minutes),
+        session_lifetime=timedelta(hours=settings.session_hours),
+    )
+    try:
+        _user, cookie, _row = staff.sign_in(db, username, password, client_ip(request), policy)
+    except (staff.LoginRefused, staff.LoginThrottled) as exc:
+        db.commit()  # the failed attempt counts towards throttling
+        token = secrets.token_urlsafe(24)
+        response = render(
+            request,
+            "login.html",
+            status=exc.status,
+            csrf_token=token,
+            next=_safe_next(next),
+            error=exc.message,
+            username=username,
+        )
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            path="/console/login",
+            secure=settings.secure_cookies,
+        )
+        return response
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        httponly=True,
+        samesite="lax",
+        path="/",
+        secure=settings.secure_cookies,
+        max_age=settings.session_hours * 3600,
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console/login")
+    return response
+
+
+@router.post("/logout")
+def logout(console: CurrentConsole, db: DbSession) -> Response:
+    staff.sign_out(db, db.merge(console.session))
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/lang")
+def switch_language(request: Request, to: str, next: str = "/console/") -> Response:
+    response = RedirectResponse(_safe_next(next) if next != "/console/login" else "/console/login", status_code=303)
+    if to in ("zh", "en"):
+        response.set_cookie(LANG_COOKIE, to, samesite="lax", path="/", max_age=365 * 86400)
+    return response
+
+
+@router.post("/estate")
+def switch_estate(
+    console: CurrentConsole,
+    db: DbSession,
+    estate_id: Annotated[int, Form()],
+    next: Annotated[str, Form(max_length=200)] = "/console/",
+) -> Response:
+    if estate_id not in {e.id for e in console.estates}:
+        raise Forbidden("您无权管理该小区 / you may not work in that estate", code="estate_denied")
+    db.merge(console.session).estate_id = estate_id
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.get("/")
+def dashboard(request: Request, console: CurrentConsole, db: DbSession) -> Response:
+    figures = {}
+    if console.estate is not None:
+        eid = console.estate.id
+        figures = {
+            "units": db.scalar(select(func.count()).select_from(Unit).where(Unit.estate_id == eid)),
+            "residents": db.scalar(select(func.count()).select_from(Occupancy).where(Occupancy.estate_id == eid)),
+            "in_arrears": db.scalar(
+                select(func.count()).select_from(Unit).where(Unit.estate_id == eid, Unit.arrears_fen > 0)
+            ),
+            "devices": db.scalar(select(func.count()).select_from(Device).where(Device.estate_id == eid)),
+        }
+    return render(request, "dashboard.html", console=console, figures=figures)

@@ -1,0 +1,284 @@
+"""Importing the resident registry from the office's own sheet (XLSX or CSV).
+
+Every row is validated first and every problem reported by row and column; the import writes only when the whole
+sheet is clean, in the caller's single transaction, so a sheet with one bad row imports nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.models import Estate, Occupancy, OccupancyKind, Person
+from server.domain import audit, registry
+from server.domain.actors import Actor
+from server.domain.errors import DomainError
+
+# Column headers an office sheet may use, Chinese or English, mapped to our fields.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "unit": ("房号", "房屋", "单元", "unit"),
+    "name": ("姓名", "name"),
+    "phone": ("电话", "手机", "联系电话", "phone"),
+    "kind": ("身份", "类型", "kind", "type"),
+    "starts_on": ("起始日期", "入住日期", "开始日期", "from", "starts_on"),
+    "ends_on": ("结束日期", "迁出日期", "to", "ends_on"),
+    "id_tail": ("证件后四位", "身份证后四位", "id_tail"),
+    "card": ("住户卡号", "卡号", "card"),
+}
+REQUIRED = ("unit", "name", "kind", "starts_on")
+KINDS = {
+    "业主": OccupancyKind.owner,
+    "owner": OccupancyKind.owner,
+    "租户": OccupancyKind.tenant,
+    "tenant": OccupancyKind.tenant,
+    "住户": OccupancyKind.tenant,
+    "家属": OccupancyKind.family,
+    "家庭成员": OccupancyKind.family,
+    "family": OccupancyKind.family,
+}
+MAX_ROWS = 20000
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int  # the sheet's own row number (the header is row 1)
+    column: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    persons_created: int = 0
+    occupancies_created: int = 0
+    units_created: int = 0
+    skipped_duplicates: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class ResidentRow:
+    row: int
+    unit: str
+    name: str
+    phone: str
+    kind: OccupancyKind
+    starts_on: date
+    ends_on: date | None
+    id_tail: str
+    card: str
+
+
+class SheetError(DomainError):
+    code = "bad_sheet"
+
+
+def read_sheet(filename: str, content: bytes) -> list[list[object]]:
+    """Rows of cells from an .xlsx or .csv file (UTF-8, UTF-8 with BOM, or GB18030 as Excel saves in China)."""
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".xlsx":
+        try:
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a damaged file
+            raise SheetError(f"无法读取 Excel 文件 / cannot read the Excel file: {exc}") from exc
+        sheet = book.worksheets[0]
+        return [list(r) for r in sheet.iter_rows(values_only=True)]
+    if suffix == ".csv":
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise SheetError("CSV 文件编码无法识别 / the CSV file is neither UTF-8 nor GB18030")
+        return [list(r) for r in csv.reader(io.StringIO(text))]
+    raise SheetError(f"只支持 .xlsx 和 .csv 文件 / only .xlsx and .csv files are accepted, not {suffix or filename!r}")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _cell(value).replace("/", "-").replace(".", "-")
+    return date.fromisoformat(text) if "-" in text else datetime.strptime(text, "%Y%m%d").date()
+
+
+def _map_headers(header: list[object]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for idx, raw in enumerate(header):
+        name = _cell(raw).lower()
+        for fld, aliases in HEADERS.items():
+            if name in aliases and fld not in columns:
+                columns[fld] = idx
+    return columns
+
+
+def validate(rows: list[list[object]], report: ImportReport) -> list[ResidentRow]:
+    if not rows:
+        report.problems.append(RowProblem(1, "", "表格是空的 / the sheet is empty"))
+        return []
+    columns = _map_headers(rows[0])
+    missing = [f for f in REQUIRED if f not in columns]
+    if missing:
+        names = ", ".join(f"{HEADERS[f][0]}/{HEADERS[f][-1]}" for f in missing)
+        report.problems.append(RowProblem(1, "", f"缺少列 / missing columns: {names}"))
+        return []
+    if len(rows) - 1 > MAX_ROWS:
+        report.problems.append(RowProblem(1, "", f"一次最多导入 {MAX_ROWS} 行 / at most {MAX_ROWS} rows at once"))
+        return []
+    good: list[ResidentRow] = []
+    cards: dict[str, int] = {}
+    for number, raw in enumerate(rows[1:], start=2):
+
+        def get(fld: str, raw: list[object] = raw) -> object:
+            idx = columns.get(fld)
+            return raw[idx] if idx is not None and idx < len(raw) else None
+
+        if all(_cell(v) == "" for v in raw):
+            continue
+        report.rows += 1
+        before = len(report.problems)
+        problem = lambda col, msg, n=number: report.problems.append(RowProblem(n, col, msg))  # noqa: E731
+        unit = _cell(get("unit"))
+        try:
+            unit = str(registry.parse_unit_code(unit))
+        except DomainError as exc:
+            problem(HEADERS["unit"][0], exc.message)
+        name = _cell(get("name"))
+        if not name:
+            problem(HEADERS["name"][0], "姓名不能为空 / a name is required")
+        elif len(name) > 60:
+            problem(HEADERS["name"][0], "姓名过长 / the name is too long")
+        phone = _cell(get("phone"))
+        if phone and not (phone.replace("-", "").replace(" ", "").isdigit() and 5 <= len(phone) <= 20):
+            problem(HEADERS["phone"][0], f"电话号码 {phone!r} 无效 / invalid phone number")
+        kind = KINDS.get(_cell(get("kind")).lower())
+        if kind is None:
+            problem(
+                HEADERS["kind"][0],
+                f"身份 {_cell(get('kind'))!r} 应为 业主/租户/家属 / kind must be owner, tenant or family",
+            )
+        starts_on = ends_on = None
+        try:
+            starts_on = _date(get("starts_on"))
+        except ValueError:
+            problem(HEADERS["starts_on"][0], f"日期 {_cell(get('starts_on'))!r} 无效，应如 2024-03-01 / invalid date")
+        if _cell(get("ends_on")):
+            try:
+                ends_on = _date(get("ends_on"))
+            except ValueError:
+                problem(HEADERS["ends_on"][0], f"日期 {_cell(get('ends_on'))!r} 无效 / invalid date")
+        if starts_on and ends_on and ends_on < starts_on:
+            problem(HEADERS["ends_on"][0], "结束日期早于起始日期 / the end date is before the start date")
+        id_tail = _cell(get("id_tail"))
+        if id_tail and not (
+            len(id_tail) == 4 and id_tail[:3].isdigit() and (id_tail[3].isdigit() or id_tail[3] in "Xx")
+        ):
+            problem(HEADERS["id_tail"][0], "证件后四位应为 4 位数字（末位可为 X）/ four digits (the last may be X)")
+        card = _cell(get("card"))
+        if card:
+            if not card.isalnum():
+                problem(HEADERS["card"][0], "卡号只能包含字母和数字 / letters and digits only")
+            elif card in cards:
+                problem(HEADERS["card"][0], f"卡号与第 {cards[card]} 行重复 / same card as row {cards[card]}")
+            else:
+                cards[card] = number
+        if len(report.problems) == before and kind is not None and starts_on is not None:
+            good.append(ResidentRow(number, unit, name, phone, kind, starts_on, ends_on, id_tail.upper(), card))
+    return good
+
+
+def import_residents(
+    session: Session,
+    actor: Actor,
+    estate: Estate,
+    filename: str,
+    content: bytes,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Validate the whole sheet, then import it. On any problem nothing is written (the caller rolls back)."""
+    report = ImportReport()
+    rows = validate(read_sheet(filename, content), report)
+    if not report.ok:
+        return report
+    _write(session, actor, estate, rows, report, progress)
+    if report.ok:
+        audit.record(
+            session,
+            actor,
+            "registry.import",
+            "estate",
+            estate.id,
+            estate_id=estate.id,
+            file=filename,
+            rows=report.rows,
+            persons=report.persons_created,
+            occupancies=report.occupancies_created,
+        )
+    return report
+
+
+def _write(
+    session: Session,
+    actor: Actor,
+    estate: Estate,
+    rows: Iterable[ResidentRow],
+    report: ImportReport,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    rows = list(rows)
+    people: dict[tuple[str, str], Person] = {
+        (p.name, p.phone): p for p in session.scalars(select(Person).where(Person.estate_id == estate.id))
+    }
+    for done, row in enumerate(rows, start=1):
+        unit = registry.find_unit(session, estate, row.unit)
+        if unit is None:
+            unit = registry.ensure_unit(session, actor, estate, row.unit)
+            report.units_created += 1
+        person = people.get((row.name, row.phone))
+        if person is None:
+            person = registry.add_person(session, actor, estate, row.name, row.phone, row.id_tail)
+            people[(row.name, row.phone)] = person
+            report.persons_created += 1
+        exists = session.scalar(
+            select(Occupancy).where(
+                Occupancy.unit_id == unit.id,
+                Occupancy.person_id == person.id,
+                Occupancy.kind == row.kind,
+                Occupancy.starts_on == row.starts_on,
+            )
+        )
+        if exists is not None:
+            report.skipped_duplicates += 1
+        else:
+            registry.add_occupancy(session, actor, unit, person, row.kind, row.starts_on, row.ends_on)
+            report.occupancies_created += 1
+        if row.card:
+            try:
+                registry.set_credentials(session, actor, person, card=row.card)
+            except DomainError as exc:
+                report.problems.append(RowProblem(row.row, HEADERS["card"][0], exc.message))
+        if progress:
+            progress(done, len(rows))

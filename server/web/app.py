@@ -1,0 +1,48 @@
+"""The application factory: one FastAPI app serving the device API under /api/v1 and the console under /console."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from server.config import Settings, get_settings
+from server.db.engine import make_engine, make_sessionmaker
+from server.db.migrate import upgrade
+from server.web import errors
+
+STATIC = Path(__file__).resolve().parent.parent / "console" / "static"
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the app. The database is opened and migrated to the newest schema here, before serving."""
+    from server.api import routes as api_routes
+    from server.console import routes as console_routes
+
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.effective_database_url)
+    upgrade(engine)
+
+    app = FastAPI(
+        title="estate-desk",
+        version="1",
+        summary="Front-desk system for residential estates: device API for kiosks, gates and key cabinets.",
+        docs_url="/docs",
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    errors.install(app)
+    app.include_router(api_routes.router, prefix="/api/v1")
+    app.include_router(console_routes.router, prefix="/console")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def _root() -> RedirectResponse:
+        return RedirectResponse("/console/", status_code=307)
+
+    return app

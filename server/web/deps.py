@@ -1,0 +1,141 @@
+"""Typed dependencies named for what they give: the database session, the calling device, the signed-in user."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from server.config import Settings
+from server.db.models import ConsoleSession, Device, Estate, StaffUser
+from server.domain import devices, staff
+from server.domain.actors import Actor
+from server.domain.errors import DomainError, Forbidden, Unauthorized
+from server.domain.permissions import Perm, allowed
+
+SESSION_COOKIE = "estate_session"
+LOGIN_CSRF_COOKIE = "estate_login_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back on any error."""
+    with request.app.state.sessionmaker() as session:
+        try:
+            yield session
+            session.commit()
+        except DomainError as exc:
+            if exc.keep_changes:
+                session.commit()
+            else:
+                session.rollback()
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DbSession = Annotated[Session, Depends(get_db)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def get_device(request: Request, db: DbSession) -> Device:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("需要设备令牌 / a device bearer token is required", code="missing_device_token")
+    device = devices.authenticate(db, token.strip())
+    db.commit()  # last-seen is kept even if the request then fails
+    return device
+
+
+CurrentDevice = Annotated[Device, Depends(get_device)]
+
+
+def device_actor(request: Request, device: Device) -> Actor:
+    return Actor("device", device.id, device.name, ip=client_ip(request), device_id=device.id)
+
+
+class SignInRequired(DomainError):
+    """Raised for console pages without a live session; the console answers with a redirect to the login."""
+
+    code = "sign_in_required"
+    status = 401
+
+
+@dataclass
+class Console:
+    """The signed-in console user, their session, and the estate they are working in."""
+
+    user: StaffUser
+    session: ConsoleSession
+    estate: Estate | None
+    estates: list[Estate]
+    ip: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor("user", self.user.id, self.user.username, ip=self.ip)
+
+    def can(self, perm: Perm) -> bool:
+        return allowed(self.user.role, perm)
+
+    def require_estate(self) -> Estate:
+        if self.estate is None:
+            raise Forbidden("您没有可管理的小区 / you are not assigned to any estate", code="no_estate")
+        return self.estate
+
+
+async def form_csrf(request: Request) -> str:
+    """The CSRF token a posted form carries (HTMX requests send it as a header instead)."""
+    if request.method in SAFE_METHODS:
+        return ""
+    if request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded", "multipart/")):
+        value = (await request.form()).get("csrf_token")
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def get_console(request: Request, db: DbSession, form_token: Annotated[str, Depends(form_csrf)]) -> Console:
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    row = staff.session_for_cookie(db, cookie) if cookie else None
+    if row is None:
+        raise SignInRequired("请先登录 / please sign in")
+    if request.method not in SAFE_METHODS:
+        check_csrf(request, row.csrf_token, form_token)
+    estates = staff.visible_estates(db, row.user)
+    estate = next((e for e in estates if e.id == row.estate_id), estates[0] if estates else None)
+    return Console(row.user, row, estate, estates, client_ip(request))
+
+
+def check_csrf(request: Request, expected: str, form_value: str | None) -> None:
+    sent = request.headers.get(CSRF_HEADER) or form_value or ""
+    if not sent or not hmac.compare_digest(sent, expected):
+        raise Forbidden(
+            "表单已失效，请刷新页面后重试 / the form has expired; reload the page and try again", code="csrf_failed"
+        )
+
+
+CurrentConsole = Annotated[Console, Depends(get_console)]
+
+
+def require(perm: Perm):
+    def _check(console: CurrentConsole) -> Console:
+        if not console.can(perm):
+            raise Forbidden("您的角色无权进行此操作 / your role may not do this", code="permission_denied")
+        return console
+
+    return Depends(_check)
