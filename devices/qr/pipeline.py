@@ -1,0 +1,174 @@
+"""The gate's per-frame scan: a cheap first pass on every frame, costlier passes only when it fails and the
+frame budget has time left.
+
+Passes, in order:
+1. ``first``   zxing-cpp, local-average binarizer, inverted codes, downscaled copies; it also reports codes it
+               found (finder patterns located) but could not read.
+2. ``region``  each found-but-unread code's surroundings, upscaled and read with both binarizers.
+3. ``global``  the whole frame with the global-histogram binarizer (copes with glare gradients differently).
+4. ``centre``  the middle of the frame upscaled, where a held slip usually is: small modules get more pixels.
+
+Each pass's cost is learnt as it runs (a moving average), and a pass is skipped when it would not fit in
+what is left of the budget, so a frame's cost stays bounded whatever it shows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import zxingcpp
+
+from devices.qr.decoders import DEFAULT_DECODER, Decoder, make_decoder
+from devices.qr.decoders.zxing import ZxingDecoder
+from devices.qr.grey import to_grey
+from devices.qr.result import Decoded, Point
+
+DEFAULT_BUDGET_MS = 8.0
+_REGION_UPSCALE = 2.0
+_CENTRE_FRACTION = 0.6
+_CENTRE_UPSCALE = 1.5
+
+
+@dataclass(frozen=True)
+class FrameScan:
+    """What the pipeline read in one frame, which passes ran, and how long it took."""
+
+    codes: list[Decoded]
+    passes: tuple[str, ...]
+    ms: float
+
+
+@dataclass
+class _Context:
+    grey: np.ndarray
+    unread: list[tuple[Point, ...]] = field(default_factory=list)
+
+
+@dataclass
+class _Pass:
+    name: str
+    run: Callable[[_Context], list[Decoded]]
+    applies: Callable[[_Context], bool]
+    estimate_ms: float
+
+    def learn(self, ms: float) -> None:
+        self.estimate_ms = 0.8 * self.estimate_ms + 0.2 * ms
+
+
+def _unique(codes: Sequence[Decoded]) -> list[Decoded]:
+    seen: set[bytes] = set()
+    out = []
+    for code in codes:
+        if code.raw not in seen:
+            seen.add(code.raw)
+            out.append(code)
+    return out
+
+
+class ScanPipeline:
+    """Frame → codes. ``budget_ms=None`` runs every pass that applies (for still photos)."""
+
+    def __init__(
+        self,
+        primary: Decoder | None = None,
+        *,
+        fallbacks: bool = True,
+        budget_ms: float | None = DEFAULT_BUDGET_MS,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.primary = primary if primary is not None else ZxingDecoder()
+        self.budget_ms = budget_ms
+        self._clock = clock
+        self._passes: list[_Pass] = []
+        if isinstance(self.primary, ZxingDecoder):
+            self._passes.append(_Pass("first", self._first_zxing, lambda _: True, 2.0))
+            if fallbacks:
+                self._passes += self._zxing_fallbacks()
+        else:
+            # Fallback passes rely on zxing-cpp's found-but-unread reports; other decoders run alone, as they
+            # are, so a technician can compare them.
+            self._passes.append(_Pass("first", self._first_other, lambda _: True, 30.0))
+
+    @classmethod
+    def for_decoder(cls, name: str = DEFAULT_DECODER, *, budget_ms: float | None = DEFAULT_BUDGET_MS) -> ScanPipeline:
+        return cls(make_decoder(name), budget_ms=budget_ms)
+
+    @property
+    def decoder_name(self) -> str:
+        return self.primary.name
+
+    def scan(self, image: np.ndarray) -> FrameScan:
+        start = self._clock()
+        context = _Context(to_grey(image))
+        ran: list[str] = []
+        for step in self._passes:
+            if ran and not step.applies(context):
+                continue
+            elapsed = (self._clock() - start) * 1000.0
+            if ran and self.budget_ms is not None and elapsed + step.estimate_ms > self.budget_ms:
+                continue
+            began = self._clock()
+            codes = step.run(context)
+            step.learn((self._clock() - began) * 1000.0)
+            ran.append(step.name)
+            if codes:
+                return FrameScan(_unique(codes), tuple(ran), (self._clock() - start) * 1000.0)
+        return FrameScan([], tuple(ran), (self._clock() - start) * 1000.0)
+
+    def _first_zxing(self, context: _Context) -> list[Decoded]:
+        assert isinstance(self.primary, ZxingDecoder)
+        read = self.primary.read(context.grey, with_unread=True)
+        context.unread = read.unread
+        return read.codes
+
+    def _first_other(self, context: _Context) -> list[Decoded]:
+        return self.primary.decode_grey(context.grey)
+
+    def _zxing_fallbacks(self) -> list[_Pass]:
+        sharp = ZxingDecoder(try_downscale=False)
+        sharp_global = ZxingDecoder(try_downscale=False, binarizer=zxingcpp.Binarizer.GlobalHistogram)
+        global_hist = ZxingDecoder(binarizer=zxingcpp.Binarizer.GlobalHistogram)
+
+        def region(context: _Context) -> list[Decoded]:
+            codes: list[Decoded] = []
+            for corners in context.unread:
+                crop, (x0, y0) = _around(context.grey, corners)
+                big = cv2.resize(crop, None, fx=_REGION_UPSCALE, fy=_REGION_UPSCALE, interpolation=cv2.INTER_CUBIC)
+                found = sharp.decode_grey(big) or sharp_global.decode_grey(big)
+                codes += [_moved(code, _REGION_UPSCALE, x0, y0) for code in found]
+            return codes
+
+        def centre(context: _Context) -> list[Decoded]:
+            height, width = context.grey.shape
+            ch, cw = int(height * _CENTRE_FRACTION), int(width * _CENTRE_FRACTION)
+            y0, x0 = (height - ch) // 2, (width - cw) // 2
+            crop = context.grey[y0 : y0 + ch, x0 : x0 + cw]
+            big = cv2.resize(crop, None, fx=_CENTRE_UPSCALE, fy=_CENTRE_UPSCALE, interpolation=cv2.INTER_LINEAR)
+            return [_moved(code, _CENTRE_UPSCALE, x0, y0) for code in sharp.decode_grey(big)]
+
+        return [
+            _Pass("region", region, lambda context: bool(context.unread), 1.0),
+            _Pass("global", lambda context: global_hist.decode_grey(context.grey), lambda _: True, 0.8),
+            _Pass("centre", centre, lambda _: True, 3.0),
+        ]
+
+
+def _around(grey: np.ndarray, corners: tuple[Point, ...]) -> tuple[np.ndarray, tuple[int, int]]:
+    """The code's bounding box with a quarter of its size as margin (the quiet zone and a misplaced corner)."""
+    xs = [x for x, _ in corners]
+    ys = [y for _, y in corners]
+    margin = 0.25 * max(max(xs) - min(xs), max(ys) - min(ys)) + 8
+    height, width = grey.shape
+    x0, x1 = int(max(0, min(xs) - margin)), int(min(width, max(xs) + margin))
+    y0, y1 = int(max(0, min(ys) - margin)), int(min(height, max(ys) + margin))
+    return grey[y0:y1, x0:x1], (x0, y0)
+
+
+def _moved(code: Decoded, scale: float, x0: int, y0: int) -> Decoded:
+    """A code read in a scaled crop, with its corners back in frame coordinates."""
+    corners = tuple((x / scale + x0, y / scale + y0) for x, y in code.corners)
+    return Decoded(code.text, code.raw, corners, code.decoder)

@@ -1,0 +1,98 @@
+"""Camera-like degradations of an image; each takes the random generator it may use, so results are repeatable."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def smooth_field(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
+    """A smooth random field in [-1, 1] of ``shape`` (height, width), with about ``cells`` bumps across."""
+    height, width = shape
+    coarse = rng.uniform(-1.0, 1.0, size=(max(2, cells * height // max(width, 1) + 2), cells + 2))
+    field = cv2.resize(coarse.astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
+    return np.clip(field, -1.0, 1.0)
+
+
+def crumple(rng: np.random.Generator, image: np.ndarray, amplitude_px: float) -> np.ndarray:
+    """Uneven paper: bend the image by a smooth displacement field and shade it as folds would."""
+    height, width = image.shape[:2]
+    if amplitude_px > 0:
+        dx = smooth_field(rng, (height, width), 4) * amplitude_px
+        dy = smooth_field(rng, (height, width), 4) * amplitude_px
+        xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+        image = cv2.remap(image, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    shade = 1.0 - 0.12 * (smooth_field(rng, (height, width), 3) + 1.0) * min(1.0, amplitude_px / 3.0 + 0.3)
+    if image.ndim == 3:
+        shade = shade[:, :, None]
+    return np.clip(image.astype(np.float32) * shade, 0, 255).astype(np.uint8)
+
+
+def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    if sigma <= 0:
+        return image
+    return cv2.GaussianBlur(image, (0, 0), sigmaX=sigma)
+
+
+def motion_blur(rng: np.random.Generator, image: np.ndarray, length_px: float) -> np.ndarray:
+    """A hand moving the slip: a line kernel at a random angle."""
+    size = int(round(length_px))
+    if size < 2:
+        return image
+    kernel = np.zeros((size, size), np.float32)
+    kernel[size // 2, :] = 1.0
+    angle = float(rng.uniform(0, 180))
+    rotation = cv2.getRotationMatrix2D(((size - 1) / 2, (size - 1) / 2), angle, 1.0)
+    kernel = cv2.warpAffine(kernel, rotation, (size, size))
+    kernel /= max(float(kernel.sum()), 1e-6)
+    return cv2.filter2D(image, -1, kernel)
+
+
+def sensor_noise(rng: np.random.Generator, image: np.ndarray, sigma: float) -> np.ndarray:
+    if sigma <= 0:
+        return image
+    noise = rng.normal(0.0, sigma, size=image.shape).astype(np.float32)
+    return np.clip(image.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+
+
+def low_light(rng: np.random.Generator, image: np.ndarray, gain: float) -> np.ndarray:
+    """A dim lobby: less signal, a lifted black level, then the sensor noise that comes with high gain."""
+    dim = image.astype(np.float32) * gain + 8.0
+    return sensor_noise(rng, np.clip(dim, 0, 255).astype(np.uint8), 3.0 + 6.0 * (1.0 - gain))
+
+
+def glare(
+    rng: np.random.Generator, image: np.ndarray, centre: tuple[float, float], radius: float, strength: float
+) -> np.ndarray:
+    """A ceiling light reflected on glossy paper or a screen: a bright soft blob that washes out contrast."""
+    height, width = image.shape[:2]
+    cx = centre[0] + rng.uniform(-radius, radius)
+    cy = centre[1] + rng.uniform(-radius, radius)
+    ys, xs = np.ogrid[:height, :width]
+    blob = np.exp(-(((xs - cx) ** 2 + (ys - cy) ** 2) / (2.0 * radius**2))).astype(np.float32)
+    if image.ndim == 3:
+        blob = blob[:, :, None]
+    base = image.astype(np.float32)
+    return np.clip(base + (255.0 - base) * blob * strength, 0, 255).astype(np.uint8)
+
+
+def moire(rng: np.random.Generator, image: np.ndarray, strength: float) -> np.ndarray:
+    """Interference between a screen's pixel grid and the sensor's: fine slanted fringes."""
+    height, width = image.shape[:2]
+    period = rng.uniform(2.2, 4.0)
+    angle = rng.uniform(0, np.pi)
+    ys, xs = np.mgrid[:height, :width].astype(np.float32)
+    phase = (xs * np.cos(angle) + ys * np.sin(angle)) * (2 * np.pi / period)
+    beat = smooth_field(rng, (height, width), 3) * 0.5 + 0.5
+    pattern = 1.0 + strength * np.sin(phase) * beat
+    if image.ndim == 3:
+        pattern = pattern[:, :, None]
+    return np.clip(image.astype(np.float32) * pattern, 0, 255).astype(np.uint8)
+
+
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    """A compressed stream (RTSP cameras, MJPG webcams)."""
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
