@@ -1,0 +1,190 @@
+"""The transaction layer: one request and its reply at a time on one RS485 bus, over any pyserial URL.
+
+Field rules (HARDWARE-NOTES, RS485): a reply ends after a quiet period because USB adapters split it into bursts;
+bytes before a valid header are skipped; after a failed transaction the line is drained and flushed so a late reply
+is not taken for the next request; a minimum gap separates transactions; an unlock is never retried.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import serial
+
+from devices.cabinet.codec import Codec, Reply, Request
+from devices.cabinet.errors import FrameError, LineDown, NoReply
+from devices.cabinet.url import parse_cabinet_url
+
+try:
+    import termios
+
+    _TTY_ERRORS: tuple[type[Exception], ...] = (termios.error,)
+except ImportError:  # not a POSIX system
+    _TTY_ERRORS = ()
+
+# What a vanished port raises, depending on where it notices.
+LINE_ERRORS: tuple[type[Exception], ...] = (serial.SerialException, OSError, *_TTY_ERRORS)
+UNLOCK_KINDS = frozenset({"unlock", "open_all", "batch"})
+PortOpener = Callable[..., Any]
+
+
+class Bus:
+    """One serial line to one or more boards of the same protocol."""
+
+    def __init__(
+        self,
+        url: str,
+        codec: Codec,
+        *,
+        reply_timeout: float = 0.15,
+        quiet: float = 0.025,
+        min_gap: float | None = None,
+        opener: PortOpener = serial.serial_for_url,
+    ) -> None:
+        self.target = parse_cabinet_url(url)
+        self.url = url
+        self.codec = codec
+        self.baudrate = self.target.baudrate or codec.profile.baudrate
+        self.reply_timeout = reply_timeout
+        self.quiet = quiet
+        # 3.5 character times, the usual RS485 inter-frame gap.
+        self.min_gap = 35.0 / self.baudrate if min_gap is None else min_gap
+        self._opener = opener
+        self._port: Any = None
+        self._last_end = 0.0
+        self._cond = threading.Condition()
+        self._busy = False
+        self._urgent = 0
+        self.last_write_done: float = 0.0
+
+    # Port lifecycle -------------------------------------------------------------------------------------------
+    def _ensure_open(self) -> Any:
+        if self._port is None:
+            try:
+                self._port = self._opener(self.target.port_url, baudrate=self.baudrate, timeout=self.reply_timeout)
+            except (serial.SerialException, OSError, ValueError) as exc:
+                raise LineDown(f"cannot open {self.url}: {exc} (无法打开串口)", maybe_sent=False) from exc
+        return self._port
+
+    def _drop_port(self) -> None:
+        port, self._port = self._port, None
+        if port is not None:
+            with suppress(*LINE_ERRORS):  # it is already gone; closing only tidies up
+                port.close()
+
+    def close(self) -> None:
+        with self._turn(priority=True):
+            self._drop_port()
+
+    def __enter__(self) -> Bus:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Turn-taking: one transaction at a time; unlocks go before queued polls ------------------------------------
+    @contextmanager
+    def _turn(self, priority: bool) -> Iterator[None]:
+        with self._cond:
+            if priority:
+                self._urgent += 1
+            try:
+                while self._busy or (not priority and self._urgent):
+                    self._cond.wait()
+            finally:
+                if priority:
+                    self._urgent -= 1
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+    # Transactions ---------------------------------------------------------------------------------------------
+    def transact(self, request: Request, *, retries: int = 0) -> Reply:
+        """Send `request` and return its reply. Status queries may be retried; unlocks never."""
+        if request.kind in UNLOCK_KINDS and retries:
+            raise ValueError("an unlock is never retried blindly")
+        priority = request.kind in UNLOCK_KINDS
+        error: Exception | None = None
+        for _ in range(retries + 1):
+            with self._turn(priority):
+                try:
+                    return self._attempt(request)
+                except (NoReply, FrameError, LineDown) as exc:
+                    error = exc
+        assert error is not None
+        raise error
+
+    def send_unacknowledged(self, request: Request) -> Reply | None:
+        """Send a command whose reply is not to be relied on (Kerong unlock): take a reply if one comes quickly."""
+        with self._turn(priority=True):
+            try:
+                return self._attempt(request)
+            except (NoReply, FrameError):
+                return None
+
+    def _attempt(self, request: Request) -> Reply:
+        port = self._ensure_open()
+        gap = self._last_end + self.min_gap - time.monotonic()
+        if gap > 0:
+            time.sleep(gap)  # the line must rest between frames
+        try:
+            port.reset_input_buffer()
+            port.write(request.frame)
+            port.flush()
+            self.last_write_done = time.monotonic()
+            try:
+                return self._read_reply(port, request)
+            except (NoReply, FrameError):
+                self._drain(port)
+                raise
+        except LINE_ERRORS as exc:
+            self._drop_port()
+            raise LineDown(f"line {self.url} failed: {exc} (线路中断)", maybe_sent=True) from exc
+        finally:
+            self._last_end = time.monotonic()
+
+    def _read_reply(self, port: Any, request: Request) -> Reply:
+        buf = bytearray()
+        start = time.monotonic()
+        deadline = start + self.reply_timeout
+        # A line that never goes quiet (a babbling board) still ends the transaction.
+        hard_deadline = deadline + self.reply_timeout
+        last_byte = start
+        while True:
+            now = time.monotonic()
+            wait = min(last_byte + self.quiet, hard_deadline) - now if buf else deadline - now
+            if wait <= 0:
+                reply = self.codec.find_reply(request, buf, final=True)
+                assert reply is not None
+                return reply
+            port.timeout = wait
+            chunk = port.read(max(1, port.in_waiting))
+            if chunk:
+                buf += chunk
+                last_byte = time.monotonic()
+                # A checksum-valid frame of the length this request expects is complete: no need to wait for quiet.
+                reply = self.codec.find_reply(request, buf, final=False)
+                if reply is not None:
+                    return reply
+
+    def _drain(self, port: Any) -> None:
+        """Discard whatever still arrives until the line has been quiet, so a late reply dies here."""
+        end = time.monotonic() + self.reply_timeout
+        last = time.monotonic()
+        while True:
+            now = time.monotonic()
+            wait = min(last + self.quiet, end) - now
+            if wait <= 0:
+                break
+            port.timeout = wait
+            if port.read(max(1, port.in_waiting)):
+                last = time.monotonic()
+        port.reset_input_buffer()
