@@ -1,0 +1,249 @@
+"""Fixtures shared by the whole suite: databases on SQLite and PostgreSQL, the app, a live server, factories."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(ROOT / "var/cache/escpos"))
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+os.environ.setdefault("KIVY_HOME", str(ROOT / "var/kivy"))
+
+import uvicorn  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from httpx import Response  # noqa: E402
+from sqlalchemy import Engine, create_engine  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from server.config import Settings  # noqa: E402
+from server.db.engine import make_engine, make_sessionmaker  # noqa: E402
+from server.db.migrate import upgrade  # noqa: E402
+from server.db.models import Device, DeviceKind, Estate, Role, StaffUser  # noqa: E402
+from server.domain import devices, registry, staff  # noqa: E402
+from server.domain.actors import SYSTEM  # noqa: E402
+from server.web.app import create_app  # noqa: E402
+
+POSTGRES_ADMIN_URL = os.environ.get("ESTATE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+_pg_probe: list[str | None] = []
+
+
+def postgres_unavailable() -> str | None:
+    """None when a PostgreSQL server is reachable for tests, else the reason to skip (probed once)."""
+    if not _pg_probe:
+        try:
+            probe = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with probe.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            probe.dispose()
+            _pg_probe.append(None)
+        except Exception as exc:
+            _pg_probe.append(
+                f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} ({type(exc).__name__}); "
+                "set ESTATE_TEST_POSTGRES_URL to run these tests on it"
+            )
+    return _pg_probe[0]
+
+
+class _Templates:
+    """A migrated empty database per backend, made once per test run and copied for every test."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.sqlite_path: Path | None = None
+        self.pg_template: str | None = None
+        self.pg_created: list[str] = []
+
+    def sqlite(self, dest: Path) -> str:
+        if self.sqlite_path is None:
+            self.sqlite_path = self.root / "template.db"
+            eng = make_engine(f"sqlite:///{self.sqlite_path}")
+            upgrade(eng)
+            eng.dispose()  # closing the last connection folds the WAL into the file we copy
+        shutil.copyfile(self.sqlite_path, dest)
+        return f"sqlite:///{dest}"
+
+    def postgres(self) -> str:
+        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        base = make_url(POSTGRES_ADMIN_URL)
+        with admin.connect() as conn:
+            if self.pg_template is None:
+                self.pg_template = f"estate_tmpl_{uuid.uuid4().hex[:10]}"
+                conn.exec_driver_sql(f'CREATE DATABASE "{self.pg_template}"')
+                self.pg_created.append(self.pg_template)
+                eng = make_engine(base.set(database=self.pg_template).render_as_string(hide_password=False))
+                upgrade(eng)
+                eng.dispose()
+            name = f"estate_test_{uuid.uuid4().hex[:10]}"
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.pg_template}"')
+            self.pg_created.append(name)
+        admin.dispose()
+        return base.set(database=name).render_as_string(hide_password=False)
+
+    def drop_postgres(self) -> None:
+        if not self.pg_created:
+            return
+        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in reversed(self.pg_created):
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _db_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Templates]:
+    templates = _Templates(tmp_path_factory.mktemp("db-templates"))
+    yield templates
+    templates.drop_postgres()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, _db_templates: _Templates, tmp_path: Path) -> str:
+    """A fresh, migrated database for one test, on each backend in turn."""
+    if request.param == "sqlite":
+        return _db_templates.sqlite(tmp_path / "estate.db")
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    return _db_templates.postgres()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session for arranging and checking data directly; commit what the app must see."""
+    with make_sessionmaker(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine) -> FastAPI:
+    return create_app(settings, engine)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[str]:
+    """The app served by uvicorn on a free local port, for the browser and for device clients."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    ready = threading.Event()
+    original_startup = server.startup
+
+    async def _startup(sockets: list[socket.socket] | None = None) -> None:
+        await original_startup(sockets)
+        ready.set()
+
+    server.startup = _startup  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    if not ready.wait(timeout=30):
+        pytest.fail("the live server did not start within 30 s")
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+# --- factories ------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def estate(db: Session) -> Estate:
+    e = registry.create_estate(db, SYSTEM, "GH", "观海台", "Guanhaitai")
+    db.commit()
+    return e
+
+
+@pytest.fixture
+def make_user(db: Session, estate: Estate) -> Callable[..., StaffUser]:
+    def _make(
+        role: str | Role = Role.front_desk,
+        username: str | None = None,
+        password: str = "correct-horse-1",
+        estates: list[Estate] | None = None,
+    ) -> StaffUser:
+        role = Role(role)
+        user = staff.create_user(
+            db,
+            SYSTEM,
+            username=username or f"{role.value}_{uuid.uuid4().hex[:6]}",
+            display_name=f"测试{role.value}",
+            role=role,
+            password=password,
+            estates=estates if estates is not None else [estate],
+        )
+        db.commit()
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def make_device(db: Session, estate: Estate) -> Callable[..., tuple[Device, str]]:
+    def _make(kind: str = "kiosk", name: str = "大堂自助机") -> tuple[Device, str]:
+        device = devices.enrol(db, SYSTEM, estate, DeviceKind(kind), name)
+        token = devices.issue_token(db, SYSTEM, device)
+        db.commit()
+        return device, token
+
+    return _make
+
+
+def sign_in(client: TestClient, username: str, password: str) -> Response:
+    """Sign in through the real login form (CSRF cookie and field included); returns the final response."""
+    page = client.get("/console/login")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, "the login page carries a CSRF field"
+    return client.post("/console/login", data={"username": username, "password": password, "csrf_token": match[1]})
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a console page embeds in its forms."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page carries a CSRF field"
+    return match[1]
+
+
+@pytest.fixture
+def login() -> Callable[[TestClient, str, str], Response]:
+    """`login(client, username, password)`: sign in through the console's form."""
+    return sign_in
+
+
+@pytest.fixture
+def page_csrf() -> Callable[[str], str]:
+    """`page_csrf(html)`: the CSRF token embedded in a console page."""
+    return csrf_of

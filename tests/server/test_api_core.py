@@ -1,0 +1,73 @@
+"""The API's health, error form, and device-token authentication."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from server.domain import devices
+from server.domain.actors import SYSTEM
+
+
+def test_health_reports_database_and_schema(client: TestClient, database_url: str) -> None:
+    body = client.get("/api/v1/health").json()
+    assert body["status"] == "ok"
+    assert body["database"] == database_url.split(":")[0].split("+")[0]
+    assert body["schema_revision"] == "0001"
+
+
+def test_openapi_is_published(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert "/api/v1/device" in paths and "/api/v1/residents/identify" in paths
+
+
+def test_unknown_route_uses_the_json_error_form(client: TestClient) -> None:
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not Found"}}
+
+
+def test_malformed_body_gets_422_in_the_json_error_form(client: TestClient, make_device) -> None:
+    _device, token = make_device("kiosk")
+    auth = {"Authorization": f"Bearer {token}"}
+    response = client.post(
+        "/api/v1/device/heartbeat", content=b"{not json", headers=auth | {"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "malformed"
+    response = client.post("/api/v1/device/heartbeat", json={"software": 42, "surprise": 1}, headers=auth)
+    assert response.status_code == 422
+    fields = {p["field"] for p in response.json()["error"]["problems"]}
+    assert fields == {"software", "surprise"}
+    assert "Traceback" not in response.text
+
+
+def test_device_token_authenticates_and_revocation_takes_effect_at_once(
+    client: TestClient, db: Session, make_device
+) -> None:
+    device, token = make_device("gate", "北门岗")
+    auth = {"Authorization": f"Bearer {token}"}
+    me = client.get("/api/v1/device", headers=auth)
+    assert me.status_code == 200
+    assert me.json()["kind"] == "gate" and me.json()["estate_code"] == "GH"
+
+    devices.revoke(db, SYSTEM, db.merge(device))
+    db.commit()
+    again = client.get("/api/v1/device", headers=auth)
+    assert again.status_code == 401
+    assert again.json()["error"]["code"] == "invalid_device_token"
+
+
+def test_unknown_or_missing_device_token_is_401(client: TestClient) -> None:
+    assert client.get("/api/v1/device", headers={"Authorization": "Bearer edt_forged"}).status_code == 401
+    missing = client.get("/api/v1/device")
+    assert missing.status_code == 401 and missing.json()["error"]["code"] == "missing_device_token"
+
+
+def test_reissued_token_replaces_the_old_one(client: TestClient, db: Session, make_device) -> None:
+    device, old = make_device("kiosk")
+    new = devices.issue_token(db, SYSTEM, db.merge(device))
+    db.commit()
+    assert client.get("/api/v1/device", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    assert client.get("/api/v1/device", headers={"Authorization": f"Bearer {new}"}).status_code == 200
