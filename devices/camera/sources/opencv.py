@@ -1,0 +1,62 @@
+"""USB cameras, RTSP streams and video files, all through OpenCV's VideoCapture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from devices.camera.sources.base import FrameSource, Pacer, SourceEnded, SourceLost, SourceUnavailable
+from devices.camera.url import CameraUrl
+
+
+class VideoCaptureSource(FrameSource):
+    def __init__(self, url: CameraUrl) -> None:
+        self.url = url
+        self.description = url.url
+        self._capture: cv2.VideoCapture | None = None
+        self._pacer = Pacer(0)
+
+    def open(self) -> None:
+        scheme, target = self.url.scheme, self.url.target
+        if scheme == "v4l2":
+            capture = cv2.VideoCapture(int(target), cv2.CAP_V4L2)
+        elif scheme in ("rtsp", "rtsps"):
+            capture = cv2.VideoCapture(target, cv2.CAP_FFMPEG)
+        else:
+            if not Path(target).is_file():
+                raise SourceUnavailable(f"video file not found: {target}")
+            capture = cv2.VideoCapture(target)
+        if not capture.isOpened():
+            capture.release()
+            raise SourceUnavailable(f"cannot open {self.description}")
+        if scheme == "v4l2":
+            for key, prop in (("width", cv2.CAP_PROP_FRAME_WIDTH), ("height", cv2.CAP_PROP_FRAME_HEIGHT)):
+                value = self.url.number(key)
+                if value:
+                    capture.set(prop, value)
+            fps = self.url.number("fps")
+            if fps:
+                capture.set(cv2.CAP_PROP_FPS, fps)
+        if scheme == "file":
+            # A file plays at its own rate by default, so it behaves like the camera it stands in for.
+            native = capture.get(cv2.CAP_PROP_FPS) or 25.0
+            self._pacer = Pacer(self.url.number("fps", native) or 0.0)
+        self._capture = capture
+
+    def read(self) -> np.ndarray:
+        if self._capture is None:
+            raise SourceLost(f"{self.description} is not open")
+        self._pacer.wait()
+        ok, frame = self._capture.read()
+        if not ok or frame is None:
+            if self.url.scheme == "file":
+                raise SourceEnded(f"end of video file {self.url.target}")
+            raise SourceLost(f"no frame from {self.description}")
+        return frame
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
