@@ -24,7 +24,7 @@ FONT_CANDIDATES = (
     "/System/Library/Fonts/PingFang.ttc",
     "C:/Windows/Fonts/msyh.ttc",
 )
-GLYPH_SIZE = 22  # points at 1 dot per pixel: fits a 24-dot cell with a dot of air above and below
+GLYPH_SIZE = 20  # pixels: ascent + descent of the CJK font fill the 24-dot cell exactly
 
 
 class FontNotFound(RuntimeError):
@@ -63,10 +63,12 @@ def glyph(ch: str, bold: bool = False, font_path: Path | None = None) -> Image.I
     cell = Image.new("L", (width, CELL_HEIGHT), 255)
     if ch.strip():
         font = _font(font_path or find_cjk_font())
-        draw = ImageDraw.Draw(cell)
-        left, _top, right, _bottom = draw.textbbox((0, 0), ch, font=font)
-        x = (width - (right - left)) / 2 - left
-        draw.text((x, 1), ch, font=font, fill=0, stroke_width=1 if bold else 0, stroke_fill=0)
+        left, _top, right, _bottom = font.getbbox(ch)
+        drawn = Image.new("L", (max(right - left + 2, 1), CELL_HEIGHT), 255)
+        ImageDraw.Draw(drawn).text((1 - left, 0), ch, font=font, fill=0, stroke_width=1 if bold else 0, stroke_fill=0)
+        if drawn.width > width:  # wide Latin letters (m, W) are narrowed into the half-width cell
+            drawn = drawn.resize((width, CELL_HEIGHT), Image.Resampling.LANCZOS)
+        cell.paste(drawn, ((width - drawn.width) // 2, 0))
     return cell.point(lambda v: 0 if v < 128 else 255, mode="1")
 
 

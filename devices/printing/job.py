@@ -37,8 +37,12 @@ class PrintResult:
 
 def check_ready(status: PrinterStatus, where: str, *, job_sent: bool) -> None:
     """Raise the error that names what is wrong with the printer; return if it is fit to print."""
-    after = "；已发送的放行条可能不完整，请检查后再决定是否重打 / the slip was sent and may be incomplete: " \
-        "check the printout before printing it again" if job_sent else "；未发送 / nothing was sent"
+    after = (
+        "；已发送的放行条可能不完整，请检查后再决定是否重打 / the slip was sent and may be incomplete: "
+        "check the printout before printing it again"
+        if job_sent
+        else "；未发送 / nothing was sent"
+    )
     if status.online is None:
         raise PrinterStatusUnknown(
             f"打印机无应答 / printer at {where} did not answer the status query ({status.detail}){after}",

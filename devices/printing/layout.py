@@ -73,7 +73,7 @@ def layout_slip(slip: ReleaseSlipPrint, profile: PrinterProfile) -> list[Block]:
     blocks += _wrapped(slip.title_en, cols, align=Align.CENTER)
     blocks += _wrapped(slip.copy_label, cols, align=Align.CENTER)
     blocks.append(rule)
-    blocks += _wrapped(f"单号 No.: {slip.slip_number}", cols // 2, width_mult=1, height_mult=2, bold=True)
+    blocks += _wrapped(f"单号 No.: {slip.slip_number}", cols, height_mult=2, bold=True)
     blocks += _field("房号 Unit", slip.unit, cols)
     blocks += _field("申请人 Applicant", f"{slip.applicant}（{slip.applicant_kind.label}）", cols)
     blocks += _field("签发 Issued", slip.local(slip.issued_at), cols)

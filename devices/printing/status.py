@@ -53,8 +53,10 @@ class PrinterStatus:
     @property
     def ready(self) -> bool:
         """Only a printer that answered and reported itself fit is ready."""
-        return self.online is True and self.paper in (PaperState.OK, PaperState.NEAR_END) and (
-            self.cover is CoverState.CLOSED
+        return (
+            self.online is True
+            and self.paper in (PaperState.OK, PaperState.NEAR_END)
+            and (self.cover is CoverState.CLOSED)
         )
 
     def as_dict(self) -> dict[str, object]:
