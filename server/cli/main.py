@@ -1,7 +1,7 @@
 """`estate`: one command with a sub-command per part of the system.
 
-Sub-commands import their part lazily, so a kiosk or gate machine that has no server extras installed can still
-run `estate kiosk`, `estate gate` and `estate devices …`.
+Sub-commands import their part lazily, so a kiosk or gate machine without the server extras can still run
+`estate devices …`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,32 @@ from devices.cli import app as devices_app
 
 app = typer.Typer(no_args_is_help=True, help="estate-desk: front-desk system for residential estates.")
 app.add_typer(devices_app, name="devices")
+
+
+def _server_commands() -> None:
+    """Register the server's commands when its extras are installed."""
+    try:
+        from server.cli import admin, serve
+    except ImportError as exc:  # a kiosk or gate machine: no database drivers installed
+        missing = exc.name or "a server dependency"
+
+        @app.command("serve")
+        def _unavailable() -> None:
+            """Run the server (needs the [server] extras)."""
+            typer.echo(f"error: the server needs its extras: pip install 'estate-desk[server]' ({missing})", err=True)
+            raise typer.Exit(2)
+
+        return
+    app.command("serve")(serve.serve)
+    app.command("demo")(serve.demo)
+    app.add_typer(admin.db_app, name="db")
+    app.add_typer(admin.users_app, name="users")
+    app.add_typer(admin.audit_app, name="audit")
+    app.add_typer(admin.residents_app, name="residents")
+    app.add_typer(admin.estates_app, name="estates")
+
+
+_server_commands()
 
 
 def main() -> None:
