@@ -12,6 +12,7 @@ from devices.camera.sources.base import (
     SourceUnavailable,
 )
 from devices.camera.sources.images import ImageFolderSource
+from devices.camera.sources.memory import MemorySource
 from devices.camera.sources.opencv import VideoCaptureSource
 from devices.camera.url import parse_camera_url
 
@@ -32,6 +33,7 @@ def source_factory(url: str) -> SourceFactory:
 __all__ = [
     "FrameSource",
     "ImageFolderSource",
+    "MemorySource",
     "SourceEnded",
     "SourceError",
     "SourceFactory",
