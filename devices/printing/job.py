@@ -6,6 +6,7 @@ and the person at the printer decides whether to reprint, so a slip is neither l
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from escpos.escpos import Escpos
@@ -103,7 +104,5 @@ def print_slip(
 
 
 def _close(device: Escpos) -> None:
-    try:
+    with contextlib.suppress(OSError, PrintingError):
         device.close()
-    except (OSError, PrintingError):
-        pass

@@ -6,7 +6,6 @@ No answer means "unknown", never "ok": python-escpos's own `paper_status()` repo
 from __future__ import annotations
 
 import contextlib
-import socket
 import time
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -123,7 +122,7 @@ def _read_byte(printer: Escpos, timeout: float) -> int | None:
         device.settimeout(timeout)
         try:
             data = device.recv(1)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             return None
         finally:
             device.settimeout(getattr(printer, "timeout", None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -96,10 +97,8 @@ class VirtualPrinter:
     def stop(self) -> None:
         self._stopping.set()
         if self._sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self._sock.close()
         for thread in list(self._threads):
             if thread is not threading.current_thread():
