@@ -38,8 +38,8 @@ class Bus:
     def __init__(
         self,
         url: str,
-        codec: Codec,
         *,
+        baudrate: int,
         reply_timeout: float = 0.15,
         quiet: float = 0.025,
         min_gap: float | None = None,
@@ -47,8 +47,7 @@ class Bus:
     ) -> None:
         self.target = parse_cabinet_url(url)
         self.url = url
-        self.codec = codec
-        self.baudrate = self.target.baudrate or codec.profile.baudrate
+        self.baudrate = self.target.baudrate or baudrate
         self.reply_timeout = reply_timeout
         self.quiet = quiet
         # 3.5 character times, the usual RS485 inter-frame gap.
@@ -107,7 +106,7 @@ class Bus:
                 self._cond.notify_all()
 
     # Transactions ---------------------------------------------------------------------------------------------
-    def transact(self, request: Request, *, retries: int = 0) -> Reply:
+    def transact(self, request: Request, codec: Codec, *, retries: int = 0) -> Reply:
         """Send `request` and return its reply. Status queries may be retried; unlocks never."""
         if request.kind in UNLOCK_KINDS and retries:
             raise ValueError("an unlock is never retried blindly")
@@ -116,21 +115,21 @@ class Bus:
         for _ in range(retries + 1):
             with self._turn(priority):
                 try:
-                    return self._attempt(request)
+                    return self._attempt(request, codec)
                 except (NoReply, FrameError, LineDown) as exc:
                     error = exc
         assert error is not None
         raise error
 
-    def send_unacknowledged(self, request: Request) -> Reply | None:
+    def send_unacknowledged(self, request: Request, codec: Codec) -> Reply | None:
         """Send a command whose reply is not to be relied on (Kerong unlock): take a reply if one comes quickly."""
         with self._turn(priority=True):
             try:
-                return self._attempt(request)
+                return self._attempt(request, codec)
             except (NoReply, FrameError):
                 return None
 
-    def _attempt(self, request: Request) -> Reply:
+    def _attempt(self, request: Request, codec: Codec) -> Reply:
         port = self._ensure_open()
         gap = self._last_end + self.min_gap - time.monotonic()
         if gap > 0:
@@ -141,7 +140,7 @@ class Bus:
             port.flush()
             self.last_write_done = time.monotonic()
             try:
-                return self._read_reply(port, request)
+                return self._read_reply(port, request, codec)
             except (NoReply, FrameError):
                 self._drain(port)
                 raise
@@ -151,7 +150,7 @@ class Bus:
         finally:
             self._last_end = time.monotonic()
 
-    def _read_reply(self, port: Any, request: Request) -> Reply:
+    def _read_reply(self, port: Any, request: Request, codec: Codec) -> Reply:
         buf = bytearray()
         start = time.monotonic()
         deadline = start + self.reply_timeout
@@ -162,7 +161,7 @@ class Bus:
             now = time.monotonic()
             wait = min(last_byte + self.quiet, hard_deadline) - now if buf else deadline - now
             if wait <= 0:
-                reply = self.codec.find_reply(request, buf, final=True)
+                reply = codec.find_reply(request, buf, final=True)
                 assert reply is not None
                 return reply
             port.timeout = wait
@@ -171,7 +170,7 @@ class Bus:
                 buf += chunk
                 last_byte = time.monotonic()
                 # A checksum-valid frame of the length this request expects is complete: no need to wait for quiet.
-                reply = self.codec.find_reply(request, buf, final=False)
+                reply = codec.find_reply(request, buf, final=False)
                 if reply is not None:
                     return reply
 
