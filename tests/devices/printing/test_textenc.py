@@ -17,9 +17,7 @@ from devices.printing.textenc import (
     wrap,
 )
 
-ANY_TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), max_codepoint=0x2FFFF), max_size=300
-)
+ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), max_codepoint=0x2FFFF), max_size=300)
 
 
 @given(ANY_TEXT, st.integers(min_value=2, max_value=64))
