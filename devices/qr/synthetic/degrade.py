@@ -36,7 +36,7 @@ def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
 
 def motion_blur(rng: np.random.Generator, image: np.ndarray, length_px: float) -> np.ndarray:
     """A hand moving the slip: a line kernel at a random angle."""
-    size = int(round(length_px))
+    size = round(length_px)
     if size < 2:
         return image
     kernel = np.zeros((size, size), np.float32)

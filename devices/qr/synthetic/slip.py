@@ -53,7 +53,8 @@ def slip_token(rng: np.random.Generator) -> str:
     unit = f"{rng.integers(1, 20)}-{rng.integers(1, 5)}-{rng.integers(1, 33)}{rng.integers(1, 5):02d}"
     items = ";".join(f"C{rng.integers(100, 999)}x{rng.integers(1, 5)}" for _ in range(int(rng.integers(1, 6))))
     signature = base64.urlsafe_b64encode(rng.bytes(64)).decode("ascii").rstrip("=")
-    return f"ES1.k{rng.integers(1, 9)}.{slip_no}.E{rng.integers(1, 99)}.{unit}.{rng.integers(1, 2**31)}.{items}.{signature}"
+    valid_until = rng.integers(1, 2**31)
+    return f"ES1.k{rng.integers(1, 9)}.{slip_no}.E{rng.integers(1, 99)}.{unit}.{valid_until}.{items}.{signature}"
 
 
 def qr_modules(text: str | bytes) -> np.ndarray:
