@@ -11,12 +11,12 @@ os.environ.setdefault(
     "ESCPOS_CAPABILITIES_PICKLE_DIR", str(Path(__file__).resolve().parents[3] / "var" / "cache" / "escpos")
 )
 
-import pytest  # noqa: E402
-import zxingcpp  # noqa: E402
-from PIL import Image  # noqa: E402
+import pytest
+import zxingcpp
+from PIL import Image
 
-from devices.printing import ApplicantKind, ReleaseSlipPrint, SlipItem  # noqa: E402
-from devices.printing.virtual import VirtualPrinter  # noqa: E402
+from devices.printing import ApplicantKind, ReleaseSlipPrint, SlipItem
+from devices.printing.virtual import VirtualPrinter
 
 ISSUED = datetime(2026, 11, 27, 6, 30, tzinfo=UTC)
 TEN_ITEMS = (

@@ -17,8 +17,8 @@ from devices.printing import (
     print_slip,
     slip_bytes,
 )
-from devices.printing.layout import TextLine, layout_slip
-from devices.printing.render import line_height
+from devices.printing.layout import Block, Feed, QrBlock, TextLine, layout_slip
+from devices.printing.render import line_height, qr_matrix
 from devices.printing.slip import QR_TOKEN_BUDGET
 from devices.printing.textenc import text_width
 from devices.printing.virtual import VirtualPrinter
@@ -55,10 +55,7 @@ def test_characters_without_two_byte_codes_are_drawn_never_sent_as_question_mark
     assert decode_qr(job.png_path) == [slip.qr_token]
 
 
-def _line_top(blocks: list, target: TextLine) -> int:
-    from devices.printing.layout import Feed, QrBlock
-    from devices.printing.render import qr_matrix
-
+def _line_top(blocks: list[Block], target: TextLine) -> int:
     y = 0
     for block in blocks:
         if block is target:

@@ -90,7 +90,7 @@ def test_a_job_to_an_unfit_printer_is_not_sent_and_says_why(
 def test_an_unreachable_printer_is_a_clear_offline_error(slip_factory: Callable[..., ReleaseSlipPrint]) -> None:
     with socket.socket() as probe:  # a port with nobody listening
         probe.bind(("127.0.0.1", 0))
-        url = "tcp://127.0.0.1:%d" % probe.getsockname()[1]
+        url = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
     with pytest.raises(PrinterOffline, match="cannot reach printer") as caught:
         print_slip(url, slip_factory(), timeout=0.5)
     assert not caught.value.job_sent

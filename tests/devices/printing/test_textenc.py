@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -26,7 +28,7 @@ def test_wrap_never_splits_a_character_and_fits(text: str, columns: int) -> None
     assert "".join(lines) == text
     assert all(text_width(line) <= columns for line in lines)
     # greedy: each line but the last was ended only because its successor's first character did not fit
-    for line, following in zip(lines, lines[1:], strict=False):
+    for line, following in itertools.pairwise(lines):
         assert text_width(line) + char_width(following[0]) > columns
 
 
