@@ -157,22 +157,37 @@ class Bus:
         # A line that never goes quiet (a babbling board) still ends the transaction.
         hard_deadline = deadline + self.reply_timeout
         last_byte = start
+        settled = True  # every quiet period so far has been examined
         while True:
             now = time.monotonic()
-            wait = min(last_byte + self.quiet, hard_deadline) - now if buf else deadline - now
-            if wait <= 0:
-                reply = codec.find_reply(request, buf, final=True)
-                assert reply is not None
-                return reply
-            port.timeout = wait
+            if not settled and now >= last_byte + self.quiet:
+                settled = True
+                # The line went quiet, so a frame has ended. If it was not ours (a late reply to someone else,
+                # noise), keep listening until the reply timeout.
+                try:
+                    return self._final(codec, request, buf)
+                except (NoReply, FrameError):
+                    if now >= deadline:
+                        raise
+            if (settled and now >= deadline) or now >= hard_deadline:
+                return self._final(codec, request, buf)
+            target = deadline if settled else last_byte + self.quiet
+            port.timeout = max(0.0, min(target, hard_deadline) - now)
             chunk = port.read(max(1, port.in_waiting))
             if chunk:
                 buf += chunk
                 last_byte = time.monotonic()
+                settled = False
                 # A checksum-valid frame of the length this request expects is complete: no need to wait for quiet.
                 reply = codec.find_reply(request, buf, final=False)
                 if reply is not None:
                     return reply
+
+    @staticmethod
+    def _final(codec: Codec, request: Request, buf: bytearray) -> Reply:
+        reply = codec.find_reply(request, buf, final=True)
+        assert reply is not None  # a final search raises rather than finding nothing
+        return reply
 
     def _drain(self, port: Any) -> None:
         """Discard whatever still arrives until the line has been quiet, so a late reply dies here."""
