@@ -1,5 +1,260 @@
-"""Console pages: admin_pages."""
+"""Administration pages of the console: staff accounts, enrolled devices, and the audit log with its chain check.
 
-from fastapi import APIRouter
+Every change goes through the domain functions, which write the audit entries.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import distinct, or_, select
+from sqlalchemy.orm import Session
+
+from server.console.i18n import translate
+from server.console.pages import language
+from server.console.registry_pages import flash_key, page_size, view, wants_fragment
+from server.db.models import AuditEntry, Device, DeviceKind, Estate, Role, StaffUser
+from server.domain import audit, devices, staff
+from server.domain.errors import DomainError, Forbidden, NotFound
+from server.domain.paging import paginate
+from server.domain.permissions import Perm
+from server.web.deps import Console, DbSession, require
 
 router = APIRouter()
+
+StaffAdmin = Annotated[Console, require(Perm.staff_manage)]
+DeviceAdmin = Annotated[Console, require(Perm.devices_manage)]
+Auditor = Annotated[Console, require(Perm.audit_view)]
+
+STAFF_DONE = frozenset({"staff_created", "staff_activated", "staff_deactivated", "password_reset"})
+DEVICE_DONE = frozenset({"device_enrolled", "device_revoked"})
+
+
+# --- staff --------------------------------------------------------------------------------------------------------
+
+
+def _staff_page(
+    request: Request, db: Session, console: Console, page: int = 1, *, status: int = 200, **context: Any
+) -> Response:
+    """Staff who work in the current estate, plus accounts not yet given any estate (so none is lost)."""
+    estate = console.require_estate()
+    query = (
+        select(StaffUser)
+        .where(
+            or_(
+                StaffUser.all_estates.is_(True),
+                StaffUser.estates.any(Estate.id == estate.id),
+                ~StaffUser.estates.any(),
+            )
+        )
+        .order_by(StaffUser.is_active.desc(), StaffUser.username)
+    )
+    context.setdefault("form", {})
+    return view(
+        request,
+        console,
+        "staff.html",
+        status=status,
+        page=paginate(db, query, page, page_size(request)),
+        roles=list(Role),
+        **context,
+    )
+
+
+def _staff_user(db: Session, user_id: int) -> StaffUser:
+    user = db.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound("没有这个员工账号 / no such staff account", code="unknown_user")
+    return user
+
+
+@router.get("/staff")
+def staff_list(
+    request: Request, console: StaffAdmin, db: DbSession, page: Annotated[int, Query(ge=1)] = 1, done: str = ""
+) -> Response:
+    return _staff_page(request, db, console, page, flash=flash_key(done, STAFF_DONE))
+
+
+@router.post("/staff")
+def staff_create(
+    request: Request,
+    console: StaffAdmin,
+    db: DbSession,
+    username: Annotated[str, Form(max_length=40)] = "",
+    display_name: Annotated[str, Form(max_length=60)] = "",
+    role: Annotated[str, Form(max_length=20)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    estate_ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
+    all_estates: Annotated[bool, Form()] = False,
+) -> Response:
+    form = {"username": username, "display_name": display_name, "role": role, "estate_ids": estate_ids}
+    lang = language(request)
+    if role not in Role.__members__:
+        return _staff_page(request, db, console, status=400, error=translate(lang, "staff.pick_role"), form=form)
+    if not display_name.strip():
+        return _staff_page(request, db, console, status=400, error=translate(lang, "staff.need_name"), form=form)
+    allowed = {e.id: e for e in console.estates}
+    if any(i not in allowed for i in estate_ids):
+        raise Forbidden("您无权管理该小区 / you may not work in that estate", code="estate_denied")
+    try:
+        staff.create_user(
+            db,
+            console.actor,
+            username=username,
+            display_name=display_name.strip(),
+            role=Role(role),
+            password=password,
+            estates=[allowed[i] for i in estate_ids],
+            all_estates=all_estates,
+        )
+    except DomainError as exc:
+        db.rollback()
+        return _staff_page(request, db, console, status=exc.status, error=exc.message, form=form)
+    return RedirectResponse("/console/staff?done=staff_created", status_code=303)
+
+
+@router.post("/staff/{user_id}/active")
+def staff_set_active(
+    console: StaffAdmin, db: DbSession, user_id: int, active: Annotated[bool, Form()] = False
+) -> Response:
+    staff.set_active(db, console.actor, _staff_user(db, user_id), active)
+    done = "staff_activated" if active else "staff_deactivated"
+    return RedirectResponse(f"/console/staff?done={done}", status_code=303)
+
+
+@router.post("/staff/{user_id}/password")
+def staff_reset_password(
+    request: Request,
+    console: StaffAdmin,
+    db: DbSession,
+    user_id: int,
+    password: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    user = _staff_user(db, user_id)
+    try:
+        staff.set_password(db, console.actor, user, password)
+    except DomainError as exc:
+        db.rollback()
+        message = f"{user.username}: {exc.message}"
+        return _staff_page(request, db, console, status=exc.status, error=message)
+    return RedirectResponse("/console/staff?done=password_reset", status_code=303)
+
+
+# --- devices ------------------------------------------------------------------------------------------------------
+
+
+def _devices_page(request: Request, db: Session, console: Console, *, status: int = 200, **context: Any) -> Response:
+    estate = console.require_estate()
+    rows = db.scalars(select(Device).where(Device.estate_id == estate.id).order_by(Device.kind, Device.name))
+    context.setdefault("form", {})
+    response = view(
+        request, console, "devices.html", status=status, devices=list(rows), kinds=list(DeviceKind), **context
+    )
+    response.headers["Cache-Control"] = "no-store"  # a freshly issued token is on this page once, and only here
+    return response
+
+
+def _device(db: Session, console: Console, device_id: int) -> Device:
+    device = db.get(Device, device_id)
+    if device is None or device.estate_id != console.require_estate().id:
+        raise NotFound("本小区没有这台设备 / no such device in this estate", code="unknown_device")
+    return device
+
+
+@router.get("/devices")
+def devices_list(request: Request, console: DeviceAdmin, db: DbSession, done: str = "") -> Response:
+    return _devices_page(request, db, console, flash=flash_key(done, DEVICE_DONE))
+
+
+@router.post("/devices")
+def device_enrol(
+    request: Request,
+    console: DeviceAdmin,
+    db: DbSession,
+    kind: Annotated[str, Form(max_length=10)] = "",
+    name: Annotated[str, Form(max_length=60)] = "",
+    location: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    form = {"kind": kind, "name": name, "location": location}
+    if kind not in DeviceKind.__members__:
+        error = translate(language(request), "devices.pick_kind")
+        return _devices_page(request, db, console, status=400, error=error, form=form)
+    try:
+        devices.enrol(db, console.actor, console.require_estate(), DeviceKind(kind), name, location)
+    except DomainError as exc:
+        db.rollback()
+        return _devices_page(request, db, console, status=exc.status, error=exc.message, form=form)
+    return RedirectResponse("/console/devices?done=device_enrolled", status_code=303)
+
+
+@router.post("/devices/{device_id}/token")
+def device_issue_token(request: Request, console: DeviceAdmin, db: DbSession, device_id: int) -> Response:
+    device = _device(db, console, device_id)
+    token = devices.issue_token(db, console.actor, device)
+    return _devices_page(request, db, console, new_token=token, token_device=device)
+
+
+@router.post("/devices/{device_id}/revoke")
+def device_revoke(console: DeviceAdmin, db: DbSession, device_id: int) -> Response:
+    devices.revoke(db, console.actor, _device(db, console, device_id))
+    return RedirectResponse("/console/devices?done=device_revoked", status_code=303)
+
+
+# --- audit log ----------------------------------------------------------------------------------------------------
+
+
+def _audit_scope(estate: Estate) -> Any:
+    """This estate's entries and those belonging to no estate (sign-ins, staff accounts)."""
+    return or_(AuditEntry.estate_id == estate.id, AuditEntry.estate_id.is_(None))
+
+
+def _details(entry: AuditEntry) -> str:
+    try:
+        detail = json.loads(entry.detail or "{}")
+    except ValueError:
+        return entry.detail
+    return ", ".join(f"{k}={v}" for k, v in detail.items()) if isinstance(detail, dict) else str(detail)
+
+
+def _audit_page(
+    request: Request,
+    db: Session,
+    console: Console,
+    *,
+    action: str = "",
+    page: int = 1,
+    report: audit.ChainReport | None = None,
+) -> Response:
+    scope = _audit_scope(console.require_estate())
+    query = select(AuditEntry).where(scope).order_by(AuditEntry.seq.desc())
+    if action:
+        query = query.where(AuditEntry.action == action)
+    context = {"page": paginate(db, query, page, page_size(request)), "action": action, "details": _details}
+    if wants_fragment(request):
+        return view(request, console, "audit_table.html", **context)
+    actions = db.scalars(select(distinct(AuditEntry.action)).where(scope).order_by(AuditEntry.action))
+    return view(request, console, "audit.html", actions=list(actions), report=report, **context)
+
+
+@router.get("/audit")
+def audit_list(
+    request: Request,
+    console: Auditor,
+    db: DbSession,
+    action: Annotated[str, Query(max_length=60)] = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    return _audit_page(request, db, console, action=action, page=page)
+
+
+@router.get("/audit/verify")
+def audit_verify(request: Request, console: Auditor, db: DbSession) -> Response:
+    """Check the whole hash chain (read-only, so a plain GET); HTMX swaps just the result in."""
+    console.require_estate()
+    report = audit.verify(db)
+    if wants_fragment(request, "verify-result"):
+        return view(request, console, "audit_verify.html", report=report)
+    return _audit_page(request, db, console, report=report)

@@ -1,5 +1,303 @@
-"""Console pages: registry_pages."""
+"""Registry pages of the console: units with their arrears, residents, and importing the office's resident sheet.
 
-from fastapi import APIRouter
+Also the small view helpers every console listing shares (money in ¥, times in the estate's zone, HTMX fragments).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.console.i18n import translate
+from server.console.pages import language, render
+from server.db.models import ArrearsChange, Building, Estate, OccupancyKind, StaffUser, Unit
+from server.domain import importing, registry
+from server.domain.errors import DomainError, NotFound
+from server.domain.permissions import Perm
+from server.web.deps import Console, DbSession, require
 
 router = APIRouter()
+
+Viewer = Annotated[Console, require(Perm.registry_view)]
+Importer = Annotated[Console, require(Perm.registry_import)]
+Finance = Annotated[Console, require(Perm.arrears_edit)]
+
+RESULTS = "results"  # the id of the element a listing's filter form swaps
+MAX_UPLOAD = 5 * 1024 * 1024
+MAX_ARREARS_FEN = 10_000_000 * 100  # ¥10 million: beyond any household's arrears, well inside an INTEGER column
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- view helpers shared by the console's pages -------------------------------------------------------------------
+
+
+def yuan(fen: int) -> str:
+    """Integer fen as ¥ with thousands separators: 123456 → ¥1,234.56."""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{'-' if fen < 0 else ''}¥{whole:,}.{cents:02d}"
+
+
+def parse_yuan(text: str) -> int | None:
+    """A typed amount of yuan (¥ sign, separators and up to two decimals allowed) in fen; None if it is not one."""
+    cleaned = "".join(c for c in text if c not in "¥￥,，  ")
+    try:
+        amount = Decimal(cleaned)
+        if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+            return None
+    except InvalidOperation:
+        return None
+    return int(amount * 100)
+
+
+def estate_zone(estate: Estate | None) -> ZoneInfo:
+    return ZoneInfo(estate.timezone if estate else "Asia/Shanghai")
+
+
+def estate_today(estate: Estate) -> date:
+    return datetime.now(estate_zone(estate)).date()
+
+
+def local_formatter(estate: Estate | None) -> Callable[[datetime | None], str]:
+    zone = estate_zone(estate)
+    return lambda at: at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else "—"
+
+
+def view(request: Request, console: Console, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render a console page with the helpers its templates use; listings vary on whether HTMX asked."""
+    response = render(
+        request,
+        template,
+        status=status,
+        console=console,
+        yuan=yuan,
+        local=local_formatter(console.estate),
+        **context,
+    )
+    response.headers["Vary"] = "HX-Request, HX-Target"
+    return response
+
+
+def wants_fragment(request: Request, target: str = RESULTS) -> bool:
+    """True when HTMX asks to swap only `target` (a history restore wants the whole page back)."""
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true"
+        and headers.get("hx-target") == target
+        and headers.get("hx-history-restore-request") != "true"
+    )
+
+
+def flash_key(done: str, known: frozenset[str]) -> str:
+    """The translation key of a confirmation named in a redirect's `done=` (only known ones are shown)."""
+    return f"flash.{done}" if done in known else ""
+
+
+def page_size(request: Request) -> int:
+    return request.app.state.settings.page_size
+
+
+# --- units --------------------------------------------------------------------------------------------------------
+
+
+def _buildings(db: Session, estate: Estate) -> list[Building]:
+    rows = db.scalars(select(Building).where(Building.estate_id == estate.id))
+    return sorted(rows, key=lambda b: (len(b.number), b.number))
+
+
+@router.get("/units")
+def units(
+    request: Request,
+    console: Viewer,
+    db: DbSession,
+    q: Annotated[str, Query(max_length=20)] = "",
+    building: Annotated[str, Query(max_length=8)] = "",
+    arrears: bool = False,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    estate = console.require_estate()
+    found = registry.search_units(
+        db, estate, q=q, building=building, in_arrears=arrears, page=page, size=page_size(request)
+    )
+    context = {"page": found, "q": q, "building": building, "arrears": arrears}
+    if wants_fragment(request):
+        return view(request, console, "units_table.html", **context)
+    return view(request, console, "units.html", buildings=_buildings(db, estate), **context)
+
+
+def _unit_in_estate(db: Session, console: Console, unit_id: int) -> Unit:
+    unit = db.get(Unit, unit_id)
+    if unit is None or unit.estate_id != console.require_estate().id:
+        raise NotFound("本小区没有这个房屋 / no such unit in this estate", code="unknown_unit")
+    return unit
+
+
+def _arrears_history(db: Session, unit: Unit) -> list[tuple[ArrearsChange, str]]:
+    rows = db.execute(
+        select(ArrearsChange, StaffUser.display_name)
+        .outerjoin(StaffUser, StaffUser.id == ArrearsChange.changed_by_id)
+        .where(ArrearsChange.unit_id == unit.id)
+        .order_by(ArrearsChange.changed_at.desc(), ArrearsChange.id.desc())
+    )
+    return [(change, name or "") for change, name in rows]
+
+
+def _unit_page(
+    request: Request, db: Session, console: Console, unit: Unit, *, status: int = 200, **context: Any
+) -> HTMLResponse:
+    today = estate_today(console.require_estate())
+    occupancies = sorted(unit.occupancies, key=lambda o: o.starts_on, reverse=True)
+    return view(
+        request,
+        console,
+        "unit.html",
+        status=status,
+        unit=unit,
+        current=[o for o in occupancies if o.current_on(today)],
+        past=[o for o in occupancies if not o.current_on(today)],
+        history=_arrears_history(db, unit),
+        **context,
+    )
+
+
+@router.get("/units/{unit_id}")
+def unit_detail(request: Request, console: Viewer, db: DbSession, unit_id: int, done: str = "") -> Response:
+    unit = _unit_in_estate(db, console, unit_id)
+    return _unit_page(request, db, console, unit, flash=flash_key(done, frozenset({"arrears_saved"})))
+
+
+@router.post("/units/{unit_id}/arrears")
+def set_unit_arrears(
+    request: Request,
+    console: Finance,
+    db: DbSession,
+    unit_id: int,
+    balance: Annotated[str, Form(max_length=30)] = "",
+    note: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    unit = _unit_in_estate(db, console, unit_id)
+    fen = parse_yuan(balance)
+    if fen is None or fen > MAX_ARREARS_FEN:
+        key = "unit.arrears_bad_amount" if fen is None else "unit.arrears_too_large"
+        message = translate(language(request), key, value=balance)
+        return _unit_page(request, db, console, unit, status=400, error=message, balance=balance, note=note)
+    try:
+        registry.set_arrears(db, console.actor, unit, fen, note.strip())
+    except DomainError as exc:
+        db.rollback()
+        return _unit_page(request, db, console, unit, status=exc.status, error=exc.message, balance=balance, note=note)
+    return RedirectResponse(f"/console/units/{unit.id}?done=arrears_saved", status_code=303)
+
+
+# --- residents ----------------------------------------------------------------------------------------------------
+
+
+@router.get("/residents")
+def residents(
+    request: Request,
+    console: Viewer,
+    db: DbSession,
+    q: Annotated[str, Query(max_length=60)] = "",
+    kind: Annotated[str, Query(max_length=10)] = "",
+    current: bool = False,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    estate = console.require_estate()
+    chosen = OccupancyKind(kind) if kind in OccupancyKind.__members__ else None
+    today = estate_today(estate)
+    found = registry.search_residents(
+        db,
+        estate,
+        q=q,
+        kind=chosen,
+        current_on=today if current else None,
+        page=page,
+        size=page_size(request),
+    )
+    context = {"page": found, "q": q, "kind": chosen.value if chosen else "", "current": current, "today": today}
+    template = "residents_table.html" if wants_fragment(request) else "residents.html"
+    return view(request, console, template, kinds=list(OccupancyKind), **context)
+
+
+# --- importing the resident sheet ---------------------------------------------------------------------------------
+
+
+def _columns(lang: str) -> list[tuple[str, str, bool]]:
+    """(Chinese header, explanation, required) for each column the import reads, in the template's order."""
+    return [
+        (aliases[0], translate(lang, f"import.col.{field}"), field in importing.REQUIRED)
+        for field, aliases in importing.HEADERS.items()
+    ]
+
+
+@router.get("/residents/import")
+def import_form(request: Request, console: Importer) -> Response:
+    console.require_estate()
+    return view(request, console, "import.html", columns=_columns(language(request)))
+
+
+@router.post("/residents/import")
+def import_sheet(
+    request: Request,
+    console: Importer,
+    db: DbSession,
+    sheet: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    estate = console.require_estate()
+    lang = language(request)
+
+    def answer(status: int, **context: Any) -> Response:
+        db.rollback()  # a refused or faulty sheet leaves the registry exactly as it was
+        return view(request, console, "import.html", status=status, columns=_columns(lang), **context)
+
+    if sheet is None or not sheet.filename:
+        return answer(400, error=translate(lang, "import.no_file"))
+    content = sheet.file.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        return answer(413, error=translate(lang, "import.too_large", mb=MAX_UPLOAD // (1024 * 1024)))
+    try:
+        report = importing.import_residents(db, console.actor, estate, sheet.filename, content)
+    except DomainError as exc:
+        return answer(exc.status, error=exc.message, filename=sheet.filename)
+    if not report.ok:
+        return answer(422, report=report, filename=sheet.filename)
+    return view(request, console, "import.html", columns=_columns(lang), report=report, filename=sheet.filename)
+
+
+@router.get("/residents/import/template.xlsx")
+def import_template(request: Request, console: Importer) -> Response:
+    """An empty sheet with the headers the import expects, and a second sheet explaining each column."""
+    console.require_estate()
+    lang = language(request)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = translate(lang, "import.sheet.residents")
+    columns = _columns(lang)
+    sheet.append([header for header, _, _ in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for letter in "ABCDEFGH"[: len(columns)]:
+        sheet.column_dimensions[letter].width = 16
+    notes = book.create_sheet(translate(lang, "import.sheet.notes"))
+    notes.append([translate(lang, "import.column"), translate(lang, "import.meaning"), translate(lang, "import.req")])
+    for header, meaning, required in columns:
+        notes.append([header, meaning, translate(lang, "import.required" if required else "import.optional")])
+    notes.column_dimensions["A"].width = 14
+    notes.column_dimensions["B"].width = 70
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type=XLSX,
+        headers={"Content-Disposition": "attachment; filename*=UTF-8''resident-import-template.xlsx"},
+    )

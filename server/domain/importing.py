@@ -121,8 +121,13 @@ def _date(value: object) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    text = _cell(value).replace("/", "-").replace(".", "-")
-    return date.fromisoformat(text) if "-" in text else datetime.strptime(text, "%Y%m%d").date()
+    text = _cell(value).replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").rstrip("日")
+    if "-" not in text:
+        return datetime.strptime(text, "%Y%m%d").date()
+    parts = text.split("-")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(text)
+    return date(int(parts[0]), int(parts[1]), int(parts[2]))
 
 
 def _map_headers(header: list[object]) -> dict[str, int]:
