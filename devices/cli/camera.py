@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Annotated
 
 import typer
@@ -55,10 +56,13 @@ def scan(
         fail(str(exc))
     scanner.start()
     try:
-        while not scanner.wait(timeout=0):
-            if not progress.wait(timeout):
+        last_progress = time.monotonic()
+        while not scanner.wait(timeout=0.1):
+            if progress.is_set():
+                progress.clear()
+                last_progress = time.monotonic()
+            elif time.monotonic() - last_progress > timeout:
                 fail(f"no frame from {camera} for {timeout:g} s (camera {scanner.state.value})")
-            progress.clear()
     except KeyboardInterrupt:
         say("interrupted")
     finally:
