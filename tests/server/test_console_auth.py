@@ -1,0 +1,92 @@
+"""Console sign-in over HTTP: sessions, throttling, CSRF, and revocation taking effect at once."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.db.models import ConsoleSession, LoginAttempt, StaffUser
+from server.domain import staff
+from server.domain.actors import SYSTEM
+
+
+def test_sign_in_sets_a_secure_session_cookie(client: TestClient, make_user, login) -> None:
+    make_user("front_desk", username="alice")
+    response = login(client, "alice", "correct-horse-1")
+    assert response.status_code == 200 and "您好" in response.text
+    cookie = next(h for h in response.history[0].headers.get_list("set-cookie") if h.startswith("estate_session="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+def test_wrong_password_is_refused_and_recorded(client: TestClient, db: Session, make_user, login) -> None:
+    make_user("front_desk", username="bob")
+    response = login(client, "bob", "wrong-password")
+    assert response.status_code == 401 and "用户名或密码错误" in response.text
+    assert db.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.success.is_(False))) == 1
+
+
+def test_repeated_failures_lock_even_the_right_password(client: TestClient, make_user, login) -> None:
+    make_user("front_desk", username="carol")
+    for _ in range(5):
+        assert login(client, "carol", "guess").status_code == 401
+    locked = login(client, "carol", "correct-horse-1")
+    assert locked.status_code == 429 and "登录失败次数过多" in locked.text
+
+
+def test_login_without_its_csrf_token_is_refused(client: TestClient, make_user) -> None:
+    make_user("front_desk", username="dave")
+    response = client.post("/console/login", data={"username": "dave", "password": "correct-horse-1"})
+    assert response.status_code == 403 and "表单已失效" in response.text
+
+
+def test_form_post_without_csrf_token_is_refused(client: TestClient, make_user, login) -> None:
+    make_user("front_desk", username="erin")
+    login(client, "erin", "correct-horse-1")
+    response = client.post("/console/logout", data={}, follow_redirects=False)
+    assert response.status_code == 403
+    # The session survived the refused post: the dashboard still opens.
+    assert client.get("/console/").status_code == 200
+
+
+def test_sign_out_ends_the_session(client: TestClient, db: Session, make_user, login, page_csrf) -> None:
+    make_user("front_desk", username="fay")
+    home = login(client, "fay", "correct-horse-1")
+    client.post("/console/logout", data={"csrf_token": page_csrf(home.text)})
+    assert db.scalar(select(func.count()).select_from(ConsoleSession)) == 0
+    assert client.get("/console/", follow_redirects=False).status_code == 303
+
+
+def test_deactivating_a_user_ends_their_session_at_once(client: TestClient, db: Session, make_user, login) -> None:
+    user = make_user("front_desk", username="gus")
+    login(client, "gus", "correct-horse-1")
+    assert client.get("/console/", follow_redirects=False).status_code == 200
+    staff.set_active(db, SYSTEM, db.get(StaffUser, user.id), False)
+    db.commit()
+    response = client.get("/console/", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/console/login")
+
+
+def test_language_switch(client: TestClient, make_user, login) -> None:
+    make_user("front_desk", username="hana")
+    login(client, "hana", "correct-horse-1")
+    client.get("/console/lang?to=en")
+    assert "Hello" in client.get("/console/").text
+    client.get("/console/lang?to=zh")
+    assert "您好" in client.get("/console/").text
+
+
+def test_unsafe_next_is_ignored(client: TestClient, make_user, page_csrf) -> None:
+    make_user("front_desk", username="ivan")
+    form = client.get("/console/login")
+    response = client.post(
+        "/console/login",
+        follow_redirects=False,
+        data={
+            "username": "ivan",
+            "password": "correct-horse-1",
+            "csrf_token": page_csrf(form.text),
+            "next": "https://evil.example/",
+        },
+    )
+    assert response.headers["location"] == "/console/"
