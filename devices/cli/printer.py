@@ -31,7 +31,7 @@ def test(
 ) -> None:
     """Print a Chinese test slip with a QR code."""
     from devices.printing import PrintingError, get_profile, print_slip
-    from devices.printing.testslip import test_slip
+    from devices.printing.diagnostic import diagnostic_slip
 
     if mode is not None and mode not in ("native", "raster"):
         fail(f"--mode must be native or raster, not {mode!r}")
@@ -39,7 +39,7 @@ def test(
         prof = get_profile(profile)
     except ValueError as exc:
         fail(str(exc))
-    slip = test_slip()
+    slip = diagnostic_slip()
     try:
         result = print_slip(printer, slip, prof, mode, timeout=timeout, check_status=check_status)
     except PrintingError as exc:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from devices.printing.slip import ApplicantKind, ReleaseSlipPrint, SlipItem
 
 
-def test_slip(now: datetime | None = None) -> ReleaseSlipPrint:
+def diagnostic_slip(now: datetime | None = None) -> ReleaseSlipPrint:
     """A slip that exercises everything a real one does, clearly marked as not valid at a gate."""
     issued = (now or datetime.now(UTC)).replace(microsecond=0)
     number = "TEST-" + issued.strftime("%Y%m%d-%H%M%S")
