@@ -1,4 +1,8 @@
-"""The console's translation catalogue: one JSON file per language under `locales/`, keys shared by both."""
+"""The console's translation catalogue: JSON files per language under `locales/`, keys shared by both languages.
+
+`zh.json` and `en.json` hold the shell's texts; each area of the console may keep its own `AREA.zh.json` and
+`AREA.en.json` beside them, merged in at load.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,10 @@ DEFAULT = "zh"
 
 @lru_cache
 def catalogue(lang: str) -> dict[str, str]:
-    return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    merged: dict[str, str] = {}
+    for path in [LOCALES / f"{lang}.json", *sorted(LOCALES.glob(f"*.{lang}.json"))]:
+        merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
 
 
 def translate(lang: str, key: str, **values: object) -> str:
