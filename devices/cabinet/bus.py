@@ -190,12 +190,14 @@ class Bus:
         return reply
 
     def _drain(self, port: Any) -> None:
-        """Discard whatever still arrives until the line has been quiet, so a late reply dies here."""
-        end = time.monotonic() + self.reply_timeout
-        last = time.monotonic()
+        """Discard what still arrives until the line has been silent for a whole reply timeout, so a board that
+        answers late is heard here and not taken for the answer to the next request."""
+        now = time.monotonic()
+        end = now + 3 * self.reply_timeout  # a babbling line does not hold the bus forever
+        last = now
         while True:
             now = time.monotonic()
-            wait = min(last + self.quiet, end) - now
+            wait = min(last + self.reply_timeout, end) - now
             if wait <= 0:
                 break
             port.timeout = wait
