@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import pytest
@@ -64,7 +65,7 @@ def test_minimum_gap_between_frames(line) -> None:
     for _ in range(4):
         _status(bus, 1)
     arrivals = [r.at for r in sim.received]
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert min(gaps) >= bus.min_gap
 
 
