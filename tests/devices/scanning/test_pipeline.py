@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
+import pytest
 import zxingcpp
 
 from devices.qr import ScanPipeline, to_grey
-from devices.qr.synthetic import FrameFactory, SyntheticFrame, degraded_set
+from devices.qr.synthetic import FrameFactory, SyntheticFrame, degraded_set, draw_slip, load_slip
 
 
 def test_clean_frame_is_read_by_the_first_pass_alone(slip_frames: dict[str, SyntheticFrame]) -> None:
@@ -77,3 +81,18 @@ def test_synthetic_frames_are_repeatable() -> None:
     assert first.text == again.text and (first.image == again.image).all()
     assert first.text != other.text
     assert first.image.shape == (720, 1280, 3)
+
+
+def test_frames_from_a_printed_slip_png(tmp_path: Path) -> None:
+    """A slip image from disk (as the virtual printer writes job-N.png) is the source of camera frames."""
+    token = "ES1.k1.S20261127-0042.E1.3-2-1201.1795000000.C101x1.signature-goes-here"
+    png = tmp_path / "job-1.png"
+    cv2.imwrite(str(png), draw_slip(token).image)
+    slip = load_slip(png, token)
+    frames = FrameFactory(5, slip=slip)
+    pipeline = ScanPipeline()
+    for frame in (frames.degraded(0, 1), frames.rotated(1), frames.phone(2, 1, dark_mode=True, moire=True)):
+        assert frame.text == token
+        assert [code.text for code in pipeline.scan(frame.image).codes] == [token]
+    with pytest.raises(ValueError, match="no QR code with the expected text"):
+        load_slip(png, "another token")
