@@ -247,3 +247,28 @@ def login() -> Callable[[TestClient, str, str], Response]:
 def page_csrf() -> Callable[[str], str]:
     """`page_csrf(html)`: the CSRF token embedded in a console page."""
     return csrf_of
+
+
+@pytest.fixture(scope="session")
+def xvfb_display() -> Iterator[str]:
+    """A virtual X display for real Kivy windows; its number is chosen by Xvfb itself (-displayfd)."""
+    import subprocess
+
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed: run `make test` (it installs xvfb) or `apt-get install xvfb`")
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1920x1920x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        number = pipe.readline().strip()  # Xvfb writes the display number once it accepts connections
+    if not number:
+        proc.kill()
+        pytest.fail("Xvfb did not start")
+    yield f":{number}"
+    proc.terminate()
+    proc.wait(timeout=10)
