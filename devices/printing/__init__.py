@@ -15,6 +15,7 @@ if _cache:
 from devices.printing.encode import slip_bytes  # noqa: E402
 from devices.printing.errors import (  # noqa: E402
     CoverOpen,
+    FontNotFound,
     PaperOut,
     PrinterOffline,
     PrinterStatusUnknown,
@@ -34,6 +35,7 @@ __all__ = [
     "ApplicantKind",
     "CoverOpen",
     "CoverState",
+    "FontNotFound",
     "PaperOut",
     "PaperState",
     "PrintMode",

@@ -39,3 +39,7 @@ class CoverOpen(PrintingError):
 
 class PrinterStatusUnknown(PrintingError):
     """The printer did not answer a status query, so nothing can be said about it (never taken as "ok")."""
+
+
+class FontNotFound(PrintingError):
+    """No CJK font to draw raster slips or characters the printer's font lacks."""

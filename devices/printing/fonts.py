@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from devices.printing.errors import FontNotFound
 from devices.printing.profiles import CELL_HEIGHT, CELL_WIDTH
 from devices.printing.textenc import char_width
 
@@ -25,10 +26,6 @@ FONT_CANDIDATES = (
     "C:/Windows/Fonts/msyh.ttc",
 )
 GLYPH_SIZE = 20  # pixels: ascent + descent of the CJK font fill the 24-dot cell exactly
-
-
-class FontNotFound(RuntimeError):
-    pass
 
 
 @lru_cache(maxsize=4)

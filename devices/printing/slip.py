@@ -90,7 +90,7 @@ class ReleaseSlipPrint:
                 f"二维码内容过长 / the QR token has {len(token)} characters, over the budget of "
                 f"{QR_TOKEN_BUDGET}; shorten the item lines (use catalogue codes)"
             )
-        if self.issued_at.tzinfo is None and self.valid_until.tzinfo is not None:
+        if (self.issued_at.tzinfo is None) != (self.valid_until.tzinfo is None):
             raise SlipContentError("issued_at and valid_until must both be aware or both naive")
         if self.valid_until <= self.issued_at:
             raise SlipContentError("有效期早于签发时间 / valid_until must be after issued_at")

@@ -197,10 +197,9 @@ class Interpreter:
             )
         elif op == 0x45:  # ESC E
             self.style.bold = bool(arg & 1)
-        elif op == 0x21:  # ESC !: Latin emphasis and double size
+        elif op == 0x21:  # ESC !: emphasis, and double size for Latin characters only
             self.style.bold = bool(arg & 0x08)
-            self.style.height_mult = 2 if arg & 0x10 else 1
-            self.style.width_mult = 2 if arg & 0x20 else 1
+            self.style.latin_size = (2 if arg & 0x20 else 1, 2 if arg & 0x10 else 1)
         elif op == 0x4A:  # ESC J n: print and feed n dots
             paper.flush_line(self.style)
             paper.feed(arg)
@@ -223,6 +222,7 @@ class Interpreter:
         if op == 0x21:  # GS ! n
             n = self._need(pos, 3)[2]
             self.style.width_mult, self.style.height_mult = (n >> 4) + 1, (n & 0x0F) + 1
+            self.style.latin_size = None  # the later size command decides for Latin too
             return pos + 3
         if op == 0x56:  # GS V m [n]
             m = self._need(pos, 3)[2]

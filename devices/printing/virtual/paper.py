@@ -23,6 +23,12 @@ class Style:
     width_mult: int = 1
     height_mult: int = 1
     bold: bool = False
+    latin_size: tuple[int, int] | None = None  # ESC ! double width/height: Latin only on Epson-style printers
+
+    def size_for(self, ch: str) -> tuple[int, int]:
+        if self.latin_size is not None and ord(ch) < 0x80:
+            return self.latin_size
+        return self.width_mult, self.height_mult
 
 
 @dataclass
@@ -44,7 +50,8 @@ class Paper:
 
     def put_char(self, ch: str, style: Style) -> None:
         """Place one character at the cursor; a character that would pass the right edge starts a new line."""
-        run = draw_text(ch, width_mult=style.width_mult, height_mult=style.height_mult, bold=style.bold)
+        width_mult, height_mult = style.size_for(ch)
+        run = draw_text(ch, width_mult=width_mult, height_mult=height_mult, bold=style.bold)
         if self._x + run.width > self.width:
             self.print_line(style)
         if self._line_align is None:
@@ -52,7 +59,7 @@ class Paper:
         self._pieces.append(_Piece(self._x, run))
         self._text.append(ch)
         self._x += run.width
-        self._line_height_mult = max(self._line_height_mult, style.height_mult)
+        self._line_height_mult = max(self._line_height_mult, height_mult)
 
     def move_to(self, x: int, style: Style) -> None:
         """ESC $: continue at `x` dots; the skipped columns read as spaces."""

@@ -59,11 +59,11 @@ class VirtualPrinter:
     state: PrinterState = PrinterState.OK
     on_job: Callable[[JobRecord], None] | None = None
     jobs: list[JobRecord] = field(default_factory=list)
-    _sock: socket.socket | None = None
-    _threads: list[threading.Thread] = field(default_factory=list)
-    _cond: threading.Condition = field(default_factory=threading.Condition)
-    _counter: int = 0
-    _stopping: threading.Event = field(default_factory=threading.Event)
+    _sock: socket.socket | None = field(default=None, init=False)
+    _threads: list[threading.Thread] = field(default_factory=list, init=False)
+    _cond: threading.Condition = field(default_factory=threading.Condition, init=False)
+    _counter: int = field(default=0, init=False)
+    _stopping: threading.Event = field(default_factory=threading.Event, init=False)
 
     @property
     def address(self) -> tuple[str, int]:

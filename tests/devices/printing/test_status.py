@@ -171,3 +171,35 @@ def test_status_replies_follow_the_epson_bit_layout() -> None:
         assert all(r is not None and r[0] & 0x93 == 0x12 for r in replies)
         decoded = decode_status(*(r[0] for r in replies if r is not None))
         assert (decoded.online, decoded.paper, decoded.cover) == EXPECTED[state]
+
+
+def test_a_printer_switched_off_mid_job_is_an_error_saying_the_job_was_sent(
+    slip_factory: Callable[..., ReleaseSlipPrint],
+) -> None:
+    """The network backend alone would lose such a job silently; the status check after it catches it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    got_job = threading.Event()
+
+    def answer_then_power_off() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            for n in (1, 2, 4):  # the status queries before the job
+                query = b""
+                while len(query) < 3:
+                    query += conn.recv(3 - len(query))
+                assert query == bytes([0x10, 0x04, n])
+                conn.sendall(b"\x12")
+            conn.recv(1)
+            got_job.set()
+
+    thread = threading.Thread(target=answer_then_power_off, daemon=True)
+    thread.start()
+    url = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        with pytest.raises(PrinterOffline, match="before printing") as caught:
+            print_slip(url, slip_factory(), timeout=1.0)
+    finally:
+        thread.join(timeout=5)
+        listener.close()
+    assert got_job.is_set()
+    assert caught.value.job_sent

@@ -135,3 +135,17 @@ def test_jobs_are_written_as_bin_and_png_and_refused_when_paper_is_out(
     _, held = virtual_printer.wait_for_jobs(2)
     assert not held.printed and held.bin_path.read_bytes() == data
     assert "not printed: printer state is out" in held.errors
+
+
+def test_esc_bang_enlarges_latin_only_and_gs_bang_enlarges_chinese_too() -> None:
+    esc_double = b"\x1b!\x30"  # double width and height
+    data = cmd.INIT + cmd.CHINESE_ON + esc_double + b"A" + "中".encode("gb18030") + cmd.LF
+    data += cmd.char_size(2, 2) + "中".encode("gb18030") + cmd.LF
+    [job], _ = run(data)
+    assert job.paper is not None
+    mixed, big = (~np.array(row) for row in job.paper.rows)
+    latin_cols = np.nonzero(mixed[:, :24].any(axis=0))[0]
+    chinese_cols = np.nonzero(mixed[:, 24:].any(axis=0))[0] + 24
+    assert latin_cols.max() >= 12  # "A" spans a doubled 24-dot cell
+    assert chinese_cols.max() < 48  # "中" stays 24 dots wide
+    assert np.nonzero(big.any(axis=0))[0].max() >= 30  # GS ! doubled "中"
