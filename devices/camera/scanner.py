@@ -10,6 +10,7 @@ Without ``on_event`` the events go to ``scanner.events`` (a queue). Callbacks ru
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from devices.camera.capture import Backoff, CameraCapture, CameraState, Frame, S
 from devices.camera.sources import SourceFactory
 from devices.qr.debounce import DEFAULT_WINDOW_S, Debouncer
 from devices.qr.pipeline import FrameScan, ScanPipeline
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,10 @@ class Scanner:
                 if frame is None:
                     continue
                 last = frame.number
-                self._scan(frame)
+                try:
+                    self._scan(frame)
+                except Exception:  # one bad frame or listener must not stop the gate's scanning
+                    log.exception("scanning frame %d failed", frame.number)
                 self.frames_scanned += 1
                 if self._frame_limit is not None and self.frames_scanned >= self._frame_limit:
                     break

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
 
 from devices.qr.decoders.base import Decoder
@@ -12,7 +14,7 @@ class DecoderUnavailable(RuntimeError):
     """A decoder whose library (or system package) is not installed."""
 
 
-def _load_pyzbar():  # type: ignore[no-untyped-def]
+def _load_pyzbar() -> ModuleType:
     try:
         from pyzbar import pyzbar
     except ImportError as exc:  # the Python package is present but libzbar0 is not, or neither is

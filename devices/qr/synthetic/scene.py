@@ -21,8 +21,7 @@ def desk_background(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarr
 def finder_like(size: int) -> np.ndarray:
     """Nested squares shaped like a QR finder pattern (1:1:3:1:1): a hard negative for detectors."""
     unit = max(1, size // 7)
-    square = np.full((7 * unit, 7 * unit), 255, np.uint8)
-    square[:, :] = 0
+    square = np.zeros((7 * unit, 7 * unit), np.uint8)
     square[unit:-unit, unit:-unit] = 255
     square[2 * unit : -2 * unit, 2 * unit : -2 * unit] = 0
     return square

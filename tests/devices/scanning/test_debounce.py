@@ -58,3 +58,16 @@ def test_scanner_reports_a_held_slip_once(slip_frames: dict[str, SyntheticFrame]
     assert first.captured_at <= first.decoded_at
     assert first.decode_ms > 0
     assert first.frame_no >= 1
+
+
+def test_a_failing_listener_does_not_stop_scanning(slip_frames: dict[str, SyntheticFrame]) -> None:
+    held = slip_frames["clean"]
+    seen: queue.Queue[str] = queue.Queue()
+
+    def listener(event: ScanEvent) -> None:
+        seen.put(event.text)
+        raise RuntimeError("the gate screen is not ready")
+
+    source = lambda: MemorySource([held.image] * 3, fps=20.0)  # noqa: E731
+    with Scanner(source, on_event=listener, debounce_s=0.0, backoff=Backoff(initial=0.01)):
+        assert [seen.get(timeout=30.0) for _ in range(2)] == [held.text, held.text]
