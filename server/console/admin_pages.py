@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import distinct, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.console.i18n import translate
@@ -235,7 +235,7 @@ def _audit_page(
     context = {"page": paginate(db, query, page, page_size(request)), "action": action, "details": _details}
     if wants_fragment(request):
         return view(request, console, "audit_table.html", **context)
-    actions = db.scalars(select(distinct(AuditEntry.action)).where(scope).order_by(AuditEntry.action))
+    actions = db.scalars(select(AuditEntry.action).where(scope).distinct().order_by(AuditEntry.action))
     return view(request, console, "audit.html", actions=list(actions), report=report, **context)
 
 
