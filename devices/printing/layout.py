@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from devices.printing.errors import SlipContentError
 from devices.printing.profiles import PrinterProfile
+from devices.printing.qrmatrix import qr_modules
 from devices.printing.slip import ReleaseSlipPrint
 from devices.printing.textenc import normalize, pad_between, wrap
 
@@ -86,8 +88,13 @@ def layout_slip(slip: ReleaseSlipPrint, profile: PrinterProfile) -> list[Block]:
     blocks.append(rule)
     if slip.notes.strip():
         blocks += _field("备注 Notes", slip.notes.strip(), cols)
+    qr = QrBlock(slip.qr_token, profile.qr_module)
+    if qr_modules(qr.data) * qr.module > profile.dots:
+        raise SlipContentError(
+            f"二维码超出纸宽 / the QR code is wider than the {profile.dots}-dot paper; shorten the token"
+        )
     blocks.append(Feed(profile.qr_module * 4))  # quiet zone above the code
-    blocks.append(QrBlock(slip.qr_token, profile.qr_module))
+    blocks.append(qr)
     blocks.append(Feed(profile.qr_module * 4))  # and below
     blocks += _wrapped(slip.slip_number, cols, align=Align.CENTER)
     blocks += _wrapped("出门时请出示本条 Show this slip at the gate", cols, align=Align.CENTER)

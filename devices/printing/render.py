@@ -6,12 +6,12 @@ slip of the same content come out alike.
 
 from __future__ import annotations
 
-import qrcode
 from PIL import Image
 
 from devices.printing.fonts import draw_text
 from devices.printing.layout import Align, Block, Feed, QrBlock, TextLine
 from devices.printing.profiles import CELL_HEIGHT, CELL_WIDTH, PrinterProfile
+from devices.printing.qrmatrix import qr_matrix
 from devices.printing.textenc import text_width
 
 LINE_GAP = 6  # dots of paper between text lines (the printer's line spacing minus the character height)
@@ -45,20 +45,6 @@ def right_x(line: TextLine, profile: PrinterProfile) -> int:
     """Where the flush-right part of a line starts, in dots (on the column grid, as ESC $ places it)."""
     cell = CELL_WIDTH * line.width_mult
     return (profile.columns // line.width_mult - text_width(line.right)) * cell
-
-
-def qr_matrix(data: str, ec: str = "M") -> list[list[bool]]:
-    """The QR symbol's modules (no quiet zone), as a printer's GS ( k with model 2 would build it."""
-    levels = {
-        "L": qrcode.constants.ERROR_CORRECT_L,
-        "M": qrcode.constants.ERROR_CORRECT_M,
-        "Q": qrcode.constants.ERROR_CORRECT_Q,
-        "H": qrcode.constants.ERROR_CORRECT_H,
-    }
-    code = qrcode.QRCode(error_correction=levels[ec], border=0)
-    code.add_data(data.encode("latin-1"))
-    code.make(fit=True)
-    return code.get_matrix()
 
 
 def render_qr(data: str, module: int, paper_width: int, align: Align | str = Align.CENTER) -> Image.Image:

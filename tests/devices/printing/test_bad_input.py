@@ -10,6 +10,8 @@ from escpos.printer import Dummy
 from PIL import Image
 
 from devices.printing import (
+    PrinterProfile,
+    PrintMode,
     ReleaseSlipPrint,
     SlipContentError,
     SlipItem,
@@ -18,7 +20,8 @@ from devices.printing import (
     slip_bytes,
 )
 from devices.printing.layout import Block, Feed, QrBlock, TextLine, layout_slip
-from devices.printing.render import line_height, qr_matrix
+from devices.printing.qrmatrix import qr_matrix
+from devices.printing.render import line_height
 from devices.printing.slip import QR_TOKEN_BUDGET
 from devices.printing.textenc import text_width
 from devices.printing.virtual import VirtualPrinter
@@ -135,3 +138,9 @@ def test_other_unprintable_slips_get_clear_errors(
         changes = {"valid_until": slip_factory().issued_at}
     with pytest.raises(SlipContentError, match=message):
         slip_bytes(slip_factory(**changes))
+
+
+def test_a_qr_code_wider_than_the_paper_is_refused(slip_factory: Callable[..., ReleaseSlipPrint]) -> None:
+    narrow = PrinterProfile("narrow", "a 32 mm label printer", 256, 21, 8, PrintMode.NATIVE)
+    with pytest.raises(SlipContentError, match="wider than the 256-dot paper"):
+        slip_bytes(slip_factory(), narrow)
