@@ -38,11 +38,11 @@ class Paper:
     width: int
     rows: list[Image.Image] = field(default_factory=list)
     text_lines: list[str] = field(default_factory=list)
-    _pieces: list[_Piece] = field(default_factory=list)
-    _text: list[str] = field(default_factory=list)
-    _x: int = 0
-    _line_align: str | None = None
-    _line_height_mult: int = 1
+    _pieces: list[_Piece] = field(default_factory=list, init=False)
+    _text: list[str] = field(default_factory=list, init=False)
+    _x: int = field(default=0, init=False)
+    _line_align: str | None = field(default=None, init=False)
+    _line_height_mult: int = field(default=1, init=False)
 
     @property
     def blank(self) -> bool:

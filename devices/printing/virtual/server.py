@@ -64,6 +64,7 @@ class VirtualPrinter:
     _cond: threading.Condition = field(default_factory=threading.Condition, init=False)
     _counter: int = field(default=0, init=False)
     _stopping: threading.Event = field(default_factory=threading.Event, init=False)
+    _conns: set[socket.socket] = field(default_factory=set, init=False)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -100,6 +101,11 @@ class VirtualPrinter:
             with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
             self._sock.close()
+        with self._cond:
+            conns = list(self._conns)
+        for conn in conns:  # end connections a client left open, so their threads finish
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
         for thread in list(self._threads):
             if thread is not threading.current_thread():
                 thread.join(timeout=5)
@@ -140,6 +146,8 @@ class VirtualPrinter:
 
     def _serve(self, conn: socket.socket) -> None:
         interpreter = Interpreter(self.width, lambda: self.state, self._finish_job, self._next_number)
+        with self._cond:
+            self._conns.add(conn)
         with conn:
             while True:
                 try:
@@ -154,6 +162,8 @@ class VirtualPrinter:
                         conn.sendall(replies)
                     except OSError:
                         break
+        with self._cond:
+            self._conns.discard(conn)
         interpreter.close()
 
     def _finish_job(self, job: Job) -> None:

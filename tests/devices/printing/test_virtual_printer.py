@@ -149,3 +149,14 @@ def test_esc_bang_enlarges_latin_only_and_gs_bang_enlarges_chinese_too() -> None
     assert latin_cols.max() >= 12  # "A" spans a doubled 24-dot cell
     assert chinese_cols.max() < 48  # "中" stays 24 dots wide
     assert np.nonzero(big.any(axis=0))[0].max() >= 30  # GS ! doubled "中"
+
+
+def test_stopping_ends_connections_a_client_left_open(tmp_path) -> None:
+    printer = VirtualPrinter(tmp_path).start()
+    conn = socket.create_connection(printer.address)
+    conn.sendall(cmd.INIT + b"left open\n\x10\x04\x01")
+    assert conn.recv(1) == b"\x12"  # the reply shows the printer has read everything before it
+    printer.stop()
+    [job] = printer.wait_for_jobs(1, timeout=1)  # the open job was delivered when its connection ended
+    assert job.text_lines == ("left open",) and not job.cut
+    conn.close()
