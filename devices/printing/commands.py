@@ -86,6 +86,12 @@ def raster_rows(image: Image.Image, width_dots: int) -> tuple[int, bytes]:
 
 def raster_image(image: Image.Image, width_dots: int) -> bytes:
     """GS v 0 commands for an image, cut into fragments of at most RASTER_FRAGMENT_ROWS rows."""
+    tail = image.height % RASTER_FRAGMENT_ROWS
+    if tail and tail % 48 == 0:
+        # Some 58 mm Xprinters garble images whose height is a multiple of 48: add one blank row.
+        padded = Image.new("1", (image.width, image.height + 1), 1)
+        padded.paste(image.convert("1"), (0, 0))
+        image = padded
     row_bytes, data = raster_rows(image, width_dots)
     return b"".join(_fragments(row_bytes, data, image.height))
 

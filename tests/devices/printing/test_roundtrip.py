@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from devices.printing import PROFILES, PrintMode, ReleaseSlipPrint, get_profile, print_slip, slip_bytes
+from devices.printing import commands as cmd
 from devices.printing.layout import TextLine, layout_slip
 from devices.printing.profiles import with_mode
 from devices.printing.render import render_blocks
@@ -88,3 +89,11 @@ def test_raster_images_go_in_fragments_of_at_most_128_rows(slip_factory: Callabl
         pos += 8 + width_bytes * rows
     assert len(heights) > 5
     assert max(heights) <= 128
+
+
+@pytest.mark.parametrize("height", [48, 96, 128 + 48, 130])
+def test_no_raster_fragment_is_a_multiple_of_48_rows(height: int) -> None:
+    data = cmd.raster_image(Image.new("1", (64, height), 1), 64)
+    rows = [data[i + 6] | data[i + 7] << 8 for i in range(len(data)) if data[i : i + 4] == b"\x1dv0\x00"]
+    assert rows and all(r % 48 for r in rows)
+    assert sum(rows) in (height, height + 1)
