@@ -1,5 +1,170 @@
-"""`estate devices cabinet …`."""
+"""`estate devices cabinet …`: simulate a lock-board bus, read slot status, open a slot."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Annotated
 
 import typer
 
+from devices.cabinet.driver import Cabinet
+from devices.cabinet.errors import CabinetError
+from devices.cabinet.profiles import BoardProfile, Feedback, StatusOrder, protocol_by_name
+from devices.cabinet.sim_model import SimCabinet
+from devices.cabinet.simulator import CabinetSimulator
+from devices.cabinet.tags import ibutton_rom
+from devices.cli._output import emit, fail, say
+
 app = typer.Typer(no_args_is_help=True, help="cabinet diagnostics")
+SCAN_TIMEOUT = 0.06
+
+ProtocolOpt = Annotated[str, typer.Option("--protocol", help="xor485 | kerong-cu16")]
+CabinetOpt = Annotated[
+    str, typer.Option("--cabinet", help="serial:///dev/ttyUSB1?baudrate=9600, /dev/ttyUSB1, socket://HOST:PORT")
+]
+FeedbackOpt = Annotated[
+    Feedback | None, typer.Option("--feedback", help="how the lock feedback contact is wired (default per protocol)")
+]
+OrderOpt = Annotated[StatusOrder | None, typer.Option("--order", help="status-byte order (default per protocol)")]
+
+
+def _profile(
+    protocol: str, slots: int | None, feedback: Feedback | None, order: StatusOrder | None, *, learn: bool = False
+) -> BoardProfile:
+    spec = protocol_by_name(protocol)
+    changes: dict[str, object] = {}
+    if slots is not None or learn:
+        changes["channels"] = slots
+    if feedback is not None:
+        changes["feedback"] = feedback
+    if order is not None:
+        changes["order"] = order
+    return BoardProfile.default(spec, **changes)
+
+
+@contextmanager
+def _errors_reported() -> Iterator[None]:
+    try:
+        yield
+    except (CabinetError, ValueError) as exc:
+        fail(str(exc))
+
+
+@app.command()
+def simulate(
+    protocol: ProtocolOpt,
+    boards: Annotated[int, typer.Option("--boards", min=1, help="boards on the bus, from the lowest address")] = 1,
+    slots: Annotated[int | None, typer.Option("--slots", help="slots per board (default per protocol)")] = None,
+    listen: Annotated[str | None, typer.Option("--listen", help="HOST:PORT for a TCP bridge; default a pty")] = None,
+    feedback: FeedbackOpt = None,
+    order: OrderOpt = None,
+    close_after: Annotated[float, typer.Option("--close-after", help="seconds until an opened door closes")] = 3.0,
+    keys: Annotated[bool, typer.Option("--keys/--no-keys", help="a tagged key in every slot")] = True,
+) -> None:
+    """Serve simulated lock boards; prints {"url": ...} first, then serves until interrupted."""
+    with _errors_reported():
+        profile = _profile(protocol, slots, feedback, order)
+        channels = profile.channels or profile.protocol.default_channels
+        addresses = list(profile.protocol.addresses)[:boards]
+        if len(addresses) < boards:
+            raise ValueError(f"{protocol} allows at most {len(profile.protocol.addresses)} boards on one bus")
+        cabinet = SimCabinet(profile, addresses, channels, close_after=close_after or None)
+        if keys:
+            for board in addresses:
+                for slot in range(1, channels + 1):
+                    cabinet.put_key(board, slot, ibutton_rom(board * 1000 + slot))
+        simulator = CabinetSimulator(cabinet, listen=listen)
+        try:
+            url = simulator.start()
+        except OSError as exc:
+            raise ValueError(f"cannot listen on {listen}: {exc}") from exc
+    stop = threading.Event()
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
+    emit({"url": url})
+    say(f"{profile.protocol.title}: boards {addresses}, {channels} slots each, on {url}; Ctrl-C stops")
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        simulator.stop()
+        say("simulator stopped")
+
+
+@app.command()
+def status(
+    cabinet: CabinetOpt,
+    protocol: ProtocolOpt,
+    board: Annotated[int | None, typer.Option("--board", help="DIP address; default: every address")] = None,
+    slots: Annotated[int | None, typer.Option("--slots", help="channels per board (default: as reported)")] = None,
+    feedback: FeedbackOpt = None,
+    order: OrderOpt = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="reply timeout, seconds")] = 0.15,
+) -> None:
+    """Print {"board","slot","door","key"} for every slot of the answering boards."""
+    with _errors_reported():
+        profile = _profile(protocol, slots, feedback, order, learn=profile_learns(protocol, slots))
+        addresses = list(profile.protocol.addresses) if board is None else [board]
+        if board is None:
+            # A scan asks every address once; a silent one costs its timeout twice (wait, then drain).
+            timeout = min(timeout, SCAN_TIMEOUT)
+            say(f"scanning addresses {addresses[0]}-{addresses[-1]}…")
+        driver = Cabinet(
+            cabinet,
+            profile.protocol,
+            addresses,
+            profile=profile,
+            reply_timeout=timeout,
+            status_retries=2 if board is not None else 0,
+        )
+        try:
+            driver.poll_once()
+            answering = [b for b in addresses if driver.watch.online(b)]
+            if not answering:
+                fail(f"no board answered at {'address ' + str(board) if board is not None else 'any address'}")
+            for b in answering:
+                for slot in driver.status(b):
+                    emit(slot.to_dict())
+            say(f"{len(answering)} board(s) answered: {answering}")
+        finally:
+            driver.close()
+
+
+def profile_learns(protocol: str, slots: int | None) -> bool:
+    """Without --slots, an XOR board's channel count is learned from its reply."""
+    return slots is None and protocol_by_name(protocol).name == "xor485"
+
+
+@app.command("open")
+def open_slot(
+    cabinet: CabinetOpt,
+    protocol: ProtocolOpt,
+    board: Annotated[int, typer.Option("--board", help="DIP address of the board")],
+    slot: Annotated[int, typer.Option("--slot", help="slot number on the board, from 1")],
+    request_id: Annotated[
+        str | None, typer.Option("--request-id", help="idempotency key (default: a fresh one)")
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="reply timeout, seconds")] = 0.15,
+) -> None:
+    """Send one unlock and print {"board","slot","accepted"}; accepted means the board took the command."""
+    with _errors_reported():
+        spec = protocol_by_name(protocol)
+        profile = BoardProfile.default(spec, channels=None) if spec.name == "xor485" else BoardProfile.default(spec)
+        driver = Cabinet(cabinet, spec, [board], profile=profile, reply_timeout=timeout)
+        try:
+            result = driver.open_slot(board, slot, request_id or uuid.uuid4().hex)
+        finally:
+            driver.close()
+    emit({"board": board, "slot": slot, "accepted": result.accepted})
+    if not result.accepted:
+        fail(f"unlock {result.outcome.value}: {result.detail}")
+    say(f"board {board} accepted the unlock of slot {slot}; whether the door opened shows in status")

@@ -1,0 +1,104 @@
+"""`estate devices cabinet simulate|status|open` as a technician runs them: separate processes, JSON lines."""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from devices.cli.cabinet import app
+
+ESTATE = str(Path(sys.executable).parent / "estate")
+
+
+def cabinet_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [ESTATE, "devices", "cabinet", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def running_simulator(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    protocol, listen = request.param
+    args = [ESTATE, "devices", "cabinet", "simulate", "--protocol", protocol, "--boards", "2", "--close-after", "0"]
+    if listen:
+        args += ["--listen", listen]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stdout is not None
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+    try:
+        first = json.loads(lines.get(timeout=30))
+        assert set(first) == {"url"}
+        yield protocol, str(first["url"])
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+
+
+@pytest.mark.parametrize(
+    "running_simulator",
+    [("xor485", None), ("kerong-cu16", "127.0.0.1:0")],
+    ids=["xor485-pty", "kerong-socket"],
+    indirect=True,
+)
+def test_open_and_query_a_running_simulator(running_simulator: tuple[str, str]) -> None:
+    protocol, url = running_simulator
+    board = 1
+    before = cabinet_cli("status", "--cabinet", url, "--protocol", protocol, "--board", str(board))
+    assert before.returncode == 0, before.stderr
+    slots = json_lines(before.stdout)
+    assert [s["slot"] for s in slots] == list(range(1, len(slots) + 1))
+    assert all(set(s) == {"board", "slot", "door", "key"} and s["board"] == board for s in slots)
+    assert all(s["door"] == "closed" for s in slots)
+    expected_key = "present" if protocol == "kerong-cu16" else None  # Kerong IR sensors; XOR boards have none
+    assert all(s["key"] == expected_key for s in slots)
+
+    opened = cabinet_cli("open", "--cabinet", url, "--protocol", protocol, "--board", str(board), "--slot", "3")
+    assert opened.returncode == 0, opened.stderr
+    assert json_lines(opened.stdout) == [{"board": board, "slot": 3, "accepted": True}]
+
+    after = json_lines(cabinet_cli("status", "--cabinet", url, "--protocol", protocol, "--board", "1").stdout)
+    assert [s["slot"] for s in after if s["door"] == "open"] == [3]
+
+
+@pytest.mark.parametrize("running_simulator", [("xor485", None)], indirect=True)
+def test_status_scans_every_address_and_reports_the_answering_boards(running_simulator: tuple[str, str]) -> None:
+    protocol, url = running_simulator
+    scanned = cabinet_cli("status", "--cabinet", f"serial://{url}?baudrate=9600", "--protocol", protocol)
+    assert scanned.returncode == 0, scanned.stderr
+    assert sorted({s["board"] for s in json_lines(scanned.stdout)}) == [1, 2]
+
+    missing = cabinet_cli("status", "--cabinet", url, "--protocol", protocol, "--board", "7")
+    assert missing.returncode != 0 and missing.stdout == ""
+    assert "no board answered" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["status", "--cabinet", "http://x", "--protocol", "xor485"], "Accepted forms"),
+        (["open", "--cabinet", "/dev/null", "--protocol", "modbus", "--board", "1", "--slot", "1"], "accepted:"),
+        (["open", "--cabinet", "/dev/estate-none", "--protocol", "xor485", "--board", "1", "--slot", "1"], "not_sent"),
+        (["open", "--cabinet", "loop://", "--protocol", "kerong-cu16", "--board", "16", "--slot", "1"], "0-15"),
+    ],
+)
+def test_cli_errors_are_clear_and_non_zero(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0
+    assert message in result.stderr
+    # Only an unlock that was tried reports its (failed) result as a JSON line.
+    expected = [{"board": 1, "slot": 1, "accepted": False}] if message == "not_sent" else []
+    assert json_lines(result.stdout) == expected
