@@ -1,0 +1,126 @@
+"""A typed HTTP client for the slip and gate API, used by kiosks and gates."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import BaseModel
+
+from server.contract.schemas import (
+    GateEvent,
+    KeysOut,
+    ReleaseOut,
+    ReleaseRequest,
+    RevocationsOut,
+    SlipOut,
+    SlipRequest,
+    SyncOut,
+    SyncRequest,
+    VerifyRequest,
+    VerifyResult,
+)
+from server.contract.slip_token import public_key_from_bytes
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ApiError(Exception):
+    """The server refused: `code` is the error code (e.g. ``already_released``), `detail` any extra fields."""
+
+    def __init__(self, status: int, code: str, message: str, detail: Mapping[str, Any] | None = None) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+        self.detail = dict(detail or {})
+
+
+class EstateClient:
+    """The device API as methods. `transport` lets tests talk to an app in-process (httpx.ASGITransport-like)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 5.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/api/v1",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> EstateClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, body: BaseModel | None = None, **kwargs: Any) -> httpx.Response:
+        content = body.model_dump_json().encode() if body is not None else None
+        headers = {"content-type": "application/json", **kwargs.pop("headers", {})}
+        response = self._http.request(method, path, content=content, headers=headers, **kwargs)
+        if response.status_code >= 400:
+            try:
+                error = response.json()["error"]
+                code, message = str(error.pop("code")), str(error.pop("message"))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                code, message, error = "http_error", response.text[:200], {}
+            raise ApiError(response.status_code, code, message, error)
+        return response
+
+    @staticmethod
+    def _as(model: type[M], response: httpx.Response) -> M:
+        return model.model_validate_json(response.content)
+
+    def request_slip(self, request: SlipRequest) -> SlipOut:
+        return self._as(SlipOut, self._call("POST", "/slips", request))
+
+    def reprint(self, number: str) -> SlipOut:
+        return self._as(SlipOut, self._call("POST", f"/slips/{number}/reprint"))
+
+    def verify(self, text: str) -> VerifyResult:
+        """The slip a scanned code or typed number names; a rejection raises ApiError with its code."""
+        return self._as(VerifyResult, self._call("POST", "/gate/verify", VerifyRequest(text=text)))
+
+    def release(self, request: ReleaseRequest, idempotency_key: str | None = None) -> ReleaseOut:
+        key = idempotency_key or uuid.uuid4().hex
+        response = self._call("POST", "/gate/releases", request, headers={"Idempotency-Key": key})
+        return self._as(ReleaseOut, response)
+
+    def sync(self, events: list[GateEvent]) -> SyncOut:
+        return self._as(SyncOut, self._call("POST", "/gate/sync", SyncRequest(events=events)))
+
+    def _cached(self, path: str, etag: str | None) -> httpx.Response | None:
+        response = self._call("GET", path, headers={"If-None-Match": etag} if etag else {})
+        return None if response.status_code == 304 else response
+
+    def keys(self, etag: str | None = None) -> tuple[KeysOut | None, str | None]:
+        """The published public keys, or None when `etag` is still current; and the ETag to send next time."""
+        response = self._cached("/gate/keys", etag)
+        if response is None:
+            return None, etag
+        return self._as(KeysOut, response), response.headers.get("etag")
+
+    def revocations(self, etag: str | None = None) -> tuple[RevocationsOut | None, str | None]:
+        response = self._cached("/gate/revocations", etag)
+        if response is None:
+            return None, etag
+        return self._as(RevocationsOut, response), response.headers.get("etag")
+
+
+def key_ring(keys: KeysOut) -> dict[int, Ed25519PublicKey]:
+    """Public keys by key id, ready for `slip_token.verify`."""
+    return {
+        k.key_id: public_key_from_bytes(base64.urlsafe_b64decode(k.public_key + "=" * (-len(k.public_key) % 4)))
+        for k in keys.keys
+    }

@@ -1,0 +1,189 @@
+"""Bodies of the slip and gate API, shared by the server (which answers with them) and its clients."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ApplicantKind = Literal["owner", "tenant", "proxy"]
+SlipState = Literal["issued", "released", "refused", "cancelled", "expired"]
+
+
+class ItemLineIn(BaseModel):
+    """An item line: a catalogue code (``SOFA``) or a free-text name, and how many."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = Field(None, min_length=1, max_length=8, description="catalogue code, e.g. SOFA")
+    name: str | None = Field(None, min_length=1, max_length=16, description="free text when not in the catalogue")
+    quantity: int = Field(ge=1, le=999)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ItemLineIn:
+        if (self.code is None) == (self.name is None):
+            raise ValueError("give either code or name")
+        return self
+
+
+class ResidentIdentity(BaseModel):
+    """How a kiosk proves who asks: the resident card, or unit and PIN."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    card: str | None = Field(None, min_length=1, max_length=40)
+    pin: str | None = Field(None, min_length=4, max_length=8)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ResidentIdentity:
+        if (self.card is None) == (self.pin is None):
+            raise ValueError("give either card or pin")
+        return self
+
+
+class SlipRequest(BaseModel):
+    """A resident's request for a release slip, sent by a kiosk (owner or tenant, identified again here)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit: str = Field(min_length=3, max_length=16, examples=["5-8B"])
+    applicant: ApplicantKind
+    identity: ResidentIdentity
+    items: list[ItemLineIn] = Field(min_length=1, max_length=10)
+    planned_date: date
+    vehicle_plate: str = Field("", max_length=12)
+    note: str = Field("", max_length=200)
+
+
+class SlipItemOut(BaseModel):
+    line: int
+    code: str | None
+    name: str
+    quantity: int
+
+
+class PrintData(BaseModel):
+    """What a kiosk prints: both parts of the slip (存根联 stays, 客户联 goes to the resident)."""
+
+    title: str
+    estate_name: str
+    number: str
+    unit: str
+    applicant: str
+    items: list[SlipItemOut]
+    valid_until_local: str
+    qr_text: str
+    notes: list[str]
+    copies: list[str]
+
+
+class SlipOut(BaseModel):
+    number: str
+    estate: str
+    unit: str
+    applicant_kind: ApplicantKind
+    state: SlipState
+    revoked: bool
+    countersign_pending: bool
+    planned_date: date
+    valid_until: datetime
+    issued_at: datetime
+    vehicle_plate: str
+    items: list[SlipItemOut]
+    token: str
+    print: PrintData | None = None
+
+
+class VerifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=2000, description="the scanned QR text, or a typed slip number")
+
+
+class ReleaseInfo(BaseModel):
+    outcome: Literal["released", "refused"]
+    at: datetime
+    gate: str
+    guard: str
+    reason: str = ""
+
+
+class VerifyResult(BaseModel):
+    slip: SlipOut
+    release: ReleaseInfo | None = None
+
+
+class CountedLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    line: int = Field(ge=1, le=10)
+    counted: int = Field(ge=0, le=9999)
+
+
+class ReleaseRequest(BaseModel):
+    """The guard's check at the gate: counted quantity per line; all equal → released, else refused (R-REL-6)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=2000, description="the scanned QR text, or a typed slip number")
+    guard: str = Field(min_length=1, max_length=40)
+    lines: list[CountedLine] = Field(min_length=1, max_length=10)
+    reason: str = Field("", max_length=200, description="the guard's words when the items do not match")
+    photo_jpeg_b64: str | None = Field(None, max_length=3_000_000)
+
+
+class ReleaseOut(BaseModel):
+    number: str
+    outcome: Literal["released", "refused"]
+    at: datetime
+    reason: str
+    state: SlipState
+
+
+class GateEvent(BaseModel):
+    """Something a gate recorded while offline, with its original time and a nonce (one record per nonce)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nonce: str = Field(min_length=8, max_length=64)
+    kind: Literal["release", "refuse", "reject"]
+    text: str = Field(min_length=1, max_length=2000)
+    at: datetime
+    guard: str = Field("", max_length=40)
+    lines: list[CountedLine] = Field(default_factory=list, max_length=10)
+    reason: str = Field("", max_length=200)
+    code: str = Field("", max_length=30, description="for a rejected scan: the rejection code the gate showed")
+
+
+class SyncRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[GateEvent] = Field(min_length=1, max_length=500)
+
+
+class SyncResult(BaseModel):
+    nonce: str
+    result: Literal["recorded", "conflict", "rejected", "duplicate"]
+    code: str = ""
+
+
+class SyncOut(BaseModel):
+    results: list[SyncResult]
+
+
+class PublicKeyOut(BaseModel):
+    key_id: int
+    public_key: str = Field(description="raw Ed25519 public key, base64url")
+    active: bool
+    publish_until: datetime | None
+
+
+class KeysOut(BaseModel):
+    keys: list[PublicKeyOut]
+
+
+class RevocationsOut(BaseModel):
+    estate: str
+    revoked: list[str] = Field(description="numbers of revoked or cancelled slips still inside their validity")
+    released: list[str] = Field(description="numbers of slips already used and still inside their validity")

@@ -1,0 +1,395 @@
+"""The gate (R-REL-6): checking a scanned slip, the one release it allows, offline events and the conflicts they
+reveal. Single use is the database's job: `slip_releases.slip_id` is unique, so two gates at the same moment give
+one release and one `already_released`, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.contract import slip_token
+from server.db.base import utcnow
+from server.db.models import (
+    Device,
+    Estate,
+    GateSyncEvent,
+    ReleaseSlip,
+    SlipAttachment,
+    SlipConflict,
+    SlipRelease,
+    SlipState,
+)
+from server.domain import audit
+from server.domain.actors import Actor
+from server.domain.errors import Conflict, DomainError, NotFound
+from server.domain.slips import keys
+
+MAX_PHOTO = 2 * 1024 * 1024
+# Rejection code → HTTP status of the API's error answer.
+REJECTION_STATUS = {
+    "malformed": 422,
+    "bad_signature": 422,
+    "unknown_key": 422,
+    "wrong_estate": 403,
+    "expired": 410,
+    "revoked": 410,
+    "cancelled": 410,
+    "refused": 409,
+    "already_released": 409,
+}
+REJECTION_TEXT = {
+    "malformed": "无法识别的放行条二维码 / not a readable slip code",
+    "bad_signature": "放行条签名无效，可能被篡改 / the slip's signature is not valid: altered or forged",
+    "unknown_key": "放行条由未知密钥签发 / signed with an unknown key",
+    "wrong_estate": "这是其他小区的放行条 / this slip belongs to another estate",
+    "expired": "放行条已过期 / the slip has expired",
+    "revoked": "放行条已被重开作废 / the slip was replaced and revoked",
+    "cancelled": "放行条已作废 / the slip was cancelled",
+    "refused": "该放行条已因物品不符被拒绝放行，请回客服中心重开 / refused at the gate: re-issue at the front desk",
+    "already_released": "放行条已使用 / the slip was already used",
+}
+
+
+class Rejected(DomainError):
+    """A slip the gate must not honour, with the gate's rejection code."""
+
+    def __init__(self, code: str, **detail: object) -> None:
+        super().__init__(REJECTION_TEXT[code], code=code, status=REJECTION_STATUS[code], **detail)
+
+
+def _release_detail(release: SlipRelease) -> dict[str, object]:
+    return {"released_at": release.at.isoformat(), "gate": release.gate, "guard": release.guard}
+
+
+def find_scanned(session: Session, estate: Estate, text: str, now: datetime) -> ReleaseSlip:
+    """The slip a scanned code (checked cryptographically) or a typed slip number names, if it may pass."""
+    text = text.strip()
+    if slip_token.NUMBER_PATTERN.match(text.upper()):
+        # A guard typed the printed number because the code was unreadable.
+        number_estate, _day, _seq = slip_token.parse_slip_number(text)
+        if number_estate != estate.code:
+            raise Rejected("wrong_estate")
+        slip = session.scalar(select(ReleaseSlip).where(ReleaseSlip.number == text.upper()))
+    else:
+        try:
+            claims = slip_token.verify(text, keys.ring(session), estate=estate.code, now=now)
+        except slip_token.TokenError as exc:
+            raise Rejected(exc.code) from None
+        slip = session.scalar(select(ReleaseSlip).where(ReleaseSlip.number == claims.number))
+        if slip is not None and slip.token != text:
+            raise Rejected("revoked")
+    if slip is None or slip.estate_id != estate.id:
+        raise NotFound("本小区没有这张放行条 / no such slip in this estate", code="unknown_slip")
+    check_state(slip, now)
+    return slip
+
+
+def check_state(slip: ReleaseSlip, now: datetime) -> None:
+    if slip.release is not None and slip.release.outcome == "released":
+        raise Rejected("already_released", **_release_detail(slip.release))
+    if slip.state == SlipState.cancelled:
+        raise Rejected("cancelled")
+    if slip.revoked_at is not None:
+        raise Rejected("revoked")
+    if slip.state == SlipState.refused:
+        raise Rejected("refused")
+    if slip.state == SlipState.expired or now > slip.valid_until:
+        raise Rejected("expired", valid_until=slip.valid_until.isoformat())
+
+
+@dataclass(frozen=True)
+class Count:
+    line: int
+    counted: int
+
+
+def _compare(slip: ReleaseSlip, counts: list[Count]) -> list[str]:
+    """R-REL-6: items and quantities against the slip; the differences, line by line."""
+    given = {c.line: c.counted for c in counts}
+    if set(given) != {i.line for i in slip.items} or len(given) != len(counts):
+        raise DomainError("须逐行清点放行条上的每行物品 / count every line of the slip once", code="lines_mismatch")
+    return [f"{i.name}: 条上 {i.quantity} / 实点 {given[i.line]}" for i in slip.items if given[i.line] != i.quantity]
+
+
+def release(
+    session: Session,
+    actor: Actor,
+    device: Device,
+    text: str,
+    guard: str,
+    counts: list[Count],
+    *,
+    reason: str = "",
+    photo: bytes | None = None,
+    now: datetime | None = None,
+) -> SlipRelease:
+    """The guard's decision: every line matches → released with the time; otherwise refused with the reason."""
+    now = now or utcnow()
+    slip = find_scanned(session, device.estate, text, now)
+    differences = _compare(slip, counts)
+    outcome = "refused" if differences else "released"
+    if photo is not None and len(photo) > MAX_PHOTO:
+        raise DomainError("照片不能超过 2 MB / a photo is at most 2 MB", code="photo_too_large")
+    full_reason = "; ".join([*differences, reason.strip()] if reason.strip() else differences)[:200]
+    record = SlipRelease(
+        slip_id=slip.id,
+        estate_id=slip.estate_id,
+        device_id=device.id,
+        gate=device.name,
+        guard=guard.strip()[:40],
+        outcome=outcome,
+        reason=full_reason,
+        at=now,
+        recorded_at=now,
+        offline=False,
+    )
+    _insert_release(session, slip, record)
+    given = {c.line: c.counted for c in counts}
+    for item in slip.items:
+        item.counted = given[item.line]
+    slip.state = SlipState.released if outcome == "released" else SlipState.refused
+    if photo:
+        session.add(SlipAttachment(slip_id=slip.id, kind="gate_photo", media_type="image/jpeg", data=photo))
+    audit.record(
+        session,
+        actor,
+        f"slip.{outcome}",
+        "slip",
+        slip.id,
+        estate_id=slip.estate_id,
+        number=slip.number,
+        guard=record.guard,
+        reason=full_reason,
+    )
+    return record
+
+
+def _insert_release(session: Session, slip: ReleaseSlip, record: SlipRelease) -> None:
+    """Insert the slip's one release; the unique constraint turns a concurrent second use into already_released."""
+    try:
+        with session.begin_nested():
+            session.add(record)
+            session.flush()
+    except IntegrityError:
+        existing = session.scalar(
+            select(SlipRelease).where(SlipRelease.slip_id == slip.id).execution_options(populate_existing=True)
+        )
+        if existing is None:
+            raise
+        raise Rejected("already_released", **_release_detail(existing)) from None
+
+
+# --- offline events -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfflineEvent:
+    nonce: str
+    kind: str  # release | refuse | reject
+    text: str
+    at: datetime
+    guard: str = ""
+    counts: tuple[Count, ...] = ()
+    reason: str = ""
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    nonce: str
+    result: str  # recorded | conflict | rejected | duplicate
+    code: str = ""
+
+
+def sync(session: Session, actor: Actor, device: Device, events: list[OfflineEvent]) -> list[SyncOutcome]:
+    """Record what a gate did offline, in its original order and times; a nonce seen before records nothing."""
+    out = []
+    for event in events:
+        seen = session.scalar(
+            select(GateSyncEvent).where(GateSyncEvent.device_id == device.id, GateSyncEvent.nonce == event.nonce)
+        )
+        if seen is not None:
+            out.append(SyncOutcome(event.nonce, "duplicate", seen.result))
+            continue
+        number, result, code = _apply(session, actor, device, event)
+        session.add(
+            GateSyncEvent(
+                estate_id=device.estate_id,
+                device_id=device.id,
+                nonce=event.nonce,
+                kind=event.kind,
+                number=number,
+                at=event.at,
+                result=result,
+                code=code,
+            )
+        )
+        session.flush()
+        out.append(SyncOutcome(event.nonce, result, code))
+    return out
+
+
+def _scanned_slip(session: Session, estate: Estate, event: OfflineEvent) -> ReleaseSlip:
+    text = event.text.strip()
+    if slip_token.NUMBER_PATTERN.match(text.upper()):
+        number = text.upper()
+    else:
+        try:
+            claims = slip_token.verify(text, keys.ring(session), estate=estate.code, now=event.at)
+        except slip_token.TokenError as exc:
+            raise Rejected(exc.code) from None
+        number = claims.number
+    slip = session.scalar(select(ReleaseSlip).where(ReleaseSlip.number == number))
+    if slip is None or slip.estate_id != estate.id:
+        raise NotFound("本小区没有这张放行条 / no such slip in this estate", code="unknown_slip")
+    return slip
+
+
+def _apply(session: Session, actor: Actor, device: Device, event: OfflineEvent) -> tuple[str, str, str]:
+    estate = device.estate
+    if event.kind == "reject":  # a scan the gate turned away: kept for the audit trail
+        audit.record(
+            session, actor, "gate.scan_rejected", "device", device.id, estate_id=estate.id, code=event.code, at=event.at
+        )
+        return "", "recorded", event.code
+    try:
+        slip = _scanned_slip(session, estate, event)
+        differences = _compare(slip, list(event.counts)) if event.counts else []
+    except DomainError as exc:
+        audit.record(
+            session, actor, "gate.sync_rejected", "device", device.id, estate_id=estate.id, code=exc.code, at=event.at
+        )
+        return "", "rejected", exc.code
+    outcome = "refused" if event.kind == "refuse" or differences else "released"
+    reason = "; ".join([*differences, event.reason.strip()] if event.reason.strip() else differences)[:200]
+    earlier = slip.release
+    revoked_before = (slip.revoked_at and slip.revoked_at <= event.at) or (
+        slip.cancelled_at and slip.cancelled_at <= event.at
+    )
+    if earlier is None:
+        record = SlipRelease(
+            slip_id=slip.id,
+            estate_id=slip.estate_id,
+            device_id=device.id,
+            gate=device.name,
+            guard=event.guard.strip()[:40],
+            outcome=outcome,
+            reason=reason,
+            at=event.at,
+            recorded_at=utcnow(),
+            offline=True,
+        )
+        try:
+            _insert_release(session, slip, record)
+        except Rejected:
+            session.refresh(slip)
+            earlier = slip.release
+        else:
+            if slip.state in (SlipState.issued, SlipState.expired):
+                slip.state = SlipState.released if outcome == "released" else SlipState.refused
+            for item in slip.items:
+                item.counted = next((c.counted for c in event.counts if c.line == item.line), item.counted)
+            audit.record(
+                session,
+                actor,
+                f"slip.{outcome}",
+                "slip",
+                slip.id,
+                estate_id=slip.estate_id,
+                number=slip.number,
+                guard=record.guard,
+                reason=reason,
+                offline=True,
+                at=event.at,
+            )
+            if outcome == "released" and revoked_before:
+                _conflict(session, actor, device, slip, event, "used_when_revoked", "放行时该条已作废或重开")
+                return slip.number, "conflict", "used_when_revoked"
+            return slip.number, "recorded", outcome
+    if outcome == "refused":  # a later refusal of a slip already used changes nothing, but is kept
+        audit.record(session, actor, "gate.refused_after_use", "slip", slip.id, estate_id=estate.id, at=event.at)
+        return slip.number, "recorded", "refused"
+    assert earlier is not None
+    detail = f"已于 {earlier.at.isoformat(timespec='minutes')} 在 {earlier.gate} 放行 / first used at {earlier.gate}"
+    _conflict(session, actor, device, slip, event, "double_use", detail)
+    return slip.number, "conflict", "already_released"
+
+
+def _conflict(
+    session: Session, actor: Actor, device: Device, slip: ReleaseSlip, event: OfflineEvent, kind: str, detail: str
+) -> SlipConflict:
+    """An offline double use (or a use after revocation) goes to the security captain."""
+    conflict = SlipConflict(
+        estate_id=slip.estate_id,
+        slip_id=slip.id,
+        device_id=device.id,
+        kind=kind,
+        at=event.at,
+        guard=event.guard.strip()[:40],
+        detail=detail[:200],
+    )
+    session.add(conflict)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "slip.conflict",
+        "slip",
+        slip.id,
+        estate_id=slip.estate_id,
+        number=slip.number,
+        kind=kind,
+        at=event.at,
+        conflict=conflict.id,
+    )
+    return conflict
+
+
+def resolve_conflict(session: Session, actor: Actor, estate: Estate, conflict_id: int, by: str, note: str) -> None:
+    conflict = session.get(SlipConflict, conflict_id)
+    if conflict is None or conflict.estate_id != estate.id:
+        raise NotFound("没有这条冲突记录 / no such conflict", code="unknown_conflict")
+    if conflict.resolved_at is not None:
+        raise Conflict("该冲突已处理 / already resolved", code="already_resolved")
+    if not note.strip():
+        raise DomainError("请填写处理结果 / describe how it was resolved", code="reason_missing")
+    conflict.resolved_at, conflict.resolved_by, conflict.resolution = utcnow(), by[:60], note.strip()[:200]
+    audit.record(session, actor, "slip.conflict_resolve", "slip", conflict.slip_id, estate_id=estate.id, note=note)
+
+
+@dataclass(frozen=True)
+class Revocations:
+    revoked: list[str]
+    released: list[str]
+
+
+def revocations(session: Session, estate: Estate, now: datetime) -> Revocations:
+    """What an offline gate must refuse although the signature is good: revoked, cancelled and used slips that
+    are still inside their validity (expired ones the gate refuses by itself)."""
+    rows = session.execute(
+        select(ReleaseSlip.number, ReleaseSlip.state, ReleaseSlip.revoked_at)
+        .where(
+            ReleaseSlip.estate_id == estate.id,
+            ReleaseSlip.valid_until >= now,
+            ReleaseSlip.state != SlipState.issued,
+        )
+        .order_by(ReleaseSlip.number)
+    ).all()
+    revoked_now = session.scalars(
+        select(ReleaseSlip.number).where(
+            ReleaseSlip.estate_id == estate.id,
+            ReleaseSlip.valid_until >= now,
+            ReleaseSlip.state == SlipState.issued,
+            ReleaseSlip.revoked_at.is_not(None),
+        )
+    ).all()
+    revoked = sorted(
+        {n for n, state, revoked_at in rows if state == SlipState.cancelled or revoked_at is not None}
+        | set(revoked_now)
+    )
+    released = [n for n, state, revoked_at in rows if state in (SlipState.released, SlipState.refused)]
+    return Revocations(revoked, sorted(set(released) - set(revoked)))

@@ -1,0 +1,129 @@
+"""The slip register 《物品放行条记录单》 (R-REL-4): filtered listing by keyset pages, export rows, timelines,
+pending countersigns and open conflicts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from server.db.models import (
+    ApplicantKind,
+    AuditEntry,
+    Estate,
+    ReleaseSlip,
+    SlipConflict,
+    SlipState,
+)
+from server.domain.errors import DomainError
+from server.domain.registry import parse_unit_code
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    day: date | None = None
+    unit: str = ""
+    state: SlipState | None = None
+    applicant: ApplicantKind | None = None
+    number: str = ""  # a slip number or its start, e.g. GH-20261127
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    items: list[ReleaseSlip]
+    next_after: int | None  # pass as `after` for the next page; None on the last page
+
+
+def _query(estate: Estate, f: RegisterFilter) -> Select[tuple[ReleaseSlip]]:
+    query = select(ReleaseSlip).where(ReleaseSlip.estate_id == estate.id)
+    if f.day is not None:
+        query = query.where(ReleaseSlip.day == f.day)
+    if f.unit.strip():
+        try:
+            unit = str(parse_unit_code(f.unit))
+        except DomainError:
+            unit = f.unit.strip().upper()
+        query = query.where(ReleaseSlip.unit_code == unit)
+    if f.state is not None:
+        query = query.where(ReleaseSlip.state == f.state)
+    if f.applicant is not None:
+        query = query.where(ReleaseSlip.applicant_kind == f.applicant)
+    if f.number.strip():
+        start = f.number.strip().upper()
+        # A range, not LIKE, so the unique index on the number serves it on both databases.
+        query = query.where(ReleaseSlip.number >= start, ReleaseSlip.number < start + "\x7f")
+    return query
+
+
+def page(
+    session: Session, estate: Estate, f: RegisterFilter, *, after: int | None = None, size: int = 25
+) -> KeysetPage:
+    """Newest first, `size` slips after the slip with id `after`: constant cost however deep the register."""
+    query = _query(estate, f)
+    if after is not None:
+        query = query.where(ReleaseSlip.id < after)
+    rows = list(
+        session.scalars(
+            query.options(selectinload(ReleaseSlip.items), selectinload(ReleaseSlip.release))
+            .order_by(ReleaseSlip.id.desc())
+            .limit(size + 1)
+        )
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    return KeysetPage(rows, rows[-1].id if more and rows else None)
+
+
+def rows_for_export(session: Session, estate: Estate, f: RegisterFilter, batch: int = 1000) -> Iterator[ReleaseSlip]:
+    """Every matching slip, oldest first, fetched in keyset batches."""
+    after = 0
+    while True:
+        chunk = list(
+            session.scalars(
+                _query(estate, f)
+                .where(ReleaseSlip.id > after)
+                .options(selectinload(ReleaseSlip.items), selectinload(ReleaseSlip.release))
+                .order_by(ReleaseSlip.id)
+                .limit(batch)
+            )
+        )
+        yield from chunk
+        if len(chunk) < batch:
+            return
+        after = chunk[-1].id
+
+
+def timeline(session: Session, slip: ReleaseSlip) -> list[AuditEntry]:
+    """Everything that happened to a slip, from the audit trail, in order."""
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.estate_id == slip.estate_id,
+                AuditEntry.entity == "slip",
+                AuditEntry.entity_id == str(slip.id),
+            )
+            .order_by(AuditEntry.seq)
+        )
+    )
+
+
+def pending_countersigns(session: Session, estate: Estate) -> list[ReleaseSlip]:
+    """R-REL-3: proxy slips whose owner has not yet come to countersign, oldest first."""
+    return list(
+        session.scalars(
+            select(ReleaseSlip)
+            .where(ReleaseSlip.estate_id == estate.id, ReleaseSlip.countersign_pending.is_(True))
+            .order_by(ReleaseSlip.id)
+        )
+    )
+
+
+def conflicts(session: Session, estate: Estate, *, open_only: bool = False) -> list[SlipConflict]:
+    query = select(SlipConflict).where(SlipConflict.estate_id == estate.id)
+    if open_only:
+        query = query.where(SlipConflict.resolved_at.is_(None))
+    return list(session.scalars(query.order_by(SlipConflict.id.desc()).limit(500)))
