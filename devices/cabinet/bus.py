@@ -50,8 +50,8 @@ class Bus:
         self.baudrate = self.target.baudrate or baudrate
         self.reply_timeout = reply_timeout
         self.quiet = quiet
-        # 3.5 character times, the usual RS485 inter-frame gap.
-        self.min_gap = 35.0 / self.baudrate if min_gap is None else min_gap
+        # Two character times: enough for an auto-direction RS485 transceiver to let go of the line.
+        self.min_gap = 20.0 / self.baudrate if min_gap is None else min_gap
         self._opener = opener
         self._port: Any = None
         self._last_end = 0.0

@@ -260,9 +260,12 @@ class Cabinet:
         self._thread.start()
 
     def _run(self) -> None:
+        # `poll_interval` is the period between cycle starts: a slow cycle is followed at once by the next, so a
+        # door change is seen within one period (or one cycle, if longer) plus a transaction.
         while not self._stop.is_set():
+            started = time.monotonic()
             self.poll_once()
-            self._stop.wait(self.poll_interval)
+            self._stop.wait(max(0.0, started + self.poll_interval - time.monotonic()))
 
     def close(self) -> None:
         self._stop.set()
