@@ -16,7 +16,7 @@ from httpx import Response
 from sqlalchemy.orm import Session
 
 from server.config import Settings
-from server.db.models import Estate, OccupancyKind, StaffUser, Unit
+from server.db.models import Estate, OccupancyKind, StaffUser
 from server.domain import registry, secrets
 from server.domain.actors import SYSTEM
 
@@ -30,36 +30,61 @@ def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(secrets, "_hasher", PasswordHasher(time_cost=1, memory_cost=256, parallelism=1))
 
 
+@pytest.fixture(autouse=True)
+def keep_loaded_after_commit(db: Session) -> None:
+    """Objects the test arranged stay readable after commit without a reload.
+
+    On SQLite every transaction begins IMMEDIATE, so a test that left one open would block the app; tests end
+    their reads with `db.commit()` (a rollback would expire everything and reopen a transaction on next access).
+    """
+    db.expire_on_commit = False
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     """Five rows a page, so paging shows with a small registry."""
     return Settings(data_dir=tmp_path / "data", database_url=database_url, page_size=PAGE_SIZE)
 
 
+@dataclass(frozen=True)
+class Account:
+    """A staff account as plain values, safe to read while the app changes the row."""
+
+    id: int
+    username: str
+
+
 @pytest.fixture
 def as_role(
     app: FastAPI, make_user: Callable[..., StaffUser], login: Callable[[TestClient, str, str], Response]
-) -> Iterator[Callable[..., tuple[TestClient, StaffUser]]]:
+) -> Iterator[Callable[..., tuple[TestClient, Account]]]:
     """`as_role(role)`: a new staff account of that role, signed in on its own client."""
     clients: list[TestClient] = []
 
-    def _as(role: str, **kwargs: object) -> tuple[TestClient, StaffUser]:
+    def _as(role: str, **kwargs: object) -> tuple[TestClient, Account]:
         user = make_user(role, **kwargs)
+        account = Account(user.id, user.username)
         client = TestClient(app)
         clients.append(client)
-        signed = login(client, user.username, PASSWORD)
+        signed = login(client, account.username, PASSWORD)
         assert signed.status_code == 200 and signed.url.path == "/console/", signed.text
-        return client, user
+        return client, account
 
     yield _as
     for client in clients:
         client.close()
 
 
+@pytest.fixture
+def password() -> str:
+    """The password every account from `make_user` and `as_role` has."""
+    return PASSWORD
+
+
 @dataclass
 class Registry:
     estate: Estate
-    units: dict[str, Unit]
+    unit_ids: dict[str, int]
 
 
 @pytest.fixture
@@ -86,7 +111,7 @@ def populated(db: Session, estate: Estate) -> Registry:
     for i, code in enumerate(["2-2A", "2-2B", "2-3A", "2-4A", "2-4B", "1-3A", "1-3B"], start=1):
         live(code, f"业主{i:02d}", f"1360000{i:04d}", OccupancyKind.owner, date(2018, 1, i))
     db.commit()
-    return Registry(estate, units)
+    return Registry(estate, {code: unit.id for code, unit in units.items()})
 
 
 def cells(html: str, table_id: str, column: int = 0) -> list[str]:

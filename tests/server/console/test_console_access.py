@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.db.models import AuditEntry, StaffUser
+from server.db.models import AuditEntry, Role, StaffUser, Unit
 from server.domain.permissions import ROLE_PERMISSIONS, Perm
 
 # (page, permission it needs, a role that has it, a role that does not)
@@ -30,10 +30,8 @@ PAGES = [
 def test_page_renders_for_a_permitted_role_and_is_refused_for_another(
     as_role: Callable, populated, path: str, perm: Perm, allowed: str, refused: str
 ) -> None:
-    from server.db.models import Role
-
     assert perm in ROLE_PERMISSIONS[Role(allowed)] and perm not in ROLE_PERMISSIONS[Role(refused)]
-    url = path.format(unit=populated.units["1-1A"].id)
+    url = path.format(unit=populated.unit_ids["1-1A"])
     permitted, _ = as_role(allowed)
     assert permitted.get(url).status_code == 200
 
@@ -64,9 +62,9 @@ def test_every_form_refuses_a_post_without_the_csrf_token(
     admin, _ = as_role("admin")
     other = db.scalar(select(StaffUser).where(StaffUser.username != "").limit(1))
     device, _token = make_device("gate", "北门岗")
-    unit = populated.units["1-2A"]
+    unit_id = populated.unit_ids["1-2A"]
     forms = {
-        f"/console/units/{unit.id}/arrears": {"balance": "0"},
+        f"/console/units/{unit_id}/arrears": {"balance": "0"},
         "/console/residents/import": None,  # multipart, below
         "/console/staff": {"username": "mallory", "display_name": "M", "role": "admin", "password": "x" * 12},
         f"/console/staff/{other.id}/active": {"active": "false"},
@@ -76,7 +74,7 @@ def test_every_form_refuses_a_post_without_the_csrf_token(
         f"/console/devices/{device.id}/revoke": {},
     }
     audit_before = db.scalar(select(func.count()).select_from(AuditEntry))
-    db.rollback()  # end the read so the app can write (SQLite transactions begin IMMEDIATE)
+    db.commit()  # end the read so the app can write (SQLite transactions begin IMMEDIATE)
     for path, data in forms.items():
         for bad_token in ("", "forged-token"):
             fields = dict(data or {}, csrf_token=bad_token) if bad_token else dict(data or {})
@@ -88,4 +86,4 @@ def test_every_form_refuses_a_post_without_the_csrf_token(
             assert "表单已失效" in response.text
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(AuditEntry)) == audit_before
-    assert db.get(type(unit), unit.id).arrears_fen == 128050
+    assert db.get(Unit, unit_id).arrears_fen == 128050

@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from httpx import Response
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -42,7 +43,7 @@ def xlsx_bytes(rows: list[list[str]]) -> bytes:
     return buffer.getvalue()
 
 
-def upload(client: TestClient, page_csrf: Callable, name: str, content: bytes):  # noqa: ANN201
+def upload(client: TestClient, page_csrf: Callable, name: str, content: bytes) -> Response:
     token = page_csrf(client.get("/console/residents/import").text)
     return client.post(
         "/console/residents/import",
@@ -54,7 +55,7 @@ def upload(client: TestClient, page_csrf: Callable, name: str, content: bytes): 
 def counts(db: Session) -> tuple[int, int, int]:
     db.expire_all()
     found = tuple(db.scalar(select(func.count()).select_from(m)) or 0 for m in (Person, Occupancy, Unit))
-    db.rollback()
+    db.commit()
     return found  # type: ignore[return-value]
 
 
@@ -67,7 +68,7 @@ def test_a_good_csv_imports(as_role: Callable, estate, db: Session, page_csrf: C
     assert counts(db) == (3, 3, 2)
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "registry.import"))
     assert entry is not None and entry.actor.endswith(user.username)
-    db.rollback()
+    db.commit()
     residents = records.get("/console/residents", params={"q": "孙丽"}).text
     assert "6-12A" in residents and "2025-04-30" in residents
 
@@ -89,7 +90,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_imported(
 ) -> None:
     records, _ = as_role("records_admin")
     audit_before = db.scalar(select(func.count()).select_from(AuditEntry))
-    db.rollback()
+    db.commit()
     for name, content in [("bad.csv", csv_bytes(BAD_ROWS)), ("bad.xlsx", xlsx_bytes(BAD_ROWS))]:
         response = upload(records, page_csrf, name, content)
         assert response.status_code == 422
@@ -107,7 +108,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_imported(
         assert "房号 &#39;58B&#39; 格式不对" in response.text and "应如 5-8B" in response.text
     assert counts(db) == (0, 0, 0), "the good first row was not imported either"
     assert db.scalar(select(func.count()).select_from(AuditEntry)) == audit_before
-    db.rollback()
+    db.commit()
 
 
 def test_a_sheet_missing_required_columns_names_them(as_role: Callable, estate, page_csrf: Callable) -> None:

@@ -90,7 +90,7 @@ def test_residents_search_by_name_phone_and_unit_with_filters_and_pages(
 
 def test_unit_detail_shows_current_and_past_occupancies_and_arrears_history(as_role: Callable, populated) -> None:
     desk, _ = as_role("front_desk")
-    page = desk.get(f"/console/units/{populated.units['1-2A'].id}").text
+    page = desk.get(f"/console/units/{populated.unit_ids['1-2A']}").text
     current, past = page.split("以往住户", 1)
     assert "李娜" in current and "王芳" not in current
     assert "王芳" in past and "2022-12-31" in past
@@ -100,15 +100,15 @@ def test_unit_detail_shows_current_and_past_occupancies_and_arrears_history(as_r
 
 def test_unit_of_another_estate_is_not_found(as_role: Callable, populated, db: Session) -> None:
     other = registry.create_estate(db, SYSTEM, "BY", "碧云轩")
-    unit = registry.ensure_unit(db, SYSTEM, other, "3-3C")
+    unit_id = registry.ensure_unit(db, SYSTEM, other, "3-3C").id
     db.commit()
     desk, _ = as_role("front_desk")
-    response = desk.get(f"/console/units/{unit.id}")
+    response = desk.get(f"/console/units/{unit_id}")
     assert response.status_code == 404 and "本小区没有这个房屋" in response.text
 
 
-def _arrears_form(client: TestClient, unit: Unit, page_csrf: Callable) -> str:
-    page = client.get(f"/console/units/{unit.id}").text
+def _arrears_form(client: TestClient, unit_id: int, page_csrf: Callable) -> str:
+    page = client.get(f"/console/units/{unit_id}").text
     assert 'name="balance"' in page
     return page_csrf(page)
 
@@ -117,24 +117,24 @@ def test_finance_sets_arrears_and_the_change_is_kept(
     as_role: Callable, populated, db: Session, page_csrf: Callable
 ) -> None:
     finance, user = as_role("finance")
-    unit = populated.units["1-2A"]
-    token = _arrears_form(finance, unit, page_csrf)
+    unit_id = populated.unit_ids["1-2A"]
+    token = _arrears_form(finance, unit_id, page_csrf)
     response = finance.post(
-        f"/console/units/{unit.id}/arrears",
+        f"/console/units/{unit_id}/arrears",
         data={"balance": "¥2,000.5", "note": "补缴 2024 年物业费前", "csrf_token": token},
         follow_redirects=False,
     )
     assert response.status_code == 303
 
     db.expire_all()
-    assert db.get(Unit, unit.id).arrears_fen == 200050
+    assert db.get(Unit, unit_id).arrears_fen == 200050
     change = db.scalars(
-        select(ArrearsChange).where(ArrearsChange.unit_id == unit.id).order_by(ArrearsChange.id.desc())
+        select(ArrearsChange).where(ArrearsChange.unit_id == unit_id).order_by(ArrearsChange.id.desc())
     ).first()
     assert (change.previous_fen, change.balance_fen, change.changed_by_id) == (128050, 200050, user.id)
     entry = db.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
     assert entry.action == "unit.arrears" and entry.actor.endswith(user.username)
-    db.rollback()
+    db.commit()
 
     page = finance.get(response.headers["location"]).text
     assert "欠费金额已保存" in page and "¥2,000.50" in page and "补缴 2024 年物业费前" in page
@@ -145,28 +145,28 @@ def test_bad_amounts_are_explained_and_change_nothing(
     as_role: Callable, populated, db: Session, page_csrf: Callable
 ) -> None:
     finance, _ = as_role("finance")
-    unit = populated.units["1-2A"]
-    token = _arrears_form(finance, unit, page_csrf)
+    unit_id = populated.unit_ids["1-2A"]
+    token = _arrears_form(finance, unit_id, page_csrf)
     for typed, message in [
         ("12.345", "不是有效金额"),
         ("一千", "不是有效金额"),
         ("-5", "欠费金额不能为负"),
         ("99999999999", "超过上限"),
     ]:
-        response = finance.post(f"/console/units/{unit.id}/arrears", data={"balance": typed, "csrf_token": token})
+        response = finance.post(f"/console/units/{unit_id}/arrears", data={"balance": typed, "csrf_token": token})
         assert response.status_code == 400, typed
         assert message in response.text and f'value="{typed}"' in response.text
     db.expire_all()
-    assert db.get(Unit, unit.id).arrears_fen == 128050
-    assert len(db.scalars(select(ArrearsChange).where(ArrearsChange.unit_id == unit.id)).all()) == 1
+    assert db.get(Unit, unit_id).arrears_fen == 128050
+    assert len(db.scalars(select(ArrearsChange).where(ArrearsChange.unit_id == unit_id)).all()) == 1
 
 
 def test_only_finance_may_set_arrears(as_role: Callable, populated, db: Session, page_csrf: Callable) -> None:
     records, _ = as_role("records_admin")
-    unit = populated.units["2-3B"]
-    page = records.get(f"/console/units/{unit.id}").text
+    unit_id = populated.unit_ids["2-3B"]
+    page = records.get(f"/console/units/{unit_id}").text
     assert 'name="balance"' not in page
-    response = records.post(f"/console/units/{unit.id}/arrears", data={"balance": "0", "csrf_token": page_csrf(page)})
+    response = records.post(f"/console/units/{unit_id}/arrears", data={"balance": "0", "csrf_token": page_csrf(page)})
     assert response.status_code == 403 and "您的角色无权进行此操作" in response.text
     db.expire_all()
-    assert db.get(Unit, unit.id).arrears_fen == 30000
+    assert db.get(Unit, unit_id).arrears_fen == 30000
