@@ -70,6 +70,12 @@ class Rig:
 RigFactory = Callable[..., Rig]
 
 
+@pytest.fixture(params=list(Feedback), ids=lambda f: f.value)
+def feedback(request: pytest.FixtureRequest) -> Feedback:
+    """Both ways a lock's feedback contact can be wired."""
+    return request.param
+
+
 @pytest.fixture
 def make_rig() -> Iterator[RigFactory]:
     made: list[Rig] = []

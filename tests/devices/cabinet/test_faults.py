@@ -6,6 +6,7 @@ import pytest
 
 from devices.cabinet.events import BoardOffline, BoardOnline, DoorOpened, DoorOpenedWithoutCommand
 from devices.cabinet.ledger import UnlockOutcome
+from devices.cabinet.profiles import Feedback
 
 PROTOCOLS = ["xor485", "kerong-cu16"]
 # What an unlock returns when its reply is hit by a fault. Kerong replies are not relied on: the driver asks the
@@ -23,8 +24,8 @@ UNLOCK_REPLY_FAULTS = {
 
 
 @pytest.mark.parametrize(("protocol", "fault"), list(UNLOCK_REPLY_FAULTS))
-def test_fault_on_the_unlock_reply(make_rig, protocol: str, fault: str) -> None:
-    rig = make_rig(protocol).start()
+def test_fault_on_the_unlock_reply(make_rig, protocol: str, fault: str, feedback: Feedback) -> None:
+    rig = make_rig(protocol, feedback=feedback).start()
     rig.sim.inject(fault, requests=["unlock"], times=1)
 
     result = rig.cabinet.open_slot(rig.board, 2, f"req-{fault}")
@@ -40,8 +41,10 @@ def test_fault_on_the_unlock_reply(make_rig, protocol: str, fault: str) -> None:
 
 @pytest.mark.parametrize("fault", ["garbage", "split"])
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_polling_works_through_garbage_and_split_replies(make_rig, protocol: str, fault: str) -> None:
-    rig = make_rig(protocol)
+def test_polling_works_through_garbage_and_split_replies(
+    make_rig, protocol: str, fault: str, feedback: Feedback
+) -> None:
+    rig = make_rig(protocol, feedback=feedback)
     rig.sim.inject(fault)  # every reply, from the first poll on
     rig.start()
     rig.cabinet.open_slot(rig.board, 1, "through-noise")
@@ -53,8 +56,8 @@ def test_polling_works_through_garbage_and_split_replies(make_rig, protocol: str
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_one_bad_checksum_on_a_poll_is_retried(make_rig, protocol: str) -> None:
-    rig = make_rig(protocol).start()
+def test_one_bad_checksum_on_a_poll_is_retried(make_rig, protocol: str, feedback: Feedback) -> None:
+    rig = make_rig(protocol, feedback=feedback).start()
     rig.sim.inject("bad_checksum", requests=["query"], times=1)
     rig.sim.open_door(rig.board, 3)
     rig.wait_for(DoorOpenedWithoutCommand, slot=3)
@@ -63,8 +66,10 @@ def test_one_bad_checksum_on_a_poll_is_retried(make_rig, protocol: str) -> None:
 
 @pytest.mark.parametrize(("fault", "reason"), [("silence", "did not answer"), ("bad_checksum", "bad checksum")])
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_board_not_answering_and_answering_again(make_rig, protocol: str, fault: str, reason: str) -> None:
-    rig = make_rig(protocol).start()
+def test_board_not_answering_and_answering_again(
+    make_rig, protocol: str, fault: str, reason: str, feedback: Feedback
+) -> None:
+    rig = make_rig(protocol, feedback=feedback).start()
     quiet_board, other = rig.boards
     rig.sim.inject(fault, boards=[quiet_board])
 
@@ -80,8 +85,8 @@ def test_board_not_answering_and_answering_again(make_rig, protocol: str, fault:
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_unplugged_serial_adapter(make_rig, protocol: str) -> None:
-    rig = make_rig(protocol).start()
+def test_unplugged_serial_adapter(make_rig, protocol: str, feedback: Feedback) -> None:
+    rig = make_rig(protocol, feedback=feedback).start()
     rig.simulator.unplug()
     for board in rig.boards:
         rig.wait_for(BoardOffline, board=board)
@@ -101,8 +106,8 @@ def test_unplugged_serial_adapter(make_rig, protocol: str) -> None:
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_unplugged_network_bridge(make_rig, protocol: str) -> None:
-    rig = make_rig(protocol, listen="127.0.0.1:0").start()
+def test_unplugged_network_bridge(make_rig, protocol: str, feedback: Feedback) -> None:
+    rig = make_rig(protocol, feedback=feedback, listen="127.0.0.1:0").start()
     rig.simulator.unplug()
     for board in rig.boards:
         rig.wait_for(BoardOffline, board=board)
