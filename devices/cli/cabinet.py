@@ -15,7 +15,7 @@ import typer
 from devices.cabinet.driver import Cabinet
 from devices.cabinet.errors import CabinetError
 from devices.cabinet.profiles import BoardProfile, Feedback, StatusOrder, protocol_by_name
-from devices.cabinet.sim_model import SimCabinet
+from devices.cabinet.sim_model import FAULT_KINDS, SimCabinet
 from devices.cabinet.simulator import CabinetSimulator
 from devices.cabinet.tags import ibutton_rom
 from devices.cli._output import emit, fail, say
@@ -65,6 +65,10 @@ def simulate(
     order: OrderOpt = None,
     close_after: Annotated[float, typer.Option("--close-after", help="seconds until an opened door closes")] = 3.0,
     keys: Annotated[bool, typer.Option("--keys/--no-keys", help="a tagged key in every slot")] = True,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option("--fault", help=f"switch a fault on for every reply ({', '.join(FAULT_KINDS)}); repeatable"),
+    ] = None,
 ) -> None:
     """Serve simulated lock boards; prints {"url": ...} first, then serves until interrupted."""
     with _errors_reported():
@@ -78,6 +82,8 @@ def simulate(
             for board in addresses:
                 for slot in range(1, channels + 1):
                     cabinet.put_key(board, slot, ibutton_rom(board * 1000 + slot))
+        for kind in fault or []:
+            cabinet.inject(kind)
         simulator = CabinetSimulator(cabinet, listen=listen)
         try:
             url = simulator.start()

@@ -31,10 +31,12 @@ def json_lines(text: str) -> list[dict[str, object]]:
 
 @pytest.fixture
 def running_simulator(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    protocol, listen = request.param
+    protocol, listen, *faults = request.param
     args = [ESTATE, "devices", "cabinet", "simulate", "--protocol", protocol, "--boards", "2", "--close-after", "0"]
     if listen:
         args += ["--listen", listen]
+    for fault in faults:
+        args += ["--fault", fault]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: queue.Queue[str] = queue.Queue()
     assert proc.stdout is not None
@@ -50,8 +52,8 @@ def running_simulator(request: pytest.FixtureRequest) -> Iterator[tuple[str, str
 
 @pytest.mark.parametrize(
     "running_simulator",
-    [("xor485", None), ("kerong-cu16", "127.0.0.1:0")],
-    ids=["xor485-pty", "kerong-socket"],
+    [("xor485", None), ("kerong-cu16", "127.0.0.1:0"), ("xor485", None, "garbage", "split")],
+    ids=["xor485-pty", "kerong-socket", "xor485-noisy-line"],
     indirect=True,
 )
 def test_open_and_query_a_running_simulator(running_simulator: tuple[str, str]) -> None:
@@ -84,6 +86,13 @@ def test_status_scans_every_address_and_reports_the_answering_boards(running_sim
     missing = cabinet_cli("status", "--cabinet", url, "--protocol", protocol, "--board", "7")
     assert missing.returncode != 0 and missing.stdout == ""
     assert "no board answered" in missing.stderr
+
+
+def test_simulate_refuses_an_unknown_fault() -> None:
+    result = CliRunner().invoke(app, ["simulate", "--protocol", "xor485", "--fault", "lightning"])
+    assert result.exit_code != 0
+    assert "unknown fault 'lightning'" in result.stderr
+    assert result.stdout == ""
 
 
 @pytest.mark.parametrize(
