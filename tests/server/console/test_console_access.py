@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.db.models import AuditEntry, Role, StaffUser, Unit
+from server.db.models import AuditEntry, Role, Unit
 from server.domain.permissions import ROLE_PERMISSIONS, Perm
 
 # (page, permission it needs, a role that has it, a role that does not)
@@ -58,10 +58,10 @@ def test_nav_offers_only_the_pages_a_role_may_open(as_role: Callable) -> None:
 
 
 def test_every_form_refuses_a_post_without_the_csrf_token(
-    as_role: Callable, populated, db: Session, make_device: Callable
+    as_role: Callable, populated, db: Session, make_device: Callable, make_user: Callable
 ) -> None:
     admin, _ = as_role("admin")
-    other = db.scalar(select(StaffUser).where(StaffUser.username != "").limit(1))
+    other = make_user("front_desk")
     device, _token = make_device("gate", "北门岗")
     unit_id = populated.unit_ids["1-2A"]
     forms = {
@@ -73,6 +73,8 @@ def test_every_form_refuses_a_post_without_the_csrf_token(
         "/console/devices": {"kind": "kiosk", "name": "冒牌"},
         f"/console/devices/{device.id}/token": {},
         f"/console/devices/{device.id}/revoke": {},
+        "/console/estate": {"estate_id": str(populated.estate.id)},
+        "/console/logout": {},
     }
     audit_before = db.scalar(select(func.count()).select_from(AuditEntry))
     db.commit()  # end the read so the app can write (SQLite transactions begin IMMEDIATE)
@@ -85,6 +87,10 @@ def test_every_form_refuses_a_post_without_the_csrf_token(
                 response = admin.post(path, data=fields)
             assert response.status_code == 403, (path, bad_token, response.text[:200])
             assert "表单已失效" in response.text
+    assert admin.get("/console/staff").status_code == 200, "the refused logout left the session alone"
+    signed_out = TestClient(admin.app)
+    refused = signed_out.post("/console/login", data={"username": "x", "password": "y" * 8})
+    assert refused.status_code == 403 and "表单已失效" in refused.text
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(AuditEntry)) == audit_before
     assert db.get(Unit, unit_id).arrears_fen == 128050
