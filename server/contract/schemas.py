@@ -101,17 +101,10 @@ class VerifyRequest(BaseModel):
     text: str = Field(min_length=1, max_length=2000, description="the scanned QR text, or a typed slip number")
 
 
-class ReleaseInfo(BaseModel):
-    outcome: Literal["released", "refused"]
-    at: datetime
-    gate: str
-    guard: str
-    reason: str = ""
-
-
 class VerifyResult(BaseModel):
+    """A slip that may pass: count its items against it (R-REL-6)."""
+
     slip: SlipOut
-    release: ReleaseInfo | None = None
 
 
 class CountedLine(BaseModel):

@@ -1,0 +1,176 @@
+"""Gate routes of the device API: verify a scan, record the guard's release, upload offline events, and download
+the public keys and revocations for offline checking (with ETags)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from server.api.slip_views import slip_out
+from server.contract.schemas import (
+    KeysOut,
+    PublicKeyOut,
+    ReleaseOut,
+    ReleaseRequest,
+    RevocationsOut,
+    SyncOut,
+    SyncRequest,
+    SyncResult,
+    VerifyRequest,
+    VerifyResult,
+)
+from server.db.base import utcnow
+from server.db.models import Device
+from server.domain.errors import DomainError, Forbidden
+from server.domain.slips import gate, idempotency, keys
+from server.web.deps import CurrentDevice, DbSession, device_actor
+from server.web.errors import error_body
+
+router = APIRouter(prefix="/gate", tags=["gate"])
+
+REJECTIONS = {
+    409: {
+        "description": "already_released (with released_at and gate) or refused",
+        "content": {
+            "application/json": {
+                "example": error_body(
+                    "already_released",
+                    "the slip was already used",
+                    released_at="2026-11-27T06:00:00+00:00",
+                    gate="东门",
+                )
+            }
+        },
+    },
+    410: {"description": "expired, revoked or cancelled"},
+    422: {"description": "malformed, bad_signature or unknown_key"},
+    403: {"description": "wrong_estate, or not a gate device"},
+}
+
+
+def _gate(device: Device) -> None:
+    if device.kind.value != "gate":
+        raise Forbidden("只有门岗终端可以核验放行条 / only gate terminals check slips", code="wrong_device_kind")
+
+
+@router.post("/verify", response_model=VerifyResult, responses=REJECTIONS)
+def verify(body: VerifyRequest, device: CurrentDevice, db: DbSession) -> VerifyResult:
+    """The slip a scanned code or typed number names, with its items and state; or a rejection code."""
+    _gate(device)
+    slip = gate.find_scanned(db, device.estate, body.text, utcnow())
+    return VerifyResult(slip=slip_out(slip, device.estate))
+
+
+def _photo(value: str | None) -> bytes | None:
+    if value is None:
+        return None
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise DomainError("照片不是有效的 base64 / the photo is not valid base64", code="bad_photo") from None
+
+
+@router.post("/releases", response_model=ReleaseOut, status_code=201, responses=REJECTIONS)
+def release(
+    body: ReleaseRequest,
+    request: Request,
+    device: CurrentDevice,
+    db: DbSession,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The guard counted each line (R-REL-6): all match → released with the time; else refused with the reason.
+    A retry with the same Idempotency-Key gets the first answer and records nothing more."""
+    _gate(device)
+    key = idempotency.check_key(idempotency_key)
+    stored = idempotency.find(db, device.id, key, "gate.release")
+    if stored is not None:
+        return Response(stored.body, status_code=stored.status, media_type="application/json")
+    record = gate.release(
+        db,
+        device_actor(request, device),
+        device,
+        body.text,
+        body.guard,
+        [gate.Count(c.line, c.counted) for c in body.lines],
+        reason=body.reason,
+        photo=_photo(body.photo_jpeg_b64),
+    )
+    slip = record.slip
+    out = ReleaseOut.model_validate(
+        {
+            "number": slip.number,
+            "outcome": record.outcome,
+            "at": record.at,
+            "reason": record.reason,
+            "state": slip.state.value,
+        }
+    )
+    text = out.model_dump_json()
+    idempotency.store(db, device.id, key, "gate.release", 201, text)
+    return Response(text, status_code=201, media_type="application/json")
+
+
+@router.post("/sync", response_model=SyncOut)
+def sync(body: SyncRequest, request: Request, device: CurrentDevice, db: DbSession) -> SyncOut:
+    """Events recorded while offline, with original times and nonces. A release of a slip already used elsewhere
+    becomes a conflict for the security captain; a nonce sent before is answered `duplicate`."""
+    _gate(device)
+    events = [
+        gate.OfflineEvent(
+            nonce=e.nonce,
+            kind=e.kind,
+            text=e.text,
+            at=e.at if e.at.tzinfo else e.at.replace(tzinfo=utcnow().tzinfo),
+            guard=e.guard,
+            counts=tuple(gate.Count(c.line, c.counted) for c in e.lines),
+            reason=e.reason,
+            code=e.code,
+        )
+        for e in body.events
+    ]
+    outcomes = gate.sync(db, device_actor(request, device), device, events)
+    return SyncOut(results=[SyncResult.model_validate(vars(o)) for o in outcomes])
+
+
+def _cached(request: Request, model: BaseModel) -> Response:
+    body = model.model_dump_json().encode()
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@router.get("/keys", response_model=KeysOut, responses={304: {"description": "Not modified since the ETag"}})
+def public_keys(request: Request, device: CurrentDevice, db: DbSession) -> Response:
+    """Public keys for offline checks: the one in use and retired ones whose slips are still valid."""
+    _gate(device)
+    published = keys.published(db, utcnow())
+    out = KeysOut(
+        keys=[
+            PublicKeyOut(
+                key_id=k.key_id,
+                public_key=base64.urlsafe_b64encode(bytes.fromhex(k.public_hex)).rstrip(b"=").decode(),
+                active=k.active,
+                publish_until=k.publish_until,
+            )
+            for k in published
+        ]
+    )
+    return _cached(request, out)
+
+
+@router.get(
+    "/revocations", response_model=RevocationsOut, responses={304: {"description": "Not modified since the ETag"}}
+)
+def revocations(request: Request, device: CurrentDevice, db: DbSession) -> Response:
+    """Numbers of revoked, cancelled and used slips that are still inside their validity."""
+    _gate(device)
+    found = gate.revocations(db, device.estate, utcnow())
+    return _cached(request, RevocationsOut(estate=device.estate.code, revoked=found.revoked, released=found.released))

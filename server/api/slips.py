@@ -1,0 +1,72 @@
+"""Slip routes of the device API: a kiosk requests a slip for an identified resident, and reprints one.
+The gate's routes are in `server.api.gate` and mounted here, so the API registers one router for slips."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from server.api.gate import router as gate_router
+from server.api.slip_views import slip_out
+from server.contract.schemas import SlipOut, SlipRequest
+from server.db.models import ApplicantKind, Device
+from server.domain import registry
+from server.domain.errors import Forbidden
+from server.domain.slips import clock, eligibility, issuing
+from server.web.deps import CurrentDevice, DbSession, device_actor
+from server.web.errors import error_body
+
+router = APIRouter(tags=["slips"])
+router.include_router(gate_router)
+
+REFUSALS = {
+    403: {
+        "description": "Refused: not_owner, not_resident, arrears_outstanding (R-REL-5), proxy_console_only",
+        "content": {
+            "application/json": {
+                "example": error_body("arrears_outstanding", "the unit owes ¥1,200.00: settle it first", arrears_fen=1)
+            }
+        },
+    },
+    401: {"description": "Unknown device token, unknown card or wrong PIN"},
+    422: {"description": "Malformed body, bad items or planned date"},
+}
+
+
+def _kiosk(device: Device) -> None:
+    if device.kind.value != "kiosk":
+        raise Forbidden("只有大堂自助机可以申请放行条 / only kiosks request slips", code="wrong_device_kind")
+
+
+@router.post("/slips", response_model=SlipOut, status_code=201, responses=REFUSALS)
+def request_slip(body: SlipRequest, request: Request, device: CurrentDevice, db: DbSession) -> SlipOut:
+    """A resident identified again by card or PIN asks for a slip: the slip with its token and print data, or a
+    refusal with its reason code (a refusal is recorded)."""
+    _kiosk(device)
+    estate = device.estate
+    actor = device_actor(request, device)
+    today = clock.local_day(estate, issuing.utcnow())
+    unit = registry.get_unit(db, estate, body.unit)
+    if body.identity.card is not None:
+        person = registry.identify_by_card(db, estate, body.identity.card)
+    else:
+        person = registry.identify_by_pin(db, estate, body.unit, body.identity.pin or "", today)
+    applicant = eligibility.check(
+        db, actor, estate, unit, ApplicantKind(body.applicant), person, channel="kiosk", today=today
+    )
+    draft = issuing.SlipDraft(
+        lines=[issuing.LineDraft(i.code, i.name, i.quantity) for i in body.items],
+        planned_date=body.planned_date,
+        vehicle_plate=body.vehicle_plate,
+        note=body.note,
+    )
+    slip = issuing.issue(db, actor, estate, unit, applicant, draft, channel="kiosk")
+    return slip_out(slip, estate, with_print=True)
+
+
+@router.post("/slips/{number}/reprint", response_model=SlipOut)
+def reprint(number: str, request: Request, device: CurrentDevice, db: DbSession) -> SlipOut:
+    """Print a valid, unused slip again: the same token, and the reprint is logged."""
+    _kiosk(device)
+    slip = issuing.get_slip(db, device.estate, number)
+    issuing.reprint(db, device_actor(request, device), slip)
+    return slip_out(slip, device.estate, with_print=True)

@@ -1,0 +1,111 @@
+"""Fixtures for release-slip tests: a unit with an owner and a tenant who can use the kiosk, and device clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from server.db.models import ApplicantKind, Estate, OccupancyKind, Person, ReleaseSlip, Unit
+from server.domain import registry
+from server.domain.actors import SYSTEM, Actor
+from server.domain.slips import clock, eligibility, issuing
+
+STAFF = Actor("user", 1, "desk")
+
+
+@dataclass
+class Household:
+    unit: Unit
+    owner: Person
+    tenant: Person
+    owner_card: str = "CARD0001"
+    tenant_card: str = "CARD0002"
+    owner_pin: str = "2468"
+
+
+@pytest.fixture
+def household(db: Session, estate: Estate) -> Household:
+    unit = registry.ensure_unit(db, SYSTEM, estate, "5-8B")
+    owner = registry.add_person(db, SYSTEM, estate, "王建国", "13800000001")
+    tenant = registry.add_person(db, SYSTEM, estate, "李租客", "13800000002")
+    registry.add_occupancy(db, SYSTEM, unit, owner, OccupancyKind.owner, date(2020, 1, 1))
+    registry.add_occupancy(db, SYSTEM, unit, tenant, OccupancyKind.tenant, date(2024, 1, 1))
+    registry.set_credentials(db, SYSTEM, owner, card="CARD0001", pin="2468")
+    registry.set_credentials(db, SYSTEM, tenant, card="CARD0002")
+    db.commit()
+    return Household(unit, owner, tenant)
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def kiosk(make_device: Callable[..., tuple]) -> dict[str, str]:
+    _device, token = make_device("kiosk", "大堂自助机")
+    return auth(token)
+
+
+@pytest.fixture
+def gate_a(make_device: Callable[..., tuple]) -> dict[str, str]:
+    _device, token = make_device("gate", "东门")
+    return auth(token)
+
+
+@pytest.fixture
+def gate_b(make_device: Callable[..., tuple]) -> dict[str, str]:
+    _device, token = make_device("gate", "西门")
+    return auth(token)
+
+
+def today(estate: Estate) -> date:
+    return clock.local_day(estate, issuing.utcnow())
+
+
+def slip_request(estate: Estate, **changes: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "unit": "5-8B",
+        "applicant": "owner",
+        "identity": {"card": "CARD0001"},
+        "items": [{"code": "SOFA", "quantity": 1}, {"name": "旧书架", "quantity": 2}],
+        "planned_date": today(estate).isoformat(),
+        "vehicle_plate": "粤B12345",
+    }
+    body.update(changes)
+    return body
+
+
+def kiosk_slip(client: TestClient, estate: Estate, kiosk: dict[str, str], **changes: object) -> dict:
+    response = client.post("/api/v1/slips", json=slip_request(estate, **changes), headers=kiosk)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def direct_slip(
+    db: Session,
+    estate: Estate,
+    household: Household,
+    *,
+    now: datetime | None = None,
+    planned: date | None = None,
+    lines: list[issuing.LineDraft] | None = None,
+) -> ReleaseSlip:
+    """An owner's slip issued through the domain (no HTTP), committed."""
+    when = now or issuing.utcnow()
+    day = clock.local_day(estate, when)
+    applicant = eligibility.check(
+        db, STAFF, estate, household.unit, ApplicantKind.owner, household.owner, channel="console", today=day
+    )
+    draft = issuing.SlipDraft(lines or [issuing.LineDraft("SOFA", None, 1)], planned or day)
+    slip = issuing.issue(db, STAFF, estate, household.unit, applicant, draft, channel="console", now=when)
+    db.commit()
+    return slip
+
+
+def count_all(slip: dict) -> list[dict[str, int]]:
+    return [{"line": i["line"], "counted": i["quantity"]} for i in slip["items"]]

@@ -1,0 +1,98 @@
+"""The kiosk's slip request (R-REL-2/3/5) and reprint, through the device API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.contract import slip_token
+from server.db.models import AuditEntry, Estate, ReleaseSlip
+from server.domain import registry
+from server.domain.actors import SYSTEM
+
+from .conftest import Household, kiosk_slip, slip_request, today
+
+
+def test_owner_gets_a_numbered_signed_slip_with_print_data(
+    client: TestClient, estate: Estate, household: Household, kiosk: dict
+) -> None:
+    body = kiosk_slip(client, estate, kiosk)
+    day = today(estate)
+    assert body["number"] == f"GH-{day:%Y%m%d}-0001"
+    assert body["state"] == "issued" and body["applicant_kind"] == "owner"
+    assert [(i["code"], i["name"], i["quantity"]) for i in body["items"]] == [("SOFA", "沙发", 1), (None, "旧书架", 2)]
+    claims = slip_token.decode(body["token"]).claims
+    assert claims.number == body["number"] and claims.unit == "5-8B" and claims.estate == "GH"
+    assert [(i.label, i.quantity, i.free_text) for i in claims.items] == [("SOFA", 1, False), ("旧书架", 2, True)]
+    assert body["print"]["qr_text"] == body["token"] and body["print"]["copies"] == ["存根联", "客户联"]
+    assert "粤B12345" in " ".join(body["print"]["notes"])
+    second = kiosk_slip(client, estate, kiosk, identity={"pin": "2468"})
+    assert second["number"] == f"GH-{day:%Y%m%d}-0002"
+
+
+def test_tenant_without_arrears_gets_a_slip(client: TestClient, estate: Estate, household: Household, kiosk: dict) -> None:
+    body = kiosk_slip(client, estate, kiosk, applicant="tenant", identity={"card": "CARD0002"})
+    assert body["applicant_kind"] == "tenant"
+
+
+def test_tenant_with_arrears_is_refused_and_the_refusal_is_recorded(
+    client: TestClient, db: Session, estate: Estate, household: Household, kiosk: dict
+) -> None:
+    registry.set_arrears(db, SYSTEM, household.unit, 120000, "物业费")
+    db.commit()
+    response = client.post(
+        "/api/v1/slips", json=slip_request(estate, applicant="tenant", identity={"card": "CARD0002"}), headers=kiosk
+    )
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "arrears_outstanding"
+    assert "¥1,200.00" in error["message"] and "财务" in error["message"]
+    refusal = db.scalar(select(AuditEntry).where(AuditEntry.action == "slip.request_refused"))
+    assert refusal is not None and "arrears_outstanding" in refusal.detail
+    assert db.scalar(select(ReleaseSlip)) is None
+    db.commit()  # end the read: SQLite transactions here take the write lock
+    # R-REL-5 is about non-owners: the owner of the same unit still gets a slip.
+    assert kiosk_slip(client, estate, kiosk)["applicant_kind"] == "owner"
+
+
+def test_refusals_carry_their_reason_codes(
+    client: TestClient, estate: Estate, household: Household, kiosk: dict, gate_a: dict
+) -> None:
+    cases = [
+        ({"applicant": "tenant"}, 403, "not_resident"),  # the owner's card, claiming to be the tenant
+        ({"identity": {"card": "CARD0002"}}, 403, "not_owner"),
+        ({"applicant": "proxy"}, 403, "proxy_console_only"),
+        ({"identity": {"card": "NOPE9"}}, 401, "unknown_card"),
+        ({"identity": {"pin": "0000"}}, 401, "wrong_pin"),
+        ({"unit": "9-9Z"}, 404, "unknown_unit"),
+        ({"items": [{"code": "ROCKET", "quantity": 1}]}, 400, "unknown_item"),
+        ({"planned_date": (today(estate) - timedelta(days=1)).isoformat()}, 400, "bad_planned_date"),
+        ({"items": []}, 422, "malformed"),
+        ({"items": [{"code": "SOFA", "name": "沙发", "quantity": 1}]}, 422, "malformed"),
+    ]
+    for change, status, code in cases:
+        response = client.post("/api/v1/slips", json=slip_request(estate, **change), headers=kiosk)
+        assert (response.status_code, response.json()["error"]["code"]) == (status, code), change
+    response = client.post("/api/v1/slips", json=slip_request(estate), headers=gate_a)
+    assert response.json()["error"]["code"] == "wrong_device_kind"
+
+
+def test_reprint_reuses_the_token_and_is_logged(
+    client: TestClient, db: Session, estate: Estate, household: Household, kiosk: dict
+) -> None:
+    body = kiosk_slip(client, estate, kiosk)
+    again = client.post(f"/api/v1/slips/{body['number']}/reprint", headers=kiosk)
+    assert again.status_code == 200 and again.json()["token"] == body["token"]
+    slip = db.scalar(select(ReleaseSlip))
+    assert slip is not None and slip.reprints == 1
+    assert db.scalar(select(AuditEntry).where(AuditEntry.action == "slip.reprint")) is not None
+
+
+def test_openapi_documents_the_slip_and_gate_routes(client: TestClient) -> None:
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for path in ("/api/v1/slips", "/api/v1/gate/verify", "/api/v1/gate/releases", "/api/v1/gate/sync"):
+        assert path in paths
+    assert "/api/v1/gate/keys" in paths and "/api/v1/gate/revocations" in paths
