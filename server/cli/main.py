@@ -17,7 +17,7 @@ app.add_typer(devices_app, name="devices")
 def _server_commands() -> None:
     """Register the server's commands when its extras are installed."""
     try:
-        from server.cli import admin, serve
+        from server.cli import admin, keys, serve
     except ImportError as exc:  # a kiosk or gate machine: no database drivers installed
         missing = exc.name or "a server dependency"
 
@@ -35,6 +35,7 @@ def _server_commands() -> None:
     app.add_typer(admin.audit_app, name="audit")
     app.add_typer(admin.residents_app, name="residents")
     app.add_typer(admin.estates_app, name="estates")
+    app.add_typer(keys.keys_app, name="keys")
 
 
 _server_commands()

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from server.db.engine import make_sessionmaker
 from server.db.models import ApplicantKind, Estate, OccupancyKind, Person, ReleaseSlip, Unit
 from server.domain import registry
 from server.domain.actors import SYSTEM, Actor
@@ -109,3 +112,14 @@ def direct_slip(
 
 def count_all(slip: dict) -> list[dict[str, int]]:
     return [{"line": i["line"], "counted": i["quantity"]} for i in slip["items"]]
+
+
+@pytest.fixture
+def look(engine: Engine) -> Callable[[Any], Any]:
+    """`look(statement)`: one scalar read in its own short transaction, so the app is never kept waiting."""
+
+    def _look(statement: Any) -> Any:
+        with make_sessionmaker(engine)() as session:
+            return session.scalar(statement)
+
+    return _look

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -33,13 +35,15 @@ def test_owner_gets_a_numbered_signed_slip_with_print_data(
     assert second["number"] == f"GH-{day:%Y%m%d}-0002"
 
 
-def test_tenant_without_arrears_gets_a_slip(client: TestClient, estate: Estate, household: Household, kiosk: dict) -> None:
+def test_tenant_without_arrears_gets_a_slip(
+    client: TestClient, estate: Estate, household: Household, kiosk: dict
+) -> None:
     body = kiosk_slip(client, estate, kiosk, applicant="tenant", identity={"card": "CARD0002"})
     assert body["applicant_kind"] == "tenant"
 
 
 def test_tenant_with_arrears_is_refused_and_the_refusal_is_recorded(
-    client: TestClient, db: Session, estate: Estate, household: Household, kiosk: dict
+    client: TestClient, look: Callable[[Any], Any], db: Session, estate: Estate, household: Household, kiosk: dict
 ) -> None:
     registry.set_arrears(db, SYSTEM, household.unit, 120000, "物业费")
     db.commit()
@@ -50,10 +54,9 @@ def test_tenant_with_arrears_is_refused_and_the_refusal_is_recorded(
     error = response.json()["error"]
     assert error["code"] == "arrears_outstanding"
     assert "¥1,200.00" in error["message"] and "财务" in error["message"]
-    refusal = db.scalar(select(AuditEntry).where(AuditEntry.action == "slip.request_refused"))
+    refusal = look(select(AuditEntry).where(AuditEntry.action == "slip.request_refused"))
     assert refusal is not None and "arrears_outstanding" in refusal.detail
-    assert db.scalar(select(ReleaseSlip)) is None
-    db.commit()  # end the read: SQLite transactions here take the write lock
+    assert look(select(ReleaseSlip)) is None
     # R-REL-5 is about non-owners: the owner of the same unit still gets a slip.
     assert kiosk_slip(client, estate, kiosk)["applicant_kind"] == "owner"
 
@@ -81,14 +84,14 @@ def test_refusals_carry_their_reason_codes(
 
 
 def test_reprint_reuses_the_token_and_is_logged(
-    client: TestClient, db: Session, estate: Estate, household: Household, kiosk: dict
+    client: TestClient, look: Callable[[Any], Any], db: Session, estate: Estate, household: Household, kiosk: dict
 ) -> None:
     body = kiosk_slip(client, estate, kiosk)
     again = client.post(f"/api/v1/slips/{body['number']}/reprint", headers=kiosk)
     assert again.status_code == 200 and again.json()["token"] == body["token"]
-    slip = db.scalar(select(ReleaseSlip))
+    slip = look(select(ReleaseSlip))
     assert slip is not None and slip.reprints == 1
-    assert db.scalar(select(AuditEntry).where(AuditEntry.action == "slip.reprint")) is not None
+    assert look(select(AuditEntry).where(AuditEntry.action == "slip.reprint")) is not None
 
 
 def test_openapi_documents_the_slip_and_gate_routes(client: TestClient) -> None:
