@@ -10,13 +10,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.console.i18n import translate
 from server.console.pages import language
 from server.console.registry_pages import flash_key, page_size, view, wants_fragment
-from server.db.models import AuditEntry, Device, DeviceKind, Estate, Role, StaffUser
+from server.db.models import AuditEntry, Device, DeviceKind, Role, StaffUser
 from server.domain import audit, devices, staff
 from server.domain.errors import DomainError, Forbidden, NotFound
 from server.domain.paging import paginate
@@ -41,17 +40,7 @@ def _staff_page(
 ) -> Response:
     """Staff who work in the current estate, plus accounts not yet given any estate (so none is lost)."""
     estate = console.require_estate()
-    query = (
-        select(StaffUser)
-        .where(
-            or_(
-                StaffUser.all_estates.is_(True),
-                StaffUser.estates.any(Estate.id == estate.id),
-                ~StaffUser.estates.any(),
-            )
-        )
-        .order_by(StaffUser.is_active.desc(), StaffUser.username)
-    )
+    query = staff.list_for_estate(db, estate)
     context.setdefault("form", {})
     return view(
         request,
@@ -94,8 +83,6 @@ def staff_create(
     lang = language(request)
     if role not in Role.__members__:
         return _staff_page(request, db, console, status=400, error=translate(lang, "staff.pick_role"), form=form)
-    if not display_name.strip():
-        return _staff_page(request, db, console, status=400, error=translate(lang, "staff.need_name"), form=form)
     allowed = {e.id: e for e in console.estates}
     if any(i not in allowed for i in estate_ids):
         raise Forbidden("您无权管理该小区 / you may not work in that estate", code="estate_denied")
@@ -148,7 +135,7 @@ def staff_reset_password(
 
 def _devices_page(request: Request, db: Session, console: Console, *, status: int = 200, **context: Any) -> Response:
     estate = console.require_estate()
-    rows = db.scalars(select(Device).where(Device.estate_id == estate.id).order_by(Device.kind, Device.name))
+    rows = devices.list_for_estate(db, estate)
     context.setdefault("form", {})
     response = view(
         request, console, "devices.html", status=status, devices=list(rows), kinds=list(DeviceKind), **context
@@ -206,11 +193,6 @@ def device_revoke(console: DeviceAdmin, db: DbSession, device_id: int) -> Respon
 # --- audit log ----------------------------------------------------------------------------------------------------
 
 
-def _audit_scope(estate: Estate) -> Any:
-    """This estate's entries and those belonging to no estate (sign-ins, staff accounts)."""
-    return or_(AuditEntry.estate_id == estate.id, AuditEntry.estate_id.is_(None))
-
-
 def _details(entry: AuditEntry) -> str:
     try:
         detail = json.loads(entry.detail or "{}")
@@ -228,15 +210,12 @@ def _audit_page(
     page: int = 1,
     report: audit.ChainReport | None = None,
 ) -> Response:
-    scope = _audit_scope(console.require_estate())
-    query = select(AuditEntry).where(scope).order_by(AuditEntry.seq.desc())
-    if action:
-        query = query.where(AuditEntry.action == action)
+    estate = console.require_estate()
+    query = audit.recent(estate.id, action)
     context = {"page": paginate(db, query, page, page_size(request)), "action": action, "details": _details}
     if wants_fragment(request):
         return view(request, console, "audit_table.html", **context)
-    actions = db.scalars(select(AuditEntry.action).where(scope).distinct().order_by(AuditEntry.action))
-    return view(request, console, "audit.html", actions=list(actions), report=report, **context)
+    return view(request, console, "audit.html", actions=audit.actions(db, estate.id), report=report, **context)
 
 
 @router.get("/audit")

@@ -16,12 +16,11 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.console.i18n import translate
 from server.console.pages import language, render
-from server.db.models import ArrearsChange, Building, Estate, OccupancyKind, StaffUser, Unit
+from server.db.models import Estate, OccupancyKind, Unit
 from server.domain import importing, registry
 from server.domain.errors import DomainError, NotFound
 from server.domain.permissions import Perm
@@ -110,11 +109,6 @@ def page_size(request: Request) -> int:
 # --- units --------------------------------------------------------------------------------------------------------
 
 
-def _buildings(db: Session, estate: Estate) -> list[Building]:
-    rows = db.scalars(select(Building).where(Building.estate_id == estate.id))
-    return sorted(rows, key=lambda b: (len(b.number), b.number))
-
-
 @router.get("/units")
 def units(
     request: Request,
@@ -132,7 +126,7 @@ def units(
     context = {"page": found, "q": q, "building": building, "arrears": arrears}
     if wants_fragment(request):
         return view(request, console, "units_table.html", **context)
-    return view(request, console, "units.html", buildings=_buildings(db, estate), **context)
+    return view(request, console, "units.html", buildings=registry.buildings(db, estate), **context)
 
 
 def _unit_in_estate(db: Session, console: Console, unit_id: int) -> Unit:
@@ -140,16 +134,6 @@ def _unit_in_estate(db: Session, console: Console, unit_id: int) -> Unit:
     if unit is None or unit.estate_id != console.require_estate().id:
         raise NotFound("本小区没有这个房屋 / no such unit in this estate", code="unknown_unit")
     return unit
-
-
-def _arrears_history(db: Session, unit: Unit) -> list[tuple[ArrearsChange, str]]:
-    rows = db.execute(
-        select(ArrearsChange, StaffUser.display_name)
-        .outerjoin(StaffUser, StaffUser.id == ArrearsChange.changed_by_id)
-        .where(ArrearsChange.unit_id == unit.id)
-        .order_by(ArrearsChange.changed_at.desc(), ArrearsChange.id.desc())
-    )
-    return [(change, name or "") for change, name in rows]
 
 
 def _unit_page(
@@ -165,7 +149,7 @@ def _unit_page(
         unit=unit,
         current=[o for o in occupancies if o.current_on(today)],
         past=[o for o in occupancies if not o.current_on(today)],
-        history=_arrears_history(db, unit),
+        history=registry.arrears_history(db, unit),
         **context,
     )
 

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, Select, or_, select, text
 from sqlalchemy.orm import Session
 
 from server.db.base import utcnow
@@ -103,3 +103,20 @@ def verify(session: Session, batch: int = 1000) -> ChainReport:
                 return ChainReport(False, count, entry.seq, f"entry {entry.seq} was altered")
             prev_hash, expected_seq, count = entry.hash, expected_seq + 1, count + 1
         after = rows[-1].seq
+
+
+def _scope(estate_id: int) -> ColumnElement[bool]:
+    """An estate's entries and those belonging to no estate (sign-ins, staff accounts)."""
+    return or_(AuditEntry.estate_id == estate_id, AuditEntry.estate_id.is_(None))
+
+
+def recent(estate_id: int, action: str = "") -> Select[tuple[AuditEntry]]:
+    """Entries seen from one estate, newest first, optionally of one action."""
+    query = select(AuditEntry).where(_scope(estate_id)).order_by(AuditEntry.seq.desc())
+    return query.where(AuditEntry.action == action) if action else query
+
+
+def actions(session: Session, estate_id: int) -> list[str]:
+    return list(
+        session.scalars(select(AuditEntry.action).where(_scope(estate_id)).distinct().order_by(AuditEntry.action))
+    )

@@ -50,3 +50,7 @@ def authenticate(session: Session, token: str) -> Device:
     device.last_seen_at = utcnow()
     device.requests += 1
     return device
+
+
+def list_for_estate(session: Session, estate: Estate) -> list[Device]:
+    return list(session.scalars(select(Device).where(Device.estate_id == estate.id).order_by(Device.kind, Device.name)))

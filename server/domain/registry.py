@@ -18,6 +18,7 @@ from server.db.models import (
     OccupancyKind,
     Person,
     ResidentCredential,
+    StaffUser,
     Unit,
 )
 from server.domain import audit
@@ -151,10 +152,15 @@ def add_occupancy(
     return occ
 
 
+MAX_ARREARS_FEN = 1_000_000_000  # ¥10,000,000: far above any real balance, well inside a 32-bit column
+
+
 def set_arrears(session: Session, actor: Actor, unit: Unit, balance_fen: int, note: str = "") -> ArrearsChange:
     """Finance sets a unit's arrears balance in fen; every change is kept (R-REL-5 reads the current balance)."""
     if balance_fen < 0:
         raise DomainError("欠费金额不能为负 / arrears cannot be negative", code="bad_amount")
+    if balance_fen > MAX_ARREARS_FEN:
+        raise DomainError("欠费金额超出上限 ¥10,000,000 / arrears above ¥10,000,000 are refused", code="bad_amount")
     change = ArrearsChange(
         estate_id=unit.estate_id,
         unit_id=unit.id,
@@ -178,6 +184,23 @@ def set_arrears(session: Session, actor: Actor, unit: Unit, balance_fen: int, no
         note=note,
     )
     return change
+
+
+def arrears_history(session: Session, unit: Unit) -> list[tuple[ArrearsChange, str]]:
+    """A unit's arrears changes, newest first, with the display name of who made each (empty for the system)."""
+    rows = session.execute(
+        select(ArrearsChange, StaffUser.display_name)
+        .outerjoin(StaffUser, StaffUser.id == ArrearsChange.changed_by_id)
+        .where(ArrearsChange.unit_id == unit.id)
+        .order_by(ArrearsChange.changed_at.desc(), ArrearsChange.id.desc())
+    )
+    return [(change, name or "") for change, name in rows]
+
+
+def buildings(session: Session, estate: Estate) -> list[Building]:
+    """The estate's buildings in natural order (2 before 10)."""
+    rows = session.scalars(select(Building).where(Building.estate_id == estate.id))
+    return sorted(rows, key=lambda b: (len(b.number), b.number))
 
 
 def set_credentials(

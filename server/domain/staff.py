@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.db.base import utcnow
@@ -17,6 +17,7 @@ from server.domain.errors import Conflict, DomainError, NotFound
 from server.domain.secrets import DUMMY_HASH, hash_password, new_token, token_digest, verify_password
 
 MIN_PASSWORD = 8
+ALL_ESTATE_ROLES = frozenset({Role.admin, Role.general_manager})
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,14 @@ def create_user(
     all_estates: bool = False,
 ) -> StaffUser:
     username = username.strip().lower()
+    display_name = display_name.strip()
+    if not display_name:
+        raise DomainError("请填写姓名 / a display name is required", code="missing_name")
+    if all_estates and role not in ALL_ESTATE_ROLES:
+        raise DomainError(
+            "只有系统管理员和总经理可管理全部小区 / only admins and general managers cover every estate",
+            code="all_estates_denied",
+        )
     if not username or not username.replace("_", "").replace(".", "").isalnum():
         raise DomainError("用户名只能包含字母、数字、点和下划线 / username may hold letters, digits, . and _ only")
     if len(password) < MIN_PASSWORD:
@@ -70,7 +79,15 @@ def create_user(
 
 
 def set_active(session: Session, actor: Actor, user: StaffUser, active: bool) -> None:
-    """Deactivating a user ends their sessions at once."""
+    """Deactivating a user ends their sessions at once. Nobody can lock the console's last admin out."""
+    if not active and actor.kind == "user" and actor.id == user.id:
+        raise DomainError("不能停用自己的账号 / you cannot deactivate your own account", code="self_deactivate")
+    if not active and user.role == Role.admin and user.is_active:
+        admins = session.scalar(
+            select(func.count()).select_from(StaffUser).where(StaffUser.role == Role.admin, StaffUser.is_active)
+        )
+        if (admins or 0) <= 1:
+            raise DomainError("这是最后一个有效的管理员账号 / this is the last active admin account", code="last_admin")
     user.is_active = active
     if not active:
         session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
@@ -151,6 +168,21 @@ def session_for_cookie(session: Session, cookie: str) -> ConsoleSession | None:
 
 def sign_out(session: Session, row: ConsoleSession) -> None:
     session.delete(row)
+
+
+def list_for_estate(session: Session, estate: Estate) -> Select[tuple[StaffUser]]:
+    """Staff who work in `estate`, plus accounts not given any estate yet (so none is lost), active first."""
+    return (
+        select(StaffUser)
+        .where(
+            or_(
+                StaffUser.all_estates.is_(True),
+                StaffUser.estates.any(Estate.id == estate.id),
+                ~StaffUser.estates.any(),
+            )
+        )
+        .order_by(StaffUser.is_active.desc(), StaffUser.username)
+    )
 
 
 def visible_estates(session: Session, user: StaffUser) -> list[Estate]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from server.db.migrate import head_revision
 from server.domain import devices
 from server.domain.actors import SYSTEM
 
@@ -13,7 +14,7 @@ def test_health_reports_database_and_schema(client: TestClient, database_url: st
     body = client.get("/api/v1/health").json()
     assert body["status"] == "ok"
     assert body["database"] == database_url.split(":")[0].split("+")[0]
-    assert body["schema_revision"] == "0001"
+    assert body["schema_revision"] == head_revision()
 
 
 def test_openapi_is_published(client: TestClient) -> None:
