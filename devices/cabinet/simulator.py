@@ -230,16 +230,21 @@ class SocketLine(_Line):
                 continue
             except OSError:
                 return
-            if self._unplugged.is_set():
-                conn.close()
-                continue
-            self._drop_client()
             conn.settimeout(0.05)
             # A bridge forwards each burst as it comes off the RS485 side; Nagle would merge or hold them.
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             gone = threading.Event()
-            with self._lock:
-                self._client, self._client_gone = conn, gone
+            old: socket.socket | None = None
+            old_gone = threading.Event()
+            with self._lock:  # decided together with unplug(), so an unplugged bridge never takes a client
+                refused = self._unplugged.is_set()
+                if not refused:
+                    old, old_gone = self._client, self._client_gone
+                    self._client, self._client_gone = conn, gone
+            if refused:
+                conn.close()
+                continue
+            self._close(old, old_gone)
 
             def read(conn: socket.socket = conn, gone: threading.Event = gone) -> bytes:
                 try:
@@ -254,18 +259,24 @@ class SocketLine(_Line):
             thread.start()
             self._threads.append(thread)
 
-    def _drop_client(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-            self._client_gone.set()
+    @staticmethod
+    def _close(client: socket.socket | None, gone: threading.Event) -> None:
+        gone.set()
         if client is not None:
             with contextlib.suppress(OSError):
                 client.shutdown(socket.SHUT_RDWR)
             client.close()
 
+    def _drop_client(self, unplug: bool = False) -> None:
+        with self._lock:
+            if unplug:
+                self._unplugged.set()
+            client, gone = self._client, self._client_gone
+            self._client = None
+        self._close(client, gone)
+
     def unplug(self) -> None:
-        self._unplugged.set()
-        self._drop_client()
+        self._drop_client(unplug=True)
 
     def replug(self) -> None:
         self._unplugged.clear()

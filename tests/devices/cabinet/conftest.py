@@ -33,13 +33,25 @@ class Rig:
     events: queue.Queue[CabinetEvent]
     boards: list[int]
     seen: list[CabinetEvent] = field(default_factory=list)
+    unclaimed: list[CabinetEvent] = field(default_factory=list)
 
     @property
     def board(self) -> int:
         return self.boards[0]
 
     def wait_for(self, kind: type[CabinetEvent], timeout: float = WAIT, **match: object) -> CabinetEvent:
-        """The first event of `kind` whose fields equal `match`; every event pulled is kept in `seen`."""
+        """The first event of `kind` whose fields equal `match`, in any order relative to other events.
+
+        Every event is kept in `seen`; one that no wait has claimed yet stays available to later waits.
+        """
+
+        def matches(event: CabinetEvent) -> bool:
+            return isinstance(event, kind) and all(getattr(event, k) == v for k, v in match.items())
+
+        for event in self.unclaimed:
+            if matches(event):
+                self.unclaimed.remove(event)
+                return event
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -51,8 +63,9 @@ class Rig:
             except queue.Empty:
                 continue
             self.seen.append(event)
-            if isinstance(event, kind) and all(getattr(event, k) == v for k, v in match.items()):
+            if matches(event):
                 return event
+            self.unclaimed.append(event)
 
     def start(self) -> Rig:
         """Start polling and wait until every board has answered once."""
