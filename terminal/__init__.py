@@ -1,0 +1,6 @@
+"""What the two touch-screen apps share: Kivy set-up, the CJK font, translation catalogues, the on-screen keypad.
+
+The kiosk (`kiosk/`) and the gate terminal (`gate/`) are separate apps on separate machines, but they draw with
+the same toolkit for the same people; this package keeps one copy of what both need. It imports `devices/` (for
+the font finder) and nothing of the server.
+"""
