@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from server.console import admin_pages, registry_pages
+from server.console import admin_pages, registry_pages, slip_pages
 from server.console.pages import LANG_COOKIE, render
 from server.db.models import Device, Occupancy, Unit
 from server.domain import staff
@@ -21,6 +21,7 @@ from server.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, CurrentConsole, D
 router = APIRouter(include_in_schema=False)
 router.include_router(registry_pages.router)
 router.include_router(admin_pages.router)
+router.include_router(slip_pages.router)
 
 
 def _safe_next(target: str | None) -> str:
@@ -141,4 +142,5 @@ def dashboard(request: Request, console: CurrentConsole, db: DbSession) -> Respo
             ),
             "devices": db.scalar(select(func.count()).select_from(Device).where(Device.estate_id == eid)),
         }
-    return render(request, "dashboard.html", console=console, figures=figures)
+    slip_overdue = slip_pages.reconciliation_pages.dashboard_flag(db, console)
+    return render(request, "dashboard.html", console=console, figures=figures, slip_overdue=slip_overdue)

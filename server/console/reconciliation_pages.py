@@ -1,0 +1,174 @@
+"""The daily reconciliation (R-REL-7) with its sign-offs and PDF/XLSX, the conflicts an offline gate revealed, the
+item catalogue, and the dashboard's flag for a day not signed off by 17:30."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from server.console.i18n import translate
+from server.console.pages import language
+from server.console.registry_pages import XLSX, flash_key, view
+from server.console.slip_exports import FIGURES, reconciliation_pdf, reconciliation_xlsx
+from server.db.models import Estate
+from server.domain.errors import DomainError
+from server.domain.permissions import Perm
+from server.domain.slips import catalogue, clock, gate, reconciliation, register
+from server.web.deps import Console, DbSession, require
+
+router = APIRouter()
+
+Viewer = Annotated[Console, require(Perm.slips_view)]
+Cataloguer = Annotated[Console, require(Perm.slips_catalogue)]
+Resolver = Annotated[Console, require(Perm.slips_conflicts)]
+SIDE_PERMS = {"security": Perm.reconcile_security, "records": Perm.reconcile_records}
+
+
+def _day(estate: Estate, text: str) -> date:
+    try:
+        return date.fromisoformat(text) if text else clock.local_day(estate, reconciliation.utcnow())
+    except ValueError:
+        return clock.local_day(estate, reconciliation.utcnow())
+
+
+@router.get("/slips/reconciliation")
+def reconciliation_page(
+    request: Request, console: Viewer, db: DbSession, day: Annotated[str, Query(max_length=10)] = "", done: str = ""
+) -> Response:
+    estate = console.require_estate()
+    chosen = _day(estate, day)
+    report = reconciliation.report(db, console.actor, estate, chosen)
+    return view(
+        request,
+        console,
+        "slips/reconciliation.html",
+        report=report,
+        row=reconciliation.get(db, estate, chosen),
+        figures=FIGURES,
+        sides=[(s, console.can(p)) for s, p in SIDE_PERMS.items()],
+        flash=flash_key(done, frozenset({"reconciliation_signed"})),
+        day=chosen,
+    )
+
+
+@router.post("/slips/reconciliation/sign")
+def sign_reconciliation(
+    request: Request,
+    console: Viewer,
+    db: DbSession,
+    day: Annotated[str, Form(max_length=10)],
+    side: Annotated[str, Form(max_length=10)],
+) -> Response:
+    """Each side signs with its own permission: the security captain and the CS admin (R-REL-7)."""
+    estate = console.require_estate()
+    perm = SIDE_PERMS.get(side)
+    if perm is None or not console.can(perm):
+        raise DomainError(
+            "您的角色不能代表该方签核 / your role may not sign for this side", code="permission_denied", status=403
+        )
+    chosen = _day(estate, day)
+    reconciliation.sign_off(db, console.actor, estate, chosen, side, console.user.display_name)
+    return RedirectResponse(
+        f"/console/slips/reconciliation?day={chosen.isoformat()}&done=reconciliation_signed", status_code=303
+    )
+
+
+def _report_files(request: Request, db: Session, console: Console, day: str) -> tuple:
+    estate = console.require_estate()
+    chosen = _day(estate, day)
+    lang = language(request)
+    report = reconciliation.report(db, console.actor, estate, chosen)
+    return report, reconciliation.get(db, estate, chosen), estate, (lambda k: translate(lang, k)), chosen
+
+
+@router.get("/slips/reconciliation.pdf")
+def reconciliation_as_pdf(
+    request: Request, console: Viewer, db: DbSession, day: Annotated[str, Query(max_length=10)] = ""
+) -> Response:
+    report, row, estate, t, chosen = _report_files(request, db, console, day)
+    name = f"slip-reconciliation-{chosen.isoformat()}.pdf"
+    return Response(
+        reconciliation_pdf(report, row, estate, t),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"},
+    )
+
+
+@router.get("/slips/reconciliation.xlsx")
+def reconciliation_as_xlsx(
+    request: Request, console: Viewer, db: DbSession, day: Annotated[str, Query(max_length=10)] = ""
+) -> Response:
+    report, row, estate, t, chosen = _report_files(request, db, console, day)
+    name = f"slip-reconciliation-{chosen.isoformat()}.xlsx"
+    return Response(
+        reconciliation_xlsx(report, row, estate, t),
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )
+
+
+@router.get("/slips/conflicts")
+def conflicts_page(request: Request, console: Viewer, db: DbSession, done: str = "") -> Response:
+    found = register.conflicts(db, console.require_estate())
+    return view(
+        request,
+        console,
+        "slips/conflicts.html",
+        conflicts=found,
+        can_resolve=console.can(Perm.slips_conflicts),
+        flash=flash_key(done, frozenset({"conflict_resolved"})),
+    )
+
+
+@router.post("/slips/conflicts/{conflict_id}/resolve")
+def resolve_conflict(
+    console: Resolver, db: DbSession, conflict_id: int, note: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
+    gate.resolve_conflict(db, console.actor, console.require_estate(), conflict_id, console.user.display_name, note)
+    return RedirectResponse("/console/slips/conflicts?done=conflict_resolved", status_code=303)
+
+
+@router.get("/slips/catalogue")
+def catalogue_page(request: Request, console: Viewer, db: DbSession, done: str = "", error: str = "") -> Response:
+    found = catalogue.items(db, console.require_estate(), active_only=False)
+    return view(
+        request,
+        console,
+        "slips/catalogue.html",
+        items=found,
+        can_edit=console.can(Perm.slips_catalogue),
+        flash=flash_key(done, frozenset({"catalogue_saved"})),
+    )
+
+
+@router.post("/slips/catalogue")
+def save_catalogue_item(
+    request: Request,
+    console: Cataloguer,
+    db: DbSession,
+    code: Annotated[str, Form(max_length=8)],
+    name: Annotated[str, Form(max_length=16)],
+    name_en: Annotated[str, Form(max_length=40)] = "",
+    active: Annotated[bool, Form()] = False,
+) -> Response:
+    estate = console.require_estate()
+    try:
+        catalogue.save_item(db, console.actor, estate, code, name, name_en, active)
+    except DomainError as exc:
+        db.rollback()
+        found = catalogue.items(db, estate, active_only=False)
+        return view(
+            request, console, "slips/catalogue.html", status=exc.status, items=found, can_edit=True, error=exc.message
+        )
+    return RedirectResponse("/console/slips/catalogue?done=catalogue_saved", status_code=303)
+
+
+def dashboard_flag(db: Session, console: Console) -> date | None:
+    """The day to flag on the dashboard: today after 17:30 without both sign-offs (R-REL-7)."""
+    if console.estate is None or not console.can(Perm.slips_view):
+        return None
+    return reconciliation.overdue(db, console.estate)

@@ -1,0 +1,164 @@
+"""Files the slip pages hand out: the register as XLSX or CSV, the daily reconciliation as PDF or XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+from fpdf import FPDF
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from server.db.models import Estate, Reconciliation, ReleaseSlip
+from server.domain.slips import clock
+from server.domain.slips.reconciliation import DailyReport
+
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+Translate = Callable[[str], str]
+
+
+def register_header(t: Translate) -> list[str]:
+    keys = (
+        "number",
+        "day",
+        "unit",
+        "applicant_kind",
+        "applicant",
+        "items",
+        "state",
+        "valid_until",
+        "released_at",
+        "gate",
+        "guard",
+        "plate",
+        "countersign",
+        "revoked",
+    )
+    return [t(f"slips.col.{k}") for k in keys]
+
+
+def register_row(slip: ReleaseSlip, estate: Estate, t: Translate) -> list[str]:
+    release = slip.release
+    return [
+        slip.number,
+        slip.day.isoformat(),
+        slip.unit_code,
+        t(f"slips.kind.{slip.applicant_kind.value}"),
+        slip.applicant_name,
+        "；".join(f"{i.name}×{i.quantity}" for i in slip.items),
+        t(f"slips.state.{slip.state.value}"),
+        clock.local_text(estate, slip.valid_until),
+        clock.local_text(estate, release.at) if release else "",
+        release.gate if release else "",
+        release.guard if release else "",
+        slip.vehicle_plate,
+        t("slips.pending") if slip.countersign_pending else "",
+        clock.local_text(estate, slip.revoked_at),
+    ]
+
+
+def register_csv(slips: Iterable[ReleaseSlip], estate: Estate, t: Translate) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(register_header(t))
+    for slip in slips:
+        writer.writerow(register_row(slip, estate, t))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # a BOM so spreadsheet programs read the Chinese
+
+
+def register_xlsx(slips: Iterable[ReleaseSlip], estate: Estate, t: Translate) -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(t("slips.register"))
+    sheet.append(register_header(t))
+    for slip in slips:
+        sheet.append(register_row(slip, estate, t))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+FIGURES = ("issued", "released", "refused", "outstanding", "expired", "cancelled", "revoked", "gate_releases")
+
+
+def _sign_lines(row: Reconciliation | None, estate: Estate, t: Translate) -> list[tuple[str, str]]:
+    def who(by: str, at: datetime | None) -> str:
+        return f"{by} {clock.local_text(estate, at)}" if at else t("slips.recon.unsigned")
+
+    return [
+        (t("slips.recon.security"), who(row.security_by, row.security_at) if row else t("slips.recon.unsigned")),
+        (t("slips.recon.records"), who(row.records_by, row.records_at) if row else t("slips.recon.unsigned")),
+    ]
+
+
+def reconciliation_xlsx(report: DailyReport, row: Reconciliation | None, estate: Estate, t: Translate) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = t("slips.recon.title")[:31]
+    sheet.append([f"{estate.name} · {t('slips.recon.title')} · {report.day.isoformat()}"])
+    sheet["A1"].font = Font(bold=True)
+    for key in FIGURES:
+        sheet.append([t(f"slips.fig.{key}"), getattr(report, key)])
+    sheet.append([])
+    sheet.append([t("slips.recon.mismatches")])
+    for m in report.mismatches:
+        sheet.append([m.number, m.unit, m.gate, m.guard, clock.local_text(estate, m.at), m.reason])
+    sheet.append([])
+    sheet.append([t("slips.recon.conflicts")])
+    for c in report.conflicts:
+        sheet.append([c.number, t(f"slips.conflict.{c.kind}"), clock.local_text(estate, c.gate_at), c.detail])
+    sheet.append([])
+    for label, value in _sign_lines(row, estate, t):
+        sheet.append([label, value])
+    sheet.column_dimensions["A"].width = 22
+    sheet.column_dimensions["F"].width = 50
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def reconciliation_pdf(report: DailyReport, row: Reconciliation | None, estate: Estate, t: Translate) -> bytes:
+    """A printable A4 page for the binder the CS admin keeps (R-REL-7)."""
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    for style in ("", "B"):  # one face serves both: table headings ask for bold
+        pdf.add_font("cjk", style=style, fname=str(CJK_FONT), collection_font_number=0)
+    pdf.add_page()
+    pdf.set_font("cjk", size=16)
+    pdf.cell(0, 10, f"{estate.name} · {t('slips.recon.title')}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=11)
+    pdf.cell(0, 8, f"{t('slips.recon.day')}: {report.day.isoformat()}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    with pdf.table(
+        col_widths=(60, 30), text_align=("LEFT", "RIGHT"), width=90, align="LEFT", first_row_as_headings=False
+    ) as table:
+        for key in FIGURES:
+            table.row([t(f"slips.fig.{key}"), str(getattr(report, key))])
+    for title, rows in (
+        (
+            t("slips.recon.mismatches"),
+            [[m.number, m.unit, m.gate, clock.local_text(estate, m.at), m.reason] for m in report.mismatches],
+        ),
+        (
+            t("slips.recon.conflicts"),
+            [
+                [c.number, t(f"slips.conflict.{c.kind}"), clock.local_text(estate, c.gate_at), c.detail]
+                for c in report.conflicts
+            ],
+        ),
+    ):
+        pdf.ln(4)
+        pdf.set_font("cjk", size=12)
+        pdf.cell(0, 8, f"{title} ({len(rows)})", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("cjk", size=9)
+        if rows:
+            with pdf.table(first_row_as_headings=False) as table:
+                for cells in rows:
+                    table.row(cells)
+    pdf.ln(6)
+    pdf.set_font("cjk", size=11)
+    for label, value in _sign_lines(row, estate, t):
+        pdf.cell(0, 8, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

@@ -1,0 +1,308 @@
+"""Release-slip pages of the console: the register 《物品放行条记录单》 with search and export, issuing a slip
+(owner, tenant or proxy), a slip's detail and timeline, and the countersigns still owed (R-REL-2…5)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from server.console import reconciliation_pages
+from server.console.i18n import translate
+from server.console.pages import language
+from server.console.registry_pages import XLSX, flash_key, page_size, view, wants_fragment
+from server.console.slip_exports import register_csv, register_xlsx
+from server.db.models import ApplicantKind, ReleaseSlip, SlipAttachment, SlipState
+from server.domain import registry
+from server.domain.errors import DomainError, NotFound
+from server.domain.permissions import Perm
+from server.domain.slips import catalogue, clock, eligibility, issuing, register
+from server.web.deps import Console, DbSession, require
+
+router = APIRouter()
+router.include_router(reconciliation_pages.router)
+
+Viewer = Annotated[Console, require(Perm.slips_view)]
+Issuer = Annotated[Console, require(Perm.slips_issue)]
+
+LINES = 10
+DONE = frozenset({"slip_issued", "slip_reprinted", "slip_cancelled", "slip_countersigned", "slip_reissued"})
+
+
+def _filter(day: str, unit: str, state: str, kind: str, number: str) -> register.RegisterFilter:
+    try:
+        chosen_day = date.fromisoformat(day) if day else None
+    except ValueError:
+        chosen_day = None
+    return register.RegisterFilter(
+        day=chosen_day,
+        unit=unit,
+        state=SlipState(state) if state in SlipState.__members__ else None,
+        applicant=ApplicantKind(kind) if kind in ApplicantKind.__members__ else None,
+        number=number,
+    )
+
+
+Day = Annotated[str, Query(max_length=10)]
+UnitQ = Annotated[str, Query(max_length=16)]
+StateQ = Annotated[str, Query(max_length=10)]
+KindQ = Annotated[str, Query(max_length=10)]
+NumberQ = Annotated[str, Query(max_length=24)]
+
+
+@router.get("/slips")
+def slip_register(
+    request: Request,
+    console: Viewer,
+    db: DbSession,
+    day: Day = "",
+    unit: UnitQ = "",
+    state: StateQ = "",
+    kind: KindQ = "",
+    number: NumberQ = "",
+    after: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    estate = console.require_estate()
+    f = _filter(day, unit, state, kind, number)
+    found = register.page(db, estate, f, after=after, size=page_size(request))
+    query = {"day": day, "unit": unit, "state": state, "kind": kind, "number": number}
+    context = {"found": found, "query": query, "states": list(SlipState), "kinds": list(ApplicantKind)}
+    template = "slips/register_table.html" if wants_fragment(request) else "slips/register.html"
+    return view(request, console, template, **context)
+
+
+def _export_rows(db: Session, console: Console, day: str, unit: str, state: str, kind: str, number: str) -> Any:
+    estate = console.require_estate()
+    return estate, register.rows_for_export(db, estate, _filter(day, unit, state, kind, number))
+
+
+@router.get("/slips/export.csv")
+def export_csv(
+    request: Request,
+    console: Viewer,
+    db: DbSession,
+    day: Day = "",
+    unit: UnitQ = "",
+    state: StateQ = "",
+    kind: KindQ = "",
+    number: NumberQ = "",
+) -> Response:
+    estate, rows = _export_rows(db, console, day, unit, state, kind, number)
+    lang = language(request)
+    body = register_csv(rows, estate, lambda k: translate(lang, k))
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": "attachment; filename*=UTF-8''slip-register.csv"},
+    )
+
+
+@router.get("/slips/export.xlsx")
+def export_xlsx(
+    request: Request,
+    console: Viewer,
+    db: DbSession,
+    day: Day = "",
+    unit: UnitQ = "",
+    state: StateQ = "",
+    kind: KindQ = "",
+    number: NumberQ = "",
+) -> Response:
+    estate, rows = _export_rows(db, console, day, unit, state, kind, number)
+    lang = language(request)
+    body = register_xlsx(rows, estate, lambda k: translate(lang, k))
+    return Response(
+        body, media_type=XLSX, headers={"Content-Disposition": "attachment; filename*=UTF-8''slip-register.xlsx"}
+    )
+
+
+@router.get("/slips/countersign")
+def countersigns(request: Request, console: Viewer, db: DbSession) -> Response:
+    """R-REL-3: proxy slips whose owner has still to come and countersign."""
+    pending = register.pending_countersigns(db, console.require_estate())
+    return view(request, console, "slips/countersign.html", pending=pending)
+
+
+# --- issuing --------------------------------------------------------------------------------------------------------
+
+
+def _form_page(
+    request: Request,
+    db: Session,
+    console: Console,
+    *,
+    status: int = 200,
+    values: dict[str, Any] | None = None,
+    error: str = "",
+    old: ReleaseSlip | None = None,
+) -> Response:
+    estate = console.require_estate()
+    today = clock.local_day(estate, issuing.utcnow())
+    defaults: dict[str, Any] = {
+        "applicant": "owner",
+        "planned_date": today.isoformat(),
+        "valid_days": "1",
+        "confirmed_by": console.user.display_name,
+        "confirmed_at": datetime.now(clock.zone(estate)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    if old is not None:
+        defaults.update({"unit": old.unit_code, "applicant": old.applicant_kind.value, "applicant_name": ""})
+        for item in old.items:
+            defaults[f"code_{item.line}"] = item.code or ""
+            defaults[f"name_{item.line}"] = "" if item.code else item.name
+            defaults[f"qty_{item.line}"] = str(item.counted if item.counted else item.quantity)
+    defaults.update(values or {})
+    return view(
+        request,
+        console,
+        "slips/new.html",
+        status=status,
+        v=defaults,
+        error=error,
+        old=old,
+        lines=range(1, LINES + 1),
+        items=catalogue.items(db, estate),
+        kinds=list(ApplicantKind),
+    )
+
+
+@router.get("/slips/new")
+def new_slip(request: Request, console: Issuer, db: DbSession, reissue: int | None = None) -> Response:
+    old = issuing.get_slip(db, console.require_estate(), reissue) if reissue else None
+    return _form_page(request, db, console, old=old)
+
+
+def _text(form: FormData, name: str, limit: int = 200) -> str:
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _draft(form: FormData) -> issuing.SlipDraft:
+    lines = []
+    for n in range(1, LINES + 1):
+        code, name, qty = _text(form, f"code_{n}", 8), _text(form, f"name_{n}", 40), _text(form, f"qty_{n}", 4)
+        if not code and not name:
+            continue
+        if not qty.isdigit():
+            raise DomainError(f"第 {n} 行数量不对 / line {n}: the quantity is not a number", code="bad_quantity")
+        lines.append(issuing.LineDraft(code or None, None if code else name, int(qty)))
+    try:
+        planned = date.fromisoformat(_text(form, "planned_date", 10))
+        valid_days = int(_text(form, "valid_days", 2) or "1")
+    except ValueError:
+        raise DomainError("计划日期或有效天数不对 / bad planned date or days", code="bad_planned_date") from None
+    return issuing.SlipDraft(lines, planned, _text(form, "vehicle_plate", 12), _text(form, "note"), valid_days)
+
+
+async def _proxy(form: FormData, console: Console) -> eligibility.ProxyDetails:
+    upload = form.get("id_image")
+    image, media = b"", ""
+    if isinstance(upload, UploadFile) and upload.filename:
+        image = await upload.read(eligibility.MAX_ID_IMAGE + 1)
+        media = upload.content_type or ""
+    estate = console.require_estate()
+    try:
+        local = datetime.fromisoformat(_text(form, "confirmed_at", 20))
+        confirmed_at = local.replace(tzinfo=clock.zone(estate)) if local.tzinfo is None else local
+    except ValueError:
+        raise DomainError("确认时间不对 / bad confirmation time", code="bad_confirmation_time") from None
+    return eligibility.ProxyDetails(
+        proxy_name=_text(form, "proxy_name", 60),
+        proxy_phone=_text(form, "proxy_phone", 20),
+        confirmed_by=_text(form, "confirmed_by", 60),
+        confirmed_at=confirmed_at,
+        confirmation=_text(form, "confirmation"),
+        id_image=image,
+        id_media_type=media,
+    )
+
+
+@router.post("/slips/new")
+async def issue_slip(request: Request, console: Issuer, db: DbSession) -> Response:
+    estate = console.require_estate()
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    reissue_of = _text(form, "reissue_of", 10)
+    old = issuing.get_slip(db, estate, int(reissue_of)) if reissue_of.isdigit() else None
+    today = clock.local_day(estate, issuing.utcnow())
+    try:
+        kind = ApplicantKind(_text(form, "applicant", 10) or "owner")
+        unit = registry.get_unit(db, estate, old.unit_code if old else _text(form, "unit", 16))
+        person = eligibility.find_person(unit, kind, _text(form, "applicant_name", 60), today)
+        proxy = await _proxy(form, console) if kind == ApplicantKind.proxy else None
+        applicant = eligibility.check(
+            db, console.actor, estate, unit, kind, person, channel="console", today=today, proxy=proxy
+        )
+        draft = _draft(form)
+        if old is not None:
+            slip = issuing.reissue(db, console.actor, estate, old, applicant, draft)
+        else:
+            slip = issuing.issue(db, console.actor, estate, unit, applicant, draft, channel="console")
+    except (DomainError, ValueError) as exc:
+        keep = isinstance(exc, DomainError) and exc.keep_changes
+        db.commit() if keep else db.rollback()  # a recorded refusal stays recorded (R-REL-5)
+        message = exc.message if isinstance(exc, DomainError) else str(exc)
+        status = exc.status if isinstance(exc, DomainError) else 400
+        return _form_page(request, db, console, status=status, values=values, error=message, old=old)
+    done = "slip_reissued" if old else "slip_issued"
+    return RedirectResponse(f"/console/slips/{slip.id}?done={done}", status_code=303)
+
+
+# --- one slip -------------------------------------------------------------------------------------------------------
+
+
+@router.get("/slips/{slip_id}")
+def slip_detail(request: Request, console: Viewer, db: DbSession, slip_id: int, done: str = "") -> Response:
+    estate = console.require_estate()
+    slip = issuing.get_slip(db, estate, slip_id)
+    attachments = db.execute(
+        select(SlipAttachment.id, SlipAttachment.kind).where(SlipAttachment.slip_id == slip.id)
+    ).all()
+    replaced_by = db.scalar(select(ReleaseSlip).where(ReleaseSlip.reissue_of_id == slip.id))
+    reissue_of = db.get(ReleaseSlip, slip.reissue_of_id) if slip.reissue_of_id else None
+    return view(
+        request,
+        console,
+        "slips/detail.html",
+        slip=slip,
+        timeline=register.timeline(db, slip),
+        attachments=attachments,
+        replaced_by=replaced_by,
+        reissue_of=reissue_of,
+        flash=flash_key(done, DONE),
+        valid_local=clock.local_text(estate, slip.valid_until),
+    )
+
+
+@router.get("/slips/{slip_id}/attachments/{attachment_id}")
+def slip_attachment(console: Viewer, db: DbSession, slip_id: int, attachment_id: int) -> Response:
+    slip = issuing.get_slip(db, console.require_estate(), slip_id)
+    found = db.get(SlipAttachment, attachment_id)
+    if found is None or found.slip_id != slip.id:
+        raise NotFound("没有这个附件 / no such attachment", code="unknown_attachment")
+    return Response(found.data, media_type=found.media_type, headers={"Cache-Control": "private, no-store"})
+
+
+@router.post("/slips/{slip_id}/reprint")
+def reprint_slip(console: Issuer, db: DbSession, slip_id: int) -> Response:
+    issuing.reprint(db, console.actor, issuing.get_slip(db, console.require_estate(), slip_id))
+    return RedirectResponse(f"/console/slips/{slip_id}?done=slip_reprinted", status_code=303)
+
+
+@router.post("/slips/{slip_id}/cancel")
+async def cancel_slip(request: Request, console: Issuer, db: DbSession, slip_id: int) -> Response:
+    reason = _text(await request.form(), "reason")
+    issuing.cancel(db, console.actor, issuing.get_slip(db, console.require_estate(), slip_id), reason)
+    return RedirectResponse(f"/console/slips/{slip_id}?done=slip_cancelled", status_code=303)
+
+
+@router.post("/slips/{slip_id}/countersign")
+def countersign_slip(console: Issuer, db: DbSession, slip_id: int) -> Response:
+    slip = issuing.get_slip(db, console.require_estate(), slip_id)
+    issuing.countersign(db, console.actor, slip, console.user.display_name)
+    return RedirectResponse(f"/console/slips/{slip_id}?done=slip_countersigned", status_code=303)
