@@ -128,8 +128,9 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def db(engine: Engine) -> Iterator[Session]:
-    """A session for arranging and checking data directly; commit what the app must see."""
-    with make_sessionmaker(engine)() as session:
+    """A session for arranging and checking data directly; commit what the app must see. Its reads hold only a
+    snapshot (SQLite), so an open read here never blocks the app's writes."""
+    with make_sessionmaker(engine, reader=True)() as session:
         yield session
 
 

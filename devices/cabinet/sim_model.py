@@ -84,6 +84,25 @@ class SimCabinet:
         self.received: list[Received] = []
         self._cond = threading.Condition()
 
+    @classmethod
+    def stocked(
+        cls, profile: BoardProfile, boards: int, slots: int | None = None, *, close_after: float | None = 3.0
+    ) -> SimCabinet:
+        """`boards` boards from the lowest address, every slot holding a tagged key (as a cabinet in use)."""
+        from devices.cabinet.tags import ibutton_rom
+
+        channels = slots or profile.channels or profile.protocol.default_channels
+        addresses = list(profile.protocol.addresses)[:boards]
+        if len(addresses) < boards:
+            raise ValueError(
+                f"{profile.protocol.name} allows at most {len(profile.protocol.addresses)} boards on one bus"
+            )
+        cabinet = cls(profile, addresses, channels, close_after=close_after)
+        for board in addresses:
+            for slot in range(1, channels + 1):
+                cabinet.put_key(board, slot, ibutton_rom(board * 1000 + slot))
+        return cabinet
+
     # The physical world ---------------------------------------------------------------------------------------
     def _slot(self, board: int, slot: int) -> SimSlot:
         try:

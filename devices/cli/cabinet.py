@@ -17,7 +17,6 @@ from devices.cabinet.errors import CabinetError
 from devices.cabinet.profiles import BoardProfile, Feedback, StatusOrder, protocol_by_name
 from devices.cabinet.sim_model import FAULT_KINDS, SimCabinet
 from devices.cabinet.simulator import CabinetSimulator
-from devices.cabinet.tags import ibutton_rom
 from devices.cli._output import emit, fail, say
 
 app = typer.Typer(no_args_is_help=True, help="cabinet diagnostics")
@@ -73,15 +72,12 @@ def simulate(
     """Serve simulated lock boards; prints {"url": ...} first, then serves until interrupted."""
     with _errors_reported():
         profile = _profile(protocol, slots, feedback, order)
-        channels = profile.channels or profile.protocol.default_channels
-        addresses = list(profile.protocol.addresses)[:boards]
-        if len(addresses) < boards:
-            raise ValueError(f"{protocol} allows at most {len(profile.protocol.addresses)} boards on one bus")
-        cabinet = SimCabinet(profile, addresses, channels, close_after=close_after or None)
-        if keys:
+        cabinet = SimCabinet.stocked(profile, boards, slots, close_after=close_after or None)
+        addresses, channels = sorted(cabinet.boards), len(next(iter(cabinet.boards.values())).slots)
+        if not keys:
             for board in addresses:
                 for slot in range(1, channels + 1):
-                    cabinet.put_key(board, slot, ibutton_rom(board * 1000 + slot))
+                    cabinet.take_key(board, slot)
         for kind in fault or []:
             cabinet.inject(kind)
         simulator = CabinetSimulator(cabinet, listen=listen)

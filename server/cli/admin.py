@@ -89,7 +89,7 @@ def users_create(
 @users_app.command("list")
 def users_list() -> None:
     """List staff accounts."""
-    with transaction() as session:
+    with transaction(reader=True) as session:
         table = Table("username", "name", "role", "estates", "active")
         for user in session.scalars(select(StaffUser).order_by(StaffUser.username)):
             estates = "all" if user.all_estates else ",".join(e.code for e in user.estates)
@@ -117,7 +117,7 @@ def users_password(username: str, password: Annotated[str | None, typer.Option()
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit chain end to end; name the first altered or missing entry."""
-    with transaction() as session:
+    with transaction(reader=True) as session:
         report = audit.verify(session)
     typer.echo(
         json.dumps(

@@ -33,10 +33,10 @@ def open_engine(settings: Settings | None = None, *, migrate: bool = True) -> En
 
 
 @contextmanager
-def transaction(engine: Engine | None = None) -> Iterator[Session]:
+def transaction(engine: Engine | None = None, *, reader: bool = False) -> Iterator[Session]:
     """One transaction for a command; a domain refusal is printed plainly and nothing is written."""
     engine = engine or open_engine()
-    with make_sessionmaker(engine)() as session:
+    with make_sessionmaker(engine, reader=reader)() as session:
         try:
             yield session
             session.commit()

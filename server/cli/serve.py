@@ -67,4 +67,17 @@ def demo(
     err.print(f"Console: [bold]{address}/console/[/]   API docs: {address}/docs")
     if seed_only:
         return
-    serve(host=host, port=port)
+    from server.cli import demo_devices
+
+    hardware = demo_devices.start(settings.data_dir)
+    for note in hardware.notes:
+        err.print(f"[yellow]{note}[/]")
+    err.print(f"Virtual printer: {hardware.printer.url} (slips as PNG in {hardware.printer.out_dir})")
+    err.print(
+        f"Key-cabinet simulator (XOR 485, 2 boards): {hardware.cabinet_url} — try "
+        f"`estate devices cabinet status --cabinet {hardware.cabinet_url} --protocol xor485`"
+    )
+    try:
+        serve(host=host, port=port)
+    finally:
+        hardware.stop()

@@ -65,8 +65,15 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = connection.get_execution_options().get(DEFERRED_OPTION, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+DEFERRED_OPTION = "estate_sqlite_deferred"
+
+
+def make_sessionmaker(engine: Engine, *, reader: bool = False) -> sessionmaker[Session]:
+    """Sessions on `engine`. On SQLite a transaction takes the write lock when it begins, unless `reader`: a
+    reader's transaction holds only a snapshot and never keeps a writer waiting (for reports, exports, checks)."""
+    bind = engine.execution_options(**{DEFERRED_OPTION: True}) if reader else engine
+    return sessionmaker(bind, expire_on_commit=False)
