@@ -3,9 +3,11 @@ pending countersigns and open conflicts."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
@@ -20,6 +22,8 @@ from server.db.models import (
 )
 from server.domain.errors import DomainError
 from server.domain.registry import parse_unit_code
+
+DATED_NUMBER = re.compile(r"^[A-Z]{2,8}-(\d{8})")
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,10 @@ def _query(estate: Estate, f: RegisterFilter) -> Select[tuple[ReleaseSlip]]:
         start = f.number.strip().upper()
         # A range, not LIKE, so the unique index on the number serves it on both databases.
         query = query.where(ReleaseSlip.number >= start, ReleaseSlip.number < start + "\x7f")
+        dated = DATED_NUMBER.match(start)
+        if dated:  # the number carries its day: let the day index order the page instead of sorting the range
+            with contextlib.suppress(ValueError):
+                query = query.where(ReleaseSlip.day == datetime.strptime(dated[1], "%Y%m%d").date())
     return query
 
 
