@@ -281,7 +281,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_slip_releases_estate_at", ["estate_id", "at"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("slip_releases", schema=None) as batch_op:
         batch_op.drop_index("ix_slip_releases_estate_at")
