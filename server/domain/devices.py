@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,9 +49,20 @@ def authenticate(session: Session, token: str) -> Device:
     device = session.scalar(select(Device).where(Device.token_digest == token_digest(token))) if token else None
     if device is None or device.revoked_at is not None:
         raise Unauthorized("设备令牌无效或已吊销 / unknown or revoked device token", code="invalid_device_token")
-    device.last_seen_at = utcnow()
-    device.requests += 1
     return device
+
+
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+
+
+def touch(device: Device) -> bool:
+    """Note that the device was seen now; only when the last note is older than a minute, so a busy gate does not
+    pay a database write on every request. Returns whether anything changed."""
+    now = utcnow()
+    if device.last_seen_at is not None and now - device.last_seen_at < LAST_SEEN_RESOLUTION:
+        return False
+    device.last_seen_at = now
+    return True
 
 
 def list_for_estate(session: Session, estate: Estate) -> list[Device]:

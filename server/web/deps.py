@@ -58,7 +58,8 @@ def get_device(request: Request, db: DbSession) -> Device:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("需要设备令牌 / a device bearer token is required", code="missing_device_token")
     device = devices.authenticate(db, token.strip())
-    db.commit()  # last-seen is kept even if the request then fails
+    if devices.touch(device):
+        db.commit()  # last-seen is kept even if the request then fails
     return device
 
 

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from server.db.migrate import head_revision
+from server.db.models import Device
 from server.domain import devices
 from server.domain.actors import SYSTEM
 
@@ -72,3 +73,16 @@ def test_reissued_token_replaces_the_old_one(client: TestClient, db: Session, ma
     db.commit()
     assert client.get("/api/v1/device", headers={"Authorization": f"Bearer {old}"}).status_code == 401
     assert client.get("/api/v1/device", headers={"Authorization": f"Bearer {new}"}).status_code == 200
+
+
+def test_last_seen_is_noted_without_a_write_on_every_request(client: TestClient, db: Session, make_device) -> None:
+    device, token = make_device("gate")
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/device", headers=auth).status_code == 200
+    db.expire_all()
+    first = db.get(Device, device.id).last_seen_at
+    db.rollback()
+    assert first is not None
+    assert client.get("/api/v1/device", headers=auth).status_code == 200
+    db.expire_all()
+    assert db.get(Device, device.id).last_seen_at == first  # within the minute: not written again

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, Enum, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Enum, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db.base import Base, UTCDateTime, utcnow
@@ -101,7 +101,6 @@ class Device(Base):
     token_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    requests: Mapped[int] = mapped_column(Integer, default=0)
     last_status: Mapped[str] = mapped_column(Text, default="{}")
 
     estate: Mapped[Estate] = relationship()

@@ -156,7 +156,6 @@ def upgrade() -> None:
         sa.Column("token_issued_at", server.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", server.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_seen_at", server.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("requests", sa.Integer(), nullable=False),
         sa.Column("last_status", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["estate_id"], ["estates.id"], name=op.f("fk_devices_estate_id_estates"), ondelete="CASCADE"
