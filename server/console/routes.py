@@ -28,10 +28,10 @@ def _safe_next(target: str | None) -> str:
     return target if target and target.startswith("/console/") and "//" not in target else "/console/"
 
 
-@router.get("/login")
-def login_form(request: Request, next: str = "/console/", error: str = "") -> Response:
+def _login_page(request: Request, *, status: int = 200, **context: object) -> Response:
+    """The sign-in form with a fresh CSRF token, also set as a cookie only this form's post sends back."""
     token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", csrf_token=token, next=_safe_next(next), error=error)
+    response = render(request, "login.html", status=status, csrf_token=token, **context)
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         token,
@@ -41,6 +41,11 @@ def login_form(request: Request, next: str = "/console/", error: str = "") -> Re
         secure=request.app.state.settings.secure_cookies,
     )
     return response
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/console/", error: str = "") -> Response:
+    return _login_page(request, next=_safe_next(next), error=error)
 
 
 @router.post("/login")
@@ -67,25 +72,7 @@ def login(
         _user, cookie, _row = staff.sign_in(db, username, password, client_ip(request), policy)
     except (staff.LoginRefused, staff.LoginThrottled) as exc:
         db.commit()  # the failed attempt counts towards throttling
-        token = secrets.token_urlsafe(24)
-        response = render(
-            request,
-            "login.html",
-            status=exc.status,
-            csrf_token=token,
-            next=_safe_next(next),
-            error=exc.message,
-            username=username,
-        )
-        response.set_cookie(
-            LOGIN_CSRF_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            path="/console/login",
-            secure=settings.secure_cookies,
-        )
-        return response
+        return _login_page(request, status=exc.status, next=_safe_next(next), error=exc.message, username=username)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
