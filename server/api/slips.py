@@ -3,7 +3,10 @@ The gate's routes are in `server.api.gate` and mounted here, so the API register
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import Response
 
 from server.api.gate import router as gate_router
 from server.api.slip_views import slip_out
@@ -11,7 +14,7 @@ from server.contract.schemas import SlipOut, SlipRequest
 from server.db.models import ApplicantKind, Device
 from server.domain import registry
 from server.domain.errors import Forbidden
-from server.domain.slips import clock, eligibility, issuing
+from server.domain.slips import clock, eligibility, idempotency, issuing
 from server.web.deps import CurrentDevice, DbSession, device_actor
 from server.web.errors import error_body
 
@@ -38,10 +41,21 @@ def _kiosk(device: Device) -> None:
 
 
 @router.post("/slips", response_model=SlipOut, status_code=201, responses=REFUSALS)
-def request_slip(body: SlipRequest, request: Request, device: CurrentDevice, db: DbSession) -> SlipOut:
+def request_slip(
+    body: SlipRequest,
+    request: Request,
+    device: CurrentDevice,
+    db: DbSession,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> Response:
     """A resident identified again by card or PIN asks for a slip: the slip with its token and print data, or a
-    refusal with its reason code (a refusal is recorded)."""
+    refusal with its reason code (a refusal is recorded). A retry with the same Idempotency-Key (after a lost
+    answer) gets the slip the first request made, never a second slip."""
     _kiosk(device)
+    key = idempotency.check_key(idempotency_key) if idempotency_key is not None else None
+    stored = idempotency.find(db, device.id, key, "slips.request") if key else None
+    if stored is not None:
+        return Response(stored.body, status_code=stored.status, media_type="application/json")
     estate = device.estate
     actor = device_actor(request, device)
     today = clock.local_day(estate, issuing.utcnow())
@@ -60,7 +74,10 @@ def request_slip(body: SlipRequest, request: Request, device: CurrentDevice, db:
         note=body.note,
     )
     slip = issuing.issue(db, actor, estate, unit, applicant, draft, channel="kiosk")
-    return slip_out(slip, estate, with_print=True)
+    text = slip_out(slip, estate, with_print=True).model_dump_json()
+    if key:
+        idempotency.store(db, device.id, key, "slips.request", 201, text)
+    return Response(text, status_code=201, media_type="application/json")
 
 
 @router.post("/slips/{number}/reprint", response_model=SlipOut)

@@ -1,0 +1,1 @@
+"""The kiosk's flows as plain state machines: no Kivy here, so tests drive them without a display."""

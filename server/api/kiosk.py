@@ -1,0 +1,95 @@
+"""Kiosk routes of the device API: the services offered, the item catalogue, and a resident's own slips."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from server.api.slip_views import items_out
+from server.contract.schemas import (
+    CatalogueItemOut,
+    CatalogueOut,
+    KioskServicesOut,
+    MySlipOut,
+    MySlipsOut,
+    MySlipsRequest,
+)
+from server.db.base import utcnow
+from server.db.models import Device
+from server.domain import audit, kiosk, registry
+from server.domain.errors import Forbidden
+from server.domain.slips import catalogue, clock
+from server.web.deps import CurrentDevice, DbSession, device_actor
+
+router = APIRouter(prefix="/kiosk", tags=["kiosk"])
+
+KIOSK_ONLY = {403: {"description": "wrong_device_kind: not a kiosk"}, 401: {"description": "Unknown device token"}}
+
+
+def _kiosk(device: Device) -> None:
+    if device.kind.value != "kiosk":
+        raise Forbidden("只有大堂自助机可以使用 / only kiosks use this", code="wrong_device_kind")
+
+
+@router.get("/services", response_model=KioskServicesOut, responses=KIOSK_ONLY)
+def services(device: CurrentDevice) -> KioskServicesOut:
+    """The services the kiosk's home screen offers (only these get a button), with the estate's name and zone."""
+    _kiosk(device)
+    return KioskServicesOut(
+        estate_name=device.estate.name,
+        timezone=device.estate.timezone or "Asia/Shanghai",
+        services=list(kiosk.SERVICES),
+    )
+
+
+@router.get("/catalogue", response_model=CatalogueOut, responses=KIOSK_ONLY)
+def item_catalogue(device: CurrentDevice, db: DbSession) -> CatalogueOut:
+    """The estate's common items offered for release slips, with their codes and Chinese and English names."""
+    _kiosk(device)
+    return CatalogueOut(
+        items=[
+            CatalogueItemOut(code=i.code, name=i.name, name_en=i.name_en or i.name)
+            for i in catalogue.items(db, device.estate)
+        ]
+    )
+
+
+@router.post(
+    "/my-slips",
+    response_model=MySlipsOut,
+    responses={
+        **KIOSK_ONLY,
+        401: {"description": "unknown_card or wrong_pin (wrong PINs count towards the lock)"},
+        429: {"description": "pin_locked"},
+    },
+)
+def my_slips(body: MySlipsRequest, request: Request, device: CurrentDevice, db: DbSession) -> MySlipsOut:
+    """The identified resident's own latest slips and their state now: issued, released (with the time),
+    refused at the gate, expired or cancelled. Viewing is logged, as the list shows personal records."""
+    _kiosk(device)
+    estate = device.estate
+    now = utcnow()
+    if body.identity.card is not None:
+        person = registry.identify_by_card(db, estate, body.identity.card)
+    else:
+        person = registry.identify_by_pin(
+            db, estate, body.unit or "", body.identity.pin or "", clock.local_day(estate, now)
+        )
+    found = kiosk.resident_slips(db, estate, person, now)
+    audit.record(
+        db, device_actor(request, device), "kiosk.my_slips", "person", person.id, estate_id=estate.id, shown=len(found)
+    )
+    return MySlipsOut(
+        slips=[
+            MySlipOut(
+                number=s.slip.number,
+                unit=s.slip.unit_code,
+                state=s.state,  # type: ignore[arg-type]
+                issued_at=s.slip.issued_at,
+                valid_until=s.slip.valid_until,
+                gate_at=s.gate_at,
+                items=items_out(s.slip),
+                reprintable=s.reprintable,
+            )
+            for s in found
+        ]
+    )

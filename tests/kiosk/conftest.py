@@ -1,0 +1,155 @@
+"""Fixtures for kiosk tests: a household that can use the kiosk, the kiosk's API client on a live server, the
+virtual printer, and a flow with a hand-moved clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from devices.printing.virtual import VirtualPrinter
+from kiosk.flows.kiosk_flow import KioskFlow
+from kiosk.printer import UrlPrinter
+from server.contract.client import EstateClient
+from server.db.engine import make_sessionmaker
+from server.db.models import Estate, OccupancyKind, Person, Unit
+from server.domain import registry
+from server.domain.actors import SYSTEM
+
+OWNER_CARD, TENANT_CARD, OWNER_PIN, TENANT_PIN = "CARD0001", "CARD0002", "2468", "1357"
+
+
+@dataclass
+class Household:
+    unit: Unit
+    owner: Person
+    tenant: Person
+
+
+@pytest.fixture
+def household(db: Session, estate: Estate) -> Household:
+    unit = registry.ensure_unit(db, SYSTEM, estate, "5-8B")
+    owner = registry.add_person(db, SYSTEM, estate, "王建国", "13800000001")
+    tenant = registry.add_person(db, SYSTEM, estate, "李租客", "13800000002")
+    registry.add_occupancy(db, SYSTEM, unit, owner, OccupancyKind.owner, date(2020, 1, 1))
+    registry.add_occupancy(db, SYSTEM, unit, tenant, OccupancyKind.tenant, date(2024, 1, 1))
+    registry.set_credentials(db, SYSTEM, owner, card=OWNER_CARD, pin=OWNER_PIN)
+    registry.set_credentials(db, SYSTEM, tenant, card=TENANT_CARD, pin=TENANT_PIN)
+    db.commit()
+    return Household(unit, owner, tenant)
+
+
+@pytest.fixture
+def kiosk_token(make_device: Callable[..., tuple]) -> str:
+    return make_device("kiosk", "大堂自助机")[1]
+
+
+@pytest.fixture
+def gate_token(make_device: Callable[..., tuple]) -> str:
+    return make_device("gate", "东门")[1]
+
+
+@pytest.fixture
+def api(live_server: str, kiosk_token: str) -> Iterator[EstateClient]:
+    with EstateClient(live_server, kiosk_token) as client:
+        yield client
+
+
+@pytest.fixture
+def printer(tmp_path: Path) -> Iterator[VirtualPrinter]:
+    with VirtualPrinter(tmp_path / "printer") as virtual:
+        yield virtual
+
+
+class HandClock:
+    """A monotonic clock the test moves by hand (the kiosk's idle timer reads it)."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@pytest.fixture
+def clock() -> HandClock:
+    return HandClock()
+
+
+@pytest.fixture
+def make_flow(
+    api: EstateClient, printer: VirtualPrinter, clock: HandClock, household: Household
+) -> Callable[..., KioskFlow]:
+    def _make(*, client: object | None = None, printer_url: str | None = None, language: str = "zh") -> KioskFlow:
+        flow = KioskFlow(
+            client or api,  # type: ignore[arg-type]
+            UrlPrinter(printer_url or printer.url, timeout=1.0),
+            idle_seconds=60,
+            language=language,
+            monotonic=clock,
+        )
+        flow.start()
+        return flow
+
+    return _make
+
+
+class LostAnswers(httpx.HTTPTransport):
+    """Forwards requests to the server but loses the answer of the first `lose` slip requests, as a network
+    that drops the connection after the server acted."""
+
+    def __init__(self, lose: int = 1) -> None:
+        super().__init__()
+        self.lose = lose
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.url.path.endswith("/slips") and self.lose > 0:
+            self.lose -= 1
+            response.read()
+            raise httpx.ReadError("connection reset after the request was sent", request=request)
+        return response
+
+
+class Unreachable(httpx.BaseTransport):
+    """No server answers at all (a cable out, the server down)."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request.url.path)
+        raise httpx.ConnectError("connection refused", request=request)
+
+
+@pytest.fixture
+def change(engine: Engine) -> Callable[[Callable[[Session], object]], None]:
+    """`change(fn)`: run `fn(session)` in a writer's transaction of its own and commit, while the app serves."""
+
+    def _change(fn: Callable[[Session], object]) -> None:
+        with make_sessionmaker(engine)() as session:
+            fn(session)
+            session.commit()
+
+    return _change
+
+
+def end_occupancies(person_id: int) -> Callable[[Session], None]:
+    """They moved out two days ago."""
+
+    def _end(session: Session) -> None:
+        person = session.get(Person, person_id)
+        assert person is not None
+        for occupancy in person.occupancies:
+            occupancy.ends_on = date.today() - timedelta(days=2)
+
+    return _end

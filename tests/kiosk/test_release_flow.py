@@ -1,0 +1,258 @@
+"""The item-release path of the kiosk flow against the real app (live server) and the virtual printer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from devices.printing.virtual import VirtualPrinter
+from kiosk.flows.kiosk_flow import KioskFlow
+from kiosk.flows.state import Screen, Service
+from server.contract import slip_token
+from server.contract.client import ApiError, EstateClient
+from server.contract.schemas import KioskIdentify
+from server.db.models import AuditEntry, Estate, ReleaseSlip
+from server.domain import registry
+from server.domain.actors import SYSTEM
+
+from .conftest import OWNER_CARD, OWNER_PIN, TENANT_CARD, TENANT_PIN, Household, end_occupancies
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def swipe(flow: KioskFlow, card: str) -> None:
+    for char in card:
+        flow.card_key(char)
+    flow.card_enter()
+
+
+def type_pin(flow: KioskFlow, unit: str, pin: str) -> None:
+    flow.identify_mode("pin")
+    flow.focus("unit")
+    for key in unit:
+        flow.keypad(key)
+    flow.focus("pin")
+    for key in pin:
+        flow.keypad(key)
+    flow.submit_pin()
+
+
+def slips(db: Session) -> int:
+    db.rollback()
+    return db.scalar(select(func.count()).select_from(ReleaseSlip)) or 0
+
+
+def test_home_shows_only_what_the_server_offers(make_flow: Callable[..., KioskFlow]) -> None:
+    flow = make_flow()
+    assert flow.state.screen is Screen.HOME and not flow.state.offline
+    assert flow.state.services == [Service.ITEM_RELEASE, Service.MY_REQUESTS]
+    assert flow.state.estate_name == "观海台"
+
+
+def test_owner_by_card_gets_a_printed_slip_with_its_qr(
+    make_flow: Callable[..., KioskFlow], printer: VirtualPrinter, db: Session
+) -> None:
+    flow = make_flow()
+    flow.choose(Service.ITEM_RELEASE)
+    swipe(flow, OWNER_CARD)
+    assert flow.state.screen is Screen.ITEMS
+    assert flow.session.display_name == "王*国" and flow.session.unit is not None
+    assert flow.session.unit.unit == "5-8B" and flow.session.unit.kind == "owner"
+    flow.add("SOFA")
+    flow.add("SOFA")
+    flow.add("FRDG")
+    flow.remove("FRDG")
+    flow.open_other()
+    flow.set_other_text("旧书架")
+    flow.add_other()
+    flow.review()
+    assert flow.state.screen is Screen.REVIEW
+    flow.set_day(1)
+    flow.confirm()
+    assert flow.state.screen is Screen.DONE, flow.state.message
+    slip = flow.session.slip
+    assert slip is not None and flow.state.message is not None
+    assert flow.state.message.values["number"] == slip.number
+    assert [(i.code, i.name, i.quantity) for i in slip.items] == [("SOFA", "沙发", 2), (None, "旧书架", 1)]
+    assert slip.planned_date == flow.planned_date() and slip.applicant_kind == "owner"
+    (job,) = printer.wait_for_jobs(1)
+    assert job.printed and job.qr_payloads == (slip.token.encode(),)
+    assert slip_token.decode(slip.token).claims.number == slip.number
+    assert slips(db) == 1
+
+
+def test_tenant_by_unit_and_pin(make_flow: Callable[..., KioskFlow], printer: VirtualPrinter) -> None:
+    flow = make_flow()
+    flow.choose(Service.ITEM_RELEASE)
+    type_pin(flow, "5-8B", TENANT_PIN)
+    assert flow.state.screen is Screen.ITEMS and flow.session.unit is not None
+    assert flow.session.unit.kind == "tenant"
+    flow.add("BOX")
+    flow.review()
+    flow.confirm()
+    assert flow.state.screen is Screen.DONE
+    assert flow.session.slip is not None and flow.session.slip.applicant_kind == "tenant"
+    assert printer.wait_for_jobs(1)[0].printed
+
+
+def test_unit_and_pin_are_both_asked_for(make_flow: Callable[..., KioskFlow]) -> None:
+    flow = make_flow()
+    flow.choose(Service.ITEM_RELEASE)
+    flow.identify_mode("pin")
+    flow.submit_pin()
+    assert flow.state.error is not None and flow.state.error.key == "identify.enter_unit"
+    for key in "5-8B":
+        flow.keypad(key)
+    flow.submit_pin()
+    assert flow.state.error is not None and flow.state.error.key == "identify.enter_pin"
+    assert flow.session.identify.field == "pin"
+
+
+def test_wrong_pins_are_limited_and_counted_by_the_server(
+    make_flow: Callable[..., KioskFlow], db: Session, household: Household
+) -> None:
+    flow = make_flow()
+    flow.choose(Service.ITEM_RELEASE)
+    type_pin(flow, "5-8B", "0000")
+    assert flow.state.screen is Screen.IDENTIFY and flow.state.error is not None
+    assert flow.state.error.key == "identify.wrong_pin" and flow.state.error.values == {"left": "2"}
+    assert flow.session.identify.pin == ""  # a wrong PIN is not left on screen
+    type_pin(flow, "", "1111")
+    type_pin(flow, "", "2222")
+    assert flow.state.screen is Screen.REFUSED and flow.state.message is not None
+    assert flow.state.message.key == "refusal.too_many_pins"
+    assert flow.state.advice is not None and flow.state.advice.key == "advice.front_desk"
+    assert flow.session.identify.wrong_pins == 3 and flow.session.card is None and flow.session.pin is None
+
+
+def test_a_locked_pin_is_refused_plainly(make_flow: Callable[..., KioskFlow], api: EstateClient) -> None:
+    for _ in range(5):  # wrong PINs from anywhere count towards the server's lock
+        with pytest.raises(ApiError, match="wrong_pin"):
+            api.identify(KioskIdentify(unit="5-8B", pin="0000"))
+    flow = make_flow()
+    flow.choose(Service.ITEM_RELEASE)
+    type_pin(flow, "5-8B", OWNER_PIN)
+    assert flow.state.screen is Screen.REFUSED and flow.state.message is not None
+    assert flow.state.message.key == "refusal.pin_locked"
+    assert flow.state.advice is not None and flow.state.advice.key == "advice.front_desk"
+
+
+def test_unknown_card_and_unknown_unit_stay_on_identify(make_flow: Callable[..., KioskFlow]) -> None:
+    flow = make_flow()
+    flow.choose(Service.ITEM_RELEASE)
+    swipe(flow, "99999999")
+    assert flow.state.screen is Screen.IDENTIFY and flow.state.error is not None
+    assert flow.state.error.key == "identify.unknown_card"
+    type_pin(flow, "9-9Z", "1234")
+    assert flow.state.error is not None and flow.state.error.key == "identify.unknown_unit"
+
+
+def test_arrears_send_the_tenant_to_finance(
+    make_flow: Callable[..., KioskFlow], db: Session, household: Household, printer: VirtualPrinter
+) -> None:
+    registry.set_arrears(db, SYSTEM, household.unit, 120000, "物业费")
+    db.commit()
+    flow = make_flow()
+    flow.choose(Service.ITEM_RELEASE)
+    swipe(flow, TENANT_CARD)
+    flow.add("BED")
+    flow.review()
+    flow.confirm()
+    assert flow.state.screen is Screen.REFUSED and flow.state.message is not None
+    assert flow.state.message.key == "refusal.arrears_outstanding"
+    assert flow.state.message.values["amount"] == "¥1,200.00"
+    assert flow.state.advice is not None and flow.state.advice.key == "advice.finance"
+    assert slips(db) == 0 and printer.jobs == []
+
+
+@pytest.mark.parametrize(("who", "code"), [("owner", "not_owner"), ("tenant", "not_resident")])
+def test_someone_elses_unit_is_sent_to_the_front_desk(
+    make_flow: Callable[..., KioskFlow],
+    db: Session,
+    change: Callable[..., None],
+    household: Household,
+    who: str,
+    code: str,
+) -> None:
+    flow = make_flow()
+    flow.choose(Service.ITEM_RELEASE)
+    swipe(flow, OWNER_CARD if who == "owner" else TENANT_CARD)
+    flow.add("TV")
+    flow.review()
+    person = household.owner if who == "owner" else household.tenant
+    change(end_occupancies(person.id))  # they moved out while standing at the kiosk
+    flow.confirm()
+    assert flow.state.screen is Screen.REFUSED and flow.state.message is not None
+    assert flow.state.message.key == f"refusal.{code}"
+    assert flow.state.advice is not None and flow.state.advice.key == "advice.front_desk"
+    assert slips(db) == 0
+
+
+def test_a_resident_without_a_current_unit_is_refused(
+    make_flow: Callable[..., KioskFlow], change: Callable[..., None], household: Household
+) -> None:
+    change(end_occupancies(household.tenant.id))
+    flow = make_flow()
+    flow.choose(Service.ITEM_RELEASE)
+    swipe(flow, TENANT_CARD)
+    assert flow.state.screen is Screen.REFUSED and flow.state.message is not None
+    assert flow.state.message.key == "refusal.no_units"
+
+
+def test_owner_of_two_units_picks_one(
+    make_flow: Callable[..., KioskFlow], db: Session, estate: Estate, household: Household
+) -> None:
+    other = registry.ensure_unit(db, SYSTEM, estate, "6-2A")
+    registry.add_occupancy(db, SYSTEM, other, db.merge(household.owner), registry.OccupancyKind.owner, date(2021, 1, 1))
+    db.commit()
+    flow = make_flow()
+    flow.choose(Service.ITEM_RELEASE)
+    swipe(flow, OWNER_CARD)
+    assert flow.state.screen is Screen.UNIT_PICK
+    assert sorted(u.unit for u in flow.session.units) == ["5-8B", "6-2A"]
+    flow.pick_unit("6-2A")
+    assert flow.state.screen is Screen.ITEMS and flow.session.unit is not None and flow.session.unit.unit == "6-2A"
+
+
+def test_item_lines_are_checked_before_review(make_flow: Callable[..., KioskFlow]) -> None:
+    flow = make_flow()
+    flow.choose(Service.ITEM_RELEASE)
+    swipe(flow, OWNER_CARD)
+    flow.review()
+    assert flow.state.screen is Screen.ITEMS and flow.state.error is not None and flow.state.error.key == "items.none"
+    flow.open_other()
+    flow.set_other_text("   ")
+    flow.add_other()
+    assert flow.state.screen is Screen.OTHER and flow.state.error is not None and flow.state.error.key == "other.empty"
+    flow.set_other_text("一" * 17)
+    flow.add_other()
+    assert flow.state.error is not None and flow.state.error.key == "other.too_long"
+    flow.back()
+    codes = [item.code for item in flow.session.catalogue][:10]
+    for code in codes:
+        flow.add(code)
+    flow.add(flow.session.catalogue[10].code)
+    assert flow.state.error is not None and flow.state.error.key == "items.full"
+    assert flow.session.draft.line_count == 10
+    flow.add(codes[0])  # more of a line already there is fine
+    assert flow.session.draft.quantities[codes[0]] == 2
+
+
+def test_refusals_and_views_are_recorded(
+    make_flow: Callable[..., KioskFlow], db: Session, household: Household
+) -> None:
+    registry.set_arrears(db, SYSTEM, household.unit, 500, "水费")
+    db.commit()
+    flow = make_flow()
+    flow.choose(Service.ITEM_RELEASE)
+    swipe(flow, TENANT_CARD)
+    flow.add("BED")
+    flow.review()
+    flow.confirm()
+    db.rollback()
+    actions = set(db.scalars(select(AuditEntry.action)))
+    assert "slip.request_refused" in actions
