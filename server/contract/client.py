@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, TypeVar
 
 import httpx
@@ -12,14 +13,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel
 
 from server.contract.schemas import (
-    CatalogueOut,
     GateEvent,
+    GateSlipsOut,
+    GuardOut,
+    GuardRosterOut,
+    GuardSignInRequest,
     KeysOut,
-    KioskIdentify,
-    KioskResident,
-    KioskServicesOut,
-    MySlipsOut,
-    MySlipsRequest,
     ReleaseOut,
     ReleaseRequest,
     RevocationsOut,
@@ -88,26 +87,11 @@ class EstateClient:
     def _as(model: type[M], response: httpx.Response) -> M:
         return model.model_validate_json(response.content)
 
-    def request_slip(self, request: SlipRequest, idempotency_key: str | None = None) -> SlipOut:
-        """Ask for a slip; a retry with the same `idempotency_key` gets the same slip, never a second one."""
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        return self._as(SlipOut, self._call("POST", "/slips", request, headers=headers))
+    def request_slip(self, request: SlipRequest) -> SlipOut:
+        return self._as(SlipOut, self._call("POST", "/slips", request))
 
     def reprint(self, number: str) -> SlipOut:
         return self._as(SlipOut, self._call("POST", f"/slips/{number}/reprint"))
-
-    def identify(self, identity: KioskIdentify) -> KioskResident:
-        """The resident a card or unit+PIN belongs to; ApiError ``unknown_card``, ``wrong_pin`` or ``pin_locked``."""
-        return self._as(KioskResident, self._call("POST", "/residents/identify", identity))
-
-    def kiosk_services(self) -> KioskServicesOut:
-        return self._as(KioskServicesOut, self._call("GET", "/kiosk/services"))
-
-    def catalogue(self) -> CatalogueOut:
-        return self._as(CatalogueOut, self._call("GET", "/kiosk/catalogue"))
-
-    def my_slips(self, request: MySlipsRequest) -> MySlipsOut:
-        return self._as(MySlipsOut, self._call("POST", "/kiosk/my-slips", request))
 
     def verify(self, text: str) -> VerifyResult:
         """The slip a scanned code or typed number names; a rejection raises ApiError with its code."""
@@ -137,6 +121,25 @@ class EstateClient:
         if response is None:
             return None, etag
         return self._as(RevocationsOut, response), response.headers.get("etag")
+
+    def guard_sign_in(self, request: GuardSignInRequest) -> GuardOut:
+        """The guard whose PIN or card this is; ApiError ``guard_unknown`` or ``login_throttled`` otherwise."""
+        return self._as(GuardOut, self._call("POST", "/gate/guards/sign-in", request))
+
+    def guard_roster(self, etag: str | None = None) -> tuple[GuardRosterOut | None, str | None]:
+        """The estate's guards with their credential hashes (for offline sign-in), or None when `etag` is current."""
+        response = self._cached("/gate/guards", etag)
+        if response is None:
+            return None, etag
+        return self._as(GuardRosterOut, response), response.headers.get("etag")
+
+    def day_slips(self, day: date | None = None, etag: str | None = None) -> tuple[GateSlipsOut | None, str | None]:
+        """The slips a gate may meet on `day` (today by default), or None when `etag` is current."""
+        params = {"day": day.isoformat()} if day else {}
+        response = self._call("GET", "/gate/slips", params=params, headers={"If-None-Match": etag} if etag else {})
+        if response.status_code == 304:
+            return None, etag
+        return self._as(GateSlipsOut, response), response.headers.get("etag")
 
 
 def key_ring(keys: KeysOut) -> dict[int, Ed25519PublicKey]:

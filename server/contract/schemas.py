@@ -182,78 +182,47 @@ class RevocationsOut(BaseModel):
     released: list[str] = Field(description="numbers of slips already used and still inside their validity")
 
 
-# --- kiosk
+# --- gate terminal
 
 
-class KioskIdentify(BaseModel):
-    """A resident identifies at the kiosk by card, or by unit and PIN (the body of POST /residents/identify)."""
+class GuardSignInRequest(BaseModel):
+    """A guard starting a shift at a gate: the PIN typed on the keypad, or the staff card read."""
 
     model_config = ConfigDict(extra="forbid")
 
+    pin: str | None = Field(None, min_length=4, max_length=8, pattern=r"^\d+$")
     card: str | None = Field(None, min_length=1, max_length=40)
-    unit: str | None = Field(None, min_length=3, max_length=16)
-    pin: str | None = Field(None, min_length=4, max_length=8)
-
-
-class KioskResidentUnit(BaseModel):
-    unit: str
-    kind: str = Field(description="owner, tenant or family")
-
-
-class KioskResident(BaseModel):
-    """The identified resident: a masked name for the screen and the units they live in now."""
-
-    person_id: int
-    display_name: str
-    units: list[KioskResidentUnit]
-
-
-KioskService = Literal["item_release", "my_requests"]
-
-
-class KioskServicesOut(BaseModel):
-    """What this server offers the kiosk, in home-screen order, and how the estate tells time."""
-
-    estate_name: str
-    timezone: str
-    services: list[KioskService]
-
-
-class CatalogueItemOut(BaseModel):
-    code: str
-    name: str
-    name_en: str
-
-
-class CatalogueOut(BaseModel):
-    items: list[CatalogueItemOut]
-
-
-class MySlipsRequest(BaseModel):
-    """The resident identified again: card, or PIN with the unit it belongs to."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    unit: str | None = Field(None, min_length=3, max_length=16)
-    identity: ResidentIdentity
 
     @model_validator(mode="after")
-    def _unit_with_pin(self) -> MySlipsRequest:
-        if self.identity.pin is not None and self.unit is None:
-            raise ValueError("a PIN needs the unit")
+    def _one_way(self) -> GuardSignInRequest:
+        if (self.pin is None) == (self.card is None):
+            raise ValueError("give either pin or card")
         return self
 
 
-class MySlipOut(BaseModel):
-    number: str
-    unit: str
-    state: SlipState = Field(description="as it stands now: an unused slip past its validity shows as expired")
-    issued_at: datetime
-    valid_until: datetime
-    gate_at: datetime | None = Field(description="when the gate released (or refused) it")
-    items: list[SlipItemOut]
-    reprintable: bool
+class GuardOut(BaseModel):
+    """The guard on shift: every release and refusal carries this name (R-REL-6)."""
+
+    user_id: int
+    username: str
+    display_name: str
 
 
-class MySlipsOut(BaseModel):
-    slips: list[MySlipOut]
+class GuardRosterEntry(GuardOut):
+    pin_hash: str | None = Field(description="salted scrypt hash of the PIN (server.contract.guard_secret)")
+    card_hash: str | None = Field(description="salted scrypt hash of the staff card number")
+
+
+class GuardRosterOut(BaseModel):
+    """The estate's active guards, so a gate can sign a guard in while the network is down."""
+
+    estate: str
+    guards: list[GuardRosterEntry]
+
+
+class GateSlipsOut(BaseModel):
+    """Slips a gate may meet on `day` (issued by then and still valid at its start), for typed numbers offline."""
+
+    estate: str
+    day: date
+    slips: list[SlipOut]

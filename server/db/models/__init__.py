@@ -1,6 +1,7 @@
 """All models, imported here so the metadata is complete for Alembic and for queries."""
 
 from server.db.models.audit import AuditEntry
+from server.db.models.guards import GuardCredential
 from server.db.models.registry import (
     ArrearsChange,
     Building,
@@ -48,6 +49,7 @@ __all__ = [
     "DeviceKind",
     "Estate",
     "GateSyncEvent",
+    "GuardCredential",
     "IdempotentAnswer",
     "LoginAttempt",
     "Occupancy",

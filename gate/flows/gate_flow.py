@@ -1,0 +1,246 @@
+"""The gate terminal's main state machine.
+
+    signed_out ─(PIN/card)→ ready ─(scan / typed number)→ checklist ─(release)→ done ─(next)→ ready
+                              │                              └──(refuse + reason)→ done
+                              ├─(manual)→ manual ─(submit)→ checklist | rejected
+                              └─(invalid scan)→ rejected ─(next / a new scan)→ …
+
+Scans arrive from the scanner's thread and are ignored while the guard is busy with a slip (checklist, manual
+entry, the result screen); a new scan replaces a rejection on screen. Every change calls the listeners, which
+the screen uses to redraw.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from gate.flows.checklist import Checklist
+from gate.flows.signin import SignIn
+from gate.flows.verdict import SlipView, Verdict
+from gate.link import Decision, DecisionRefused, GateLink
+from server.contract import slip_token
+from server.contract.schemas import GuardOut
+
+REFUSE_REASONS = ("reason_quantity", "reason_items", "reason_damaged", "reason_person")
+MANUAL_MAX = 12
+
+
+@dataclass(frozen=True)
+class Timing:
+    verdict_ready: datetime  # when the verdict was ready (for the benchmark)
+    captured_at: datetime | None
+
+
+class GateFlow:
+    def __init__(self, link: GateLink, *, today: Callable[[], date], on_decision: Callable[[], None] | None = None):
+        self.link = link
+        self._today = today
+        self._on_decision = on_decision
+        self.state = "signed_out"
+        self.guard: GuardOut | None = None
+        self.signin = SignIn(link.sign_in)
+        self.verdict: Verdict | None = None
+        self.checklist: Checklist | None = None
+        self.counting: int | None = None  # the line whose count is being typed
+        self.count_digits = ""
+        self.manual_digits = ""
+        self.decision: Decision | None = None
+        self.last_timing: Timing | None = None
+        self._lock = threading.RLock()
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    # --- sign-in ----------------------------------------------------------------------------------------------
+
+    def signin_key(self, key: str) -> None:
+        with self._lock:
+            self.signin.key(key)
+        self._changed()
+
+    def signin_submit(self) -> None:
+        with self._lock:
+            guard = self.signin.submit()
+            if guard is not None:
+                self.guard, self.state = guard, "ready"
+        self._changed()
+
+    def signin_card(self, card: str) -> None:
+        with self._lock:
+            if self.state != "signed_out" or not card.strip():
+                return
+            guard = self.signin.card(card)
+            if guard is not None:
+                self.guard, self.state = guard, "ready"
+        self._changed()
+
+    def sign_out(self) -> None:
+        with self._lock:
+            self.guard, self.state = None, "signed_out"
+            self._reset_slip()
+        self._changed()
+
+    # --- scanning and manual entry --------------------------------------------------------------------------
+
+    def on_scan(self, text: str, captured_at: datetime | None = None) -> bool:
+        """A code read by the camera; False when ignored (nobody signed in, or the guard is busy with a slip)."""
+        with self._lock:
+            if self.state not in ("ready", "rejected"):
+                return False
+            self._check(text, captured_at)
+        self._changed()
+        return True
+
+    def manual_open(self) -> None:
+        with self._lock:
+            if self.state in ("ready", "rejected", "done"):
+                self._reset_slip()
+                self.state = "manual"
+        self._changed()
+
+    def manual_key(self, key: str) -> None:
+        with self._lock:
+            if key == "clear":
+                self.manual_digits = ""
+            elif key == "back":
+                self.manual_digits = self.manual_digits[:-1]
+            elif key.isdigit() and len(self.manual_digits) < MANUAL_MAX:
+                self.manual_digits += key
+        self._changed()
+
+    def manual_number(self) -> str | None:
+        """The slip number the typed digits name: the sequence alone is today's slip; 12 digits are date + sequence."""
+        digits = self.manual_digits
+        estate = self.link.verifier.reference.estate
+        if estate is None or not digits:
+            return None
+        if len(digits) <= 5:
+            return slip_token.slip_number(estate, self._today(), int(digits)) if int(digits) else None
+        if len(digits) == 12:
+            return f"{estate}-{digits[:8]}-{digits[8:]}"
+        return None
+
+    def manual_submit(self) -> None:
+        with self._lock:
+            if self.state != "manual":
+                return
+            number = self.manual_number()
+            if number is None:
+                self.verdict = Verdict(self.manual_digits, self.link.online, code="malformed")
+                self.state = "rejected"
+            else:
+                self._check(number, None)
+        self._changed()
+
+    def _check(self, text: str, captured_at: datetime | None) -> None:
+        verdict = self.link.check(text)
+        self.last_timing = Timing(self.link.clock(), captured_at)
+        self.verdict = verdict
+        self.decision = None
+        if verdict.slip is not None:
+            self.checklist = Checklist(verdict.slip.lines)
+            self.state = "checklist"
+        else:
+            self.checklist = None
+            self.state = "rejected"
+
+    # --- the checklist ----------------------------------------------------------------------------------------
+
+    def tap_match(self, line: int) -> None:
+        with self._lock:
+            if self.checklist is not None and self.state == "checklist":
+                self.checklist.match(line)
+                self.counting = None
+        self._changed()
+
+    def count_open(self, line: int) -> None:
+        with self._lock:
+            if self.checklist is not None and self.state == "checklist":
+                self.counting, self.count_digits = line, ""
+        self._changed()
+
+    def count_key(self, key: str) -> None:
+        with self._lock:
+            if key == "clear":
+                self.count_digits = ""
+            elif key == "back":
+                self.count_digits = self.count_digits[:-1]
+            elif key.isdigit() and len(self.count_digits) < 4:
+                self.count_digits = (self.count_digits + key).lstrip("0") or "0"
+        self._changed()
+
+    def count_done(self) -> None:
+        with self._lock:
+            if self.checklist is not None and self.counting is not None and self.count_digits:
+                self.checklist.count(self.counting, int(self.count_digits))
+            self.counting, self.count_digits = None, ""
+        self._changed()
+
+    def set_count(self, line: int, counted: int) -> None:
+        """The number counted for a line, in one step (what the keypad ends in)."""
+        with self._lock:
+            if self.checklist is not None and self.state == "checklist":
+                self.checklist.count(line, counted)
+        self._changed()
+
+    # --- release or refuse --------------------------------------------------------------------------------------
+
+    def release(self) -> None:
+        with self._lock:
+            if self.state != "checklist" or self.checklist is None or not self.checklist.can_release:
+                return
+            self._decide("")
+        self._changed()
+
+    def refuse_open(self) -> None:
+        with self._lock:
+            if self.state == "checklist" and self.checklist is not None and self.checklist.can_refuse:
+                self.state = "refusing"
+        self._changed()
+
+    def refuse(self, reason: str) -> None:
+        """Refuse with the guard's reason (R-REL-6: the resident gets a re-issued slip at the front desk)."""
+        with self._lock:
+            if self.state != "refusing" or self.checklist is None or not self.checklist.can_refuse:
+                return
+            self._decide(reason)
+        self._changed()
+
+    def refuse_cancel(self) -> None:
+        with self._lock:
+            if self.state == "refusing":
+                self.state = "checklist"
+        self._changed()
+
+    def _decide(self, reason: str) -> None:
+        assert self.verdict is not None and self.verdict.slip is not None and self.checklist is not None
+        assert self.guard is not None
+        slip: SlipView = self.verdict.slip
+        try:
+            self.decision = self.link.decide(slip, self.guard.display_name, dict(self.checklist.counted), reason)
+        except DecisionRefused as exc:
+            self.verdict, self.checklist, self.state = exc.verdict, None, "rejected"
+            return
+        self.state = "done"
+        if self._on_decision is not None:
+            self._on_decision()
+
+    def next(self) -> None:
+        """Back to scanning (after a rejection or a finished slip, or to leave manual entry)."""
+        with self._lock:
+            if self.state in ("rejected", "done", "manual", "checklist", "refusing"):
+                self._reset_slip()
+                self.state = "ready"
+        self._changed()
+
+    def _reset_slip(self) -> None:
+        self.verdict, self.checklist, self.decision = None, None, None
+        self.counting, self.count_digits, self.manual_digits = None, "", ""

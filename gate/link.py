@@ -1,0 +1,273 @@
+"""The gate's link to the server: online checks with a short timeout and an offline fall-back, releases recorded
+online or queued in the outbox, the guard roster and the day's slips, and the background sync.
+
+Online or offline is decided by outcomes, not pings: any answer from the server (even a refusal) means online;
+no answer (`httpx.TransportError`) means offline until the background sync reaches the server again. While
+offline, checks go straight to the local verifier so a guard never waits for a timeout per scan.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from gate.api import GateApi
+from gate.flows.signin import SignInRefused
+from gate.flows.verdict import SlipView, Verdict
+from gate.outbox import Entry, Outbox
+from gate.store import LocalStore, LocalUse
+from gate.verifier import GUARDS, KEYS, REVOCATIONS, SLIPS, OfflineVerifier, typed_number
+from server.contract import slip_token
+from server.contract.client import ApiError
+from server.contract.guard_secret import verify_secret
+from server.contract.schemas import CountedLine, GateEvent, GuardOut, GuardSignInRequest, ReleaseRequest
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+# Failures after which the request may have reached the server: resend with the same Idempotency-Key.
+_MAYBE_SENT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
+
+class DecisionRefused(Exception):
+    """The server would not record the decision (e.g. the slip was used at another gate a moment ago)."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.code)
+        self.verdict = verdict
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The guard's decision as recorded: `queued` when it waits in the outbox for the server."""
+
+    number: str
+    outcome: str  # released | refused
+    at: datetime
+    guard: str
+    queued: bool
+
+
+def number_of(text: str) -> str | None:
+    if typed_number(text):
+        return text.strip().upper()
+    try:
+        return slip_token.decode(text).claims.number
+    except slip_token.TokenError:
+        return None
+
+
+def _server_verdict(text: str, error: ApiError) -> Verdict:
+    at = error.detail.get("released_at")
+    return Verdict(
+        text,
+        True,
+        code=error.code,
+        released_at=datetime.fromisoformat(str(at)) if at else None,
+        released_gate=str(error.detail["gate"]) if error.detail.get("gate") else None,
+    )
+
+
+class GateLink:
+    def __init__(
+        self,
+        api: GateApi,
+        store: LocalStore,
+        outbox: Outbox,
+        *,
+        gate_name: str,
+        clock: Clock,
+    ) -> None:
+        self.api = api
+        self.store = store
+        self.outbox = outbox
+        self.clock = clock
+        self.verifier = OfflineVerifier(store, gate_name)
+        self._online = False
+        self._listeners: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    # --- state ------------------------------------------------------------------------------------------------
+
+    @property
+    def online(self) -> bool:
+        return self._online
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def _set_online(self, online: bool) -> None:
+        if online != self._online:
+            self._online = online
+            log.info("gate is %s", "online" if online else "offline")
+        for listener in self._listeners:
+            listener()
+
+    def queue_length(self) -> int:
+        return self.outbox.pending_count()
+
+    def conflicts(self) -> list[Entry]:
+        return self.outbox.conflicts()
+
+    # --- checking a slip --------------------------------------------------------------------------------------
+
+    def check(self, text: str) -> Verdict:
+        """The verdict on a scanned code or typed number: from the server when online, else from the local check."""
+        text = text.strip()
+        number = number_of(text)
+        local = self.verifier.local_rejection(number, text, self._online) if number else None
+        if local is not None:
+            return local
+        if self._online:
+            try:
+                result = self.api.verify(text)
+            except ApiError as exc:
+                self._set_online(True)
+                return _server_verdict(text, exc)
+            except httpx.TransportError:
+                self._set_online(False)
+            else:
+                return Verdict(text, True, slip=SlipView.from_out(result.slip, text))
+        verdict = self.verifier.check(text, self.clock())
+        if not verdict.ok:  # failed scans are uploaded too, for the audit trail
+            event = GateEvent(
+                nonce=uuid.uuid4().hex, kind="reject", text=text[:2000], at=self.clock(), code=(verdict.code or "")[:30]
+            )
+            self.outbox.add_event(event, number or "")
+        return verdict
+
+    # --- the guard's decision ---------------------------------------------------------------------------------
+
+    def decide(self, slip: SlipView, guard: str, counts: dict[int, int], reason: str) -> Decision:
+        """Record a release (every line matches) or a refusal (any difference) with the guard and the time."""
+        released = all(counts[line.line] == line.quantity for line in slip.lines)
+        lines = [CountedLine(line=n, counted=c) for n, c in sorted(counts.items())]
+        nonce, at = uuid.uuid4().hex, self.clock()
+        request = ReleaseRequest(text=slip.text, guard=guard, lines=lines, reason=reason)
+        outcome = "released" if released else "refused"
+        queued = True
+        if self._online:
+            try:
+                out = self.api.release(request, idempotency_key=nonce)
+            except ApiError as exc:
+                self._set_online(True)
+                raise DecisionRefused(_server_verdict(slip.text, exc)) from None
+            except _MAYBE_SENT:
+                self._set_online(False)
+                self.outbox.add_release(nonce, request, slip.number, at)
+            except httpx.TransportError:
+                self._set_online(False)
+                self._queue_event(nonce, slip, guard, lines, reason, released, at)
+            else:
+                outcome, at, queued = out.outcome, out.at, False
+        else:
+            self._queue_event(nonce, slip, guard, lines, reason, released, at)
+        self.store.record_use(LocalUse(slip.number, outcome, at, guard))
+        return Decision(slip.number, outcome, at, guard, queued)
+
+    def _queue_event(
+        self,
+        nonce: str,
+        slip: SlipView,
+        guard: str,
+        lines: list[CountedLine],
+        reason: str,
+        released: bool,
+        at: datetime,
+    ) -> None:
+        kind = "release" if released else "refuse"
+        event = GateEvent(nonce=nonce, kind=kind, text=slip.text, at=at, guard=guard, lines=lines, reason=reason)
+        self.outbox.add_event(event, slip.number)
+
+    # --- guards -----------------------------------------------------------------------------------------------
+
+    def sign_in(self, *, pin: str | None = None, card: str | None = None) -> GuardOut:
+        """The guard for this PIN or card: asked of the server when online, else checked against the roster."""
+        if self._online:
+            try:
+                return self.api.guard_sign_in(GuardSignInRequest(pin=pin, card=card))
+            except ApiError as exc:
+                self._set_online(True)
+                raise SignInRefused(exc.code) from None
+            except httpx.TransportError:
+                self._set_online(False)
+        roster = self.verifier.reference.roster
+        for guard in roster.guards if roster else []:
+            secret, stored = (pin, guard.pin_hash) if pin is not None else (card, guard.card_hash)
+            if secret is not None and stored and verify_secret(stored, secret):
+                return GuardOut(user_id=guard.user_id, username=guard.username, display_name=guard.display_name)
+        raise SignInRefused("guard_unknown" if roster else "not_synced")
+
+    # --- background work ----------------------------------------------------------------------------------------
+
+    def refresh_reference(self) -> None:
+        """Download what changed (ETags) of keys, revocations, roster and the day's slips. Raises TransportError."""
+        with self._lock:
+            try:
+                now = self.clock()
+                keys, etag = self.api.keys(self.store.etag(KEYS))
+                if keys is not None:
+                    self.store.save_reference(KEYS, keys, etag, now)
+                revocations, etag = self.api.revocations(self.store.etag(REVOCATIONS))
+                if revocations is not None:
+                    self.store.save_reference(REVOCATIONS, revocations, etag, now)
+                roster, etag = self.api.guard_roster(self.store.etag(GUARDS))
+                if roster is not None:
+                    self.store.save_reference(GUARDS, roster, etag, now)
+                slips, etag = self.api.day_slips(None, self.store.etag(SLIPS))
+                if slips is not None:
+                    self.store.save_reference(SLIPS, slips, etag, now)
+            except httpx.TransportError:
+                self._set_online(False)
+                raise
+            self.verifier.reload()
+            self._set_online(True)
+
+    def upload(self) -> int:
+        """Send what the outbox holds, oldest first; returns how many entries the server answered.
+        Raises TransportError when the server cannot be reached (the entries stay for the next try)."""
+        with self._lock:
+            done = 0
+            pending = self.outbox.pending()
+            while pending:
+                head = pending[0]
+                if head.route == "release":
+                    done += self._resend_release(head)
+                    pending = pending[1:]
+                    continue
+                batch: list[Entry] = []
+                for entry in pending:
+                    if entry.route != "sync":
+                        break
+                    batch.append(entry)
+                pending = pending[len(batch) :]
+                self.outbox.mark_attempt([e.nonce for e in batch])
+                try:
+                    out = self.api.sync([e.event() for e in batch])
+                except httpx.TransportError:
+                    self._set_online(False)
+                    raise
+                now = self.clock()
+                for result in out.results:
+                    self.outbox.mark_sent(result.nonce, result.result, result.code, now)
+                done += len(out.results)
+            self._set_online(True)
+            return done
+
+    def _resend_release(self, entry: Entry) -> int:
+        self.outbox.mark_attempt([entry.nonce])
+        try:
+            out = self.api.release(entry.release_request(), idempotency_key=entry.nonce)
+        except ApiError as exc:
+            self.outbox.mark_sent(entry.nonce, "rejected", exc.code, self.clock())
+        except httpx.TransportError:
+            self._set_online(False)
+            raise
+        else:
+            self.outbox.mark_sent(entry.nonce, "recorded", out.outcome, self.clock())
+        return 1

@@ -1,0 +1,88 @@
+"""The gate's local memory (stdlib sqlite3): what it downloaded for offline checks (public keys, revocations, the
+guard roster and the day's slips, each with its ETag) and what this gate itself released or refused, so a slip
+used here is refused here at once, before the server has heard of it."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS reference (
+    name TEXT PRIMARY KEY,
+    etag TEXT,
+    body TEXT NOT NULL,
+    fetched_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS local_uses (
+    number TEXT PRIMARY KEY,
+    outcome TEXT NOT NULL,
+    at TEXT NOT NULL,
+    guard TEXT NOT NULL
+);
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection usable from the UI, scanner and uploader threads (callers serialise with a lock)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")  # a release the guard saw recorded survives a power cut
+    conn.execute("PRAGMA busy_timeout=5000")
+    return conn
+
+
+@dataclass(frozen=True)
+class LocalUse:
+    number: str
+    outcome: str  # released | refused
+    at: datetime
+    guard: str
+
+
+class LocalStore:
+    def __init__(self, path: Path) -> None:
+        self._conn = connect(path)
+        self._conn.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def save_reference(self, name: str, model: BaseModel, etag: str | None, now: datetime) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO reference (name, etag, body, fetched_at) VALUES (?, ?, ?, ?)",
+                (name, etag, model.model_dump_json(), now.isoformat()),
+            )
+
+    def reference(self, name: str) -> tuple[str, str | None, datetime] | None:
+        """The stored body, its ETag and when it was fetched."""
+        with self._lock:
+            row = self._conn.execute("SELECT body, etag, fetched_at FROM reference WHERE name = ?", (name,)).fetchone()
+        return None if row is None else (row[0], row[1], datetime.fromisoformat(row[2]))
+
+    def etag(self, name: str) -> str | None:
+        found = self.reference(name)
+        return found[1] if found else None
+
+    def record_use(self, use: LocalUse) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO local_uses (number, outcome, at, guard) VALUES (?, ?, ?, ?)",
+                (use.number, use.outcome, use.at.isoformat(), use.guard),
+            )
+
+    def local_use(self, number: str) -> LocalUse | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT number, outcome, at, guard FROM local_uses WHERE number = ?", (number,)
+            ).fetchone()
+        return None if row is None else LocalUse(row[0], row[1], datetime.fromisoformat(row[2]), row[3])

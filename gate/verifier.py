@@ -1,0 +1,114 @@
+"""The offline check (HARDWARE-NOTES "Signed offline tickets"): the token's Ed25519 signature against the synced
+public keys, the estate, the validity, the synced revocation list, the slips the server said were used, and the
+slips used at this very gate. A typed number is looked up among the day's slips and its token checked the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from gate.flows.verdict import ItemLine, SlipView, Verdict
+from gate.store import LocalStore
+from server.contract import slip_token
+from server.contract.client import key_ring
+from server.contract.schemas import GateSlipsOut, GuardRosterOut, KeysOut, RevocationsOut, SlipOut
+
+KEYS, REVOCATIONS, GUARDS, SLIPS = "keys", "revocations", "guards", "slips"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One consistent snapshot of what the gate downloaded; replaced whole after each sync."""
+
+    estate: str | None = None
+    ring: dict[int, Ed25519PublicKey] = field(default_factory=dict)
+    revoked: frozenset[str] = frozenset()
+    released: frozenset[str] = frozenset()
+    slips: dict[str, SlipOut] = field(default_factory=dict)
+    roster: GuardRosterOut | None = None
+
+    @classmethod
+    def load(cls, store: LocalStore) -> Reference:
+        keys = store.reference(KEYS)
+        revocations = store.reference(REVOCATIONS)
+        guards = store.reference(GUARDS)
+        slips = store.reference(SLIPS)
+        rev = RevocationsOut.model_validate_json(revocations[0]) if revocations else None
+        day = GateSlipsOut.model_validate_json(slips[0]) if slips else None
+        return cls(
+            estate=rev.estate if rev else (day.estate if day else None),
+            ring=key_ring(KeysOut.model_validate_json(keys[0])) if keys else {},
+            revoked=frozenset(rev.revoked) if rev else frozenset(),
+            released=frozenset(rev.released) if rev else frozenset(),
+            slips={s.number: s for s in day.slips} if day else {},
+            roster=GuardRosterOut.model_validate_json(guards[0]) if guards else None,
+        )
+
+
+def typed_number(text: str) -> bool:
+    return bool(slip_token.NUMBER_PATTERN.match(text.strip().upper()))
+
+
+class OfflineVerifier:
+    def __init__(self, store: LocalStore, gate_name: str) -> None:
+        self.store = store
+        self.gate_name = gate_name
+        self.reference = Reference.load(store)
+
+    def reload(self) -> None:
+        self.reference = Reference.load(self.store)
+
+    def local_rejection(self, number: str, text: str, online: bool) -> Verdict | None:
+        """A slip this gate already decided: refused here at once, online or not (the upload may be pending)."""
+        use = self.store.local_use(number)
+        if use is None:
+            return None
+        if use.outcome == "released":
+            return Verdict(text, online, code="already_released", released_at=use.at, released_gate=self.gate_name)
+        return Verdict(text, online, code="refused")
+
+    def check(self, text: str, now: datetime) -> Verdict:
+        ref = self.reference
+        text = text.strip()
+        if ref.estate is None or not ref.ring:
+            return Verdict(text, False, code="not_synced")
+        cached: SlipOut | None = None
+        token = text
+        if typed_number(text):
+            number = text.upper()
+            try:
+                estate, _day, _seq = slip_token.parse_slip_number(number)
+            except slip_token.TokenError as exc:
+                return Verdict(text, False, code=exc.code)
+            if estate != ref.estate:
+                return Verdict(text, False, code="wrong_estate")
+            cached = ref.slips.get(number)
+            if cached is None:
+                return Verdict(text, False, code="unknown_slip")
+            token = cached.token
+        try:
+            claims = slip_token.verify(token, ref.ring, estate=ref.estate, now=now)
+        except slip_token.TokenError as exc:
+            return Verdict(text, False, code=exc.code)
+        number = claims.number
+        cached = cached or ref.slips.get(number)
+        if cached is not None and cached.state == "cancelled":
+            return Verdict(text, False, code="cancelled")
+        if number in ref.revoked:  # revoked or cancelled after the day's slips were fetched
+            return Verdict(text, False, code="revoked")
+        if cached is not None and cached.token != token:
+            return Verdict(text, False, code="revoked")  # re-issued: only the newest code is good
+        local = self.local_rejection(number, text, False)
+        if local is not None:
+            return local
+        if number in ref.released or (cached is not None and cached.state == "released"):
+            return Verdict(text, False, code="already_released")
+        if cached is not None and cached.state in ("cancelled", "refused"):
+            return Verdict(text, False, code=cached.state)
+        if cached is not None:
+            return Verdict(text, False, slip=SlipView.from_out(cached, text))
+        lines = tuple(ItemLine(i, item.label, item.quantity) for i, item in enumerate(claims.items, start=1))
+        return Verdict(text, False, slip=SlipView(number, claims.unit, claims.valid_until, lines, text))

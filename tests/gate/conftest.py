@@ -1,0 +1,196 @@
+"""Fixtures for the gate terminal: a household with slips, a guard with a PIN and card, gate devices, a server
+that can be stopped and started again on the same database, and gates wired to it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from gate.flows.gate_flow import GateFlow
+from gate.link import GateLink
+from gate.outbox import Outbox
+from gate.store import LocalStore
+from server.config import Settings
+from server.contract.client import EstateClient
+from server.db.engine import make_engine
+from server.db.models import ApplicantKind, Estate, OccupancyKind, Person, ReleaseSlip, Role, StaffUser, Unit
+from server.domain import guards, registry
+from server.domain.actors import SYSTEM, Actor
+from server.domain.slips import clock, eligibility, issuing
+from server.web.app import create_app
+
+STAFF = Actor("user", 1, "desk")
+GUARD_PIN = "1357"
+GUARD_CARD = "STAFF-0042"
+
+
+@dataclass
+class Household:
+    unit: Unit
+    owner_id: int
+
+
+@pytest.fixture
+def household(db: Session, estate: Estate) -> Household:
+    unit = registry.ensure_unit(db, SYSTEM, estate, "5-8B")
+    owner = registry.add_person(db, SYSTEM, estate, "王建国", "13800000001")
+    registry.add_occupancy(db, SYSTEM, unit, owner, OccupancyKind.owner, date(2020, 1, 1))
+    db.commit()
+    return Household(unit, owner.id)
+
+
+def issue_slip(
+    db: Session,
+    estate: Estate,
+    household: Household,
+    lines: list[tuple[str | None, str | None, int]] | None = None,
+    now: datetime | None = None,
+) -> ReleaseSlip:
+    """An owner's slip issued at the front desk (no HTTP), committed."""
+    when = now or issuing.utcnow()
+    day = clock.local_day(estate, when)
+    owner = db.get(Person, household.owner_id)
+    applicant = eligibility.check(
+        db, STAFF, estate, household.unit, ApplicantKind.owner, owner, channel="console", today=day
+    )
+    drafts = [issuing.LineDraft(c, n, q) for c, n, q in (lines or [("SOFA", None, 1), (None, "旧书架", 2)])]
+    slip = issuing.issue(
+        db, STAFF, estate, household.unit, applicant, issuing.SlipDraft(drafts, day), channel="console", now=when
+    )
+    db.commit()
+    return slip
+
+
+@pytest.fixture
+def slip_maker(db: Session, estate: Estate, household: Household) -> Callable[..., ReleaseSlip]:
+    def _make(**kwargs: object) -> ReleaseSlip:
+        return issue_slip(db, estate, household, **kwargs)  # type: ignore[arg-type]
+
+    return _make
+
+
+@pytest.fixture
+def guard(db: Session, estate: Estate, make_user: Callable[..., StaffUser]) -> StaffUser:
+    user = make_user(Role.gate_guard, username="zhang_guard")
+    user.display_name = "张保安"
+    guards.set_credentials(db, SYSTEM, estate, user, pin=GUARD_PIN, card=GUARD_CARD)
+    db.commit()
+    return user
+
+
+class Switch(httpx.BaseTransport):
+    """A network cable that can be pulled: while `down`, every request fails to connect."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.down = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("network down", request=request)
+        return self.inner.handle_request(request)
+
+
+@dataclass
+class Gate:
+    flow: GateFlow
+    link: GateLink
+    client: EstateClient
+    switch: Switch | None
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_gate(
+    data_dir: Path, base_url: str, token: str, name: str, transport: httpx.BaseTransport | None = None
+) -> Gate:
+    switch = Switch(transport) if transport is not None else None
+    client = EstateClient(base_url, token, timeout=2.0, transport=switch)
+    store = LocalStore(data_dir / "gate.db")
+    link = GateLink(client, store, Outbox(data_dir / "gate.db"), gate_name=name, clock=now_utc)
+    flow = GateFlow(link, today=lambda: clock.local_day(Estate(timezone="Asia/Shanghai"), now_utc()))
+    return Gate(flow, link, client, switch)
+
+
+@pytest.fixture
+def make_gate(client: TestClient, make_device: Callable[..., tuple], tmp_path: Path) -> Iterator[Callable[..., Gate]]:
+    """`make_gate(name)`: a gate device enrolled on the server, talking to the app in-process through a switch."""
+    made: list[Gate] = []
+
+    def _make(name: str = "东门") -> Gate:
+        _device, token = make_device("gate", name)
+        gate = build_gate(tmp_path / f"gate-{len(made)}", "http://testserver", token, name, client._transport)
+        made.append(gate)
+        return gate
+
+    yield _make
+    for gate in made:
+        gate.client.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RestartableServer:
+    """uvicorn serving the app on one port and one database; `stop()` and `start()` as often as needed."""
+
+    def __init__(self, settings: Settings, database_url: str) -> None:
+        self.settings = settings
+        self.database_url = database_url
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._engine = None
+
+    def start(self) -> None:
+        self._engine = make_engine(self.database_url)
+        app: FastAPI = create_app(self.settings, self._engine)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        ready = threading.Event()
+        original = server.startup
+
+        async def _startup(sockets: list[socket.socket] | None = None) -> None:
+            await original(sockets)
+            ready.set()
+
+        server.startup = _startup  # type: ignore[method-assign]
+        self._server = server
+        self._thread = threading.Thread(target=server.run, daemon=True)
+        self._thread.start()
+        if not ready.wait(timeout=30) or not server.started:
+            raise RuntimeError("the server did not start")
+
+    def stop(self) -> None:
+        assert self._server is not None and self._thread is not None
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+        assert not self._thread.is_alive(), "the server did not stop"
+        if self._engine is not None:
+            self._engine.dispose()
+        self._server = self._thread = None
+
+
+@pytest.fixture
+def restartable_server(settings: Settings, database_url: str) -> Iterator[RestartableServer]:
+    server = RestartableServer(settings, database_url)
+    server.start()
+    yield server
+    if server._server is not None:
+        server.stop()
