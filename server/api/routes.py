@@ -6,7 +6,7 @@ import json
 
 from fastapi import APIRouter, Request
 
-from server.api import gate_terminal, slips
+from server.api import gate_terminal, kiosk, slips
 from server.api.schemas import DeviceInfo, Health, Heartbeat, IdentifiedResident, IdentifyRequest, ResidentUnit
 from server.db.base import utcnow
 from server.db.migrate import current_revision
@@ -17,6 +17,7 @@ from server.web.errors import error_body
 
 router = APIRouter()
 router.include_router(slips.router)
+router.include_router(kiosk.router)
 router.include_router(gate_terminal.router)
 ERRORS = {
     401: {

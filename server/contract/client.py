@@ -13,12 +13,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel
 
 from server.contract.schemas import (
+    CatalogueOut,
     GateEvent,
     GateSlipsOut,
     GuardOut,
     GuardRosterOut,
     GuardSignInRequest,
     KeysOut,
+    KioskIdentify,
+    KioskResident,
+    KioskServicesOut,
+    MySlipsOut,
+    MySlipsRequest,
     ReleaseOut,
     ReleaseRequest,
     RevocationsOut,
@@ -87,11 +93,26 @@ class EstateClient:
     def _as(model: type[M], response: httpx.Response) -> M:
         return model.model_validate_json(response.content)
 
-    def request_slip(self, request: SlipRequest) -> SlipOut:
-        return self._as(SlipOut, self._call("POST", "/slips", request))
+    def request_slip(self, request: SlipRequest, idempotency_key: str | None = None) -> SlipOut:
+        """Ask for a slip; a retry with the same `idempotency_key` gets the same slip, never a second one."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self._as(SlipOut, self._call("POST", "/slips", request, headers=headers))
 
     def reprint(self, number: str) -> SlipOut:
         return self._as(SlipOut, self._call("POST", f"/slips/{number}/reprint"))
+
+    def identify(self, identity: KioskIdentify) -> KioskResident:
+        """The resident a card or unit+PIN belongs to; ApiError ``unknown_card``, ``wrong_pin`` or ``pin_locked``."""
+        return self._as(KioskResident, self._call("POST", "/residents/identify", identity))
+
+    def kiosk_services(self) -> KioskServicesOut:
+        return self._as(KioskServicesOut, self._call("GET", "/kiosk/services"))
+
+    def catalogue(self) -> CatalogueOut:
+        return self._as(CatalogueOut, self._call("GET", "/kiosk/catalogue"))
+
+    def my_slips(self, request: MySlipsRequest) -> MySlipsOut:
+        return self._as(MySlipsOut, self._call("POST", "/kiosk/my-slips", request))
 
     def verify(self, text: str) -> VerifyResult:
         """The slip a scanned code or typed number names; a rejection raises ApiError with its code."""

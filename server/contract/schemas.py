@@ -226,3 +226,80 @@ class GateSlipsOut(BaseModel):
     estate: str
     day: date
     slips: list[SlipOut]
+
+
+# --- kiosk
+
+
+class KioskIdentify(BaseModel):
+    """A resident identifies at the kiosk by card, or by unit and PIN (the body of POST /residents/identify)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    card: str | None = Field(None, min_length=1, max_length=40)
+    unit: str | None = Field(None, min_length=3, max_length=16)
+    pin: str | None = Field(None, min_length=4, max_length=8)
+
+
+class KioskResidentUnit(BaseModel):
+    unit: str
+    kind: str = Field(description="owner, tenant or family")
+
+
+class KioskResident(BaseModel):
+    """The identified resident: a masked name for the screen and the units they live in now."""
+
+    person_id: int
+    display_name: str
+    units: list[KioskResidentUnit]
+
+
+KioskService = Literal["item_release", "my_requests"]
+
+
+class KioskServicesOut(BaseModel):
+    """What this server offers the kiosk, in home-screen order, and how the estate tells time."""
+
+    estate_name: str
+    timezone: str
+    services: list[KioskService]
+
+
+class CatalogueItemOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+
+
+class CatalogueOut(BaseModel):
+    items: list[CatalogueItemOut]
+
+
+class MySlipsRequest(BaseModel):
+    """The resident identified again: card, or PIN with the unit it belongs to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit: str | None = Field(None, min_length=3, max_length=16)
+    identity: ResidentIdentity
+
+    @model_validator(mode="after")
+    def _unit_with_pin(self) -> MySlipsRequest:
+        if self.identity.pin is not None and self.unit is None:
+            raise ValueError("a PIN needs the unit")
+        return self
+
+
+class MySlipOut(BaseModel):
+    number: str
+    unit: str
+    state: SlipState = Field(description="as it stands now: an unused slip past its validity shows as expired")
+    issued_at: datetime
+    valid_until: datetime
+    gate_at: datetime | None = Field(description="when the gate released (or refused) it")
+    items: list[SlipItemOut]
+    reprintable: bool
+
+
+class MySlipsOut(BaseModel):
+    slips: list[MySlipOut]
