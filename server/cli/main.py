@@ -9,9 +9,11 @@ from __future__ import annotations
 import typer
 
 from devices.cli import app as devices_app
+from kiosk import cli as kiosk_cli
 
 app = typer.Typer(no_args_is_help=True, help="estate-desk: front-desk system for residential estates.")
 app.add_typer(devices_app, name="devices")
+app.command("kiosk")(kiosk_cli.run)
 
 
 def _server_commands() -> None:

@@ -1,0 +1,107 @@
+"""The kiosk window: a header (title, language, home), the current screen, and a busy line. It redraws the
+screen whenever the flow's state changes and runs server and printer work on a worker thread."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.graphics import Color, Rectangle
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
+
+from kiosk.flows.kiosk_flow import KioskFlow
+from kiosk.flows.state import KioskState, Screen
+from kiosk.ui.screens import Ui, build
+from terminal.i18n import Catalogue
+from terminal.widgets import TOUCH, BigButton
+
+LOCALES = Path(__file__).resolve().parent.parent / "locales"
+ENTER_KEYS = (13, 271)  # Enter and keypad Enter: the card reader ends a card number with one
+
+
+def thread_runner(work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+    """Run `work` off the UI thread and hand its result back on the UI thread."""
+
+    def run() -> None:
+        result = work()
+        Clock.schedule_once(lambda _dt: done(result))
+
+    threading.Thread(target=run, name="kiosk-io", daemon=True).start()
+
+
+class KioskApp(App):
+    def __init__(self, flow: KioskFlow, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.flow = flow
+        self.texts = Catalogue(LOCALES, flow.state.language)
+        self.widgets: dict[str, Widget] = {}
+        self.drawn = 0  # screens drawn so far (the test driver and the benchmark wait on it)
+        self.title = self.texts.t("app.title")
+
+    def register(self, wid: str, widget: Widget) -> Widget:
+        self.widgets[wid] = widget
+        return widget
+
+    def build(self) -> Widget:
+        Window.clearcolor = (0.96, 0.96, 0.94, 1)
+        root = BoxLayout(orientation="vertical")
+        self.header = BoxLayout(size_hint_y=None, height=TOUCH + 24, padding=12, spacing=12)
+        with self.header.canvas.before:
+            Color(0.04, 0.30, 0.24, 1)
+            self._band = Rectangle()
+        self.header.bind(
+            pos=lambda w, p: setattr(self._band, "pos", p), size=lambda w, s: setattr(self._band, "size", s)
+        )
+        self.body = BoxLayout()
+        root.add_widget(self.header)
+        root.add_widget(self.body)
+        self.flow.on_change = self._on_change
+        self.flow.runner = thread_runner
+        Window.bind(on_textinput=self._typed, on_key_down=self._key_down)
+        Clock.schedule_interval(lambda _dt: self.flow.tick(), 1.0)
+        self.flow.start()
+        self.redraw()
+        return root
+
+    def _typed(self, _window: Any, text: str) -> None:
+        if self.flow.state.screen is Screen.IDENTIFY:
+            for char in text:
+                self.flow.card_key(char)
+
+    def _key_down(self, _window: Any, key: int, *_args: Any) -> bool:
+        if key in ENTER_KEYS and self.flow.state.screen is Screen.IDENTIFY:
+            self.flow.card_enter()
+            return True
+        return False
+
+    def _on_change(self, state: KioskState) -> None:
+        if state.language != self.texts.language:
+            self.texts.set_language(state.language)
+        self._pending = True
+        Clock.schedule_once(lambda _dt: self.redraw() if self._pending else None)
+
+    def redraw(self) -> None:
+        self._pending = False
+        state, ui = self.flow.state, Ui(self.flow, self.texts, self.register)
+        self.widgets.clear()
+        self.header.clear_widgets()
+        title = ui.label(state.estate_name or ui.t("app.title"), 44, color=(1, 1, 1, 1))
+        self.header.add_widget(title)
+        if state.busy:
+            self.header.add_widget(ui.label(ui.t("busy"), 36, color=(1, 0.9, 0.5, 1)))
+        language = BigButton(
+            ui.t("app.language"), role="neutral", on_tap=self.flow.toggle_language, size_hint_x=None, width=240
+        )
+        self.header.add_widget(self.register("app.language", language))
+        if state.screen is not Screen.HOME:
+            home = BigButton(ui.t("nav.home"), role="neutral", on_tap=self.flow.home, size_hint_x=None, width=260)
+            self.header.add_widget(self.register("nav.home", home))
+        self.body.clear_widgets()
+        self.body.add_widget(build(ui))
+        self.drawn += 1
