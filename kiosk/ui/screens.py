@@ -39,7 +39,8 @@ class Ui:
 
     def label(self, text: str, size: int = 40, **kwargs: object) -> Label:
         kwargs.setdefault("color", (0.1, 0.12, 0.15, 1))
-        label = Label(text=text, font_name=FONT_NAME, font_size=size, halign="center", valign="middle", **kwargs)
+        kwargs.setdefault("halign", "center")
+        label = Label(text=text, font_name=FONT_NAME, font_size=size, valign="middle", **kwargs)
         label.bind(size=lambda w, s: setattr(w, "text_size", (s[0] - 20, None)))
         return label
 
@@ -123,6 +124,7 @@ def identify(ui: Ui) -> Widget:
         ui.register(f"key.{key}", widget)
     box.add_widget(pad)
     box.add_widget(ui.button("identify.submit", ui.t("identify.submit"), flow.submit_pin))
+    box.add_widget(Widget())
     return box
 
 
