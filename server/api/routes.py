@@ -6,7 +6,7 @@ import json
 
 from fastapi import APIRouter, Request
 
-from server.api import gate_terminal, kiosk, slips
+from server.api import cabinet, gate_terminal, kiosk, slips
 from server.api.schemas import DeviceInfo, Health, Heartbeat, IdentifiedResident, IdentifyRequest, ResidentUnit
 from server.db.base import utcnow
 from server.db.migrate import current_revision
@@ -19,6 +19,7 @@ router = APIRouter()
 router.include_router(slips.router)
 router.include_router(kiosk.router)
 router.include_router(gate_terminal.router)
+router.include_router(cabinet.router)
 ERRORS = {
     401: {
         "description": "Unknown or revoked device token",

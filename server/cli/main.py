@@ -1,19 +1,23 @@
 """`estate`: one command with a sub-command per part of the system.
 
-Sub-commands import their part lazily, so a kiosk or gate machine without the server extras can still run
-`estate devices …`.
+Sub-commands import their part lazily, so a kiosk, gate or cabinet machine without the server extras can still run
+`estate kiosk`, `estate gate`, `estate cabinet` and `estate devices …`.
 """
 
 from __future__ import annotations
 
 import typer
 
+from cabinet import cli as cabinet_cli
 from devices.cli import app as devices_app
+from gate import cli as gate_cli
 from kiosk import cli as kiosk_cli
 
 app = typer.Typer(no_args_is_help=True, help="estate-desk: front-desk system for residential estates.")
 app.add_typer(devices_app, name="devices")
 app.command("kiosk")(kiosk_cli.run)
+app.command("gate")(gate_cli.run)
+app.command("cabinet")(cabinet_cli.run)
 
 
 def _server_commands() -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from server.console import admin_pages, registry_pages, slip_pages
 from server.console.pages import LANG_COOKIE, render
 from server.db.models import Device, Occupancy, Unit
-from server.domain import staff
+from server.domain import cabinet, staff
 from server.domain.errors import Forbidden
 from server.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, CurrentConsole, DbSession, SettingsDep, client_ip
 
@@ -128,6 +128,7 @@ def dashboard(request: Request, console: CurrentConsole, db: DbSession) -> Respo
                 select(func.count()).select_from(Unit).where(Unit.estate_id == eid, Unit.arrears_fen > 0)
             ),
             "devices": db.scalar(select(func.count()).select_from(Device).where(Device.estate_id == eid)),
+            "cabinet_alerts": cabinet.alerts_since(db, eid),
         }
     slip_overdue = slip_pages.reconciliation_pages.dashboard_flag(db, console)
     return render(request, "dashboard.html", console=console, figures=figures, slip_overdue=slip_overdue)

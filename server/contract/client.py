@@ -12,6 +12,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel
 
+from server.contract.cabinet import CabinetEventsIn, CabinetEventsOut
 from server.contract.schemas import (
     CatalogueOut,
     GateEvent,
@@ -129,6 +130,11 @@ class EstateClient:
     def _cached(self, path: str, etag: str | None) -> httpx.Response | None:
         response = self._call("GET", path, headers={"If-None-Match": etag} if etag else {})
         return None if response.status_code == 304 else response
+
+    def cabinet_events(self, events: CabinetEventsIn, idempotency_key: str) -> CabinetEventsOut:
+        """Upload a batch of cabinet events; resending the same batch with the same key records it once."""
+        response = self._call("POST", "/cabinet/events", events, headers={"Idempotency-Key": idempotency_key})
+        return self._as(CabinetEventsOut, response)
 
     def keys(self, etag: str | None = None) -> tuple[KeysOut | None, str | None]:
         """The published public keys, or None when `etag` is still current; and the ETag to send next time."""
