@@ -1,0 +1,97 @@
+"""Everything a running gate needs, wired together without Kivy: the server client, the local store and outbox,
+the link, the flow, the background sync and the camera scanner. The CLI and the benchmark build gates with it."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from devices.camera import Frame, ScanEvent, Scanner
+from devices.qr.pipeline import FrameScan
+from gate.flows.gate_flow import GateFlow
+from gate.link import GateLink
+from gate.outbox import Outbox
+from gate.store import LocalStore
+from gate.syncer import Syncer, SyncTiming
+from server.contract.client import EstateClient
+
+DB_FILE = "gate.db"
+
+
+@dataclass
+class GateConfig:
+    """Settings of one gate; a TOML file gives defaults, command-line options win."""
+
+    server: str = "http://127.0.0.1:8000"
+    camera: str = "v4l2://0"
+    device_token: str = ""
+    gate_name: str = "门岗"
+    data_dir: Path = Path("var/gate")
+    orientation: str = "portrait"
+    windowed: bool = False
+    language: str = "zh"
+    timezone: str = "Asia/Shanghai"
+    font: str | None = None
+    timeout_s: float = 2.0
+    timing: SyncTiming = field(default_factory=SyncTiming)
+
+    @classmethod
+    def load(cls, path: Path | None, **options: object) -> GateConfig:
+        """The TOML file's values (if any) overridden by the options that were given (not None)."""
+        values: dict[str, object] = {}
+        if path is not None:
+            values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+        values.update({k: v for k, v in options.items() if v is not None})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown gate settings: {', '.join(unknown)}")
+        if "data_dir" in values:
+            values["data_dir"] = Path(str(values["data_dir"]))
+        if isinstance(values.get("timing"), dict):
+            values["timing"] = SyncTiming(**values["timing"])  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class GateRuntime:
+    def __init__(self, config: GateConfig) -> None:
+        if not config.device_token:
+            raise ValueError("a gate needs its device token (--device-token, or device_token in the config file)")
+        self.config = config
+        zone = ZoneInfo(config.timezone)
+        self.zone = zone
+        self.client = EstateClient(config.server, config.device_token, timeout=config.timeout_s)
+        self.store = LocalStore(config.data_dir / DB_FILE)
+        self.outbox = Outbox(config.data_dir / DB_FILE)
+        self.link = GateLink(self.client, self.store, self.outbox, gate_name=config.gate_name, clock=utcnow)
+        self.syncer = Syncer(self.link, config.timing)
+        self.flow = GateFlow(self.link, today=self.today, on_decision=self.syncer.kick)
+        self.latest_frame: Frame | None = None
+        self.scanner = Scanner(config.camera, on_event=self.on_scan, on_frame=self._on_frame)
+
+    def today(self) -> date:
+        return utcnow().astimezone(self.zone).date()
+
+    def on_scan(self, event: ScanEvent) -> None:
+        self.flow.on_scan(event.text, event.captured_at)
+
+    def _on_frame(self, frame: Frame, _scan: FrameScan) -> None:
+        self.latest_frame = frame  # the preview shows the newest frame the scanner looked at
+
+    def start(self) -> None:
+        self.syncer.start()
+        self.scanner.start()
+
+    def stop(self) -> None:
+        self.scanner.stop()
+        self.syncer.stop()
+        self.client.close()
+        self.store.close()
+        self.outbox.close()

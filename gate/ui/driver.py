@@ -1,0 +1,82 @@
+"""A test-only driver inside the running app: it taps through a JSON script of steps, waits for flow states,
+saves screenshots, and logs each step as a JSON line. Started only when ESTATE_GATE_TEST_SCRIPT names a script.
+
+Steps: {"wait": "checklist", "timeout": 60} · {"tap": "release"} · {"tap_all": "match:"} ·
+{"screenshot": "var/screenshots/gate-checklist.png"} · {"quit": true}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.core.window import Window
+
+from gate.ui.app import GateApp
+
+SCRIPT_ENV = "ESTATE_GATE_TEST_SCRIPT"
+LOG_ENV = "ESTATE_GATE_TEST_LOG"
+
+
+class Driver:
+    def __init__(self, app: GateApp, steps: list[dict[str, Any]], log: Path) -> None:
+        self.app, self.steps, self.log = app, steps, log
+        self.index = 0
+        self.started = time.monotonic()
+        self.settle = 0
+
+    def write(self, **entry: object) -> None:
+        with self.log.open("a", encoding="utf-8") as out:
+            out.write(json.dumps({"state": self.app.flow.state, **entry}, ensure_ascii=False, default=str) + "\n")
+
+    def tick(self, _dt: float) -> bool:
+        if self.index >= len(self.steps):
+            return False
+        if self.settle:  # let the screen draw a frame or two after a change
+            self.settle -= 1
+            return True
+        step = self.steps[self.index]
+        flow = self.app.flow
+        if "wait" in step:
+            if flow.state != step["wait"]:
+                if time.monotonic() - self.started > float(step.get("timeout", 60)):
+                    self.write(step=step, ok=False, error="timeout")
+                    self.app.stop()
+                    return False
+                return True
+            self.write(step=step, ok=True, verdict=flow.verdict.code if flow.verdict else None)
+        elif "tap" in step:
+            self.write(step=step, ok=self.app.taps.tap(step["tap"]))
+        elif "tap_all" in step:
+            keys = [k for k in list(self.app.taps.widgets) if k.startswith(step["tap_all"])]
+            self.write(step=step, ok=all(self.app.taps.tap(k) for k in keys), taps=keys)
+        elif "screenshot" in step:
+            target = Path(step["screenshot"])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            written = Window.screenshot(name=str(target))
+            if written:
+                os.replace(written, target)
+            self.write(step=step, ok=target.exists())
+        elif "quit" in step:
+            self.write(step=step, ok=True, decision=vars(flow.decision) if flow.decision else None)
+            self.app.stop()
+            return False
+        self.index += 1
+        self.started = time.monotonic()
+        self.settle = 3
+        return True
+
+
+def attach(app: GateApp) -> None:
+    """Run the script named by ESTATE_GATE_TEST_SCRIPT, if any, once the window is up."""
+    script = os.environ.get(SCRIPT_ENV)
+    if not script:
+        return
+    steps = json.loads(Path(script).read_text(encoding="utf-8"))
+    driver = Driver(app, steps, Path(os.environ.get(LOG_ENV, "gate-driver.log")))
+    app.driver = driver  # Kivy's clock holds callbacks weakly: the app keeps the driver alive
+    Clock.schedule_interval(driver.tick, 0.1)

@@ -1,0 +1,80 @@
+"""Small drawing helpers for the gate's screens: labels in the CJK font, coloured panels, and a registry of
+tappable widgets by id (used by the on-screen test driver)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kivy.graphics import Color, Rectangle
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+from terminal.kivy_setup import FONT_NAME
+from terminal.widgets import BigButton
+
+GREEN = (0.05, 0.45, 0.22, 1)
+RED = (0.62, 0.10, 0.08, 1)
+AMBER = (0.80, 0.50, 0.05, 1)
+DARK = (0.10, 0.12, 0.15, 1)
+PANEL = (0.16, 0.19, 0.23, 1)
+GREY = (0.55, 0.58, 0.62, 1)
+WHITE = (1, 1, 1, 1)
+
+
+def text(value: str, size: int = 36, color: tuple[float, ...] = WHITE, **kwargs: object) -> Label:
+    """A wrapping label that is as tall as its text."""
+    kwargs.setdefault("halign", "left")
+    kwargs.setdefault("valign", "middle")
+    label = Label(text=value, font_name=FONT_NAME, font_size=size, color=color, size_hint_y=None, **kwargs)
+    label.bind(width=lambda lbl, w: setattr(lbl, "text_size", (w, None)))
+    label.bind(texture_size=lambda lbl, ts: setattr(lbl, "height", max(ts[1], size * 1.4)))
+    return label
+
+
+class Panel(BoxLayout):
+    """A box with a solid background colour."""
+
+    def __init__(self, colour: tuple[float, ...] = PANEL, **kwargs: object) -> None:
+        kwargs.setdefault("orientation", "vertical")
+        kwargs.setdefault("padding", 24)
+        kwargs.setdefault("spacing", 16)
+        super().__init__(**kwargs)
+        with self.canvas.before:
+            self._colour = Color(*colour)
+            self._rect = Rectangle(pos=self.pos, size=self.size)
+        self.bind(pos=self._redraw, size=self._redraw)
+
+    def _redraw(self, *_: object) -> None:
+        self._rect.pos, self._rect.size = self.pos, self.size
+
+    def set_colour(self, colour: tuple[float, ...]) -> None:
+        self._colour.rgba = colour
+
+
+class Taps:
+    """Tappable widgets by id, rebuilt with every screen."""
+
+    def __init__(self) -> None:
+        self.widgets: dict[str, Widget] = {}
+
+    def button(
+        self,
+        key: str,
+        label: str,
+        action: Callable[[], None],
+        *,
+        role: str = "primary",
+        enabled: bool = True,
+        **kwargs: object,
+    ) -> BigButton:
+        button = BigButton(label, role=role, on_tap=action, disabled=not enabled, **kwargs)
+        self.widgets[key] = button
+        return button
+
+    def tap(self, key: str) -> bool:
+        widget = self.widgets.get(key)
+        if widget is None or getattr(widget, "disabled", False):
+            return False
+        widget.dispatch("on_release")
+        return True
