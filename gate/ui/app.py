@@ -81,7 +81,7 @@ class GateApp(App):
             )
         )
         queue = link.queue_length()
-        self.status.add_widget(text(t("queue", n=queue), 30, AMBER if queue else (1, 1, 1, 1), size_hint_x=0.2))
+        self.status.add_widget(text(t("queue", n=queue), 30, AMBER if queue else (1, 1, 1, 1), size_hint_x=0.3))
         conflicts = link.conflicts()
         if conflicts:
             self.status.add_widget(text(t("conflicts", n=len(conflicts)), 30, RED, size_hint_x=0.16))
