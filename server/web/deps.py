@@ -45,7 +45,9 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-DbSession = Annotated[Session, Depends(get_db)]
+# "function" scope: commit (or roll back) before the response leaves, so a client is never told of a change
+# that then failed to commit.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def client_ip(request: Request) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event, inspect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from server.db.migrate import head_revision
@@ -86,3 +89,24 @@ def test_last_seen_is_noted_without_a_write_on_every_request(client: TestClient,
     assert client.get("/api/v1/device", headers=auth).status_code == 200
     db.expire_all()
     assert db.get(Device, device.id).last_seen_at == first  # within the minute: not written again
+
+
+def test_a_change_that_fails_to_commit_is_never_reported_as_done(app: FastAPI, db: Session, make_device) -> None:
+    """The request's transaction commits before its answer leaves: a failed commit is an error, not a 204."""
+    device, token = make_device("kiosk")
+
+    def refuse_status_change(session: Session) -> None:
+        for obj in session.dirty:
+            if isinstance(obj, Device) and inspect(obj).attrs.last_status.history.has_changes():
+                raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    event.listen(app.state.sessionmaker, "before_commit", refuse_status_change)
+    client = TestClient(app, raise_server_exceptions=False)
+    response = client.post(
+        "/api/v1/device/heartbeat",
+        json={"software": "kiosk 1", "peripherals": {"printer": "ok"}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 500 and response.json()["error"]["code"] == "internal"
+    db.expire_all()
+    assert db.get(Device, device.id).last_status == "{}"
