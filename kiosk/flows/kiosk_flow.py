@@ -462,7 +462,7 @@ class KioskFlow:
         elif action == "submit":
             self._submit()
         elif action in ("print", "reprint") and self.session.slip is not None:
-            self._reprint(self.session.slip.number)
+            self._reprint(self.session.slip.number, self.session.slip.unit)
 
     # --- my requests ----------------------------------------------------------------------------------------------
 
@@ -470,17 +470,21 @@ class KioskFlow:
         """Print one's own unused slip again (the same token; the server logs the reprint)."""
         if not self._touch() or self.state.screen is not Screen.MY_SLIPS:
             return
-        if not any(s.number == number and s.reprintable for s in self.session.my_slips):
+        mine = next((s for s in self.session.my_slips if s.number == number and s.reprintable), None)
+        if mine is None:
             return
-        self._reprint(number)
+        self._reprint(number, mine.unit)
 
-    def _reprint(self, number: str) -> None:
+    def _reprint(self, number: str, unit: str) -> None:
+        # The server reprints only for the resident the slip was issued to, so the kiosk proves who asks again.
+        proof = MySlipsRequest(unit=unit, identity=ResidentIdentity(card=self.session.card, pin=self.session.pin))
+
         def work() -> Any:
             try:
                 self.printer.check()
             except PrintingError as exc:
                 return exc
-            return self._print(self.api.reprint(number))
+            return self._print(self.api.reprint(number, proof))
 
         def apply(result: Any) -> None:
             if isinstance(result, PrintingError):

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from server.api.gate import router as gate_router
 from server.api.slip_views import slip_out
-from server.contract.schemas import SlipOut, SlipRequest
+from server.contract.schemas import MySlipsRequest, SlipOut, SlipRequest
 from server.db.models import ApplicantKind, Device
 from server.domain import registry
 from server.domain.errors import Forbidden
@@ -81,9 +81,20 @@ def request_slip(
 
 
 @router.post("/slips/{number}/reprint", response_model=SlipOut)
-def reprint(number: str, request: Request, device: CurrentDevice, db: DbSession) -> SlipOut:
-    """Print a valid, unused slip again: the same token, and the reprint is logged."""
+def reprint(number: str, body: MySlipsRequest, request: Request, device: CurrentDevice, db: DbSession) -> SlipOut:
+    """Print a valid, unused slip again for the resident it was issued to, identified again by card or unit and
+    PIN: the same token, and the reprint is logged. Someone else's slip is refused (`not_your_slip`)."""
     _kiosk(device)
-    slip = issuing.get_slip(db, device.estate, number)
+    estate = device.estate
+    slip = issuing.get_slip(db, estate, number)
+    if body.identity.card is not None:
+        person = registry.identify_by_card(db, estate, body.identity.card)
+    else:
+        today = clock.local_day(estate, issuing.utcnow())
+        person = registry.identify_by_pin(db, estate, body.unit or "", body.identity.pin or "", today)
+    if slip.person_id != person.id:
+        raise Forbidden(
+            "这不是您的放行条，请到前台补打 / this is not your slip; ask the front desk", code="not_your_slip"
+        )
     issuing.reprint(db, device_actor(request, device), slip)
-    return slip_out(slip, device.estate, with_print=True)
+    return slip_out(slip, estate, with_print=True)

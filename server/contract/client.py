@@ -99,8 +99,9 @@ class EstateClient:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return self._as(SlipOut, self._call("POST", "/slips", request, headers=headers))
 
-    def reprint(self, number: str) -> SlipOut:
-        return self._as(SlipOut, self._call("POST", f"/slips/{number}/reprint"))
+    def reprint(self, number: str, resident: MySlipsRequest) -> SlipOut:
+        """Print one's own unused slip again; the resident proves who they are as for `my_slips`."""
+        return self._as(SlipOut, self._call("POST", f"/slips/{number}/reprint", resident))
 
     def identify(self, identity: KioskIdentify) -> KioskResident:
         """The resident a card or unit+PIN belongs to; ApiError ``unknown_card``, ``wrong_pin`` or ``pin_locked``."""

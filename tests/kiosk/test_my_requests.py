@@ -71,9 +71,10 @@ def test_my_requests_lists_states_and_reprints_the_unused_slip(
     expired_slip(change, estate, household)
     released, refused, unused = (owner_slip(api, estate, c) for c in ("SOFA", "TV", "WASH"))
     with EstateClient(live_server, gate_token) as gate:
-        token = api.reprint(released).token
+        owner = MySlipsRequest(identity=ResidentIdentity(card=OWNER_CARD))
+        token = api.reprint(released, owner).token
         gate.release(ReleaseRequest(text=token, guard="老张", lines=[CountedLine(line=1, counted=1)]))
-        token = api.reprint(refused).token
+        token = api.reprint(refused, owner).token
         gate.release(ReleaseRequest(text=token, guard="老张", lines=[CountedLine(line=1, counted=2)], reason="多一台"))
     flow = make_flow()
     flow.choose(Service.MY_REQUESTS)

@@ -87,7 +87,12 @@ def test_reprint_reuses_the_token_and_is_logged(
     client: TestClient, look: Callable[[Any], Any], db: Session, estate: Estate, household: Household, kiosk: dict
 ) -> None:
     body = kiosk_slip(client, estate, kiosk)
-    again = client.post(f"/api/v1/slips/{body['number']}/reprint", headers=kiosk)
+    url = f"/api/v1/slips/{body['number']}/reprint"
+    someone_else = client.post(url, json={"identity": {"card": household.tenant_card}}, headers=kiosk)
+    assert someone_else.status_code == 403 and someone_else.json()["error"]["code"] == "not_your_slip"
+    unproven = client.post(url, json={}, headers=kiosk)
+    assert unproven.status_code == 422
+    again = client.post(url, json={"unit": "5-8B", "identity": {"pin": household.owner_pin}}, headers=kiosk)
     assert again.status_code == 200 and again.json()["token"] == body["token"]
     slip = look(select(ReleaseSlip))
     assert slip is not None and slip.reprints == 1
