@@ -16,7 +16,7 @@ from sqlalchemy import select
 from server.cli.context import estate_by_code, fail, open_engine, transaction
 from server.db.migrate import current_revision, head_revision
 from server.db.models import Role, StaffUser
-from server.domain import audit, importing, registry, staff
+from server.domain import audit, guards, importing, registry, staff
 from server.domain.actors import cli_actor
 
 out = Console()
@@ -112,6 +112,23 @@ def users_password(username: str, password: Annotated[str | None, typer.Option()
     with transaction() as session:
         staff.set_password(session, cli_actor("users password"), staff.user_by_name(session, username), secret)
         typer.echo(f"password of {username} changed")
+
+
+@users_app.command("gate-credentials")
+def users_gate_credentials(
+    username: str,
+    estate: EstateOpt = None,
+    pin: Annotated[str | None, typer.Option(help="4–8 digits; omit to be asked without echo")] = None,
+    card: Annotated[str | None, typer.Option(help="the guard's staff card number")] = None,
+) -> None:
+    """Give a gate guard a PIN and/or card for signing in at the gate terminal."""
+    secret = pin if pin is not None or card is not None else getpass.getpass("gate PIN: ")
+    with transaction() as session:
+        user = staff.user_by_name(session, username)
+        guards.set_credentials(
+            session, cli_actor("users gate-credentials"), estate_by_code(session, estate), user, pin=secret, card=card
+        )
+        typer.echo(f"gate sign-in of {username} set")
 
 
 @audit_app.command("verify")

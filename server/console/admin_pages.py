@@ -16,7 +16,7 @@ from server.console.i18n import translate
 from server.console.pages import language
 from server.console.registry_pages import flash_key, page_size, view, wants_fragment
 from server.db.models import AuditEntry, Device, DeviceKind, Role, StaffUser
-from server.domain import audit, devices, staff
+from server.domain import audit, devices, guards, staff
 from server.domain.errors import DomainError, Forbidden, NotFound
 from server.domain.paging import paginate
 from server.domain.permissions import Perm
@@ -28,7 +28,9 @@ StaffAdmin = Annotated[Console, require(Perm.staff_manage)]
 DeviceAdmin = Annotated[Console, require(Perm.devices_manage)]
 Auditor = Annotated[Console, require(Perm.audit_view)]
 
-STAFF_DONE = frozenset({"staff_created", "staff_activated", "staff_deactivated", "password_reset"})
+STAFF_DONE = frozenset(
+    {"staff_created", "staff_activated", "staff_deactivated", "password_reset", "gate_credentials_set"}
+)
 DEVICE_DONE = frozenset({"device_enrolled", "device_revoked"})
 
 
@@ -128,6 +130,29 @@ def staff_reset_password(
         message = f"{user.username}: {exc.message}"
         return _staff_page(request, db, console, status=exc.status, error=message)
     return RedirectResponse("/console/staff?done=password_reset", status_code=303)
+
+
+@router.post("/staff/{user_id}/gate-credentials")
+def staff_gate_credentials(
+    request: Request,
+    console: StaffAdmin,
+    db: DbSession,
+    user_id: int,
+    pin: Annotated[str, Form(max_length=8)] = "",
+    card: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """A gate guard's PIN and/or card for signing in at the gate terminal (R-REL-6: every release names the guard)."""
+    user = _staff_user(db, user_id)
+    try:
+        if not pin and not card:
+            raise DomainError("请填写 PIN 或卡号 / enter a PIN or a card number", code="nothing_to_set")
+        guards.set_credentials(
+            db, console.actor, console.require_estate(), user, pin=pin or None, card=card.strip() or None
+        )
+    except DomainError as exc:
+        db.rollback()
+        return _staff_page(request, db, console, status=exc.status, error=f"{user.username}: {exc.message}")
+    return RedirectResponse("/console/staff?done=gate_credentials_set", status_code=303)
 
 
 # --- devices ------------------------------------------------------------------------------------------------------
