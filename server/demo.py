@@ -9,11 +9,14 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.db.models import Device, DeviceKind, Estate, OccupancyKind, Role
+from server.db.models import ApplicantKind, Device, DeviceKind, Estate, OccupancyKind, ReleaseSlip, Role
 from server.domain import devices, registry, staff
 from server.domain.actors import Actor
+from server.domain.slips import clock, eligibility, issuing
 
 DEMO_PASSWORD = "demo-2026"
+GUARD_PIN, GUARD_CARD = "2468", "G0001"
+DEMO_SLIP_UNIT = "1-3B"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国文斌宇浩然欣怡子涵梓轩雨彤俊杰嘉怡思远晨曦"
 STAFF = [
@@ -99,3 +102,18 @@ def _create(session: Session, actor: Actor, rng: random.Random, today: date) -> 
     devices.enrol(session, actor, estate, DeviceKind.gate, "北门岗", "北门")
     devices.enrol(session, actor, estate, DeviceKind.cabinet, "钥匙柜 A", "客服中心")
     return result
+
+
+def issue_demo_slip(session: Session, actor: Actor, estate: Estate, unit_code: str) -> ReleaseSlip:
+    """A slip for the owner of `unit_code`, as the kiosk would issue it, so the gate has something to scan."""
+    unit = registry.get_unit(session, estate, unit_code)
+    today = clock.local_day(estate, issuing.utcnow())
+    owner = next(o.person for o in unit.occupancies if o.kind == OccupancyKind.owner and o.current_on(today))
+    applicant = eligibility.check(
+        session, actor, estate, unit, ApplicantKind.owner, owner, channel="kiosk", today=today
+    )
+    draft = issuing.SlipDraft(
+        [issuing.LineDraft("SOFA", None, 1), issuing.LineDraft("BOX", None, 5), issuing.LineDraft(None, "落地灯", 1)],
+        today,
+    )
+    return issuing.issue(session, actor, estate, unit, applicant, draft, channel="kiosk")

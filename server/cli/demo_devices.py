@@ -6,10 +6,15 @@ import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
+
 from devices.cabinet.profiles import BoardProfile, protocol_by_name
 from devices.cabinet.sim_model import SimCabinet
 from devices.cabinet.simulator import CabinetSimulator
+from devices.printing import ApplicantKind, ReleaseSlipPrint, SlipItem, print_slip
 from devices.printing.virtual import VirtualPrinter
+from devices.qr.synthetic import FrameFactory, load_slip
+from server.db.models import Estate, ReleaseSlip
 
 PRINTER_PORT = 9100
 CABINET_PORT = 7000
@@ -51,3 +56,32 @@ def start(data_dir: Path, host: str = "127.0.0.1") -> DemoDevices:
     printer = _printer(data_dir / "printer", host, notes)
     cabinet, url = _cabinet(host, notes)
     return DemoDevices(printer, cabinet, url, notes)
+
+
+def film_slip(slip: ReleaseSlip, estate: Estate, printer: VirtualPrinter, folder: Path) -> Path:
+    """Print `slip` on the virtual printer and hold the printout under a simulated camera: a folder of frames
+    (upright, turned, degraded) the gate's `images://` camera reads."""
+    printed = ReleaseSlipPrint(
+        estate=estate.name,
+        slip_number=slip.number,
+        unit=slip.unit_code,
+        applicant=slip.applicant_name,
+        applicant_kind=ApplicantKind(slip.applicant_kind.value),
+        issued_at=slip.issued_at,
+        valid_until=slip.valid_until,
+        items=tuple(SlipItem(i.name, i.quantity) for i in slip.items),
+        qr_token=slip.token,
+        timezone=estate.timezone,
+    )
+    before = len(printer.jobs)
+    print_slip(printer.url, printed)
+    job = printer.wait_for_jobs(before + 1)[-1]
+    if job.png_path is None:
+        raise RuntimeError(f"the virtual printer did not print slip {slip.number}")
+    frames = FrameFactory(1, slip=load_slip(job.png_path, slip.token))
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("frame-*.png"):
+        old.unlink()
+    for n, frame in enumerate((frames.clean(0), frames.rotated(1), frames.degraded(2, 1))):
+        cv2.imwrite(str(folder / f"frame-{n}.png"), frame.image)
+    return folder

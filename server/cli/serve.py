@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 import uvicorn
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from server.cli.context import open_engine, transaction
-from server.config import get_settings
+from server.config import Settings, get_settings
 from server.domain.actors import cli_actor
 
 err = Console(stderr=True)
@@ -36,7 +44,7 @@ def demo(
     seed_only: Annotated[bool, typer.Option("--seed-only", help="Create the demo data, print it, and exit.")] = False,
 ) -> None:
     """Create the demo estate (once), print how to sign in, and run the server."""
-    from server.demo import seed
+    from server.demo import DEMO_SLIP_UNIT, GUARD_CARD, GUARD_PIN, issue_demo_slip, seed
 
     settings = get_settings()
     engine = open_engine(settings)
@@ -72,12 +80,103 @@ def demo(
     hardware = demo_devices.start(settings.data_dir)
     for note in hardware.notes:
         err.print(f"[yellow]{note}[/]")
+    with transaction(engine) as session:
+        estate = session.merge(result.estate)
+        slip = issue_demo_slip(session, cli_actor("demo"), estate, DEMO_SLIP_UNIT)
+    camera = demo_devices.film_slip(slip, estate, hardware.printer, settings.data_dir / "demo-camera")
     err.print(f"Virtual printer: {hardware.printer.url} (slips as PNG in {hardware.printer.out_dir})")
-    err.print(
-        f"Key-cabinet simulator (XOR 485, 2 boards): {hardware.cabinet_url} — try "
-        f"`estate devices cabinet status --cabinet {hardware.cabinet_url} --protocol xor485`"
-    )
+    err.print(f"Key-cabinet simulator (XOR 485, boards 1–2): {hardware.cabinet_url}")
+    err.print(f"Demo slip {slip.number} for unit {slip.unit_code} printed; the gate camera reads it from {camera}")
+    err.print(f"Gate sign-in for guard: PIN {GUARD_PIN} or card {GUARD_CARD}")
+
+    server_url = f"http://{host or settings.host}:{port or settings.port}"
+    commands = {
+        "cabinet": [
+            "cabinet",
+            "--cabinet",
+            hardware.cabinet_url,
+            "--protocol",
+            "xor485",
+            "--boards",
+            "1,2",
+            "--server",
+            server_url,
+            "--device-token",
+            result.device_tokens["cabinet"],
+            "--data-dir",
+            str(settings.data_dir / "cabinet"),
+        ],
+        "kiosk": [
+            "kiosk",
+            "--server",
+            server_url,
+            "--printer",
+            hardware.printer.url,
+            "--device-token",
+            result.device_tokens["kiosk"],
+            "--windowed",
+        ],
+        "gate": [
+            "gate",
+            "--server",
+            server_url,
+            "--camera",
+            f"images://{camera.resolve()}",
+            "--device-token",
+            result.device_tokens["gate"],
+            "--data-dir",
+            str(settings.data_dir / "gate"),
+            "--gate-name",
+            "北门",
+            "--windowed",
+        ],
+    }
+    wanted = ["cabinet"]
+    if os.environ.get("DISPLAY"):
+        wanted += ["kiosk", "gate"]
+    else:
+        err.print(
+            "[yellow]No display here (DISPLAY is not set), so the kiosk and gate windows are not opened.[/] "
+            "On a machine with a screen, `make demo` opens them; or start them against this server with:"
+        )
+        for name in ("kiosk", "gate"):
+            err.print("  estate " + " ".join(shlex.quote(a) for a in commands[name]), soft_wrap=True, markup=False)
     try:
-        serve(host=host, port=port)
+        serve_with(settings, engine, host, port, after_start=lambda: _launch(commands, wanted))
     finally:
         hardware.stop()
+
+
+_children: list[subprocess.Popen[bytes]] = []
+
+
+def _launch(commands: dict[str, list[str]], wanted: list[str]) -> None:
+    for name in wanted:
+        _children.append(subprocess.Popen([sys.executable, "-m", "server.cli", *commands[name]]))
+        err.print(f"started estate {name} (pid {_children[-1].pid})")
+
+
+def serve_with(
+    settings: Settings, engine: Engine, host: str | None, port: int | None, after_start: Callable[[], None]
+) -> None:
+    """Serve; once the server accepts connections, run `after_start`; stop the started processes at the end."""
+    from server.web.app import create_app
+
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, engine), host=host or settings.host, port=port or settings.port)
+    )
+
+    def launcher() -> None:
+        while not server.started and not server.should_exit:
+            time.sleep(0.1)
+        if server.started:
+            after_start()
+
+    threading.Thread(target=launcher, name="demo-launcher", daemon=True).start()
+    try:
+        server.run()
+    finally:
+        for child in _children:
+            child.terminate()
+        for child in _children:
+            child.wait(timeout=15)
