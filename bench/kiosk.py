@@ -36,6 +36,7 @@ from server.db.models import DeviceKind, OccupancyKind  # noqa: E402
 from server.domain import devices, registry  # noqa: E402
 from server.domain.actors import SYSTEM  # noqa: E402
 from server.web.app import create_app  # noqa: E402
+from terminal.display import virtual_display  # noqa: E402
 
 RUNS = 40
 STATUS_QUERY = re.compile(rb"\x10\x04[\x01\x02\x04]")
@@ -141,16 +142,6 @@ def touch_latencies(base: str, token: str, printer_url: str, work: Path) -> list
     """Touch → first frame drawn after it, from the window driver under Xvfb (empty if Xvfb is missing)."""
     if shutil.which("Xvfb") is None:
         return []
-    read_fd, write_fd = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1920x1920x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        display = ":" + pipe.readline().strip()
     steps = [["tap", "service.item_release"], ["card", "CARD0001"]]
     for _ in range(5):
         steps += [["tap", "item.SOFA.plus"], ["tap", "items.review"], ["tap", "nav.back"]]
@@ -160,9 +151,9 @@ def touch_latencies(base: str, token: str, printer_url: str, work: Path) -> list
     shots.mkdir()
     settings = {"server": base, "printer": printer_url, "device_token": token, "windowed": True}
     script.write_text(json.dumps({"settings": settings, "out": str(shots), "prefix": "bench", "steps": steps}))
-    env = {**os.environ, "DISPLAY": display, "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1"}
-    env.setdefault("KIVY_HOME", str(ROOT / "var/kivy"))
-    try:
+    with virtual_display() as display:
+        env = {**os.environ, "DISPLAY": display, "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1"}
+        env.setdefault("KIVY_HOME", str(ROOT / "var/kivy"))
         done = subprocess.run(
             [sys.executable, str(ROOT / "tests/kiosk/window_driver.py"), str(script)],
             env=env,
@@ -171,9 +162,6 @@ def touch_latencies(base: str, token: str, printer_url: str, work: Path) -> list
             timeout=90,
             cwd=ROOT,
         )
-    finally:
-        xvfb.terminate()
-        xvfb.wait(timeout=10)
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     # A touch that only sends a request (the card) is measured to its busy frame, like any other touch.
     return [line["touch_to_frame_ms"] for line in lines if line.get("touch_to_frame_ms") is not None]

@@ -35,6 +35,7 @@ from server.db.models import Device, DeviceKind, Estate, Role, StaffUser  # noqa
 from server.domain import devices, registry, staff  # noqa: E402
 from server.domain.actors import SYSTEM  # noqa: E402
 from server.web.app import create_app  # noqa: E402
+from terminal.display import NoVirtualDisplay, virtual_display  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get("ESTATE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 _pg_probe: list[str | None] = []
@@ -253,27 +254,12 @@ def page_csrf() -> Callable[[str], str]:
 
 @pytest.fixture(scope="session")
 def xvfb_display() -> Iterator[str]:
-    """A virtual X display for real Kivy windows; its number is chosen by Xvfb itself (-displayfd)."""
-    import subprocess
-
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed: run `make test` (it installs xvfb) or `apt-get install xvfb`")
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1920x1920x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()  # Xvfb writes the display number once it accepts connections
-    if not number:
-        proc.kill()
-        pytest.fail("Xvfb did not start")
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    """A virtual X display for real Kivy windows."""
+    try:
+        with virtual_display() as display:
+            yield display
+    except NoVirtualDisplay as exc:
+        pytest.skip(str(exc))
 
 
 CHROMIUM = "/usr/bin/chromium"
