@@ -1,0 +1,175 @@
+"""The kiosk's state machine, part three: item release — pick, review, confirm, print (R-REL-2, R-REL-5)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from devices.printing import PrintingError
+from kiosk.flows import faults
+from kiosk.flows.base import (
+    MAX_DAY_OFFSET,
+    Printed,
+    PrintFailed,
+)
+from kiosk.flows.identify import IdentifySteps
+from kiosk.flows.state import Message, Screen
+from kiosk.printer import printable
+from server.contract.client import ApiError
+from server.contract.schemas import (
+    ResidentIdentity,
+    SlipOut,
+    SlipRequest,
+)
+
+
+class ReleaseSteps(IdentifySteps):
+    """Item release: pick items, review, confirm with the server, then print what it confirmed."""
+
+    # --- item release -------------------------------------------------------------------------------------------------
+
+    def add(self, code: str) -> None:
+        if not self._touch() or code not in {i.code for i in self.session.catalogue}:
+            return
+        self._idempotency_key = None
+        self.state.error = None if self.session.draft.add(code) else Message("items.full")
+        self._changed()
+
+    def remove(self, code: str) -> None:
+        if self._touch():
+            self._idempotency_key = None
+            self.session.draft.remove(code)
+            self.state.error = None
+            self._changed()
+
+    def open_other(self) -> None:
+        if self._touch():
+            self.session.draft.other_text = ""
+            self._show(Screen.OTHER)
+
+    def set_other_text(self, text: str) -> None:
+        self.last_touch = self.monotonic()
+        self.session.draft.other_text = text
+
+    def add_other(self) -> None:
+        if not self._touch():
+            return
+        draft = self.session.draft
+        problem = draft.other_problem(draft.other_text)
+        if problem is not None:
+            self.state.error = Message(problem)
+            self._changed()
+            return
+        self._idempotency_key = None
+        draft.add_other(draft.other_text)
+        draft.other_text = ""
+        self._show(Screen.ITEMS)
+
+    def change_other(self, index: int, delta: int) -> None:
+        if self._touch() and 0 <= index < len(self.session.draft.others):
+            self._idempotency_key = None
+            self.session.draft.change_other(index, delta)
+            self._changed()
+
+    def back(self) -> None:
+        """One step back inside item release (review → items, other → items)."""
+        if self._touch() and self.state.screen in (Screen.REVIEW, Screen.OTHER):
+            self._show(Screen.ITEMS)
+
+    def review(self) -> None:
+        if not self._touch():
+            return
+        if self.session.draft.empty:
+            self.state.error = Message("items.none")
+            self._changed()
+            return
+        self._show(Screen.REVIEW)
+
+    def set_day(self, offset: int) -> None:
+        if self._touch() and 0 <= offset <= MAX_DAY_OFFSET:
+            self._idempotency_key = None
+            self.session.draft.day_offset = offset
+            self._changed()
+
+    def planned_date(self) -> date:
+        today = self.now().astimezone(ZoneInfo(self.state.timezone)).date()
+        return today + timedelta(days=self.session.draft.day_offset)
+
+    def confirm(self) -> None:
+        """Check the printer, ask the server, print only what it confirmed (R-REL-4: the customer copy)."""
+        if not self._touch() or self.state.screen is not Screen.REVIEW or self.session.unit is None:
+            return
+        self._submit()
+
+    def _slip_request(self) -> SlipRequest:
+        unit = self.session.unit
+        assert unit is not None
+        identity = ResidentIdentity(card=self.session.card, pin=None if self.session.card else self.session.pin)
+        return SlipRequest(
+            unit=unit.unit,
+            applicant="owner" if unit.kind == "owner" else "tenant",
+            identity=identity,
+            items=self.session.draft.lines(),
+            planned_date=self.planned_date(),
+        )
+
+    def _submit(self) -> None:
+        request = self._slip_request()
+        # One key per draft: a retry after a lost answer gets the same slip, never a second one.
+        self._idempotency_key = self._idempotency_key or uuid.uuid4().hex
+        key = self._idempotency_key
+
+        def work() -> Any:
+            try:
+                self.printer.check()
+            except PrintingError as exc:
+                return exc  # nothing was sent to the server
+            slip = self.api.request_slip(request, key)
+            return self._print(slip)
+
+        self._io(work, self._after_submit)
+
+    def _print(self, slip: SlipOut) -> Printed | PrintFailed:
+        try:
+            self.printer.print(printable(slip, self.state.timezone))
+        except PrintingError as exc:
+            return PrintFailed(slip, exc)
+        return Printed(slip)
+
+    def _after_submit(self, result: Any) -> None:
+        if isinstance(result, PrintingError):
+            problem = faults.printer_problem(result)
+            self._fault(Message("fault.printer_before", {"problem": problem}), Message("advice.nothing_sent"))
+        elif isinstance(result, ApiError) and not faults.server_unreachable(result):
+            self._idempotency_key = None
+            self._refused(result)
+        elif isinstance(result, Exception):
+            self._unexpected(result, retry="submit")
+        else:
+            self._idempotency_key = None
+            self._printed(result)
+
+    def _printed(self, result: Printed | PrintFailed) -> None:
+        slip = result.slip
+        self.session.slip = slip
+        values = {"number": slip.number, "valid_until": slip.print.valid_until_local if slip.print else ""}
+        if isinstance(result, PrintFailed):
+            values["problem"] = faults.printer_problem(result.error)
+            self._fault(Message("fault.printer_after", values), Message("advice.reprint"), retry="print")
+            return
+        self.state.message, self.state.advice, self.state.retry = Message("done.printed", values), None, ""
+        self._show(Screen.DONE)
+
+    def retry(self) -> None:
+        """ "Try again" on a fault screen: identify again, send the same request again, or print the slip again."""
+        if not self._touch() or self.state.screen is not Screen.FAULT:
+            return
+        action, self.state.retry = self.state.retry, ""
+        if action == "identify":
+            self._show(Screen.IDENTIFY)
+        elif action == "submit":
+            self._submit()
+        elif action in ("print", "reprint") and self.session.slip is not None:
+            self._reprint(self.session.slip.number, self.session.slip.unit)
