@@ -7,6 +7,7 @@ import re
 import shutil
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -301,3 +302,13 @@ def save_screenshot(page: Page, name: str) -> Path:
 @pytest.fixture
 def screenshot() -> Callable[[Page, str], Path]:
     return save_screenshot
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> None:
+    """Poll `condition` until it is true; fail the test if the deadline passes first. For things another process
+    or thread does in its own time (a device uploading, a poller seeing a door), never a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not reached within {timeout:g} s")
+        time.sleep(0.02)

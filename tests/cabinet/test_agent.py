@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from devices.cabinet.simulator import CabinetSimulator
 from server.contract.cabinet import CabinetEventsIn
 from server.contract.client import ApiError, EstateClient
 from server.db.models import AuditEntry
+from tests.conftest import wait_until
 
 
 def _cabinet_actions(db: Session) -> list[str]:
@@ -34,14 +34,6 @@ def _cabinet_actions(db: Session) -> list[str]:
     actions = [e.action for e in db.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
     db.rollback()
     return [a for a in actions if a.startswith("cabinet.")]
-
-
-def _wait_until(condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("condition not met in time")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -158,12 +150,12 @@ def test_estate_cabinet_reports_a_forced_door_from_the_boards(
         env=os.environ.copy(),
     )
     try:
-        _wait_until(lambda: len(sim.received) >= 2)  # the agent is polling, and has seen every door shut
+        wait_until(lambda: len(sim.received) >= 2)  # the agent is polling, and has seen every door shut
         sim.open_door(1, 3)  # nobody asked for slot 3: tamper
         assert agent.stdout is not None
         printed = [json.loads(agent.stdout.readline())["event"] for _ in range(2)]
         assert printed == ["door_opened", "door_opened_without_command"]
-        _wait_until(lambda: "cabinet.door_opened_without_command" in _cabinet_actions(db))
+        wait_until(lambda: "cabinet.door_opened_without_command" in _cabinet_actions(db))
     finally:
         agent.send_signal(signal.SIGTERM)
         agent.wait(timeout=20)

@@ -4,7 +4,6 @@ nothing lost and nothing doubled; a slip released at two offline gates ends as o
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,15 +12,9 @@ from sqlalchemy.orm import Session
 
 from gate.syncer import Syncer, SyncTiming
 from server.db.models import GateSyncEvent, ReleaseSlip, SlipConflict, SlipRelease, StaffUser
+from tests.conftest import wait_until
 
 from .conftest import GUARD_PIN, Gate, RestartableServer, build_gate
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
 
 
 def signed_in(gate: Gate) -> Gate:

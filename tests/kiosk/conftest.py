@@ -3,7 +3,6 @@ virtual printer, and a flow with a hand-moved clock."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -154,13 +153,3 @@ def end_occupancies(person_id: int) -> Callable[[Session], None]:
             occupancy.ends_on = date.today() - timedelta(days=2)
 
     return _end
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    """Poll a condition until a deadline (the server commits a request just after answering it)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True

@@ -16,8 +16,9 @@ from kiosk.flows.state import Screen, Service
 from kiosk.printer import UrlPrinter
 from server.contract.client import EstateClient
 from server.db.models import ReleaseSlip
+from tests.conftest import wait_until
 
-from .conftest import OWNER_CARD, HandClock, LostAnswers, Unreachable, eventually
+from .conftest import OWNER_CARD, HandClock, LostAnswers, Unreachable
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -77,7 +78,7 @@ def test_a_lost_answer_retried_makes_one_slip_not_two(
     assert flow.state.screen is Screen.FAULT and flow.state.message is not None
     assert flow.state.message.key == "fault.server_down"
     # The server acted (it commits just after answering); the kiosk did not hear it, so it printed nothing.
-    assert eventually(lambda: len(slips(db)) == 1)
+    wait_until(lambda: len(slips(db)) == 1, what="the slip on the server")
     assert printer.jobs == []
     flow.retry()
     assert flow.state.screen is Screen.DONE

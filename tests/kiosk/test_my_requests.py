@@ -24,8 +24,9 @@ from server.contract.schemas import (
 from server.db.models import ApplicantKind, AuditEntry, Estate, ReleaseSlip
 from server.domain.actors import Actor
 from server.domain.slips import clock, eligibility, issuing
+from tests.conftest import wait_until
 
-from .conftest import OWNER_CARD, OWNER_PIN, TENANT_CARD, Household, eventually
+from .conftest import OWNER_CARD, OWNER_PIN, TENANT_CARD, Household
 
 DESK = Actor("user", 1, "desk")
 
@@ -131,7 +132,7 @@ def test_a_retried_slip_request_with_the_same_key_makes_one_slip(
     again = owner_slip(api, estate, key="kiosk-retry-0001")
     other = owner_slip(api, estate, key="kiosk-retry-0002")
     assert first == again != other
-    assert eventually(lambda: (db.rollback(), len(db.scalars(select(ReleaseSlip)).all()))[1] == 2)
+    wait_until(lambda: (db.rollback(), len(db.scalars(select(ReleaseSlip)).all()))[1] == 2, what="both slips")
     assert len(db.scalars(select(ReleaseSlip)).all()) == 2
 
 
