@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from datetime import datetime
 from typing import Protocol
 
@@ -34,18 +35,22 @@ class UrlPrinter:
 
     def __init__(self, url: str, *, profile: str = "cn80", timeout: float = 2.0) -> None:
         self.url, self.profile, self.timeout = url, profile, timeout
+        # One conversation with the printer at a time: a status check (the heartbeat's) never cuts into a job.
+        self._lock = threading.Lock()
 
     def check(self) -> None:
-        device = open_printer(self.url, self.timeout)
-        try:
-            if can_answer(device):  # a write-only backend (file, dummy) has nothing to say
-                check_ready(query_status(device, self.timeout), self.url, job_sent=False)
-        finally:
-            with contextlib.suppress(OSError, PrintingError):
-                device.close()
+        with self._lock:
+            device = open_printer(self.url, self.timeout)
+            try:
+                if can_answer(device):  # a write-only backend (file, dummy) has nothing to say
+                    check_ready(query_status(device, self.timeout), self.url, job_sent=False)
+            finally:
+                with contextlib.suppress(OSError, PrintingError):
+                    device.close()
 
     def print(self, slip: ReleaseSlipPrint) -> PrintResult:
-        return print_slip(self.url, slip, self.profile, timeout=self.timeout)
+        with self._lock:
+            return print_slip(self.url, slip, self.profile, timeout=self.timeout)
 
 
 def printable(slip: SlipOut, timezone: str) -> ReleaseSlipPrint:

@@ -7,7 +7,8 @@ import json
 from fastapi import APIRouter, Request
 
 from server.api import cabinet, gate_terminal, kiosk, slips
-from server.api.schemas import DeviceInfo, Health, Heartbeat, IdentifiedResident, IdentifyRequest, ResidentUnit
+from server.contract.device import DeviceInfo, Health, Heartbeat
+from server.contract.schemas import KioskIdentify, KioskResident, KioskResidentUnit
 from server.db.base import utcnow
 from server.db.migrate import current_revision
 from server.domain import registry
@@ -63,8 +64,8 @@ def _mask(name: str) -> str:
     return name if len(name) <= 1 else name[0] + "*" * (len(name) - 2) + (name[-1] if len(name) > 2 else "*")
 
 
-@router.post("/residents/identify", response_model=IdentifiedResident, tags=["residents"], responses=ERRORS)
-def identify(body: IdentifyRequest, device: CurrentDevice, db: DbSession) -> IdentifiedResident:
+@router.post("/residents/identify", response_model=KioskResident, tags=["residents"], responses=ERRORS)
+def identify(body: KioskIdentify, device: CurrentDevice, db: DbSession) -> KioskResident:
     """A kiosk identifies a resident of its own estate by card, or by unit and PIN (wrong PINs are limited)."""
     if device.kind.value != "kiosk":
         raise Forbidden("只有大堂自助机可以识别住户 / only kiosks identify residents", code="wrong_device_kind")
@@ -73,5 +74,7 @@ def identify(body: IdentifyRequest, device: CurrentDevice, db: DbSession) -> Ide
         person = registry.identify_by_card(db, device.estate, body.card)
     else:
         person = registry.identify_by_pin(db, device.estate, body.unit or "", body.pin or "", today)
-    units = [ResidentUnit(unit=o.unit.code, kind=o.kind.value) for o in registry.current_occupancies(db, person, today)]
-    return IdentifiedResident(person_id=person.id, display_name=_mask(person.name), units=units)
+    units = [
+        KioskResidentUnit(unit=o.unit.code, kind=o.kind.value) for o in registry.current_occupancies(db, person, today)
+    ]
+    return KioskResident(person_id=person.id, display_name=_mask(person.name), units=units)

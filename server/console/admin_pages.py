@@ -163,7 +163,14 @@ def _devices_page(request: Request, db: Session, console: Console, *, status: in
     rows = devices.list_for_estate(db, estate)
     context.setdefault("form", {})
     response = view(
-        request, console, "devices.html", status=status, devices=list(rows), kinds=list(DeviceKind), **context
+        request,
+        console,
+        "devices.html",
+        status=status,
+        devices=list(rows),
+        kinds=list(DeviceKind),
+        peripherals=devices.peripherals,
+        **context,
     )
     response.headers["Cache-Control"] = "no-store"  # a freshly issued token is on this page once, and only here
     return response

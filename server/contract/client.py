@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel
 
 from server.contract.cabinet import CabinetEventsIn, CabinetEventsOut
+from server.contract.device import DeviceInfo, Heartbeat
 from server.contract.schemas import (
     CatalogueOut,
     GateEvent,
@@ -93,6 +94,14 @@ class EstateClient:
     @staticmethod
     def _as(model: type[M], response: httpx.Response) -> M:
         return model.model_validate_json(response.content)
+
+    def device(self) -> DeviceInfo:
+        """This device as the server knows it: kind, name, estate and its time zone."""
+        return self._as(DeviceInfo, self._call("GET", "/device"))
+
+    def heartbeat(self, beat: Heartbeat) -> None:
+        """Report the device's software and its peripherals' state (e.g. the printer out of paper)."""
+        self._call("POST", "/device/heartbeat", beat)
 
     def request_slip(self, request: SlipRequest, idempotency_key: str | None = None) -> SlipOut:
         """Ask for a slip; a retry with the same `idempotency_key` gets the same slip, never a second one."""

@@ -240,6 +240,14 @@ class KioskIdentify(BaseModel):
     unit: str | None = Field(None, min_length=3, max_length=16)
     pin: str | None = Field(None, min_length=4, max_length=8)
 
+    @model_validator(mode="after")
+    def _one_way(self) -> KioskIdentify:
+        if self.card is None and (self.unit is None or self.pin is None):
+            raise ValueError("give either card, or unit and pin")
+        if self.card is not None and (self.unit is not None or self.pin is not None):
+            raise ValueError("give either card, or unit and pin, not both")
+        return self
+
 
 class KioskResidentUnit(BaseModel):
     unit: str
@@ -250,7 +258,7 @@ class KioskResident(BaseModel):
     """The identified resident: a masked name for the screen and the units they live in now."""
 
     person_id: int
-    display_name: str
+    display_name: str = Field(description="masked for the kiosk screen, e.g. 张*明")
     units: list[KioskResidentUnit]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -67,3 +68,19 @@ def touch(device: Device) -> bool:
 
 def list_for_estate(session: Session, estate: Estate) -> list[Device]:
     return list(session.scalars(select(Device).where(Device.estate_id == estate.id).order_by(Device.kind, Device.name)))
+
+
+KNOWN_PERIPHERALS = {"printer": {"ok", "paper_out", "cover_open", "offline", "unknown"}}
+
+
+def peripherals(device: Device) -> dict[str, str]:
+    """What the device last reported of its peripherals (e.g. {"printer": "paper_out"}), known names only."""
+    try:
+        reported = json.loads(device.last_status or "{}")
+    except ValueError:
+        return {}
+    return {
+        name: state
+        for name, state in reported.items()
+        if name in KNOWN_PERIPHERALS and state in KNOWN_PERIPHERALS[name]
+    }
