@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
+from server.contract.device import DeviceInfo
 from server.contract.schemas import (
     GateEvent,
     GateSlipsOut,
@@ -26,6 +27,8 @@ from server.contract.schemas import (
 
 
 class GateApi(Protocol):
+    def device(self) -> DeviceInfo: ...
+
     def verify(self, text: str) -> VerifyResult: ...
 
     def release(self, request: ReleaseRequest, idempotency_key: str | None = None) -> ReleaseOut: ...

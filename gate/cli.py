@@ -20,7 +20,10 @@ def run(
         Path | None, typer.Option("--config", exists=True, dir_okay=False, help="TOML settings file")
     ] = None,
     data_dir: Annotated[Path | None, typer.Option(help="folder for the local outbox and synced data")] = None,
-    gate_name: Annotated[str | None, typer.Option(help="the gate's name as guards see it, e.g. 东门")] = None,
+    gate_name: Annotated[
+        str | None,
+        typer.Option(help="the gate's name as guards see it, e.g. 东门 (default: as enrolled on the server)"),
+    ] = None,
     orientation: Annotated[str | None, typer.Option(help="portrait or landscape")] = None,
     windowed: Annotated[
         bool | None, typer.Option("--windowed/--fullscreen", help="a window instead of full screen")

@@ -22,7 +22,7 @@ from gate.flows.signin import SignInRefused
 from gate.flows.verdict import SlipView, Verdict
 from gate.outbox import Entry, Outbox
 from gate.store import LocalStore, LocalUse
-from gate.verifier import GUARDS, KEYS, REVOCATIONS, SLIPS, OfflineVerifier, typed_number
+from gate.verifier import DEVICE, GUARDS, KEYS, REVOCATIONS, SLIPS, OfflineVerifier, typed_number
 from server.contract import slip_token
 from server.contract.client import ApiError
 from server.contract.guard_secret import verify_secret
@@ -80,7 +80,7 @@ class GateLink:
         store: LocalStore,
         outbox: Outbox,
         *,
-        gate_name: str,
+        gate_name: str | None,
         clock: Clock,
     ) -> None:
         self.api = api
@@ -210,6 +210,7 @@ class GateLink:
         with self._lock:
             try:
                 now = self.clock()
+                self.store.save_reference(DEVICE, self.api.device(), None, now)
                 keys, etag = self.api.keys(self.store.etag(KEYS))
                 if keys is not None:
                     self.store.save_reference(KEYS, keys, etag, now)

@@ -28,7 +28,7 @@ class GateConfig:
     server: str = "http://127.0.0.1:8000"
     camera: str = "v4l2://0"
     device_token: str = ""
-    gate_name: str = "门岗"
+    gate_name: str | None = None  # None: the name the gate was enrolled under on the server
     data_dir: Path = Path("var/gate")
     orientation: str = "portrait"
     windowed: bool = False
@@ -77,7 +77,10 @@ class GateRuntime:
         self.scanner = Scanner(config.camera, on_event=self.on_scan, on_frame=self._on_frame)
 
     def today(self) -> date:
-        return utcnow().astimezone(self.zone).date()
+        """Today in the estate's zone: as the server reports it, else as configured (before the first sync)."""
+        device = self.link.verifier.reference.device
+        zone = ZoneInfo(device.timezone) if device is not None else self.zone
+        return utcnow().astimezone(zone).date()
 
     def on_scan(self, event: ScanEvent) -> None:
         self.flow.on_scan(event.text, event.captured_at)

@@ -14,9 +14,10 @@ from gate.flows.verdict import ItemLine, SlipView, Verdict
 from gate.store import LocalStore
 from server.contract import slip_token
 from server.contract.client import key_ring
+from server.contract.device import DeviceInfo
 from server.contract.schemas import GateSlipsOut, GuardRosterOut, KeysOut, RevocationsOut, SlipOut
 
-KEYS, REVOCATIONS, GUARDS, SLIPS = "keys", "revocations", "guards", "slips"
+KEYS, REVOCATIONS, GUARDS, SLIPS, DEVICE = "keys", "revocations", "guards", "slips", "device"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Reference:
     released: frozenset[str] = frozenset()
     slips: dict[str, SlipOut] = field(default_factory=dict)
     roster: GuardRosterOut | None = None
+    device: DeviceInfo | None = None  # this gate as the server knows it (its name, the estate's time zone)
 
     @classmethod
     def load(cls, store: LocalStore) -> Reference:
@@ -36,6 +38,7 @@ class Reference:
         revocations = store.reference(REVOCATIONS)
         guards = store.reference(GUARDS)
         slips = store.reference(SLIPS)
+        device = store.reference(DEVICE)
         rev = RevocationsOut.model_validate_json(revocations[0]) if revocations else None
         day = GateSlipsOut.model_validate_json(slips[0]) if slips else None
         return cls(
@@ -45,6 +48,7 @@ class Reference:
             released=frozenset(rev.released) if rev else frozenset(),
             slips={s.number: s for s in day.slips} if day else {},
             roster=GuardRosterOut.model_validate_json(guards[0]) if guards else None,
+            device=DeviceInfo.model_validate_json(device[0]) if device else None,
         )
 
 
@@ -53,10 +57,17 @@ def typed_number(text: str) -> bool:
 
 
 class OfflineVerifier:
-    def __init__(self, store: LocalStore, gate_name: str) -> None:
+    def __init__(self, store: LocalStore, gate_name: str | None) -> None:
         self.store = store
-        self.gate_name = gate_name
+        self.configured_name = gate_name
         self.reference = Reference.load(store)
+
+    @property
+    def gate_name(self) -> str:
+        """The name guards know this gate by: as configured, else as enrolled on the server."""
+        if self.configured_name:
+            return self.configured_name
+        return self.reference.device.name if self.reference.device is not None else "本门岗"
 
     def reload(self) -> None:
         self.reference = Reference.load(self.store)

@@ -126,8 +126,6 @@ def demo(
             result.device_tokens["gate"],
             "--data-dir",
             str(settings.data_dir / "gate"),
-            "--gate-name",
-            "北门",
             "--windowed",
         ],
     }
