@@ -200,6 +200,15 @@ class GateLink:
         for guard in roster.guards if roster else []:
             secret, stored = (pin, guard.pin_hash) if pin is not None else (card, guard.card_hash)
             if secret is not None and stored and verify_secret(stored, secret):
+                # Signed in offline: the server learns of it at the next sync, with the original time.
+                event = GateEvent(
+                    nonce=uuid.uuid4().hex,
+                    kind="sign_in",
+                    text=guard.username,
+                    at=self.clock(),
+                    guard=guard.display_name,
+                )
+                self.outbox.add_event(event, "")
                 return GuardOut(user_id=guard.user_id, username=guard.username, display_name=guard.display_name)
         raise SignInRefused("guard_unknown" if roster else "not_synced")
 

@@ -140,8 +140,10 @@ class GateEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     nonce: str = Field(min_length=8, max_length=64)
-    kind: Literal["release", "refuse", "reject"]
-    text: str = Field(min_length=1, max_length=2000)
+    kind: Literal["release", "refuse", "reject", "sign_in"]
+    text: str = Field(
+        min_length=1, max_length=2000, description="the scanned text; for a sign-in, the guard's username"
+    )
     at: datetime
     guard: str = Field("", max_length=40)
     lines: list[CountedLine] = Field(default_factory=list, max_length=10)

@@ -4,6 +4,7 @@ nothing lost and nothing doubled; a slip released at two offline gates ends as o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gate.syncer import Syncer, SyncTiming
-from server.db.models import GateSyncEvent, ReleaseSlip, SlipConflict, SlipRelease, StaffUser
+from server.db.models import AuditEntry, GateSyncEvent, ReleaseSlip, SlipConflict, SlipRelease, StaffUser
 from tests.conftest import wait_until
 
 from .conftest import GUARD_PIN, Gate, RestartableServer, build_gate
@@ -103,3 +104,28 @@ def test_offline_releases_and_refusal_reach_the_server_once_with_original_times(
     assert db.scalar(select(func.count()).select_from(GateSyncEvent)) == 5
     for gate in gates:
         gate.client.close()
+
+
+def test_a_guard_who_signed_in_offline_is_on_record_after_the_sync(
+    restartable_server: RestartableServer,
+    make_device: Callable[..., tuple],
+    guard: StaffUser,
+    db: Session,
+    tmp_path: Path,
+) -> None:
+    _device, token = make_device("gate", "南门")
+    gate = build_gate(tmp_path / "south", restartable_server.url, token, "南门")
+    gate.link.refresh_reference()  # the roster arrives while the server is up
+    restartable_server.stop()
+    for key in GUARD_PIN:
+        gate.flow.signin_key(key)
+    gate.flow.signin_submit()
+    assert gate.flow.state == "ready" and not gate.link.online
+    (queued,) = gate.link.outbox.pending()
+    restartable_server.start()
+    assert gate.link.upload() == 1
+    db.expire_all()
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "guard.sign_in"))
+    assert entry is not None and entry.entity_id == guard.username
+    detail = json.loads(entry.detail)
+    assert detail["offline"] is True and detail["at"].startswith(queued.at.strftime("%Y-%m-%d %H:%M:%S"))

@@ -189,7 +189,7 @@ def _insert_release(session: Session, slip: ReleaseSlip, record: SlipRelease) ->
 @dataclass(frozen=True)
 class OfflineEvent:
     nonce: str
-    kind: str  # release | refuse | reject
+    kind: str  # release | refuse | reject | sign_in
     text: str
     at: datetime
     guard: str = ""
@@ -251,6 +251,19 @@ def _scanned_slip(session: Session, estate: Estate, event: OfflineEvent) -> Rele
 
 def _apply(session: Session, actor: Actor, device: Device, event: OfflineEvent) -> tuple[str, str, str]:
     estate = device.estate
+    if event.kind == "sign_in":  # a guard who started a shift while the gate was offline (R-REL-6)
+        audit.record(
+            session,
+            actor,
+            "guard.sign_in",
+            "staff_user",
+            event.text,
+            estate_id=estate.id,
+            guard=event.guard,
+            at=event.at,
+            offline=True,
+        )
+        return "", "recorded", ""
     if event.kind == "reject":  # a scan the gate turned away: kept for the audit trail
         audit.record(
             session, actor, "gate.scan_rejected", "device", device.id, estate_id=estate.id, code=event.code, at=event.at
