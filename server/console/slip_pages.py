@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -76,49 +76,30 @@ def slip_register(
     return view(request, console, template, **context)
 
 
-def _export_rows(db: Session, console: Console, day: str, unit: str, state: str, kind: str, number: str) -> Any:
+# The register's exports: writer and media type per file format.
+EXPORTS = {"csv": (register_csv, "text/csv; charset=utf-8"), "xlsx": (register_xlsx, XLSX)}
+
+
+@router.get("/slips/export.{fmt}")
+def export(
+    request: Request,
+    console: Viewer,
+    db: DbSession,
+    fmt: Literal["csv", "xlsx"],
+    day: Day = "",
+    unit: UnitQ = "",
+    state: StateQ = "",
+    kind: KindQ = "",
+    number: NumberQ = "",
+) -> Response:
+    """The register as filtered on screen, as CSV or XLSX."""
     estate = console.require_estate()
-    return estate, register.rows_for_export(db, estate, _filter(day, unit, state, kind, number))
-
-
-@router.get("/slips/export.csv")
-def export_csv(
-    request: Request,
-    console: Viewer,
-    db: DbSession,
-    day: Day = "",
-    unit: UnitQ = "",
-    state: StateQ = "",
-    kind: KindQ = "",
-    number: NumberQ = "",
-) -> Response:
-    estate, rows = _export_rows(db, console, day, unit, state, kind, number)
+    rows = register.rows_for_export(db, estate, _filter(day, unit, state, kind, number))
     lang = language(request)
-    body = register_csv(rows, estate, lambda k: translate(lang, k))
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": "attachment; filename*=UTF-8''slip-register.csv"},
-    )
-
-
-@router.get("/slips/export.xlsx")
-def export_xlsx(
-    request: Request,
-    console: Viewer,
-    db: DbSession,
-    day: Day = "",
-    unit: UnitQ = "",
-    state: StateQ = "",
-    kind: KindQ = "",
-    number: NumberQ = "",
-) -> Response:
-    estate, rows = _export_rows(db, console, day, unit, state, kind, number)
-    lang = language(request)
-    body = register_xlsx(rows, estate, lambda k: translate(lang, k))
-    return Response(
-        body, media_type=XLSX, headers={"Content-Disposition": "attachment; filename*=UTF-8''slip-register.xlsx"}
-    )
+    write, media_type = EXPORTS[fmt]
+    body = write(rows, estate, lambda k: translate(lang, k))
+    disposition = f"attachment; filename*=UTF-8''slip-register.{fmt}"
+    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 @router.get("/slips/countersign")
