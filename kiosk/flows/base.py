@@ -25,13 +25,13 @@ from server.contract.client import ApiError
 from server.contract.schemas import (
     SlipOut,
 )
+from terminal.pinyin import PinyinIndex, load_index
 
 log = logging.getLogger(__name__)
 
 Runner = Callable[[Callable[[], Any], Callable[[Any], None]], None]
 MAX_KIOSK_PIN_TRIES = 3  # the server locks a PIN after 5; the kiosk sends the resident to the desk sooner
 CARD_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-UNIT_KEYS = frozenset("0123456789-ABCDEFGH")
 MAX_DAY_OFFSET = 2
 
 
@@ -63,8 +63,9 @@ class FlowBase:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         runner: Runner = inline,
         on_change: Callable[[KioskState], None] | None = None,
+        pinyin: Callable[[], PinyinIndex] = load_index,
     ) -> None:
-        self.api, self.printer = api, printer
+        self.api, self.printer, self.pinyin = api, printer, pinyin
         self.idle_seconds, self.default_language = idle_seconds, language
         self.monotonic, self.now, self.runner = monotonic, now, runner
         self.on_change = on_change
@@ -147,6 +148,7 @@ class FlowBase:
             services=self.state.services,
             estate_name=self.state.estate_name,
             timezone=self.state.timezone,
+            unit_letters=self.state.unit_letters,
             offline=self.state.offline,
         )
         self.last_touch = self.monotonic()
@@ -163,6 +165,7 @@ class FlowBase:
             self.state.offline = False
             self.state.services = [Service(s) for s in result.services]
             self.state.estate_name, self.state.timezone = result.estate_name, result.timezone
+            self.state.unit_letters = list(result.unit_letters)
 
         self._io(self.api.kiosk_services, apply)
 

@@ -17,7 +17,7 @@ class ItemDraft:
 
     quantities: dict[str, int] = field(default_factory=dict)
     others: list[tuple[str, int]] = field(default_factory=list)
-    other_text: str = ""
+    last_line: str = ""  # the line last added or changed ("item.SOFA", "other.0"): the list keeps it in view
     day_offset: int = 0  # 0 today, 1 tomorrow, 2 the day after
 
     @property
@@ -37,9 +37,11 @@ class ItemDraft:
         if code not in self.quantities and self.full:
             return False
         self.quantities[code] = min(self.quantities.get(code, 0) + 1, MAX_QUANTITY)
+        self.last_line = f"item.{code}"
         return True
 
     def remove(self, code: str) -> None:
+        self.last_line = f"item.{code}"
         left = self.quantities.get(code, 0) - 1
         if left > 0:
             self.quantities[code] = left
@@ -62,11 +64,14 @@ class ItemDraft:
         for n, (existing, quantity) in enumerate(self.others):
             if existing == name:
                 self.others[n] = (name, min(quantity + 1, MAX_QUANTITY))
+                self.last_line = f"other.{n}"
                 return
         self.others.append((name, 1))
+        self.last_line = f"other.{len(self.others) - 1}"
 
     def change_other(self, index: int, delta: int) -> None:
         name, quantity = self.others[index]
+        self.last_line = f"other.{index}"
         quantity += delta
         if quantity <= 0:
             del self.others[index]

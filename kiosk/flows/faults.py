@@ -35,7 +35,7 @@ def yuan(fen: int) -> str:
 
 def refusal(exc: ApiError) -> tuple[Message, Message]:
     """The message and the advice for a refusal by the server, by its stable code."""
-    values = {"server_message": exc.message}
+    values = {"server_message": exc.text("zh"), "server_message_en": exc.text("en")}
     if exc.code == "arrears_outstanding":
         values["amount"] = yuan(int(exc.detail.get("arrears_fen", 0)))
     key = exc.code if exc.code in REFUSAL_ADVICE else "other"

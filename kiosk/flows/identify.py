@@ -8,7 +8,6 @@ from kiosk.flows import faults
 from kiosk.flows.base import (
     CARD_CHARS,
     MAX_KIOSK_PIN_TRIES,
-    UNIT_KEYS,
     FlowBase,
 )
 from kiosk.flows.state import Message, Screen, Service
@@ -56,7 +55,8 @@ class IdentifySteps(FlowBase):
         elif key == "clear":
             value = ""
         else:
-            fits = key in UNIT_KEYS and len(value) < 16 if entry.field == "unit" else key.isdigit() and len(value) < 8
+            unit_key = key.isdigit() or key in self.unit_keys()
+            fits = unit_key and len(value) < 16 if entry.field == "unit" else key.isdigit() and len(value) < 8
             value += key if fits else ""
         if entry.field == "unit":
             entry.unit = value
@@ -64,6 +64,10 @@ class IdentifySteps(FlowBase):
             entry.pin = value
         self.state.error = None
         self._changed()
+
+    def unit_keys(self) -> list[str]:
+        """The unit keypad's keys besides the digits: the dash and the letters the estate's unit codes use."""
+        return ["-", *self.state.unit_letters]
 
     def submit_pin(self) -> None:
         if not self._touch():
@@ -145,6 +149,11 @@ class IdentifySteps(FlowBase):
         if chosen is None or not self._touch():
             return
         self.session.unit = chosen
+        refusal = chosen.slip_refusal
+        if self.session.service is Service.ITEM_RELEASE and refusal is not None:
+            # R-REL-5 and the other rules, as the server judged them at identification: refused before picking.
+            self._refused(ApiError(403, refusal.code, refusal.message, refusal.detail, message_en=refusal.message_en))
+            return
         self._show(Screen.ITEMS)
 
 

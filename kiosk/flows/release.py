@@ -14,6 +14,7 @@ from kiosk.flows.base import (
     Printed,
     PrintFailed,
 )
+from kiosk.flows.draft import MAX_OTHER_CHARS
 from kiosk.flows.identify import IdentifySteps
 from kiosk.flows.state import Message, Screen
 from kiosk.printer import printable
@@ -23,6 +24,7 @@ from server.contract.schemas import (
     SlipOut,
     SlipRequest,
 )
+from terminal.pinyin import Composer
 
 
 class ReleaseSteps(IdentifySteps):
@@ -45,26 +47,49 @@ class ReleaseSteps(IdentifySteps):
             self._changed()
 
     def open_other(self) -> None:
+        """The "other item" box with the on-screen keyboard: pinyin in Chinese, letters in English."""
         if self._touch():
-            self.session.draft.other_text = ""
+            mode = "latin" if self.state.language == "en" else "pinyin"
+            self.session.other = Composer(self.pinyin(), max_chars=MAX_OTHER_CHARS, mode=mode)
             self._show(Screen.OTHER)
 
-    def set_other_text(self, text: str) -> None:
-        self.last_touch = self.monotonic()
-        self.session.draft.other_text = text
+    def other_key(self, key: str) -> None:
+        """A key of the on-screen keyboard: a letter or digit, or back, space, clear, mode, prev, next."""
+        composer = self.session.other
+        if not self._touch() or composer is None or self.state.screen is not Screen.OTHER:
+            return
+        actions = {
+            "back": composer.backspace,
+            "space": composer.space,
+            "clear": composer.clear,
+            "mode": composer.toggle_mode,
+            "prev": lambda: composer.turn(-1),
+            "next": lambda: composer.turn(1),
+        }
+        actions.get(key, lambda: composer.key(key))()
+        self.state.error = None
+        self._changed()
+
+    def other_pick(self, position: int) -> None:
+        """A candidate of the current page picked."""
+        composer = self.session.other
+        if self._touch() and composer is not None and self.state.screen is Screen.OTHER:
+            composer.pick(position)
+            self._changed()
 
     def add_other(self) -> None:
-        if not self._touch():
+        composer = self.session.other
+        if not self._touch() or composer is None or self.state.screen is not Screen.OTHER:
             return
         draft = self.session.draft
-        problem = draft.other_problem(draft.other_text)
+        problem = "other.pick_first" if composer.letters else draft.other_problem(composer.text)
         if problem is not None:
             self.state.error = Message(problem)
             self._changed()
             return
         self._idempotency_key = None
-        draft.add_other(draft.other_text)
-        draft.other_text = ""
+        draft.add_other(composer.text)
+        self.session.other = None
         self._show(Screen.ITEMS)
 
     def change_other(self, index: int, delta: int) -> None:
@@ -76,6 +101,7 @@ class ReleaseSteps(IdentifySteps):
     def back(self) -> None:
         """One step back inside item release (review → items, other → items)."""
         if self._touch() and self.state.screen in (Screen.REVIEW, Screen.OTHER):
+            self.session.other = None
             self._show(Screen.ITEMS)
 
     def review(self) -> None:
@@ -109,7 +135,7 @@ class ReleaseSteps(IdentifySteps):
         identity = ResidentIdentity(card=self.session.card, pin=None if self.session.card else self.session.pin)
         return SlipRequest(
             unit=unit.unit,
-            applicant="owner" if unit.kind == "owner" else "tenant",
+            applicant=unit.applicant,
             identity=identity,
             items=self.session.draft.lines(),
             planned_date=self.planned_date(),

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from kiosk.flows.draft import ItemDraft
 from server.contract.schemas import CatalogueItemOut, KioskResidentUnit, MySlipOut, SlipOut
+from terminal.pinyin import Composer
 
 
 class Screen(StrEnum):
@@ -58,6 +59,7 @@ class ResidentSession:
     unit: KioskResidentUnit | None = None
     catalogue: list[CatalogueItemOut] = field(default_factory=list)
     draft: ItemDraft = field(default_factory=ItemDraft)
+    other: Composer | None = None  # the "other item" box typed on the on-screen keyboard
     slip: SlipOut | None = None
     my_slips: list[MySlipOut] = field(default_factory=list)
 
@@ -69,6 +71,7 @@ class KioskState:
     services: list[Service] = field(default_factory=list)
     estate_name: str = ""
     timezone: str = "Asia/Shanghai"
+    unit_letters: list[str] = field(default_factory=list)  # the letters of the estate's unit codes, from the server
     offline: bool = False  # the server did not answer when the home screen asked what it offers
     busy: bool = False  # a request to the server or the printer is under way; touches wait
     error: Message | None = None  # a line on the current screen (wrong PIN, unknown card …)

@@ -41,6 +41,7 @@ class KioskApp(App):
         self.flow = flow
         self.texts = Catalogue(LOCALES, flow.state.language)
         self.widgets: dict[str, Widget] = {}
+        self.memory: dict[str, Any] = {}  # the view's state across redraws (where the item list was scrolled to)
         self.drawn = 0  # screens drawn so far (the test driver and the benchmark wait on it)
         self.title = self.texts.t("app.title")
 
@@ -65,6 +66,8 @@ class KioskApp(App):
         self.flow.runner = thread_runner
         Window.bind(on_textinput=self._typed, on_key_down=self._key_down)
         Clock.schedule_interval(lambda _dt: self.flow.tick(), 1.0)
+        # The keyboard's pinyin dictionary takes a moment to load: load it now, not at the first "other item".
+        threading.Thread(target=self.flow.pinyin, name="kiosk-pinyin", daemon=True).start()
         self.flow.start()
         self.redraw()
         return root
@@ -88,9 +91,17 @@ class KioskApp(App):
 
     def redraw(self) -> None:
         self._pending = False
-        state, ui = self.flow.state, Ui(self.flow, self.texts, self.register)
+        state = self.flow.state
+        if state.screen is not Screen.ITEMS or not state.session.draft.last_line:
+            self.memory.clear()  # a new list starts at its top
+        ui = Ui(self.flow, self.texts, self.register, self.memory)
         self.widgets.clear()
         self.header.clear_widgets()
+        # "Home" at the left end, the language at the right end: a tap meant for home just after the kiosk went
+        # home by itself lands on the title, never on the language.
+        if state.screen is not Screen.HOME:
+            home = BigButton(ui.t("nav.home"), role="neutral", on_tap=self.flow.home, size_hint_x=None, width=260)
+            self.header.add_widget(self.register("nav.home", home))
         title = ui.label(state.estate_name or ui.t("app.title"), 44, color=(1, 1, 1, 1))
         self.header.add_widget(title)
         if state.busy:
@@ -99,9 +110,6 @@ class KioskApp(App):
             ui.t("app.language"), role="neutral", on_tap=self.flow.toggle_language, size_hint_x=None, width=240
         )
         self.header.add_widget(self.register("app.language", language))
-        if state.screen is not Screen.HOME:
-            home = BigButton(ui.t("nav.home"), role="neutral", on_tap=self.flow.home, size_hint_x=None, width=260)
-            self.header.add_widget(self.register("nav.home", home))
         self.body.clear_widgets()
         self.body.add_widget(build(ui))
         self.drawn += 1

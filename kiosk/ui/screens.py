@@ -4,29 +4,43 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from kivy.clock import Clock
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
-from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
 
 from kiosk.flows.kiosk_flow import KioskFlow
 from kiosk.flows.state import Message, Screen
 from terminal.i18n import Catalogue
 from terminal.kivy_setup import FONT_NAME
-from terminal.widgets import TOUCH, BigButton, Keypad
+from terminal.widgets import TOUCH, BigButton, Keypad, TextKeyboard
 
-UNIT_EXTRA_KEYS = ("-", "A", "B", "C", "D", "E", "F", "G", "H")
+KEYBOARD_LABELS = ("prev", "next", "space", "back", "clear", "to_latin", "to_pinyin")
+SCROLL_BAR = (0.04, 0.43, 0.31, 0.9)
 
 
 class Ui:
-    """What a builder needs: the flow, the texts, and a register of widgets by id (for the test driver)."""
+    """What a builder needs: the flow, the texts, a register of widgets by id (for the test driver), and the
+    view's memory across redraws (where a list was scrolled to)."""
 
-    def __init__(self, flow: KioskFlow, texts: Catalogue, register: Callable[[str, Widget], Widget]) -> None:
+    def __init__(
+        self,
+        flow: KioskFlow,
+        texts: Catalogue,
+        register: Callable[[str, Widget], Widget],
+        memory: dict[str, Any] | None = None,
+    ) -> None:
         self.flow, self.texts, self.register = flow, texts, register
+        self.memory = memory if memory is not None else {}
+
+    def item_name(self, name: str, name_en: str) -> str:
+        """An item's name in the screen's language (a free-text item has only the name it was given)."""
+        return name_en or name if self.texts.language == "en" else name
 
     def t(self, key: str, **values: object) -> str:
         return self.texts.t(key, **values)
@@ -118,8 +132,8 @@ def identify(ui: Ui) -> Widget:
     )
     box.add_widget(fields)
     box.add_widget(_error(ui))
-    extra = UNIT_EXTRA_KEYS if entry.field == "unit" else ()
-    pad = Keypad(flow.keypad, extra_keys=extra)
+    extra = tuple(flow.unit_keys()) if entry.field == "unit" else ()
+    pad = Keypad(flow.keypad, labels={"clear": ui.t("keypad.clear")}, extra_keys=extra)
     for key, widget in pad.buttons.items():
         ui.register(f"key.{key}", widget)
     box.add_widget(pad)
@@ -154,63 +168,97 @@ def items(ui: Ui) -> Widget:
     unit = session.unit.unit if session.unit else ""
     grid = GridLayout(cols=1, spacing=10, size_hint_y=None)
     grid.bind(minimum_height=grid.setter("height"))
+    rows: dict[str, Widget] = {}
     for item in session.catalogue:
-        name = item.name if ui.texts.language == "zh" else item.name_en
         quantity = draft.quantities.get(item.code, 0)
-        grid.add_widget(
-            _stepper(
-                ui,
-                f"item.{item.code}",
-                name,
-                quantity,
-                lambda c=item.code: flow.remove(c),
-                lambda c=item.code: flow.add(c),
-            )
+        rows[f"item.{item.code}"] = _stepper(
+            ui,
+            f"item.{item.code}",
+            ui.item_name(item.name, item.name_en),
+            quantity,
+            lambda c=item.code: flow.remove(c),
+            lambda c=item.code: flow.add(c),
         )
     for n, (name, quantity) in enumerate(draft.others):
-        grid.add_widget(
-            _stepper(
-                ui,
-                f"other.{n}",
-                name,
-                quantity,
-                lambda i=n: flow.change_other(i, -1),
-                lambda i=n: flow.change_other(i, 1),
-            )
+        rows[f"other.{n}"] = _stepper(
+            ui,
+            f"other.{n}",
+            name,
+            quantity,
+            lambda i=n: flow.change_other(i, -1),
+            lambda i=n: flow.change_other(i, 1),
         )
-    scroll = ScrollView(do_scroll_x=False)
-    scroll.add_widget(grid)
+    for row in rows.values():
+        grid.add_widget(row)
+    more = ui.label(ui.t("items.more"), 32, color=SCROLL_BAR, size_hint_y=None, height=50)
+    ui.register("items.more", more)
+    scroll = _scroll(ui, "items", grid, rows.get(draft.last_line), more)
     actions = BoxLayout(spacing=20, size_hint_y=None, height=TOUCH)
     actions.add_widget(ui.button("items.other", ui.t("items.other"), flow.open_other, "neutral"))
     actions.add_widget(ui.button("items.review", ui.t("items.review"), flow.review))
     title = ui.label(ui.t("items.title", unit=unit), 44, size_hint_y=None, height=90)
-    return _column(title, scroll, _error(ui), actions, spacing=12)
+    return _column(title, scroll, more, _error(ui), actions, spacing=12)
+
+
+def _scroll(ui: Ui, name: str, content: Widget, keep_in_view: Widget | None, more: Label) -> ScrollView:
+    """A list that shows that it scrolls (a bar always drawn, and `more` while anything is below the fold),
+    stays where the resident left it when the screen is drawn again, and brings `keep_in_view` into view."""
+    scroll = ScrollView(
+        do_scroll_x=False,
+        bar_width=14,
+        bar_color=SCROLL_BAR,
+        bar_inactive_color=SCROLL_BAR,
+        scroll_type=["bars", "content"],
+        scroll_y=ui.memory.get(f"{name}.scroll_y", 1.0),
+    )
+    scroll.add_widget(content)
+    ui.register(f"{name}.scroll", scroll)
+
+    def update(*_args: object) -> None:
+        ui.memory[f"{name}.scroll_y"] = scroll.scroll_y
+        below = content.height > scroll.height and scroll.scroll_y > 0.001
+        more.opacity = 1 if below else 0
+
+    def settle(_dt: float) -> None:
+        if keep_in_view is not None and keep_in_view.parent is not None and content.height > scroll.height:
+            scroll.scroll_to(keep_in_view, padding=10, animate=False)
+        update()
+
+    scroll.bind(scroll_y=update, height=update)
+    content.bind(height=update)
+    Clock.schedule_once(settle, 0.05)  # after the first layout, when the rows have their places
+    return scroll
 
 
 def other(ui: Ui) -> Widget:
-    flow = ui.flow
-    field = TextInput(
-        text=flow.session.draft.other_text,
-        font_name=FONT_NAME,
-        font_size=48,
-        multiline=False,
+    """The other item's name, typed on the on-screen keyboard (the physical keyboard stays the card reader's)."""
+    flow, composer = ui.flow, ui.flow.session.other
+    if composer is None:
+        return Widget()
+    typed = composer.text + (f" [u]{composer.letters}[/u]" if composer.letters else "")
+    field = ui.label(
+        typed or ui.t("other.hint"),
+        48 if typed else 34,
+        markup=True,
+        color=(0.1, 0.12, 0.15, 1) if typed else (0.45, 0.48, 0.52, 1),
         size_hint_y=None,
         height=TOUCH * 1.2,
-        hint_text=ui.t("other.hint"),
     )
-    field.bind(text=lambda _w, value: flow.set_other_text(value))
     ui.register("other.text", field)
+    labels = {key: ui.t(f"kb.{key}") for key in KEYBOARD_LABELS}
+    keyboard = TextKeyboard(composer, flow.other_key, flow.other_pick, labels)
+    for key, widget in keyboard.buttons.items():
+        ui.register(f"kb.{key}", widget)
     actions = BoxLayout(spacing=20, size_hint_y=None, height=TOUCH)
     actions.add_widget(ui.button("nav.back", ui.t("nav.back"), flow.back, "neutral"))
     actions.add_widget(ui.button("other.add", ui.t("other.add"), flow.add_other))
-    return _column(
-        ui.label(ui.t("other.title"), 48, size_hint_y=None, height=100), field, _error(ui), actions, Widget()
-    )
+    title = ui.label(ui.t("other.title"), 48, size_hint_y=None, height=100)
+    return _column(title, field, _error(ui), keyboard, actions, Widget(), spacing=16)
 
 
 def review(ui: Ui) -> Widget:
     flow, session = ui.flow, ui.flow.session
-    names = {i.code: (i.name if ui.texts.language == "zh" else i.name_en) for i in session.catalogue}
+    names = {i.code: ui.item_name(i.name, i.name_en) for i in session.catalogue}
     lines = [f"{names.get(c, c)} × {q}" for c, q in session.draft.quantities.items()]
     lines += [f"{n} × {q}" for n, q in session.draft.others]
     box = _column(ui.label(ui.t("review.title"), 52, size_hint_y=None, height=110))
@@ -255,7 +303,7 @@ def my_slips(ui: Ui) -> Widget:
         when = ui.t("my.issued_at", at=ui.local(slip.issued_at))
         if slip.gate_at is not None:
             when += " · " + ui.t("my.gate_at", at=ui.local(slip.gate_at))
-        goods = "、".join(f"{i.name}×{i.quantity}" for i in slip.items)
+        goods = "、".join(f"{ui.item_name(i.name, i.name_en)}×{i.quantity}" for i in slip.items)
         text = f"{slip.number}  [{ui.t('state.' + slip.state)}]\n{when}\n{ui.t('my.items', items=goods)}"
         row.add_widget(ui.label(text, 30, halign="left"))
         if slip.reprintable:

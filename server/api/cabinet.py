@@ -29,7 +29,7 @@ def upload_events(
     Idempotency-Key gets the first answer and records nothing more."""
     if device.kind.value != "cabinet":
         raise Forbidden(
-            "只有钥匙柜可以上报钥匙柜事件 / only key cabinets report cabinet events", code="wrong_device_kind"
+            "只有钥匙柜可以上报钥匙柜事件", "only key cabinets report cabinet events", code="wrong_device_kind"
         )
     key = idempotency.check_key(idempotency_key)
     stored = idempotency.find(db, device.id, key, ROUTE)

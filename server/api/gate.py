@@ -28,7 +28,7 @@ from server.contract.schemas import (
 from server.db.base import utcnow
 from server.db.models import Device
 from server.domain.errors import DomainError, Forbidden
-from server.domain.slips import gate, idempotency, keys
+from server.domain.slips import catalogue, gate, idempotency, keys
 from server.web.deps import CurrentDevice, DbSession, device_actor
 from server.web.errors import error_body
 
@@ -56,7 +56,7 @@ REJECTIONS = {
 
 def _gate(device: Device) -> None:
     if device.kind.value != "gate":
-        raise Forbidden("只有门岗终端可以核验放行条 / only gate terminals check slips", code="wrong_device_kind")
+        raise Forbidden("只有门岗终端可以核验放行条", "only gate terminals check slips", code="wrong_device_kind")
 
 
 @router.post("/verify", response_model=VerifyResult, responses=REJECTIONS)
@@ -64,7 +64,7 @@ def verify(body: VerifyRequest, device: CurrentDevice, db: DbSession) -> VerifyR
     """The slip a scanned code or typed number names, with its items and state; or a rejection code."""
     _gate(device)
     slip = gate.find_scanned(db, device.estate, body.text, utcnow())
-    return VerifyResult(slip=slip_out(slip, device.estate))
+    return VerifyResult(slip=slip_out(slip, device.estate, catalogue.english_names(db, device.estate)))
 
 
 def _photo(value: str | None) -> bytes | None:
@@ -73,7 +73,7 @@ def _photo(value: str | None) -> bytes | None:
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise DomainError("照片不是有效的 base64 / the photo is not valid base64", code="bad_photo") from None
+        raise DomainError("照片不是有效的 base64", "the photo is not valid base64", code="bad_photo") from None
 
 
 @router.post("/releases", response_model=ReleaseOut, status_code=201, responses=REJECTIONS)

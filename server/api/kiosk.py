@@ -27,17 +27,19 @@ KIOSK_ONLY = {403: {"description": "wrong_device_kind: not a kiosk"}, 401: {"des
 
 def _kiosk(device: Device) -> None:
     if device.kind.value != "kiosk":
-        raise Forbidden("只有大堂自助机可以使用 / only kiosks use this", code="wrong_device_kind")
+        raise Forbidden("只有大堂自助机可以使用", "only kiosks use this", code="wrong_device_kind")
 
 
 @router.get("/services", response_model=KioskServicesOut, responses=KIOSK_ONLY)
-def services(device: CurrentDevice) -> KioskServicesOut:
-    """The services the kiosk's home screen offers (only these get a button), with the estate's name and zone."""
+def services(device: CurrentDevice, db: DbSession) -> KioskServicesOut:
+    """The services the kiosk's home screen offers (only these get a button), with the estate's name and zone,
+    and the letters its unit codes use (the kiosk's unit keypad offers those)."""
     _kiosk(device)
     return KioskServicesOut(
         estate_name=device.estate.name,
         timezone=device.estate.timezone or "Asia/Shanghai",
         services=list(kiosk.SERVICES),
+        unit_letters=registry.unit_code_letters(db, device.estate),
     )
 
 
@@ -75,6 +77,7 @@ def my_slips(body: MySlipsRequest, request: Request, device: CurrentDevice, db: 
             db, estate, body.unit or "", body.identity.pin or "", clock.local_day(estate, now)
         )
     found = kiosk.resident_slips(db, estate, person, now)
+    english = catalogue.english_names(db, estate)
     audit.record(
         db, device_actor(request, device), "kiosk.my_slips", "person", person.id, estate_id=estate.id, shown=len(found)
     )
@@ -87,7 +90,7 @@ def my_slips(body: MySlipsRequest, request: Request, device: CurrentDevice, db: 
                 issued_at=s.slip.issued_at,
                 valid_until=s.slip.valid_until,
                 gate_at=s.gate_at,
-                items=items_out(s.slip),
+                items=items_out(s.slip, english),
                 reprintable=s.reprintable,
             )
             for s in found

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Request
 
 from server.api import cabinet, gate_terminal, kiosk, slips
 from server.contract.device import DeviceInfo, Health, Heartbeat
-from server.contract.schemas import KioskIdentify, KioskResident, KioskResidentUnit
+from server.contract.schemas import KioskIdentify, KioskResident, KioskResidentUnit, Refusal
 from server.db.base import utcnow
 from server.db.migrate import current_revision
 from server.domain import registry
 from server.domain.errors import Forbidden
+from server.domain.slips import clock, eligibility
 from server.web.deps import CurrentDevice, DbSession
 from server.web.errors import error_body
 
@@ -68,13 +69,24 @@ def _mask(name: str) -> str:
 def identify(body: KioskIdentify, device: CurrentDevice, db: DbSession) -> KioskResident:
     """A kiosk identifies a resident of its own estate by card, or by unit and PIN (wrong PINs are limited)."""
     if device.kind.value != "kiosk":
-        raise Forbidden("只有大堂自助机可以识别住户 / only kiosks identify residents", code="wrong_device_kind")
-    today = utcnow().date()
+        raise Forbidden("只有大堂自助机可以识别住户", "only kiosks identify residents", code="wrong_device_kind")
+    today = clock.local_day(device.estate, utcnow())  # the estate's day, as the slip request will judge it
     if body.card is not None:
         person = registry.identify_by_card(db, device.estate, body.card)
     else:
         person = registry.identify_by_pin(db, device.estate, body.unit or "", body.pin or "", today)
-    units = [
-        KioskResidentUnit(unit=o.unit.code, kind=o.kind.value) for o in registry.current_occupancies(db, person, today)
-    ]
+    units = []
+    for occupancy in registry.current_occupancies(db, person, today):
+        kind = eligibility.applicant_kind(occupancy.kind)
+        refused = eligibility.resident_refusal(occupancy.unit, person, kind, today)
+        units.append(
+            KioskResidentUnit(
+                unit=occupancy.unit.code,
+                kind=occupancy.kind.value,
+                applicant=kind.value,
+                slip_refusal=None
+                if refused is None
+                else Refusal(code=refused.code, message=refused.zh, message_en=refused.en, detail=refused.detail),
+            )
+        )
     return KioskResident(person_id=person.id, display_name=_mask(person.name), units=units)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from server.contract.schemas import PrintData, SlipItemOut, SlipOut
 from server.db.models import Estate, ReleaseSlip
 from server.domain.slips import clock
 
 
-def print_data(slip: ReleaseSlip, estate: Estate) -> PrintData:
+def print_data(slip: ReleaseSlip, estate: Estate, english: Mapping[str, str]) -> PrintData:
     """Both parts of the printed slip (R-REL-4: the stub stays, the customer copy goes to the resident)."""
     notes = []
     if slip.countersign_pending:
@@ -22,7 +24,7 @@ def print_data(slip: ReleaseSlip, estate: Estate) -> PrintData:
         number=slip.number,
         unit=slip.unit_code,
         applicant=slip.applicant_name,
-        items=items_out(slip),
+        items=items_out(slip, english),
         valid_until_local=clock.local_text(estate, slip.valid_until),
         qr_text=slip.token,
         notes=notes,
@@ -30,11 +32,15 @@ def print_data(slip: ReleaseSlip, estate: Estate) -> PrintData:
     )
 
 
-def items_out(slip: ReleaseSlip) -> list[SlipItemOut]:
-    return [SlipItemOut(line=i.line, code=i.code, name=i.name, quantity=i.quantity) for i in slip.items]
+def items_out(slip: ReleaseSlip, english: Mapping[str, str]) -> list[SlipItemOut]:
+    """The slip's lines; `english` is the estate's catalogue code → English name (`catalogue.english_names`)."""
+    return [
+        SlipItemOut(line=i.line, code=i.code, name=i.name, name_en=english.get(i.code or "", ""), quantity=i.quantity)
+        for i in slip.items
+    ]
 
 
-def slip_out(slip: ReleaseSlip, estate: Estate, *, with_print: bool = False) -> SlipOut:
+def slip_out(slip: ReleaseSlip, estate: Estate, english: Mapping[str, str], *, with_print: bool = False) -> SlipOut:
     return SlipOut(
         number=slip.number,
         estate=estate.code,
@@ -47,7 +53,7 @@ def slip_out(slip: ReleaseSlip, estate: Estate, *, with_print: bool = False) -> 
         valid_until=slip.valid_until,
         issued_at=slip.issued_at,
         vehicle_plate=slip.vehicle_plate,
-        items=items_out(slip),
+        items=items_out(slip, english),
         token=slip.token,
-        print=print_data(slip, estate) if with_print else None,
+        print=print_data(slip, estate, english) if with_print else None,
     )

@@ -14,7 +14,7 @@ from server.contract.schemas import MySlipsRequest, SlipOut, SlipRequest
 from server.db.models import ApplicantKind, Device
 from server.domain import registry
 from server.domain.errors import Forbidden
-from server.domain.slips import clock, eligibility, idempotency, issuing
+from server.domain.slips import catalogue, clock, eligibility, idempotency, issuing
 from server.web.deps import CurrentDevice, DbSession, device_actor
 from server.web.errors import error_body
 
@@ -37,7 +37,7 @@ REFUSALS = {
 
 def _kiosk(device: Device) -> None:
     if device.kind.value != "kiosk":
-        raise Forbidden("只有大堂自助机可以申请放行条 / only kiosks request slips", code="wrong_device_kind")
+        raise Forbidden("只有大堂自助机可以申请放行条", "only kiosks request slips", code="wrong_device_kind")
 
 
 @router.post("/slips", response_model=SlipOut, status_code=201, responses=REFUSALS)
@@ -74,7 +74,7 @@ def request_slip(
         note=body.note,
     )
     slip = issuing.issue(db, actor, estate, unit, applicant, draft, channel="kiosk")
-    text = slip_out(slip, estate, with_print=True).model_dump_json()
+    text = slip_out(slip, estate, catalogue.english_names(db, estate), with_print=True).model_dump_json()
     if key:
         idempotency.store(db, device.id, key, "slips.request", 201, text)
     return Response(text, status_code=201, media_type="application/json")
@@ -94,7 +94,7 @@ def reprint(number: str, body: MySlipsRequest, request: Request, device: Current
         person = registry.identify_by_pin(db, estate, body.unit or "", body.identity.pin or "", today)
     if slip.person_id != person.id:
         raise Forbidden(
-            "这不是您的放行条，请到前台补打 / this is not your slip; ask the front desk", code="not_your_slip"
+            "这不是您的放行条，请到前台补打", "this is not your slip; ask the front desk", code="not_your_slip"
         )
     issuing.reprint(db, device_actor(request, device), slip)
-    return slip_out(slip, estate, with_print=True)
+    return slip_out(slip, estate, catalogue.english_names(db, estate), with_print=True)

@@ -174,7 +174,7 @@ def residents_import(sheet: Path, estate: EstateOpt = None) -> None:
             session.rollback()
             table = Table("row", "column", "problem", title=f"{len(report.problems)} problems; nothing imported")
             for p in report.problems:
-                table.add_row(str(p.row), p.column, p.message)
+                table.add_row(str(p.row), p.column, f"{p.zh} / {p.en}")
             err.print(table)
             raise typer.Exit(1)
         typer.echo(

@@ -42,7 +42,7 @@ def transaction(engine: Engine | None = None, *, reader: bool = False) -> Iterat
             session.commit()
         except DomainError as exc:
             session.rollback()
-            raise fail(exc.message, 1) from None
+            raise fail(str(exc), 1) from None
 
 
 def estate_by_code(session: Session, code: str | None) -> Estate:

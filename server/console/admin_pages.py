@@ -58,7 +58,7 @@ def _staff_page(
 def _staff_user(db: Session, user_id: int) -> StaffUser:
     user = db.get(StaffUser, user_id)
     if user is None:
-        raise NotFound("没有这个员工账号 / no such staff account", code="unknown_user")
+        raise NotFound("没有这个员工账号", "no such staff account", code="unknown_user")
     return user
 
 
@@ -87,7 +87,7 @@ def staff_create(
         return _staff_page(request, db, console, status=400, error=translate(lang, "staff.pick_role"), form=form)
     allowed = {e.id: e for e in console.estates}
     if any(i not in allowed for i in estate_ids):
-        raise Forbidden("您无权管理该小区 / you may not work in that estate", code="estate_denied")
+        raise Forbidden("您无权管理该小区", "you may not work in that estate", code="estate_denied")
     try:
         staff.create_user(
             db,
@@ -101,7 +101,7 @@ def staff_create(
         )
     except DomainError as exc:
         db.rollback()
-        return _staff_page(request, db, console, status=exc.status, error=exc.message, form=form)
+        return _staff_page(request, db, console, status=exc.status, error=exc.text(language(request)), form=form)
     return RedirectResponse("/console/staff?done=staff_created", status_code=303)
 
 
@@ -127,7 +127,7 @@ def staff_reset_password(
         staff.set_password(db, console.actor, user, password)
     except DomainError as exc:
         db.rollback()
-        message = f"{user.username}: {exc.message}"
+        message = f"{user.username}: {exc.text(language(request))}"
         return _staff_page(request, db, console, status=exc.status, error=message)
     return RedirectResponse("/console/staff?done=password_reset", status_code=303)
 
@@ -145,13 +145,15 @@ def staff_gate_credentials(
     user = _staff_user(db, user_id)
     try:
         if not pin and not card:
-            raise DomainError("请填写 PIN 或卡号 / enter a PIN or a card number", code="nothing_to_set")
+            raise DomainError("请填写 PIN 或卡号", "enter a PIN or a card number", code="nothing_to_set")
         guards.set_credentials(
             db, console.actor, console.require_estate(), user, pin=pin or None, card=card.strip() or None
         )
     except DomainError as exc:
         db.rollback()
-        return _staff_page(request, db, console, status=exc.status, error=f"{user.username}: {exc.message}")
+        return _staff_page(
+            request, db, console, status=exc.status, error=f"{user.username}: {exc.text(language(request))}"
+        )
     return RedirectResponse("/console/staff?done=gate_credentials_set", status_code=303)
 
 
@@ -179,7 +181,7 @@ def _devices_page(request: Request, db: Session, console: Console, *, status: in
 def _device(db: Session, console: Console, device_id: int) -> Device:
     device = db.get(Device, device_id)
     if device is None or device.estate_id != console.require_estate().id:
-        raise NotFound("本小区没有这台设备 / no such device in this estate", code="unknown_device")
+        raise NotFound("本小区没有这台设备", "no such device in this estate", code="unknown_device")
     return device
 
 
@@ -205,7 +207,7 @@ def device_enrol(
         devices.enrol(db, console.actor, console.require_estate(), DeviceKind(kind), name, location)
     except DomainError as exc:
         db.rollback()
-        return _devices_page(request, db, console, status=exc.status, error=exc.message, form=form)
+        return _devices_page(request, db, console, status=exc.status, error=exc.text(language(request)), form=form)
     return RedirectResponse("/console/devices?done=device_enrolled", status_code=303)
 
 

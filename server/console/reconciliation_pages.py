@@ -68,7 +68,7 @@ def sign_reconciliation(
     perm = SIDE_PERMS.get(side)
     if perm is None or not console.can(perm):
         raise DomainError(
-            "您的角色不能代表该方签核 / your role may not sign for this side", code="permission_denied", status=403
+            "您的角色不能代表该方签核", "your role may not sign for this side", code="permission_denied", status=403
         )
     chosen = _day(estate, day)
     reconciliation.sign_off(db, console.actor, estate, chosen, side, console.user.display_name)
@@ -162,7 +162,13 @@ def save_catalogue_item(
         db.rollback()
         found = catalogue.items(db, estate, active_only=False)
         return view(
-            request, console, "slips/catalogue.html", status=exc.status, items=found, can_edit=True, error=exc.message
+            request,
+            console,
+            "slips/catalogue.html",
+            status=exc.status,
+            items=found,
+            can_edit=True,
+            error=exc.text(language(request)),
         )
     return RedirectResponse("/console/slips/catalogue?done=catalogue_saved", status_code=303)
 

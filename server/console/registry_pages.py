@@ -132,7 +132,7 @@ def units(
 def _unit_in_estate(db: Session, console: Console, unit_id: int) -> Unit:
     unit = db.get(Unit, unit_id)
     if unit is None or unit.estate_id != console.require_estate().id:
-        raise NotFound("本小区没有这个房屋 / no such unit in this estate", code="unknown_unit")
+        raise NotFound("本小区没有这个房屋", "no such unit in this estate", code="unknown_unit")
     return unit
 
 
@@ -179,7 +179,9 @@ def set_unit_arrears(
         registry.set_arrears(db, console.actor, unit, fen, note.strip())
     except DomainError as exc:
         db.rollback()
-        return _unit_page(request, db, console, unit, status=exc.status, error=exc.message, balance=balance, note=note)
+        return _unit_page(
+            request, db, console, unit, status=exc.status, error=exc.text(language(request)), balance=balance, note=note
+        )
     return RedirectResponse(f"/console/units/{unit.id}?done=arrears_saved", status_code=303)
 
 
@@ -252,7 +254,7 @@ def import_sheet(
     try:
         report = importing.import_residents(db, console.actor, estate, sheet.filename, content)
     except DomainError as exc:
-        return answer(exc.status, error=exc.message, filename=sheet.filename)
+        return answer(exc.status, error=exc.text(language(request)), filename=sheet.filename)
     if not report.ok:
         return answer(422, report=report, filename=sheet.filename)
     return view(request, console, "import.html", columns=_columns(lang), report=report, filename=sheet.filename)

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from server.console import admin_pages, registry_pages, slip_pages
-from server.console.pages import LANG_COOKIE, render
+from server.console.pages import LANG_COOKIE, language, render
 from server.db.models import Device, Occupancy, Unit
 from server.domain import cabinet, staff
 from server.domain.errors import Forbidden
@@ -61,7 +61,7 @@ def login(
     cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not csrf_token or not hmac.compare_digest(csrf_token, cookie_token):
         raise Forbidden(
-            "表单已失效，请刷新页面后重试 / the form has expired; reload the page and try again", code="csrf_failed"
+            "表单已失效，请刷新页面后重试", "the form has expired; reload the page and try again", code="csrf_failed"
         )
     policy = staff.LoginPolicy(
         max_failures=settings.login_max_failures,
@@ -72,7 +72,9 @@ def login(
         _user, cookie, _row = staff.sign_in(db, username, password, client_ip(request), policy)
     except (staff.LoginRefused, staff.LoginThrottled) as exc:
         db.commit()  # the failed attempt counts towards throttling
-        return _login_page(request, status=exc.status, next=_safe_next(next), error=exc.message, username=username)
+        return _login_page(
+            request, status=exc.status, next=_safe_next(next), error=exc.text(language(request)), username=username
+        )
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -111,7 +113,7 @@ def switch_estate(
     next: Annotated[str, Form(max_length=200)] = "/console/",
 ) -> Response:
     if estate_id not in {e.id for e in console.estates}:
-        raise Forbidden("您无权管理该小区 / you may not work in that estate", code="estate_denied")
+        raise Forbidden("您无权管理该小区", "you may not work in that estate", code="estate_denied")
     db.merge(console.session).estate_id = estate_id
     return RedirectResponse(_safe_next(next), status_code=303)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -17,7 +18,7 @@ from server.console.i18n import translate
 from server.console.pages import language
 from server.console.registry_pages import XLSX, flash_key, page_size, view, wants_fragment
 from server.console.slip_exports import register_csv, register_xlsx
-from server.db.models import ApplicantKind, ReleaseSlip, SlipAttachment, SlipState
+from server.db.models import ApplicantKind, Estate, ReleaseSlip, SlipAttachment, SlipItem, SlipState
 from server.domain import registry
 from server.domain.errors import DomainError, NotFound
 from server.domain.permissions import Perm
@@ -55,6 +56,12 @@ KindQ = Annotated[str, Query(max_length=10)]
 NumberQ = Annotated[str, Query(max_length=24)]
 
 
+def _item_name(request: Request, db: Session, estate: Estate) -> Callable[[SlipItem], str]:
+    """A slip line's item name in the reader's language (the catalogue's English name in English)."""
+    lang, english = language(request), catalogue.english_names(db, estate)
+    return lambda line: catalogue.line_name(line, lang, english)
+
+
 @router.get("/slips")
 def slip_register(
     request: Request,
@@ -71,7 +78,13 @@ def slip_register(
     f = _filter(day, unit, state, kind, number)
     found = register.page(db, estate, f, after=after, size=page_size(request))
     query = {"day": day, "unit": unit, "state": state, "kind": kind, "number": number}
-    context = {"found": found, "query": query, "states": list(SlipState), "kinds": list(ApplicantKind)}
+    context = {
+        "found": found,
+        "query": query,
+        "states": list(SlipState),
+        "kinds": list(ApplicantKind),
+        "item_name": _item_name(request, db, estate),
+    }
     template = "slips/register_table.html" if wants_fragment(request) else "slips/register.html"
     return view(request, console, template, **context)
 
@@ -170,13 +183,13 @@ def _draft(form: FormData) -> issuing.SlipDraft:
         if not code and not name:
             continue
         if not qty.isdigit():
-            raise DomainError(f"第 {n} 行数量不对 / line {n}: the quantity is not a number", code="bad_quantity")
+            raise DomainError(f"第 {n} 行数量不对", f"line {n}: the quantity is not a number", code="bad_quantity")
         lines.append(issuing.LineDraft(code or None, None if code else name, int(qty)))
     try:
         planned = date.fromisoformat(_text(form, "planned_date", 10))
         valid_days = int(_text(form, "valid_days", 2) or "1")
     except ValueError:
-        raise DomainError("计划日期或有效天数不对 / bad planned date or days", code="bad_planned_date") from None
+        raise DomainError("计划日期或有效天数不对", "bad planned date or days", code="bad_planned_date") from None
     return issuing.SlipDraft(lines, planned, _text(form, "vehicle_plate", 12), _text(form, "note"), valid_days)
 
 
@@ -191,7 +204,7 @@ async def _proxy(form: FormData, console: Console) -> eligibility.ProxyDetails:
         local = datetime.fromisoformat(_text(form, "confirmed_at", 20))
         confirmed_at = local.replace(tzinfo=clock.zone(estate)) if local.tzinfo is None else local
     except ValueError:
-        raise DomainError("确认时间不对 / bad confirmation time", code="bad_confirmation_time") from None
+        raise DomainError("确认时间不对", "bad confirmation time", code="bad_confirmation_time") from None
     return eligibility.ProxyDetails(
         proxy_name=_text(form, "proxy_name", 60),
         proxy_phone=_text(form, "proxy_phone", 20),
@@ -227,7 +240,7 @@ async def issue_slip(request: Request, console: Issuer, db: DbSession) -> Respon
     except (DomainError, ValueError) as exc:
         keep = isinstance(exc, DomainError) and exc.keep_changes
         db.commit() if keep else db.rollback()  # a recorded refusal stays recorded (R-REL-5)
-        message = exc.message if isinstance(exc, DomainError) else str(exc)
+        message = exc.text(language(request)) if isinstance(exc, DomainError) else str(exc)
         status = exc.status if isinstance(exc, DomainError) else 400
         return _form_page(request, db, console, status=status, values=values, error=message, old=old)
     done = "slip_reissued" if old else "slip_issued"
@@ -257,6 +270,7 @@ def slip_detail(request: Request, console: Viewer, db: DbSession, slip_id: int, 
         reissue_of=reissue_of,
         flash=flash_key(done, DONE),
         valid_local=clock.local_text(estate, slip.valid_until),
+        item_name=_item_name(request, db, estate),
     )
 
 
@@ -265,7 +279,7 @@ def slip_attachment(console: Viewer, db: DbSession, slip_id: int, attachment_id:
     slip = issuing.get_slip(db, console.require_estate(), slip_id)
     found = db.get(SlipAttachment, attachment_id)
     if found is None or found.slip_id != slip.id:
-        raise NotFound("没有这个附件 / no such attachment", code="unknown_attachment")
+        raise NotFound("没有这个附件", "no such attachment", code="unknown_attachment")
     return Response(found.data, media_type=found.media_type, headers={"Cache-Control": "private, no-store"})
 
 

@@ -43,12 +43,26 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class ApiError(Exception):
-    """The server refused: `code` is the error code (e.g. ``already_released``), `detail` any extra fields."""
+    """The server refused: `code` is the error code (e.g. ``already_released``), `message` its Chinese text,
+    `message_en` its English text (the Chinese one when the server sent none), `detail` any extra fields."""
 
-    def __init__(self, status: int, code: str, message: str, detail: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        detail: Mapping[str, Any] | None = None,
+        *,
+        message_en: str | None = None,
+    ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status, self.code, self.message = status, code, message
+        self.message_en = message_en or message
         self.detail = dict(detail or {})
+
+    def text(self, language: str) -> str:
+        """The server's message in `language` ("en", otherwise Chinese)."""
+        return self.message_en if language == "en" else self.message
 
 
 class EstateClient:
@@ -86,9 +100,10 @@ class EstateClient:
             try:
                 error = response.json()["error"]
                 code, message = str(error.pop("code")), str(error.pop("message"))
+                message_en = error.pop("message_en", None)
             except (ValueError, KeyError, TypeError, AttributeError):
-                code, message, error = "http_error", response.text[:200], {}
-            raise ApiError(response.status_code, code, message, error)
+                code, message, error, message_en = "http_error", response.text[:200], {}, None
+            raise ApiError(response.status_code, code, message, error, message_en=message_en)
         return response
 
     @staticmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -60,6 +60,7 @@ class SlipItemOut(BaseModel):
     line: int
     code: str | None
     name: str
+    name_en: str = Field("", description="the catalogue's English name; empty for free text (then show `name`)")
     quantity: int
 
 
@@ -251,9 +252,22 @@ class KioskIdentify(BaseModel):
         return self
 
 
+class Refusal(BaseModel):
+    """A refusal told ahead, as the API's error would say it: code, Chinese and English message, extra fields."""
+
+    code: str
+    message: str
+    message_en: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
 class KioskResidentUnit(BaseModel):
     unit: str
     kind: str = Field(description="owner, tenant or family")
+    applicant: ApplicantKind = Field(description="how this resident applies for a slip of this unit")
+    slip_refusal: Refusal | None = Field(
+        None, description="why a slip of this unit would be refused to this resident now (R-REL-5), if it would"
+    )
 
 
 class KioskResident(BaseModel):
@@ -273,6 +287,9 @@ class KioskServicesOut(BaseModel):
     estate_name: str
     timezone: str
     services: list[KioskService]
+    unit_letters: list[str] = Field(
+        default_factory=list, description="the letters of the estate's unit codes, A→Z, for the unit keypad"
+    )
 
 
 class CatalogueItemOut(BaseModel):

@@ -20,7 +20,7 @@ TOKEN_PREFIX = "edt_"
 
 def enrol(session: Session, actor: Actor, estate: Estate, kind: DeviceKind, name: str, location: str = "") -> Device:
     if not name.strip():
-        raise DomainError("设备名称不能为空 / a device needs a name")
+        raise DomainError("设备名称不能为空", "a device needs a name")
     device = Device(estate_id=estate.id, kind=kind, name=name.strip(), location=location.strip())
     session.add(device)
     session.flush()
@@ -49,7 +49,7 @@ def authenticate(session: Session, token: str) -> Device:
     """The device a bearer token belongs to; unknown or revoked tokens are refused."""
     device = session.scalar(select(Device).where(Device.token_digest == token_digest(token))) if token else None
     if device is None or device.revoked_at is not None:
-        raise Unauthorized("设备令牌无效或已吊销 / unknown or revoked device token", code="invalid_device_token")
+        raise Unauthorized("设备令牌无效或已吊销", "unknown or revoked device token", code="invalid_device_token")
     return device
 
 

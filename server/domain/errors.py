@@ -1,4 +1,8 @@
-"""Domain errors carry a stable code (used in API errors and translations) and a human message."""
+"""Domain errors carry a stable code (used in API errors and translations) and a message in each language.
+
+The Chinese and the English text are kept apart so that every screen shows the one its reader chose: the
+console by its language, a device by its own (the API sends both, `message` and `message_en`).
+"""
 
 from __future__ import annotations
 
@@ -15,15 +19,16 @@ class DomainError(Exception):
 
     def __init__(
         self,
-        message: str,
+        zh: str,
+        en: str,
         *,
         code: str | None = None,
         status: int | None = None,
         keep_changes: bool | None = None,
         **detail: Any,
     ):
-        super().__init__(message)
-        self.message = message
+        super().__init__(f"{zh} / {en}")  # logs and tracebacks show both
+        self.zh, self.en = zh, en
         if keep_changes is not None:
             self.keep_changes = keep_changes
         if code:
@@ -31,6 +36,10 @@ class DomainError(Exception):
         if status:
             self.status = status
         self.detail = detail
+
+    def text(self, language: str) -> str:
+        """The message in `language` ("en", otherwise Chinese)."""
+        return self.en if language == "en" else self.zh
 
 
 class NotFound(DomainError):

@@ -56,18 +56,18 @@ def set_credentials(
 ) -> GuardCredential:
     """Give a guard a PIN and/or card. PINs identify the guard on their own, so they are unique in the estate."""
     if user.role != Role.gate_guard:
-        raise DomainError("只有门岗安管员可以设置门岗登录 / only gate guards sign in at gates", code="not_a_guard")
+        raise DomainError("只有门岗安管员可以设置门岗登录", "only gate guards sign in at gates", code="not_a_guard")
     if pin is not None and (not pin.isdigit() or len(pin) not in PIN_LENGTHS):
-        raise DomainError("PIN 须为 4–8 位数字 / a PIN is 4–8 digits", code="bad_pin")
+        raise DomainError("PIN 须为 4–8 位数字", "a PIN is 4–8 digits", code="bad_pin")
     if card is not None and not card.strip():
-        raise DomainError("卡号为空 / the card number is empty", code="bad_card")
+        raise DomainError("卡号为空", "the card number is empty", code="bad_card")
     for other, credential in _guards(session, estate):
         if other.id == user.id:
             continue
         if pin is not None and credential.pin_hash and verify_secret(credential.pin_hash, pin):
-            raise Conflict("该 PIN 已被其他安管员使用 / another guard has this PIN", code="pin_taken")
+            raise Conflict("该 PIN 已被其他安管员使用", "another guard has this PIN", code="pin_taken")
         if card is not None and credential.card_hash and verify_secret(credential.card_hash, card):
-            raise Conflict("该卡已登记给其他安管员 / this card belongs to another guard", code="card_taken")
+            raise Conflict("该卡已登记给其他安管员", "this card belongs to another guard", code="card_taken")
     credential = session.get(GuardCredential, user.id) or GuardCredential(user_id=user.id)
     if pin is not None:
         credential.pin_hash = hash_secret(pin)
@@ -119,12 +119,12 @@ def sign_in(
         )
     )
     if (failures or 0) >= MAX_FAILURES:
-        raise LoginThrottled("错误次数过多，请 15 分钟后再试 / too many wrong tries, wait 15 minutes")
+        raise LoginThrottled("错误次数过多，请 15 分钟后再试", "too many wrong tries, wait 15 minutes")
     found = match(roster(session, device.estate), pin=pin, card=card)
     session.add(LoginAttempt(username=attempt_name, ip=actor.ip or "", success=found is not None))
     session.flush()
     if found is None:
-        raise LoginRefused("PIN 或工卡无效 / unknown PIN or card", code="guard_unknown")
+        raise LoginRefused("PIN 或工卡无效", "unknown PIN or card", code="guard_unknown")
     audit.record(
         session,
         actor,

@@ -51,7 +51,11 @@ MAX_ROWS = 20000
 class RowProblem:
     row: int  # the sheet's own row number (the header is row 1)
     column: str
-    message: str
+    zh: str
+    en: str
+
+    def text(self, language: str) -> str:
+        return self.en if language == "en" else self.zh
 
 
 @dataclass
@@ -92,7 +96,7 @@ def read_sheet(filename: str, content: bytes) -> list[list[object]]:
         try:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a damaged file
-            raise SheetError(f"无法读取 Excel 文件 / cannot read the Excel file: {exc}") from exc
+            raise SheetError("无法读取 Excel 文件", f"cannot read the Excel file: {exc}") from exc
         sheet = book.worksheets[0]
         return [list(r) for r in sheet.iter_rows(values_only=True)]
     if suffix == ".csv":
@@ -103,9 +107,9 @@ def read_sheet(filename: str, content: bytes) -> list[list[object]]:
             except UnicodeDecodeError:
                 continue
         else:
-            raise SheetError("CSV 文件编码无法识别 / the CSV file is neither UTF-8 nor GB18030")
+            raise SheetError("CSV 文件编码无法识别", "the CSV file is neither UTF-8 nor GB18030")
         return [list(r) for r in csv.reader(io.StringIO(text))]
-    raise SheetError(f"只支持 .xlsx 和 .csv 文件 / only .xlsx and .csv files are accepted, not {suffix or filename!r}")
+    raise SheetError("只支持 .xlsx 和 .csv 文件", f"only .xlsx and .csv files are accepted, not {suffix or filename!r}")
 
 
 def _cell(value: object) -> str:
@@ -142,16 +146,16 @@ def _map_headers(header: list[object]) -> dict[str, int]:
 
 def validate(rows: list[list[object]], report: ImportReport) -> list[ResidentRow]:
     if not rows:
-        report.problems.append(RowProblem(1, "", "表格是空的 / the sheet is empty"))
+        report.problems.append(RowProblem(1, "", "表格是空的", "the sheet is empty"))
         return []
     columns = _map_headers(rows[0])
     missing = [f for f in REQUIRED if f not in columns]
     if missing:
         names = ", ".join(f"{HEADERS[f][0]}/{HEADERS[f][-1]}" for f in missing)
-        report.problems.append(RowProblem(1, "", f"缺少列 / missing columns: {names}"))
+        report.problems.append(RowProblem(1, "", f"缺少列：{names}", f"missing columns: {names}"))
         return []
     if len(rows) - 1 > MAX_ROWS:
-        report.problems.append(RowProblem(1, "", f"一次最多导入 {MAX_ROWS} 行 / at most {MAX_ROWS} rows at once"))
+        report.problems.append(RowProblem(1, "", f"一次最多导入 {MAX_ROWS} 行", f"at most {MAX_ROWS} rows at once"))
         return []
     good: list[ResidentRow] = []
     cards: dict[str, int] = {}
@@ -165,49 +169,58 @@ def validate(rows: list[list[object]], report: ImportReport) -> list[ResidentRow
             continue
         report.rows += 1
         before = len(report.problems)
-        problem = lambda col, msg, n=number: report.problems.append(RowProblem(n, col, msg))  # noqa: E731
+        problem = lambda col, zh, en, n=number: report.problems.append(RowProblem(n, col, zh, en))  # noqa: E731
         unit = _cell(get("unit"))
         try:
             unit = str(registry.parse_unit_code(unit))
         except DomainError as exc:
-            problem(HEADERS["unit"][0], exc.message)
+            problem(HEADERS["unit"][0], exc.zh, exc.en)
         name = _cell(get("name"))
         if not name:
-            problem(HEADERS["name"][0], "姓名不能为空 / a name is required")
+            problem(HEADERS["name"][0], "姓名不能为空", "a name is required")
         elif len(name) > 60:
-            problem(HEADERS["name"][0], "姓名过长 / the name is too long")
+            problem(HEADERS["name"][0], "姓名过长", "the name is too long")
         phone = _cell(get("phone"))
         if phone and not (phone.replace("-", "").replace(" ", "").isdigit() and 5 <= len(phone) <= 20):
-            problem(HEADERS["phone"][0], f"电话号码 {phone!r} 无效 / invalid phone number")
+            problem(HEADERS["phone"][0], f"电话号码 {phone!r} 无效", f"invalid phone number {phone!r}")
         kind = KINDS.get(_cell(get("kind")).lower())
         if kind is None:
             problem(
                 HEADERS["kind"][0],
-                f"身份 {_cell(get('kind'))!r} 应为 业主/租户/家属 / kind must be owner, tenant or family",
+                f"身份 {_cell(get('kind'))!r} 应为 业主/租户/家属",
+                f"kind {_cell(get('kind'))!r} must be owner, tenant or family",
             )
         starts_on = ends_on = None
         try:
             starts_on = _date(get("starts_on"))
         except ValueError:
-            problem(HEADERS["starts_on"][0], f"日期 {_cell(get('starts_on'))!r} 无效，应如 2024-03-01 / invalid date")
+            problem(
+                HEADERS["starts_on"][0],
+                f"日期 {_cell(get('starts_on'))!r} 无效，应如 2024-03-01",
+                f"invalid date {_cell(get('starts_on'))!r}, expected like 2024-03-01",
+            )
         if _cell(get("ends_on")):
             try:
                 ends_on = _date(get("ends_on"))
             except ValueError:
-                problem(HEADERS["ends_on"][0], f"日期 {_cell(get('ends_on'))!r} 无效 / invalid date")
+                problem(
+                    HEADERS["ends_on"][0],
+                    f"日期 {_cell(get('ends_on'))!r} 无效",
+                    f"invalid date {_cell(get('ends_on'))!r}",
+                )
         if starts_on and ends_on and ends_on < starts_on:
-            problem(HEADERS["ends_on"][0], "结束日期早于起始日期 / the end date is before the start date")
+            problem(HEADERS["ends_on"][0], "结束日期早于起始日期", "the end date is before the start date")
         id_tail = _cell(get("id_tail"))
         if id_tail and not (
             len(id_tail) == 4 and id_tail[:3].isdigit() and (id_tail[3].isdigit() or id_tail[3] in "Xx")
         ):
-            problem(HEADERS["id_tail"][0], "证件后四位应为 4 位数字（末位可为 X）/ four digits (the last may be X)")
+            problem(HEADERS["id_tail"][0], "证件后四位应为 4 位数字（末位可为 X）", "four digits (the last may be X)")
         card = _cell(get("card"))
         if card:
             if not card.isalnum():
-                problem(HEADERS["card"][0], "卡号只能包含字母和数字 / letters and digits only")
+                problem(HEADERS["card"][0], "卡号只能包含字母和数字", "letters and digits only")
             elif card in cards:
-                problem(HEADERS["card"][0], f"卡号与第 {cards[card]} 行重复 / same card as row {cards[card]}")
+                problem(HEADERS["card"][0], f"卡号与第 {cards[card]} 行重复", f"same card as row {cards[card]}")
             else:
                 cards[card] = number
         if len(report.problems) == before and kind is not None and starts_on is not None:
@@ -284,6 +297,6 @@ def _write(
             try:
                 registry.set_credentials(session, actor, person, card=row.card)
             except DomainError as exc:
-                report.problems.append(RowProblem(row.row, HEADERS["card"][0], exc.message))
+                report.problems.append(RowProblem(row.row, HEADERS["card"][0], exc.zh, exc.en))
         if progress:
             progress(done, len(rows))

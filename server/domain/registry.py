@@ -50,7 +50,8 @@ def parse_unit_code(code: str) -> UnitCode:
     m = UNIT_CODE.match(normal)
     if not m or int(m["floor"]) == 0:
         raise DomainError(
-            f"房号 {code!r} 格式不对，应如 5-8B（5 栋 8 层 B 户）/ unit {code!r} should look like 5-8B",
+            f"房号 {code!r} 格式不对，应如 5-8B（5 栋 8 层 B 户）",
+            f"unit {code!r} should look like 5-8B",
             code="bad_unit_code",
         )
     return UnitCode(m["building"], int(m["floor"]), m["label"])
@@ -59,9 +60,9 @@ def parse_unit_code(code: str) -> UnitCode:
 def create_estate(session: Session, actor: Actor, code: str, name: str, name_en: str = "") -> Estate:
     code = code.strip().upper()
     if not re.fullmatch(r"[A-Z]{2,8}", code):
-        raise DomainError("小区代码应为 2–8 个字母 / an estate code is 2–8 letters", code="bad_estate_code")
+        raise DomainError("小区代码应为 2–8 个字母", "an estate code is 2–8 letters", code="bad_estate_code")
     if session.scalar(select(Estate).where(Estate.code == code)):
-        raise Conflict(f"小区代码 {code} 已存在 / estate code {code} exists")
+        raise Conflict(f"小区代码 {code} 已存在", f"estate code {code} exists")
     estate = Estate(code=code, name=name, name_en=name_en)
     session.add(estate)
     session.flush()
@@ -76,7 +77,7 @@ def find_unit(session: Session, estate: Estate, code: str) -> Unit | None:
 def get_unit(session: Session, estate: Estate, code: str) -> Unit:
     unit = find_unit(session, estate, code)
     if unit is None:
-        raise NotFound(f"本小区没有房号 {code} / no unit {code} in this estate", code="unknown_unit")
+        raise NotFound(f"本小区没有房号 {code}", f"no unit {code} in this estate", code="unknown_unit")
     return unit
 
 
@@ -110,7 +111,7 @@ def ensure_unit(session: Session, actor: Actor, estate: Estate, code: str) -> Un
 
 def add_person(session: Session, actor: Actor, estate: Estate, name: str, phone: str = "", id_tail: str = "") -> Person:
     if not name.strip():
-        raise DomainError("姓名不能为空 / a name is required", code="missing_name")
+        raise DomainError("姓名不能为空", "a name is required", code="missing_name")
     person = Person(estate_id=estate.id, name=name.strip(), phone=phone.strip(), id_tail=id_tail.strip())
     session.add(person)
     session.flush()
@@ -128,9 +129,9 @@ def add_occupancy(
     ends_on: date | None = None,
 ) -> Occupancy:
     if unit.estate_id != person.estate_id:
-        raise DomainError("住户与房屋不属于同一小区 / person and unit belong to different estates")
+        raise DomainError("住户与房屋不属于同一小区", "person and unit belong to different estates")
     if ends_on is not None and ends_on < starts_on:
-        raise DomainError("结束日期早于开始日期 / the end date is before the start date", code="bad_dates")
+        raise DomainError("结束日期早于开始日期", "the end date is before the start date", code="bad_dates")
     occ = Occupancy(
         estate_id=unit.estate_id, unit_id=unit.id, person_id=person.id, kind=kind, starts_on=starts_on, ends_on=ends_on
     )
@@ -158,9 +159,9 @@ MAX_ARREARS_FEN = 1_000_000_000  # ¥10,000,000: far above any real balance, wel
 def set_arrears(session: Session, actor: Actor, unit: Unit, balance_fen: int, note: str = "") -> ArrearsChange:
     """Finance sets a unit's arrears balance in fen; every change is kept (R-REL-5 reads the current balance)."""
     if balance_fen < 0:
-        raise DomainError("欠费金额不能为负 / arrears cannot be negative", code="bad_amount")
+        raise DomainError("欠费金额不能为负", "arrears cannot be negative", code="bad_amount")
     if balance_fen > MAX_ARREARS_FEN:
-        raise DomainError("欠费金额超出上限 ¥10,000,000 / arrears above ¥10,000,000 are refused", code="bad_amount")
+        raise DomainError("欠费金额超出上限 ¥10,000,000", "arrears above ¥10,000,000 are refused", code="bad_amount")
     change = ArrearsChange(
         estate_id=unit.estate_id,
         unit_id=unit.id,
@@ -213,15 +214,15 @@ def set_credentials(
         session.add(cred)
     if card is not None:
         if not card.strip().isalnum():
-            raise DomainError("卡号只能包含字母和数字 / a card number holds letters and digits only", code="bad_card")
+            raise DomainError("卡号只能包含字母和数字", "a card number holds letters and digits only", code="bad_card")
         digest = keyed_digest(session, card)
         other = session.scalar(select(ResidentCredential).where(ResidentCredential.card_digest == digest))
         if other is not None and other.person_id != person.id:
-            raise Conflict("该卡已登记给其他住户 / this card belongs to another resident", code="card_taken")
+            raise Conflict("该卡已登记给其他住户", "this card belongs to another resident", code="card_taken")
         cred.card_digest = digest
     if pin is not None:
         if not PIN_PATTERN.match(pin):
-            raise DomainError("PIN 应为 4–8 位数字 / a PIN is 4–8 digits", code="bad_pin")
+            raise DomainError("PIN 应为 4–8 位数字", "a PIN is 4–8 digits", code="bad_pin")
         cred.pin_hash = hash_password(pin)
         cred.failed_pins = 0
         cred.locked_until = None
@@ -239,6 +240,12 @@ def set_credentials(
     return cred
 
 
+def unit_code_letters(session: Session, estate: Estate) -> list[str]:
+    """The letters the estate's unit codes use (the B of 5-8B, lettered buildings), A→Z: what a keypad offers."""
+    codes = session.scalars(select(Unit.code).where(Unit.estate_id == estate.id))
+    return sorted({char for code in codes for char in code if char.isalpha()})
+
+
 def current_occupancies(session: Session, person: Person, on: date) -> list[Occupancy]:
     return [o for o in person.occupancies if o.current_on(on)]
 
@@ -250,7 +257,7 @@ def identify_by_card(session: Session, estate: Estate, card: str) -> Person:
         )
     )
     if cred is None:
-        raise Unauthorized("未登记的住户卡 / this card is not registered", code="unknown_card")
+        raise Unauthorized("未登记的住户卡", "this card is not registered", code="unknown_card")
     return cred.person
 
 
@@ -265,7 +272,8 @@ def identify_by_pin(session: Session, estate: Estate, unit_code: str, pin: str, 
     usable = [c for c in creds if c.pin_hash and (c.locked_until is None or c.locked_until <= now)]
     if creds and not usable and any(c.locked_until and c.locked_until > now for c in creds):
         raise Unauthorized(
-            "PIN 错误次数过多，已暂时锁定，请到前台办理 / too many wrong PINs; ask the front desk",
+            "PIN 错误次数过多，已暂时锁定，请到前台办理",
+            "too many wrong PINs; ask the front desk",
             code="pin_locked",
             status=429,
         )
@@ -278,7 +286,7 @@ def identify_by_pin(session: Session, estate: Estate, unit_code: str, pin: str, 
         if cred.failed_pins >= MAX_PIN_FAILURES:
             cred.locked_until = now + PIN_LOCKOUT
             cred.failed_pins = 0
-    raise Unauthorized("房号或 PIN 不正确 / wrong unit or PIN", code="wrong_pin", keep_changes=True)
+    raise Unauthorized("房号或 PIN 不正确", "wrong unit or PIN", code="wrong_pin", keep_changes=True)
 
 
 def search_units(

@@ -52,18 +52,19 @@ def create_user(
     username = username.strip().lower()
     display_name = display_name.strip()
     if not display_name:
-        raise DomainError("请填写姓名 / a display name is required", code="missing_name")
+        raise DomainError("请填写姓名", "a display name is required", code="missing_name")
     if all_estates and role not in ALL_ESTATE_ROLES:
         raise DomainError(
-            "只有系统管理员和总经理可管理全部小区 / only admins and general managers cover every estate",
+            "只有系统管理员和总经理可管理全部小区",
+            "only admins and general managers cover every estate",
             code="all_estates_denied",
         )
     if not username or not username.replace("_", "").replace(".", "").isalnum():
-        raise DomainError("用户名只能包含字母、数字、点和下划线 / username may hold letters, digits, . and _ only")
+        raise DomainError("用户名只能包含字母、数字、点和下划线", "username may hold letters, digits, . and _ only")
     if len(password) < MIN_PASSWORD:
-        raise DomainError(f"密码至少 {MIN_PASSWORD} 位 / the password needs at least {MIN_PASSWORD} characters")
+        raise DomainError(f"密码至少 {MIN_PASSWORD} 位", f"the password needs at least {MIN_PASSWORD} characters")
     if session.scalar(select(StaffUser).where(StaffUser.username == username)):
-        raise Conflict(f"用户名 {username} 已存在 / username {username} is taken")
+        raise Conflict(f"用户名 {username} 已存在", f"username {username} is taken")
     user = StaffUser(
         username=username,
         display_name=display_name,
@@ -81,13 +82,15 @@ def create_user(
 def set_active(session: Session, actor: Actor, user: StaffUser, active: bool) -> None:
     """Deactivating a user ends their sessions at once. Nobody can lock the console's last admin out."""
     if not active and actor.kind == "user" and actor.id == user.id:
-        raise DomainError("不能停用自己的账号 / you cannot deactivate your own account", code="self_deactivate")
+        raise DomainError("不能停用自己的账号", "you cannot deactivate your own account", code="self_deactivate")
     if not active and user.role == Role.admin and user.is_active:
         admins = session.scalar(
             select(func.count()).select_from(StaffUser).where(StaffUser.role == Role.admin, StaffUser.is_active)
         )
         if (admins or 0) <= 1:
-            raise DomainError("这是最后一个有效的管理员账号 / this is the last active admin account", code="last_admin")
+            raise DomainError(
+                "这是最后一个有效的管理员账号", "this is the last active admin account", code="last_admin"
+            )
     user.is_active = active
     if not active:
         session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
@@ -96,7 +99,7 @@ def set_active(session: Session, actor: Actor, user: StaffUser, active: bool) ->
 
 def set_password(session: Session, actor: Actor, user: StaffUser, password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise DomainError(f"密码至少 {MIN_PASSWORD} 位 / the password needs at least {MIN_PASSWORD} characters")
+        raise DomainError(f"密码至少 {MIN_PASSWORD} 位", f"the password needs at least {MIN_PASSWORD} characters")
     user.password_hash = hash_password(password)
     session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
     audit.record(session, actor, "staff.password", "staff_user", user.id)
@@ -105,7 +108,7 @@ def set_password(session: Session, actor: Actor, user: StaffUser, password: str)
 def user_by_name(session: Session, username: str) -> StaffUser:
     user = session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
     if user is None:
-        raise NotFound(f"没有用户 {username} / no user {username}")
+        raise NotFound(f"没有用户 {username}", f"no user {username}")
     return user
 
 
@@ -133,8 +136,8 @@ def sign_in(
         or _recent_failures(session, LoginAttempt.ip, ip, since) >= policy.max_failures * 4
     ):
         raise LoginThrottled(
-            f"登录失败次数过多，请 {int(policy.window.total_seconds() // 60)} 分钟后再试 / "
-            f"too many failed sign-ins, try again in {int(policy.window.total_seconds() // 60)} minutes"
+            f"登录失败次数过多，请 {int(policy.window.total_seconds() // 60)} 分钟后再试",
+            f"too many failed sign-ins, try again in {int(policy.window.total_seconds() // 60)} minutes",
         )
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
     password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
@@ -142,7 +145,7 @@ def sign_in(
     session.add(LoginAttempt(username=username, ip=ip, success=ok))
     if not ok or user is None:
         session.flush()
-        raise LoginRefused("用户名或密码错误 / wrong username or password")
+        raise LoginRefused("用户名或密码错误", "wrong username or password")
     cookie = new_token()
     row = ConsoleSession(
         digest=token_digest(cookie),

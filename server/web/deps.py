@@ -58,7 +58,7 @@ def get_device(request: Request, db: DbSession) -> Device:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("需要设备令牌 / a device bearer token is required", code="missing_device_token")
+        raise Unauthorized("需要设备令牌", "a device bearer token is required", code="missing_device_token")
     device = devices.authenticate(db, token.strip())
     if devices.touch(device):
         db.commit()  # last-seen is kept even if the request then fails
@@ -98,7 +98,7 @@ class Console:
 
     def require_estate(self) -> Estate:
         if self.estate is None:
-            raise Forbidden("您没有可管理的小区 / you are not assigned to any estate", code="no_estate")
+            raise Forbidden("您没有可管理的小区", "you are not assigned to any estate", code="no_estate")
         return self.estate
 
 
@@ -116,7 +116,7 @@ def get_console(request: Request, db: DbSession, form_token: Annotated[str, Depe
     cookie = request.cookies.get(SESSION_COOKIE, "")
     row = staff.session_for_cookie(db, cookie) if cookie else None
     if row is None:
-        raise SignInRequired("请先登录 / please sign in")
+        raise SignInRequired("请先登录", "please sign in")
     if request.method not in SAFE_METHODS:
         check_csrf(request, row.csrf_token, form_token)
     estates = staff.visible_estates(db, row.user)
@@ -128,7 +128,7 @@ def check_csrf(request: Request, expected: str, form_value: str | None) -> None:
     sent = request.headers.get(CSRF_HEADER) or form_value or ""
     if not sent or not hmac.compare_digest(sent, expected):
         raise Forbidden(
-            "表单已失效，请刷新页面后重试 / the form has expired; reload the page and try again", code="csrf_failed"
+            "表单已失效，请刷新页面后重试", "the form has expired; reload the page and try again", code="csrf_failed"
         )
 
 
@@ -138,7 +138,7 @@ CurrentConsole = Annotated[Console, Depends(get_console)]
 def require(perm: Perm):
     def _check(console: CurrentConsole) -> Console:
         if not console.can(perm):
-            raise Forbidden("您的角色无权进行此操作 / your role may not do this", code="permission_denied")
+            raise Forbidden("您的角色无权进行此操作", "your role may not do this", code="permission_denied")
         return console
 
     return Depends(_check)

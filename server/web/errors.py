@@ -1,4 +1,5 @@
-"""Every error leaves as `{"error": {"code", "message"}}` (API) or a plain page (console); never a stack trace."""
+"""Every error leaves as `{"error": {"code", "message", "message_en"}}` (API) or a plain page in the reader's
+language (console); never a stack trace."""
 
 from __future__ import annotations
 
@@ -36,13 +37,15 @@ def _wants_html(request: Request) -> bool:
 
 
 def install(app: FastAPI) -> None:
-    from server.console.pages import error_page  # the console renders its own error pages
+    from server.console.pages import error_page, language  # the console renders its own error pages
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         if _wants_html(request):
-            return error_page(request, exc.status, exc.message)
-        return JSONResponse(error_body(exc.code, exc.message, **exc.detail), status_code=exc.status)
+            return error_page(request, exc.status, exc.text(language(request)))
+        # Both languages: a device shows the one its user picked, and may switch after the answer came.
+        body = error_body(exc.code, exc.zh, message_en=exc.en, **exc.detail)
+        return JSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -66,7 +69,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        message = "服务器内部错误，已记录 / internal error; it has been logged"
+        zh, en = "服务器内部错误，已记录", "internal error; it has been logged"
         if _wants_html(request):
-            return error_page(request, 500, message)
-        return JSONResponse(error_body("internal", message), status_code=500)
+            return error_page(request, 500, en if language(request) == "en" else zh)
+        return JSONResponse(error_body("internal", zh, message_en=en), status_code=500)

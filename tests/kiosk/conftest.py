@@ -67,6 +67,24 @@ def printer(tmp_path: Path) -> Iterator[VirtualPrinter]:
         yield virtual
 
 
+def type_other(flow: KioskFlow, *words: tuple[str, str]) -> None:
+    """Type on the "other item" keyboard: for each (pinyin, wanted) the letters, then the candidate `wanted`,
+    turning candidate pages until it shows (as a resident would)."""
+    for letters, wanted in words:
+        for key in letters:
+            flow.other_key(key)
+        composer = flow.session.other
+        assert composer is not None
+        for _page in range(composer.pages):
+            shown = [c.text for c in composer.shown]
+            if wanted in shown:
+                flow.other_pick(shown.index(wanted))
+                break
+            flow.other_key("next")
+        else:
+            raise AssertionError(f"{wanted!r} is not among the candidates of {letters!r}")
+
+
 class HandClock:
     """A monotonic clock the test moves by hand (the kiosk's idle timer reads it)."""
 

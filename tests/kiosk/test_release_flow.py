@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -18,8 +19,12 @@ from server.contract.schemas import KioskIdentify
 from server.db.models import AuditEntry, Estate, ReleaseSlip
 from server.domain import registry
 from server.domain.actors import SYSTEM
+from server.domain.slips import catalogue
+from terminal.i18n import Catalogue
 
-from .conftest import OWNER_CARD, OWNER_PIN, TENANT_CARD, TENANT_PIN, Household, end_occupancies
+from .conftest import OWNER_CARD, OWNER_PIN, TENANT_CARD, TENANT_PIN, Household, end_occupancies, type_other
+
+LOCALES = Path(__file__).resolve().parents[2] / "kiosk" / "locales"
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -67,7 +72,7 @@ def test_owner_by_card_gets_a_printed_slip_with_its_qr(
     flow.add("FRDG")
     flow.remove("FRDG")
     flow.open_other()
-    flow.set_other_text("旧书架")
+    type_other(flow, ("jiu", "旧"), ("shujia", "书架"))
     flow.add_other()
     flow.review()
     assert flow.state.screen is Screen.REVIEW
@@ -159,14 +164,44 @@ def test_arrears_send_the_tenant_to_finance(
     flow = make_flow()
     flow.choose(Service.ITEM_RELEASE)
     swipe(flow, TENANT_CARD)
-    flow.add("BED")
-    flow.review()
-    flow.confirm()
+    # R-REL-5: refused right after identification, before picking any item.
     assert flow.state.screen is Screen.REFUSED and flow.state.message is not None
     assert flow.state.message.key == "refusal.arrears_outstanding"
     assert flow.state.message.values["amount"] == "¥1,200.00"
     assert flow.state.advice is not None and flow.state.advice.key == "advice.finance"
     assert slips(db) == 0 and printer.jobs == []
+
+
+def test_arrears_found_while_picking_still_refuse_the_slip(
+    make_flow: Callable[..., KioskFlow], db: Session, household: Household, printer: VirtualPrinter
+) -> None:
+    """R-REL-5 is judged again when the slip is asked for: arrears booked while the tenant stands at the kiosk."""
+    flow = make_flow()
+    flow.choose(Service.ITEM_RELEASE)
+    swipe(flow, TENANT_CARD)
+    assert flow.state.screen is Screen.ITEMS
+    registry.set_arrears(db, SYSTEM, household.unit, 120000, "物业费")
+    db.commit()
+    flow.add("BED")
+    flow.review()
+    flow.confirm()
+    assert flow.state.screen is Screen.REFUSED and flow.state.message is not None
+    assert flow.state.message.key == "refusal.arrears_outstanding"
+    assert slips(db) == 0 and printer.jobs == []
+
+
+def test_the_unit_keypad_offers_the_estates_letters(
+    make_flow: Callable[..., KioskFlow], db: Session, estate: Estate, household: Household
+) -> None:
+    registry.ensure_unit(db, SYSTEM, estate, "12-3K")
+    db.commit()
+    flow = make_flow()
+    assert flow.unit_keys() == ["-", "B", "K"]  # the letters of 5-8B and 12-3K, from the server's registry
+    flow.choose(Service.ITEM_RELEASE)
+    flow.identify_mode("pin")
+    for key in "12-3KC":  # no unit of this estate has a C: the key does not exist, a typed C is ignored
+        flow.keypad(key)
+    assert flow.session.identify.unit == "12-3K"
 
 
 @pytest.mark.parametrize(("who", "code"), [("owner", "not_owner"), ("tenant", "not_resident")])
@@ -225,12 +260,18 @@ def test_item_lines_are_checked_before_review(make_flow: Callable[..., KioskFlow
     flow.review()
     assert flow.state.screen is Screen.ITEMS and flow.state.error is not None and flow.state.error.key == "items.none"
     flow.open_other()
-    flow.set_other_text("   ")
+    flow.other_key("space")
     flow.add_other()
     assert flow.state.screen is Screen.OTHER and flow.state.error is not None and flow.state.error.key == "other.empty"
-    flow.set_other_text("一" * 17)
-    flow.add_other()
-    assert flow.state.error is not None and flow.state.error.key == "other.too_long"
+    type_other(flow, *[("yi", "一")] * 16)
+    composer = flow.session.other
+    assert composer is not None and composer.text == "一" * 16
+    flow.other_key("y")
+    assert composer.letters == ""  # the keyboard stops at what a slip line holds
+    flow.other_key("back")
+    flow.other_key("y")
+    flow.add_other()  # letters not yet turned into characters are not sent as they are
+    assert flow.state.error is not None and flow.state.error.key == "other.pick_first"
     flow.back()
     codes = [item.code for item in flow.session.catalogue][:10]
     for code in codes:
@@ -256,3 +297,29 @@ def test_refusals_and_views_are_recorded(
     db.rollback()
     actions = set(db.scalars(select(AuditEntry.action)))
     assert "slip.request_refused" in actions
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_a_server_refusal_reads_in_the_kiosks_language_only(
+    make_flow: Callable[..., KioskFlow], change: Callable[..., None], estate: Estate, language: str
+) -> None:
+    """An item taken off the catalogue while the resident picks: the server's own words, in one language."""
+    flow = make_flow(language=language)
+    flow.choose(Service.ITEM_RELEASE)
+    swipe(flow, OWNER_CARD)
+    flow.add("PIANO")
+    flow.review()
+
+    def withdraw_piano(session: Session) -> None:
+        piano = next(i for i in catalogue.items(session, session.merge(estate)) if i.code == "PIANO")
+        catalogue.set_active(session, SYSTEM, session.merge(estate), piano.id, False)
+
+    change(withdraw_piano)
+    flow.confirm()
+    assert flow.state.screen is Screen.REFUSED and flow.state.message is not None
+    assert flow.state.message.key == "refusal.other"
+    shown = Catalogue(LOCALES, language).t(flow.state.message.key, **flow.state.message.values)
+    if language == "en":
+        assert shown == "Not done: PIANO is not in the catalogue"
+    else:
+        assert shown == "未能办理：物品目录中没有 PIANO"

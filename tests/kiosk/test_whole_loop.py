@@ -14,7 +14,7 @@ from kiosk.flows.kiosk_flow import KioskFlow
 from kiosk.flows.state import Screen, Service
 from server.contract.client import EstateClient
 
-from .conftest import OWNER_CARD
+from .conftest import OWNER_CARD, type_other
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -31,7 +31,7 @@ def test_a_kiosk_slip_read_from_paper_passes_the_gate_with_the_same_items(
     flow.add("WARD")
     flow.add("WARD")
     flow.open_other()
-    flow.set_other_text("旧书架")
+    type_other(flow, ("jiu", "旧"), ("shujia", "书架"))
     flow.add_other()
     flow.review()
     flow.confirm()

@@ -30,7 +30,7 @@ def test_unit_codes_parse(code: str, expected: tuple[str, int, str]) -> None:
 def test_bad_unit_codes_are_refused_with_an_example(code: str) -> None:
     with pytest.raises(DomainError) as exc:
         registry.parse_unit_code(code)
-    assert exc.value.code == "bad_unit_code" and "5-8B" in exc.value.message
+    assert exc.value.code == "bad_unit_code" and "5-8B" in exc.value.zh and "5-8B" in exc.value.en
 
 
 @given(st.text(max_size=3, alphabet="0123456789AB"), st.integers(1, 999), st.sampled_from(["A", "B", "CD"]))
@@ -122,7 +122,11 @@ def test_kiosk_identifies_by_card_or_pin_and_masks_the_name(
     assert (
         by_card
         == by_pin
-        == {"person_id": person_id, "display_name": "王*明", "units": [{"unit": "3-8B", "kind": "owner"}]}
+        == {
+            "person_id": person_id,
+            "display_name": "王*明",
+            "units": [{"unit": "3-8B", "kind": "owner", "applicant": "owner", "slip_refusal": None}],
+        }
     )
     unknown = client.post("/api/v1/residents/identify", json={"card": "nope"}, headers=auth)
     assert unknown.status_code == 401 and unknown.json()["error"]["code"] == "unknown_card"

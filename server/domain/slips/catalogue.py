@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.db.models import CatalogueItem, Estate
+from server.db.models import CatalogueItem, Estate, SlipItem
 from server.domain import audit
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound
@@ -55,6 +56,18 @@ def by_code(session: Session, estate: Estate) -> dict[str, CatalogueItem]:
     return {item.code: item for item in items(session, estate)}
 
 
+def english_names(session: Session, estate: Estate) -> dict[str, str]:
+    """Catalogue code → English name, for showing slip lines in English (a free-text line has none)."""
+    return {item.code: item.name_en for item in items(session, estate, active_only=False) if item.name_en}
+
+
+def line_name(line: SlipItem, language: str, english: Mapping[str, str]) -> str:
+    """A slip line's item name in `language`: in English the catalogue's English name, else the slip's own name."""
+    if language == "en" and line.code:
+        return english.get(line.code, line.name)
+    return line.name
+
+
 def save_item(
     session: Session, actor: Actor, estate: Estate, code: str, name: str, name_en: str = "", active: bool = True
 ) -> CatalogueItem:
@@ -62,10 +75,10 @@ def save_item(
     code, name = code.strip().upper(), name.strip()
     if not CODE.match(code):
         raise DomainError(
-            "物品代码应为 2–8 位大写字母或数字，以字母开头 / a code is 2–8 capital letters or digits", code="bad_code"
+            "物品代码应为 2–8 位大写字母或数字，以字母开头", "a code is 2–8 capital letters or digits", code="bad_code"
         )
     if not name or len(name) > MAX_NAME:
-        raise DomainError(f"物品名称应为 1–{MAX_NAME} 个字 / a name is 1–{MAX_NAME} characters", code="bad_name")
+        raise DomainError(f"物品名称应为 1–{MAX_NAME} 个字", f"a name is 1–{MAX_NAME} characters", code="bad_name")
     ensure_defaults(session, estate)
     item = session.scalar(select(CatalogueItem).where(CatalogueItem.estate_id == estate.id, CatalogueItem.code == code))
     if item is None:
@@ -83,9 +96,9 @@ def save_item(
 def set_active(session: Session, actor: Actor, estate: Estate, item_id: int, active: bool) -> CatalogueItem:
     item = session.get(CatalogueItem, item_id)
     if item is None or item.estate_id != estate.id:
-        raise NotFound("目录中没有该物品 / no such catalogue item", code="unknown_catalogue_item")
+        raise NotFound("目录中没有该物品", "no such catalogue item", code="unknown_catalogue_item")
     if item.active == active:
-        raise Conflict("物品状态未变 / nothing to change", code="unchanged")
+        raise Conflict("物品状态未变", "nothing to change", code="unchanged")
     item.active = active
     audit.record(session, actor, "catalogue.active", "catalogue", item.id, estate_id=estate.id, active=active)
     return item

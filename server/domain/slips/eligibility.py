@@ -57,13 +57,14 @@ def find_person(unit: Unit, kind: ApplicantKind, name: str, today: date) -> Pers
     matches = [p for p in people if p.name == name.strip()] if name.strip() else people
     if len(matches) == 1:
         return matches[0]
-    who = "业主 / owner" if kinds == (OccupancyKind.owner,) else "住户 / occupant"
+    who_zh, who_en = ("业主", "owner") if kinds == (OccupancyKind.owner,) else ("住户", "occupant")
     if not matches:
         raise DomainError(
-            f"{unit.code} 没有登记名为“{name}”的{who} / no such {who.split(' / ')[1]} of {unit.code}",
+            f"{unit.code} 没有登记名为“{name}”的{who_zh}",
+            f"no {who_en} named {name!r} in {unit.code}",
             code="applicant_not_found",
         )
-    raise DomainError(f"请填写{who}姓名 / name the {who.split(' / ')[1]}", code="applicant_ambiguous")
+    raise DomainError(f"请填写{who_zh}姓名", f"name the {who_en}", code="applicant_ambiguous")
 
 
 def _refuse(session: Session, actor: Actor, unit: Unit, kind: ApplicantKind, error: DomainError) -> DomainError:
@@ -97,66 +98,68 @@ def check(
 ) -> Applicant:
     """The applicant, if the rules let them have a slip for `unit`; otherwise a specific, recorded refusal."""
     if unit.estate_id != estate.id or person.estate_id != estate.id:
-        raise Forbidden("住户或房屋不属于本小区 / resident or unit of another estate", code="wrong_estate")
+        raise Forbidden("住户或房屋不属于本小区", "resident or unit of another estate", code="wrong_estate")
+    if kind == ApplicantKind.proxy:
+        return Applicant(kind, person, _check_proxy(unit, person, channel, today, proxy))
+    refused = resident_refusal(unit, person, kind, today)
+    if refused is not None:
+        raise _refuse(session, actor, unit, kind, refused)
+    return Applicant(kind, person)
+
+
+def applicant_kind(occupancy: OccupancyKind) -> ApplicantKind:
+    """How a resident applies for their own unit: an owner as the owner, a tenant or family member as a tenant."""
+    return ApplicantKind.owner if occupancy == OccupancyKind.owner else ApplicantKind.tenant
+
+
+def resident_refusal(unit: Unit, person: Person, kind: ApplicantKind, today: date) -> Forbidden | None:
+    """Why an owner or tenant applying in person may not have a slip for `unit` today, or None if they may.
+
+    The one place of these rules: slips are checked by it when asked for, and the kiosk is told at identification,
+    so a resident who will be refused hears it before picking items."""
     if kind == ApplicantKind.owner:  # R-REL-2: the owner's identity is verified
         if not _holds(unit, person, (OccupancyKind.owner,), today):
-            raise _refuse(
-                session,
-                actor,
-                unit,
-                kind,
-                Forbidden(f"您不是 {unit.code} 的业主 / not an owner of the unit", code="not_owner"),
-            )
-        return Applicant(kind, person)
-    if kind == ApplicantKind.tenant:
-        if not _holds(unit, person, NON_OWNER_KINDS, today):
-            raise _refuse(
-                session,
-                actor,
-                unit,
-                kind,
-                Forbidden(f"您不是 {unit.code} 的住户 / not an occupant of the unit", code="not_resident"),
-            )
-        if unit.arrears_fen > 0:  # R-REL-5: a non-owner's slip needs finance to confirm there are no arrears
-            yuan = f"¥{unit.arrears_fen // 100:,}.{unit.arrears_fen % 100:02d}"
-            raise _refuse(
-                session,
-                actor,
-                unit,
-                kind,
-                Forbidden(
-                    f"{unit.code} 尚有欠费 {yuan}，请到前台或财务部结清后再办理放行条 / "
-                    f"the unit owes {yuan}: please settle it with the front desk or finance first",
-                    code="arrears_outstanding",
-                    arrears_fen=unit.arrears_fen,
-                ),
-            )
-        return Applicant(kind, person)
-    return Applicant(kind, person, _check_proxy(unit, person, channel, today, proxy))
+            return Forbidden(f"您不是 {unit.code} 的业主", "not an owner of the unit", code="not_owner")
+        return None
+    if not _holds(unit, person, NON_OWNER_KINDS, today):
+        return Forbidden(f"您不是 {unit.code} 的住户", "not an occupant of the unit", code="not_resident")
+    if unit.arrears_fen > 0:  # R-REL-5: a non-owner's slip needs finance to confirm there are no arrears
+        yuan = f"¥{unit.arrears_fen // 100:,}.{unit.arrears_fen % 100:02d}"
+        return Forbidden(
+            f"{unit.code} 尚有欠费 {yuan}，请到前台或财务部结清后再办理放行条",
+            f"{unit.code} owes {yuan}: please settle it with the front desk or finance first",
+            code="arrears_outstanding",
+            arrears_fen=unit.arrears_fen,
+        )
+    return None
 
 
 def _check_proxy(unit: Unit, owner: Person, channel: str, today: date, proxy: ProxyDetails | None) -> ProxyDetails:
     """R-REL-3: only staff take a proxy's request, after phoning the owner and copying the proxy's ID."""
     if channel != "console":
         raise Forbidden(
-            "代办人请到前台办理 / a proxy applies at the front desk, not at the kiosk", code="proxy_console_only"
+            "代办人请到前台办理", "a proxy applies at the front desk, not at the kiosk", code="proxy_console_only"
         )
     if not _holds(unit, owner, (OccupancyKind.owner,), today):
-        raise Forbidden(f"代办须代表 {unit.code} 的业主 / a proxy acts for an owner of the unit", code="not_owner")
+        raise Forbidden(f"代办须代表 {unit.code} 的业主", "a proxy acts for an owner of the unit", code="not_owner")
     if proxy is None or not proxy.proxy_name.strip():
-        raise DomainError("请填写代办人姓名 / the proxy's name is required", code="proxy_name_missing")
+        raise DomainError("请填写代办人姓名", "the proxy's name is required", code="proxy_name_missing")
     if not proxy.confirmed_by.strip() or not proxy.confirmation.strip():
         raise DomainError(
-            "须电话联系业主确认物品，并记录确认人和确认内容 / record who phoned the owner and what was confirmed",
+            "须电话联系业主确认物品，并记录确认人和确认内容",
+            "record who phoned the owner and what was confirmed",
             code="owner_confirmation_missing",
         )
     if proxy.confirmed_at > utcnow() + timedelta(minutes=5):
-        raise DomainError("确认时间不能晚于现在 / the confirmation time is in the future", code="bad_confirmation_time")
+        raise DomainError(
+            "确认时间不能晚于现在", "the confirmation time is in the future", code="bad_confirmation_time"
+        )
     if not proxy.id_image:
-        raise DomainError("须留存代办人身份证复印件 / keep a copy of the proxy's ID", code="proxy_id_missing")
+        raise DomainError("须留存代办人身份证复印件", "keep a copy of the proxy's ID", code="proxy_id_missing")
     if len(proxy.id_image) > MAX_ID_IMAGE or proxy.id_media_type not in ID_IMAGE_TYPES:
         raise DomainError(
-            "身份证图片应为 2 MB 以内的 JPEG/PNG/WebP / the ID copy must be a JPEG, PNG or WebP up to 2 MB",
+            "身份证图片应为 2 MB 以内的 JPEG/PNG/WebP",
+            "the ID copy must be a JPEG, PNG or WebP up to 2 MB",
             code="bad_id_image",
         )
     return proxy

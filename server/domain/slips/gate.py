@@ -41,16 +41,16 @@ REJECTION_STATUS = {
     "refused": 409,
     "already_released": 409,
 }
-REJECTION_TEXT = {
-    "malformed": "无法识别的放行条二维码 / not a readable slip code",
-    "bad_signature": "放行条签名无效，可能被篡改 / the slip's signature is not valid: altered or forged",
-    "unknown_key": "放行条由未知密钥签发 / signed with an unknown key",
-    "wrong_estate": "这是其他小区的放行条 / this slip belongs to another estate",
-    "expired": "放行条已过期 / the slip has expired",
-    "revoked": "放行条已被重开作废 / the slip was replaced and revoked",
-    "cancelled": "放行条已作废 / the slip was cancelled",
-    "refused": "该放行条已因物品不符被拒绝放行，请回客服中心重开 / refused at the gate: re-issue at the front desk",
-    "already_released": "放行条已使用 / the slip was already used",
+REJECTION_TEXT: dict[str, tuple[str, str]] = {
+    "malformed": ("无法识别的放行条二维码", "not a readable slip code"),
+    "bad_signature": ("放行条签名无效，可能被篡改", "the slip's signature is not valid: altered or forged"),
+    "unknown_key": ("放行条由未知密钥签发", "signed with an unknown key"),
+    "wrong_estate": ("这是其他小区的放行条", "this slip belongs to another estate"),
+    "expired": ("放行条已过期", "the slip has expired"),
+    "revoked": ("放行条已被重开作废", "the slip was replaced and revoked"),
+    "cancelled": ("放行条已作废", "the slip was cancelled"),
+    "refused": ("该放行条已因物品不符被拒绝放行，请回客服中心重开", "refused at the gate: re-issue at the front desk"),
+    "already_released": ("放行条已使用", "the slip was already used"),
 }
 
 
@@ -58,7 +58,7 @@ class Rejected(DomainError):
     """A slip the gate must not honour, with the gate's rejection code."""
 
     def __init__(self, code: str, **detail: object) -> None:
-        super().__init__(REJECTION_TEXT[code], code=code, status=REJECTION_STATUS[code], **detail)
+        super().__init__(*REJECTION_TEXT[code], code=code, status=REJECTION_STATUS[code], **detail)
 
 
 def _release_detail(release: SlipRelease) -> dict[str, object]:
@@ -83,7 +83,7 @@ def find_scanned(session: Session, estate: Estate, text: str, now: datetime) -> 
         if slip is not None and slip.token != text:
             raise Rejected("revoked")
     if slip is None or slip.estate_id != estate.id:
-        raise NotFound("本小区没有这张放行条 / no such slip in this estate", code="unknown_slip")
+        raise NotFound("本小区没有这张放行条", "no such slip in this estate", code="unknown_slip")
     check_state(slip, now)
     return slip
 
@@ -111,7 +111,7 @@ def _compare(slip: ReleaseSlip, counts: list[Count]) -> list[str]:
     """R-REL-6: items and quantities against the slip; the differences, line by line."""
     given = {c.line: c.counted for c in counts}
     if set(given) != {i.line for i in slip.items} or len(given) != len(counts):
-        raise DomainError("须逐行清点放行条上的每行物品 / count every line of the slip once", code="lines_mismatch")
+        raise DomainError("须逐行清点放行条上的每行物品", "count every line of the slip once", code="lines_mismatch")
     return [f"{i.name}: 条上 {i.quantity} / 实点 {given[i.line]}" for i in slip.items if given[i.line] != i.quantity]
 
 
@@ -133,7 +133,7 @@ def release(
     differences = _compare(slip, counts)
     outcome = "refused" if differences else "released"
     if photo is not None and len(photo) > MAX_PHOTO:
-        raise DomainError("照片不能超过 2 MB / a photo is at most 2 MB", code="photo_too_large")
+        raise DomainError("照片不能超过 2 MB", "a photo is at most 2 MB", code="photo_too_large")
     full_reason = "; ".join([*differences, reason.strip()] if reason.strip() else differences)[:200]
     record = SlipRelease(
         slip_id=slip.id,
@@ -245,7 +245,7 @@ def _scanned_slip(session: Session, estate: Estate, event: OfflineEvent) -> Rele
         number = claims.number
     slip = session.scalar(select(ReleaseSlip).where(ReleaseSlip.number == number))
     if slip is None or slip.estate_id != estate.id:
-        raise NotFound("本小区没有这张放行条 / no such slip in this estate", code="unknown_slip")
+        raise NotFound("本小区没有这张放行条", "no such slip in this estate", code="unknown_slip")
     return slip
 
 
@@ -365,11 +365,11 @@ def _conflict(
 def resolve_conflict(session: Session, actor: Actor, estate: Estate, conflict_id: int, by: str, note: str) -> None:
     conflict = session.get(SlipConflict, conflict_id)
     if conflict is None or conflict.estate_id != estate.id:
-        raise NotFound("没有这条冲突记录 / no such conflict", code="unknown_conflict")
+        raise NotFound("没有这条冲突记录", "no such conflict", code="unknown_conflict")
     if conflict.resolved_at is not None:
-        raise Conflict("该冲突已处理 / already resolved", code="already_resolved")
+        raise Conflict("该冲突已处理", "already resolved", code="already_resolved")
     if not note.strip():
-        raise DomainError("请填写处理结果 / describe how it was resolved", code="reason_missing")
+        raise DomainError("请填写处理结果", "describe how it was resolved", code="reason_missing")
     conflict.resolved_at, conflict.resolved_by, conflict.resolution = utcnow(), by[:60], note.strip()[:200]
     audit.record(session, actor, "slip.conflict_resolve", "slip", conflict.slip_id, estate_id=estate.id, note=note)
 

@@ -16,7 +16,8 @@ KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
 def check_key(key: str | None) -> str:
     if key is None or not KEY.match(key):
         raise DomainError(
-            "设备写入须带 8–80 位的 Idempotency-Key 头 / device writes need an Idempotency-Key header (8–80 chars)",
+            "设备写入须带 8–80 位的 Idempotency-Key 头",
+            "device writes need an Idempotency-Key header (8–80 chars)",
             code="idempotency_key_required",
         )
     return key
@@ -28,7 +29,8 @@ def find(session: Session, device_id: int, key: str, route: str) -> IdempotentAn
     )
     if answer is not None and answer.route != route:
         raise DomainError(
-            "该 Idempotency-Key 已用于其他请求 / this Idempotency-Key was used for another request",
+            "该 Idempotency-Key 已用于其他请求",
+            "this Idempotency-Key was used for another request",
             code="idempotency_key_reused",
             status=422,
         )

@@ -67,7 +67,8 @@ def _lines(session: Session, estate: Estate, lines: list[LineDraft]) -> list[tup
     """(code, name, quantity) per line, names taken from the catalogue (R-REL-2: name and quantity per item)."""
     if not 1 <= len(lines) <= slip_token.MAX_LINES:
         raise DomainError(
-            f"放行条须列明 1–{slip_token.MAX_LINES} 行物品 / list 1–{slip_token.MAX_LINES} item lines",
+            f"放行条须列明 1–{slip_token.MAX_LINES} 行物品",
+            f"list 1–{slip_token.MAX_LINES} item lines",
             code="bad_item_count",
         )
     known = catalogue.by_code(session, estate)
@@ -75,19 +76,20 @@ def _lines(session: Session, estate: Estate, lines: list[LineDraft]) -> list[tup
     out: list[tuple[str | None, str, int]] = []
     for line in lines:
         if not 1 <= line.quantity <= 999:
-            raise DomainError("数量应为 1–999 / a quantity is 1–999", code="bad_quantity")
+            raise DomainError("数量应为 1–999", "a quantity is 1–999", code="bad_quantity")
         if line.code:
             item = known.get(line.code.strip().upper())
             if item is None:
                 raise DomainError(
-                    f"物品目录中没有 {line.code} / {line.code} is not in the catalogue", code="unknown_item"
+                    f"物品目录中没有 {line.code}", f"{line.code} is not in the catalogue", code="unknown_item"
                 )
             out.append((item.code, item.name, line.quantity))
             continue
         name = " ".join((line.name or "").split())
         if not name or len(name) > catalogue.MAX_NAME or len(name.encode()) > slip_token.MAX_NAME_BYTES:
             raise DomainError(
-                f"物品名称应为 1–{catalogue.MAX_NAME} 个字 / an item name is 1–{catalogue.MAX_NAME} characters",
+                f"物品名称应为 1–{catalogue.MAX_NAME} 个字",
+                f"an item name is 1–{catalogue.MAX_NAME} characters",
                 code="bad_item_name",
             )
         item = by_name.get(name)
@@ -125,11 +127,12 @@ def issue(
     today = clock.local_day(estate, now)
     if draft.planned_date < today or draft.planned_date > today + timedelta(days=MAX_DAYS_AHEAD):
         raise DomainError(
-            f"计划日期应在今天到 {MAX_DAYS_AHEAD} 天内 / the planned date is today or within {MAX_DAYS_AHEAD} days",
+            f"计划日期应在今天到 {MAX_DAYS_AHEAD} 天内",
+            f"the planned date is today or within {MAX_DAYS_AHEAD} days",
             code="bad_planned_date",
         )
     if not 1 <= draft.valid_days <= MAX_VALID_DAYS:
-        raise DomainError(f"有效天数应为 1–{MAX_VALID_DAYS} / 1–{MAX_VALID_DAYS} days", code="bad_validity")
+        raise DomainError(f"有效天数应为 1–{MAX_VALID_DAYS}", f"1–{MAX_VALID_DAYS} days", code="bad_validity")
     lines = _lines(session, estate, draft.lines)
     key = keys.active_key(session)
     seq = next_seq(session, estate, today)
@@ -194,7 +197,7 @@ def get_slip(session: Session, estate: Estate, number_or_id: str | int) -> Relea
     else:
         slip = session.scalar(select(ReleaseSlip).where(ReleaseSlip.number == number_or_id.strip().upper()))
     if slip is None or slip.estate_id != estate.id:
-        raise NotFound("本小区没有这张放行条 / no such slip in this estate", code="unknown_slip")
+        raise NotFound("本小区没有这张放行条", "no such slip in this estate", code="unknown_slip")
     return slip
 
 
@@ -202,7 +205,7 @@ def reprint(session: Session, actor: Actor, slip: ReleaseSlip) -> ReleaseSlip:
     """A reprint carries the same token (it is the same slip); each one is logged."""
     if slip.state != SlipState.issued or slip.revoked_at is not None:
         raise Conflict(
-            "只能补打未使用的有效放行条 / only a valid, unused slip can be reprinted", code="not_reprintable"
+            "只能补打未使用的有效放行条", "only a valid, unused slip can be reprinted", code="not_reprintable"
         )
     slip.reprints += 1
     audit.record(
@@ -214,9 +217,9 @@ def reprint(session: Session, actor: Actor, slip: ReleaseSlip) -> ReleaseSlip:
 def cancel(session: Session, actor: Actor, slip: ReleaseSlip, reason: str) -> ReleaseSlip:
     """Cancel an unused slip; its number goes on the revocation list gates download."""
     if slip.state != SlipState.issued:
-        raise Conflict("只能作废未使用的放行条 / only an unused slip can be cancelled", code="not_cancellable")
+        raise Conflict("只能作废未使用的放行条", "only an unused slip can be cancelled", code="not_cancellable")
     if not reason.strip():
-        raise DomainError("请填写作废原因 / give a reason", code="reason_missing")
+        raise DomainError("请填写作废原因", "give a reason", code="reason_missing")
     slip.state = SlipState.cancelled
     slip.cancelled_at = utcnow()
     audit.record(
@@ -237,7 +240,7 @@ def reissue(
 ) -> ReleaseSlip:
     """A new slip replacing one refused at the gate (or not yet used); the old token is revoked at once."""
     if old.state not in (SlipState.issued, SlipState.refused) or old.revoked_at is not None:
-        raise Conflict("该放行条不能重开 / this slip cannot be re-issued", code="not_reissuable")
+        raise Conflict("该放行条不能重开", "this slip cannot be re-issued", code="not_reissuable")
     unit = session.get(Unit, old.unit_id)
     assert unit is not None
     old.revoked_at = now or utcnow()
@@ -251,7 +254,7 @@ def reissue(
 def countersign(session: Session, actor: Actor, slip: ReleaseSlip, staff_name: str) -> ReleaseSlip:
     """R-REL-3: the owner came and countersigned the slip a proxy took."""
     if not slip.countersign_pending:
-        raise Conflict("该放行条无需或已完成业主补签 / no countersign is pending", code="no_countersign_pending")
+        raise Conflict("该放行条无需或已完成业主补签", "no countersign is pending", code="no_countersign_pending")
     slip.countersign_pending = False
     slip.countersigned_at = utcnow()
     slip.countersigned_by = staff_name[:60]

@@ -157,16 +157,16 @@ def sign_off(
     """One side (security captain or CS admin) signs the day off, with the figures as they saw them."""
     now = now or utcnow()
     if side not in SIDES:
-        raise DomainError("未知的签字方 / unknown side", code="bad_side")
+        raise DomainError("未知的签字方", "unknown side", code="bad_side")
     if day > clock.local_day(estate, now):
-        raise DomainError("不能提前签核 / a day cannot be signed off before it starts", code="future_day")
+        raise DomainError("不能提前签核", "a day cannot be signed off before it starts", code="future_day")
     figures = report(session, actor, estate, day, now).figures()
     row = get(session, estate, day)
     if row is None:
         row = Reconciliation(estate_id=estate.id, day=day, figures="{}")
         session.add(row)
     if getattr(row, f"{side}_at") is not None:
-        raise Conflict("本方已签核 / this side has already signed", code="already_signed")
+        raise Conflict("本方已签核", "this side has already signed", code="already_signed")
     setattr(row, f"{side}_by", name[:60])
     setattr(row, f"{side}_at", now)
     signed = json.loads(row.figures or "{}")

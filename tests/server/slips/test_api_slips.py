@@ -6,14 +6,17 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.contract import slip_token
-from server.db.models import AuditEntry, Estate, ReleaseSlip
+from server.db.models import ApplicantKind, AuditEntry, Estate, ReleaseSlip
 from server.domain import registry
 from server.domain.actors import SYSTEM
+from server.domain.errors import DomainError
+from server.domain.slips import eligibility
 
 from .conftest import Household, kiosk_slip, slip_request, today
 
@@ -54,6 +57,9 @@ def test_tenant_with_arrears_is_refused_and_the_refusal_is_recorded(
     error = response.json()["error"]
     assert error["code"] == "arrears_outstanding"
     assert "¥1,200.00" in error["message"] and "财务" in error["message"]
+    # Each language apart, so a device or the console shows only its reader's one.
+    assert "¥1,200.00" in error["message_en"] and "finance" in error["message_en"]
+    assert "finance" not in error["message"] and "财务" not in error["message_en"]
     refusal = look(select(AuditEntry).where(AuditEntry.action == "slip.request_refused"))
     assert refusal is not None and "arrears_outstanding" in refusal.detail
     assert look(select(ReleaseSlip)) is None
@@ -104,3 +110,66 @@ def test_openapi_documents_the_slip_and_gate_routes(client: TestClient) -> None:
     for path in ("/api/v1/slips", "/api/v1/gate/verify", "/api/v1/gate/releases", "/api/v1/gate/sync"):
         assert path in paths
     assert "/api/v1/gate/keys" in paths and "/api/v1/gate/revocations" in paths
+
+
+def test_identify_tells_the_kiosk_of_a_refusal_before_items_are_picked(
+    client: TestClient, db: Session, estate: Estate, household: Household, kiosk: dict
+) -> None:
+    """R-REL-5 decided once (eligibility.resident_refusal): identify says what a slip request would answer."""
+    registry.set_arrears(db, SYSTEM, household.unit, 120000, "物业费")
+    db.commit()
+    tenant = client.post("/api/v1/residents/identify", json={"card": "CARD0002"}, headers=kiosk).json()
+    (unit,) = tenant["units"]
+    assert unit["unit"] == "5-8B" and unit["applicant"] == "tenant"
+    refusal = unit["slip_refusal"]
+    assert refusal["code"] == "arrears_outstanding" and refusal["detail"] == {"arrears_fen": 120000}
+    asked = client.post(
+        "/api/v1/slips", json=slip_request(estate, applicant="tenant", identity={"card": "CARD0002"}), headers=kiosk
+    ).json()["error"]
+    assert (refusal["message"], refusal["message_en"]) == (asked["message"], asked["message_en"])
+    owner = client.post("/api/v1/residents/identify", json={"card": "CARD0001"}, headers=kiosk).json()
+    assert owner["units"] == [{"unit": "5-8B", "kind": "owner", "applicant": "owner", "slip_refusal": None}]
+    registry.set_arrears(db, SYSTEM, db.merge(household.unit), 0, "结清")
+    db.commit()
+    cleared = client.post("/api/v1/residents/identify", json={"card": "CARD0002"}, headers=kiosk).json()
+    assert cleared["units"][0]["slip_refusal"] is None
+
+
+def test_the_kiosk_learns_the_estates_unit_letters(
+    client: TestClient, db: Session, estate: Estate, household: Household, kiosk: dict
+) -> None:
+    for code in ("5-8A", "5-12D", "T2-3K"):
+        registry.ensure_unit(db, SYSTEM, estate, code)
+    db.commit()
+    services = client.get("/api/v1/kiosk/services", headers=kiosk).json()
+    assert services["unit_letters"] == ["A", "B", "D", "K", "T"]
+
+
+def test_slip_lines_carry_the_catalogues_english_name(
+    client: TestClient, estate: Estate, household: Household, kiosk: dict, gate_a: dict
+) -> None:
+    """The kiosk (its slip, my slips) and the gate (verify, the day's slips) get each line's English name."""
+    slip = kiosk_slip(client, estate, kiosk)
+    expected = [("SOFA", "沙发", "sofa"), (None, "旧书架", "")]
+    assert [(i["code"], i["name"], i["name_en"]) for i in slip["items"]] == expected
+    mine = client.post("/api/v1/kiosk/my-slips", json={"identity": {"card": "CARD0001"}}, headers=kiosk).json()
+    assert [(i["code"], i["name"], i["name_en"]) for i in mine["slips"][0]["items"]] == expected
+    verified = client.post("/api/v1/gate/verify", json={"text": slip["token"]}, headers=gate_a).json()
+    assert [(i["code"], i["name"], i["name_en"]) for i in verified["slip"]["items"]] == expected
+    day = client.get("/api/v1/gate/slips", headers=gate_a).json()
+    assert [(i["code"], i["name"], i["name_en"]) for i in day["slips"][0]["items"]] == expected
+
+
+def test_domain_errors_carry_each_language_apart(
+    client: TestClient, db: Session, estate: Estate, household: Household, kiosk: dict, gate_a: dict
+) -> None:
+    """Every refusal leaves with `message` in Chinese and `message_en` in English, neither holding the other."""
+    wrong_device = client.post("/api/v1/residents/identify", json={"card": "CARD0001"}, headers=gate_a).json()
+    assert wrong_device["error"]["message"] == "只有大堂自助机可以识别住户"
+    assert wrong_device["error"]["message_en"] == "only kiosks identify residents"
+    second = registry.add_person(db, SYSTEM, estate, "张家人", "13800000009")
+    registry.add_occupancy(db, SYSTEM, db.merge(household.unit), second, registry.OccupancyKind.family, today(estate))
+    db.commit()
+    with pytest.raises(DomainError) as ambiguous:
+        eligibility.find_person(db.merge(household.unit), ApplicantKind.tenant, "", today(estate))
+    assert (ambiguous.value.zh, ambiguous.value.en) == ("请填写住户姓名", "name the occupant")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from server.db.models import AuditEntry, Estate, ReleaseSlip
 from server.domain import registry
 from server.domain.actors import SYSTEM
-from server.domain.slips import reconciliation
+from server.domain.slips import issuing, reconciliation
 
 from .conftest import Household, direct_slip, today
 
@@ -184,3 +184,31 @@ def test_dashboard_flags_a_day_not_signed_off_by_1730(
     signed_in(client, make_user, login, "security_captain")
     page = client.get("/console/")
     assert ('id="slip-reconciliation-overdue"' in page.text) is flagged
+
+
+def test_in_english_the_console_shows_item_names_and_refusals_in_english_only(
+    client: TestClient,
+    db: Session,
+    estate: Estate,
+    household: Household,
+    make_user: Any,
+    login: Any,
+    page_csrf: Any,
+) -> None:
+    """The register and a slip's page name catalogue items by their English names; a domain refusal (R-REL-5
+    here) reads in English alone, with no Chinese half."""
+    slip = direct_slip(db, estate, household, lines=[issuing.LineDraft("SOFA", None, 1)])
+    signed_in(client, make_user, login, "front_desk")
+    client.cookies.set("estate_lang", "en")
+    register_page = client.get("/console/slips").text
+    assert "sofa×1" in register_page and "沙发" not in register_page
+    detail = client.get(f"/console/slips/{slip.id}").text
+    assert "sofa" in detail and "沙发" not in detail
+    registry.set_arrears(db, SYSTEM, household.unit, 5000)
+    db.commit()
+    answer = post_form(client, page_csrf, form_for(estate, applicant="tenant", applicant_name="李租客"))
+    assert answer.status_code == 403 and "owes ¥50.00" in answer.text
+    assert "欠费" not in answer.text and " / " not in re.sub(r"<[^>]+>", "", answer.text.split("owes")[0][-200:])
+    client.cookies.set("estate_lang", "zh")
+    answer = post_form(client, page_csrf, form_for(estate, applicant="tenant", applicant_name="李租客"))
+    assert "欠费" in answer.text and "owes" not in answer.text
