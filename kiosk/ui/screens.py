@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kivy.clock import Clock
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
@@ -21,7 +20,9 @@ from terminal.kivy_setup import FONT_NAME
 from terminal.widgets import TOUCH, BigButton, Keypad, TextKeyboard
 
 KEYBOARD_LABELS = ("prev", "next", "space", "back", "clear", "to_latin", "to_pinyin")
-SCROLL_BAR = (0.04, 0.43, 0.31, 0.9)
+SCROLL_BAR = (0.30, 0.36, 0.42, 0.9)
+SCROLL_BAR_WIDTH = 16
+ROW_SPACING = 10
 
 
 class Ui:
@@ -166,7 +167,7 @@ def items(ui: Ui) -> Widget:
     flow, session = ui.flow, ui.flow.session
     draft = session.draft
     unit = session.unit.unit if session.unit else ""
-    grid = GridLayout(cols=1, spacing=10, size_hint_y=None)
+    grid = GridLayout(cols=1, spacing=ROW_SPACING, size_hint_y=None, padding=(0, 0, SCROLL_BAR_WIDTH + 12, 0))
     grid.bind(minimum_height=grid.setter("height"))
     rows: dict[str, Widget] = {}
     for item in session.catalogue:
@@ -192,7 +193,8 @@ def items(ui: Ui) -> Widget:
         grid.add_widget(row)
     more = ui.label(ui.t("items.more"), 32, color=SCROLL_BAR, size_hint_y=None, height=50)
     ui.register("items.more", more)
-    scroll = _scroll(ui, "items", grid, rows.get(draft.last_line), more)
+    keep = list(rows).index(draft.last_line) if draft.last_line in rows else None
+    scroll = _scroll(ui, "items", grid, keep, more)
     actions = BoxLayout(spacing=20, size_hint_y=None, height=TOUCH)
     actions.add_widget(ui.button("items.other", ui.t("items.other"), flow.open_other, "neutral"))
     actions.add_widget(ui.button("items.review", ui.t("items.review"), flow.review))
@@ -200,12 +202,13 @@ def items(ui: Ui) -> Widget:
     return _column(title, scroll, more, _error(ui), actions, spacing=12)
 
 
-def _scroll(ui: Ui, name: str, content: Widget, keep_in_view: Widget | None, more: Label) -> ScrollView:
-    """A list that shows that it scrolls (a bar always drawn, and `more` while anything is below the fold),
-    stays where the resident left it when the screen is drawn again, and brings `keep_in_view` into view."""
+def _scroll(ui: Ui, name: str, content: Widget, keep: int | None, more: Label) -> ScrollView:
+    """A list of rows that shows that it scrolls (a bar always drawn, and `more` while anything is below the
+    fold), stays where the resident left it when the screen is drawn again, and shows row `keep` (the one just
+    added or changed) whole."""
     scroll = ScrollView(
         do_scroll_x=False,
-        bar_width=14,
+        bar_width=SCROLL_BAR_WIDTH,
         bar_color=SCROLL_BAR,
         bar_inactive_color=SCROLL_BAR,
         scroll_type=["bars", "content"],
@@ -219,14 +222,18 @@ def _scroll(ui: Ui, name: str, content: Widget, keep_in_view: Widget | None, mor
         below = content.height > scroll.height and scroll.scroll_y > 0.001
         more.opacity = 1 if below else 0
 
-    def settle(_dt: float) -> None:
-        if keep_in_view is not None and keep_in_view.parent is not None and content.height > scroll.height:
-            scroll.scroll_to(keep_in_view, padding=10, animate=False)
+    def fit(*_args: object) -> None:
+        """Once the list and its window have their sizes: scroll just enough for row `keep` to show whole."""
+        hidden = content.height - scroll.height
+        if keep is not None and hidden > 0:
+            top = keep * (TOUCH + ROW_SPACING)
+            seen = (1 - scroll.scroll_y) * hidden  # how far down the window's top edge is
+            seen = min(max(seen, top + TOUCH - scroll.height), top)
+            scroll.scroll_y = min(1.0, max(0.0, 1 - seen / hidden))
         update()
 
-    scroll.bind(scroll_y=update, height=update)
-    content.bind(height=update)
-    Clock.schedule_once(settle, 0.05)  # after the first layout, when the rows have their places
+    scroll.bind(scroll_y=update, height=fit)
+    content.bind(height=fit)
     return scroll
 
 
@@ -303,9 +310,9 @@ def my_slips(ui: Ui) -> Widget:
         when = ui.t("my.issued_at", at=ui.local(slip.issued_at))
         if slip.gate_at is not None:
             when += " · " + ui.t("my.gate_at", at=ui.local(slip.gate_at))
-        goods = "、".join(f"{ui.item_name(i.name, i.name_en)}×{i.quantity}" for i in slip.items)
+        goods = ui.t("list.separator").join(f"{ui.item_name(i.name, i.name_en)}×{i.quantity}" for i in slip.items)
         text = f"{slip.number}  [{ui.t('state.' + slip.state)}]\n{when}\n{ui.t('my.items', items=goods)}"
-        row.add_widget(ui.label(text, 30, halign="left"))
+        row.add_widget(ui.register(f"my.{slip.number}", ui.label(text, 30, halign="left")))
         if slip.reprintable:
             row.add_widget(
                 ui.button(
