@@ -12,12 +12,13 @@ from fpdf import FPDF
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from server.db.models import Estate, Reconciliation, ReleaseSlip
+from server.db.models import Estate, Reconciliation, ReleaseSlip, SlipItem
 from server.domain.slips import clock
 from server.domain.slips.reconciliation import DailyReport
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 Translate = Callable[[str], str]
+ItemName = Callable[[SlipItem], str]  # a slip line's item name in the reader's language
 
 
 def register_header(t: Translate) -> list[str]:
@@ -40,7 +41,7 @@ def register_header(t: Translate) -> list[str]:
     return [t(f"slips.col.{k}") for k in keys]
 
 
-def register_row(slip: ReleaseSlip, estate: Estate, t: Translate) -> list[str]:
+def register_row(slip: ReleaseSlip, estate: Estate, t: Translate, item_name: ItemName) -> list[str]:
     release = slip.release
     return [
         slip.number,
@@ -48,7 +49,7 @@ def register_row(slip: ReleaseSlip, estate: Estate, t: Translate) -> list[str]:
         slip.unit_code,
         t(f"slips.kind.{slip.applicant_kind.value}"),
         slip.applicant_name,
-        "；".join(f"{i.name}×{i.quantity}" for i in slip.items),
+        "；".join(f"{item_name(i)}×{i.quantity}" for i in slip.items),
         t(f"slips.state.{slip.state.value}"),
         clock.local_text(estate, slip.valid_until),
         clock.local_text(estate, release.at) if release else "",
@@ -60,21 +61,21 @@ def register_row(slip: ReleaseSlip, estate: Estate, t: Translate) -> list[str]:
     ]
 
 
-def register_csv(slips: Iterable[ReleaseSlip], estate: Estate, t: Translate) -> bytes:
+def register_csv(slips: Iterable[ReleaseSlip], estate: Estate, t: Translate, item_name: ItemName) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(register_header(t))
     for slip in slips:
-        writer.writerow(register_row(slip, estate, t))
+        writer.writerow(register_row(slip, estate, t, item_name))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # a BOM so spreadsheet programs read the Chinese
 
 
-def register_xlsx(slips: Iterable[ReleaseSlip], estate: Estate, t: Translate) -> bytes:
+def register_xlsx(slips: Iterable[ReleaseSlip], estate: Estate, t: Translate, item_name: ItemName) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(t("slips.register"))
     sheet.append(register_header(t))
     for slip in slips:
-        sheet.append(register_row(slip, estate, t))
+        sheet.append(register_row(slip, estate, t, item_name))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

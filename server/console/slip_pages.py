@@ -110,7 +110,7 @@ def export(
     rows = register.rows_for_export(db, estate, _filter(day, unit, state, kind, number))
     lang = language(request)
     write, media_type = EXPORTS[fmt]
-    body = write(rows, estate, lambda k: translate(lang, k))
+    body = write(rows, estate, lambda k: translate(lang, k), _item_name(request, db, estate))
     disposition = f"attachment; filename*=UTF-8''slip-register.{fmt}"
     return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
 
