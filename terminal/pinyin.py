@@ -12,6 +12,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
 LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
@@ -20,9 +21,11 @@ MAX_LETTERS = 24
 PAGE_SIZE = 8
 MAX_SYLLABLE = 6  # "zhuang", "shuang"
 MAX_PHRASE = 4
+MIN_PHRASE_COUNT = 10  # rarer words would only push common ones down the candidate pages
 RARE_READING = 20
 
 
+@lru_cache(maxsize=4096)  # a few thousand readings, met hundreds of thousands of times while building
 def plain(reading: str) -> str:
     """A reading as typed: "zhōng" → "zhong", "lǜ" → "lv"."""
     decomposed = unicodedata.normalize("NFD", reading.lower()).replace("u\u0308", "v")
@@ -54,7 +57,8 @@ class PinyinIndex:
         frequency: Mapping[str, int],
     ) -> PinyinIndex:
         """From each character's readings (its usual one first), the readings of phrases whose characters are
-        read otherwise than usual, and word counts. Phrases are the counted words of 2–4 characters."""
+        read otherwise than usual, and word counts. Phrases are the words of 2–4 characters counted at least
+        `MIN_PHRASE_COUNT` times."""
         scores: dict[str, dict[str, int]] = defaultdict(dict)
         for char, readings in char_readings.items():
             for n, syllable in enumerate(dict.fromkeys(plain(r) for r in readings)):
@@ -62,7 +66,7 @@ class PinyinIndex:
                 scores[syllable][char] = frequency.get(char, 0) // (1 if n == 0 else RARE_READING)
         phrases: dict[str, list[str]] = defaultdict(list)
         for word, count in frequency.items():
-            if 2 <= len(word) <= MAX_PHRASE and count > 0:
+            if 2 <= len(word) <= MAX_PHRASE and count >= MIN_PHRASE_COUNT:
                 syllables = phrase_readings.get(word) or [
                     char_readings[c][0] if c in char_readings else "" for c in word
                 ]

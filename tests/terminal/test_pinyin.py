@@ -104,10 +104,10 @@ def test_an_index_built_from_given_readings() -> None:
     index = PinyinIndex.build(
         {"马": ["mǎ"], "吗": ["ma", "mǎ"], "妈": ["mā"], "长": ["cháng", "zhǎng"], "张": ["zhāng"], "掌": ["zhǎng"]},
         {"长大": ["zhǎng", "dà"]},
-        {"马": 100, "吗": 500, "妈": 50, "妈妈": 40, "马马": 0, "长": 1000, "张": 300, "掌": 10, "长大": 5},
+        {"马": 100, "吗": 500, "妈": 50, "妈妈": 40, "马马": 2, "长": 1000, "张": 300, "掌": 10, "长大": 15},
     )
     assert list(index.chars("ma")) == ["吗", "马", "妈"]
     # 长 is counted for zhang only as its less usual reading: after 张, before the rarer 掌
     assert list(index.chars("zhang")) == ["张", "长", "掌"]
-    assert [c.text for c in index.candidates("mama")] == ["妈妈", "吗", "马", "妈"]  # 马马 is never counted
+    assert [c.text for c in index.candidates("mama")] == ["妈妈", "吗", "马", "妈"]  # 马马 is too rare to offer
     assert index.candidates("zhangda")[0].text == "长大"  # a phrase's own reading
