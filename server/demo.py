@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from server.db.models import (
     ApplicantKind,
@@ -165,6 +165,7 @@ def demo_slip(session: Session, actor: Actor, estate: Estate, unit_code: str) ->
             ReleaseSlip.valid_until > now,
         )
         .order_by(ReleaseSlip.id.desc())
+        .options(selectinload(ReleaseSlip.items))  # the caller prints them after the session ends
     )
     if earlier is not None:
         return earlier

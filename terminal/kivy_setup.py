@@ -89,7 +89,6 @@ def prepare(spec: WindowSpec, font_path: str | None = None, home: Path | None = 
         os.environ.setdefault("KIVY_HOME", str(home))
     from kivy.config import Config
 
-    logging.getLogger("kivy").setLevel(logging.WARNING)  # Kivy's start-up notes are not our state changes
     width, height = spec.window_size
     Config.set("graphics", "width", str(width))
     Config.set("graphics", "height", str(height))

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from devices.cabinet.driver import Cabinet
 from devices.printing import open_printer, query_status
 from devices.qr import load_image, make_decoder, to_grey
 from server.cli import demo_devices
+from server.cli.context import transaction
 from server.db.models import Device, Estate, Occupancy, OccupancyKind, ReleaseSlip, Role, StaffUser, Unit
 from server.demo import DEMO_PASSWORD, DEMO_SLIP_UNIT, GUARD_CARD, GUARD_PIN, demo_slip, seed
 from server.domain.actors import SYSTEM, cli_actor
@@ -75,25 +76,26 @@ def test_the_guard_signs_in_at_the_gate_with_the_printed_pin_and_card(db: Sessio
         assert signed.status_code == 200 and signed.json()["display_name"] == "孙保安"
 
 
-def test_a_rerun_reuses_the_unused_demo_slip_and_numbers_printouts_on(db: Session, tmp_path: Path) -> None:
-    seed(db, SYSTEM)
-    db.commit()
-    estate = db.scalar(select(Estate))
-    assert estate is not None
+def test_a_rerun_reuses_the_unused_demo_slip_and_numbers_printouts_on(engine: Engine, tmp_path: Path) -> None:
     actor = cli_actor("demo")
-    first = demo_slip(db, actor, estate, DEMO_SLIP_UNIT)
-    db.commit()
-    assert demo_slip(db, actor, estate, DEMO_SLIP_UNIT).id == first.id
-    assert db.scalar(select(func.count()).select_from(ReleaseSlip)) == 1  # nothing more to reconcile
-    for run in (1, 2):
+    slips = []
+    for run in (1, 2):  # each run as `estate demo` makes it: its own transaction, printing after it ended
+        with transaction(engine) as session:
+            seed(session, actor)
+            estate = session.scalars(select(Estate)).one()
+            slip = demo_slip(session, actor, estate, DEMO_SLIP_UNIT)
+        slips.append(slip.number)
         hardware = demo_devices.start(tmp_path, printer_port=0, cabinet_port=0)
         try:
-            demo_devices.film_slip(first, estate, hardware.printer, tmp_path / "camera")
+            demo_devices.film_slip(slip, estate, hardware.printer, tmp_path / "camera")
             assert [job.number for job in hardware.printer.jobs] == [run]
         finally:
             hardware.stop()
         if run == 1:
             kept = (tmp_path / "printer/job-1.png").read_bytes()
+    assert slips[0] == slips[1]  # no second unused slip in the day's reconciliation
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(ReleaseSlip)) == 1
     assert (tmp_path / "printer/job-1.png").read_bytes() == kept
     assert (tmp_path / "printer/job-2.png").is_file()
 
