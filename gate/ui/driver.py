@@ -1,8 +1,8 @@
 """A test-only driver inside the running app: it taps through a JSON script of steps, waits for flow states,
 saves screenshots, and logs each step as a JSON line. Started only when ESTATE_GATE_TEST_SCRIPT names a script.
 
-Steps: {"wait": "checklist", "timeout": 60} · {"tap": "release"} · {"tap_all": "match:"} ·
-{"screenshot": "var/screenshots/gate-checklist.png"} · {"quit": true}
+Steps: {"wait": "checklist", "timeout": 60} · {"wait_link": "token_refused"} · {"tap": "release"} ·
+{"tap_all": "match:"} · {"screenshot": "var/screenshots/gate-checklist.png"} · {"quit": true}
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ class Driver:
             return True
         step = self.steps[self.index]
         flow = self.app.flow
-        if "wait" in step:
-            if flow.state != step["wait"]:
+        if "wait" in step or "wait_link" in step:
+            reached = flow.state == step["wait"] if "wait" in step else self.app.runtime.link.state == step["wait_link"]
+            if not reached:
                 if time.monotonic() - self.started > float(step.get("timeout", 60)):
                     self.write(step=step, ok=False, error="timeout")
                     self.app.stop()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -22,8 +23,11 @@ from devices.printing import print_slip
 from devices.printing.slip import ApplicantKind, ReleaseSlipPrint, SlipItem
 from devices.printing.virtual.server import VirtualPrinter
 from devices.qr.synthetic import FrameFactory, load_slip
-from server.db.models import ReleaseSlip, SlipRelease, StaffUser
+from server.db.models import Device, ReleaseSlip, SlipRelease, StaffUser
+from server.domain import devices
+from server.domain.actors import SYSTEM
 from server.domain.slips import issuing
+from tests.conftest import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var/screenshots"
@@ -117,3 +121,60 @@ def test_gate_window_scans_checks_and_releases(
     assert started - timedelta(seconds=1) <= record.at <= issuing.utcnow()
     for name in ("signin", "checklist", "checklist-counted", "released", "already-released"):
         assert (SHOTS / f"gate-{name}.png").stat().st_size > 10_000
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_gate_window_shows_a_refused_token_logs_and_stops_cleanly_on_sigterm(
+    xvfb_display: str,
+    live_server: str,
+    make_device: Callable[..., tuple],
+    guard: StaffUser,
+    db: Session,
+    tmp_path: Path,
+    database_url: str,
+) -> None:
+    """The demo run again replaced the gate's token: the status bar says "device token refused — re-enrol"
+    (设备令牌被拒绝，请重新登记), stderr has one line for each change of the link, the window is half the panel's
+    size (--scale), and SIGTERM closes it as its own close would (no C++ abort, exit code 0)."""
+    device, token = make_device("gate", "东门")
+    devices.issue_token(db, SYSTEM, db.get(Device, device.id))
+    db.commit()
+    shot = SHOTS / "gate-token-refused.png"
+    steps = [{"wait": "signed_out"}, {"wait_link": "token_refused", "timeout": 60}, {"screenshot": str(shot)}]
+    script, log = tmp_path / "script.json", tmp_path / "driver.log"
+    script.write_text(json.dumps(steps), encoding="utf-8")
+    env = {
+        **os.environ,
+        "DISPLAY": xvfb_display,
+        "ESTATE_GATE_TEST_SCRIPT": str(script),
+        "ESTATE_GATE_TEST_LOG": str(log),
+    }
+    stderr = tmp_path / "stderr.txt"
+    command = [
+        sys.executable, "-m", "server.cli", "gate",
+        "--server", live_server, "--camera", f"images://{tmp_path}?fps=4", "--device-token", token,
+        "--data-dir", str(tmp_path / "gate"), "--windowed", "--scale", "0.5", "--language", "zh",
+    ]  # fmt: skip
+    with stderr.open("w") as err:
+        gate = subprocess.Popen(command, env=env, stderr=err, cwd=ROOT)
+    try:
+        wait_until(lambda: log.exists() and len(log.read_text(encoding="utf-8").splitlines()) == 3, 90, "screenshot")
+        gate.send_signal(signal.SIGTERM)
+        assert gate.wait(timeout=30) == 0
+    finally:
+        if gate.poll() is None:
+            gate.kill()
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert all(e["ok"] for e in entries), entries
+    logged = stderr.read_text(encoding="utf-8")
+    assert "terminate called" not in logged
+    lines = [line for line in logged.splitlines() if "gate.link:" in line]
+    assert len(lines) == 1 and "ERROR" in lines[0] and "device token (401)" in lines[0], logged
+    assert "stopping on SIGTERM" in logged
+    image = cv2.imread(str(shot))
+    assert image.shape[:2] == (960, 540)  # the 1080×1920 layout at half size
+    status = image[:45]  # the status bar: the refusal is in red, where "在线" would be green
+    red = (status[:, :, 2] > 120) & (status[:, :, 1] < 60)
+    green = (status[:, :, 1] > 90) & (status[:, :, 2] < 60)
+    assert red.sum() > 50 and green.sum() == 0
