@@ -1,7 +1,8 @@
 """A test-only driver inside the running app: it taps through a JSON script of steps, waits for flow states,
 saves screenshots, and logs each step as a JSON line. Started only when ESTATE_GATE_TEST_SCRIPT names a script.
 
-Steps: {"wait": "checklist", "timeout": 60} · {"wait_link": "token_refused"} · {"tap": "release"} ·
+Steps: {"wait": "checklist", "timeout": 60} · {"wait_link": "token_refused"} · {"wait_repeats": 1} ·
+{"tap": "release"} ·
 {"tap_all": "match:"} · {"screenshot": "var/screenshots/gate-checklist.png"} · {"quit": true}
 """
 
@@ -41,8 +42,13 @@ class Driver:
             return True
         step = self.steps[self.index]
         flow = self.app.flow
-        if "wait" in step or "wait_link" in step:
-            reached = flow.state == step["wait"] if "wait" in step else self.app.runtime.link.state == step["wait_link"]
+        if "wait" in step or "wait_link" in step or "wait_repeats" in step:
+            if "wait" in step:
+                reached = flow.state == step["wait"]
+            elif "wait_link" in step:
+                reached = self.app.runtime.link.state == step["wait_link"]
+            else:  # the slip just finished was seen again and ignored that many times
+                reached = flow.repeats_ignored >= step["wait_repeats"]
             if not reached:
                 if time.monotonic() - self.started > float(step.get("timeout", 60)):
                     self.write(step=step, ok=False, error="timeout")

@@ -1,6 +1,7 @@
 """The gate in a real window under Xvfb (issue 8): its camera reads frames made from a slip the virtual printer
 printed; the guard signs in, the checklist appears, a line is counted and the other tapped as matching, the
-release is logged on the server with the guard and the time; a second look at the slip shows "already released".
+release is logged on the server with the guard and the time; after "继续" the slip still under the camera is
+ignored, and a second look at it (its number typed) shows "already released".
 Screenshots go to var/screenshots/gate-*.png. Kivy runs once per process, so the app runs in a subprocess."""
 
 from __future__ import annotations
@@ -89,6 +90,12 @@ def test_gate_window_scans_checks_and_releases(
         {"wait": "done"},
         {"screenshot": str(SHOTS / "gate-released.png")},
         {"tap": "next"},
+        {"wait_repeats": 1, "timeout": 60},  # the looping camera shows the slip again: it is ignored
+        {"wait": "ready"},
+        {"screenshot": str(SHOTS / "gate-after-next.png")},
+        {"tap": "manual"},
+        *({"tap": f"manual:{d}"} for d in str(slip.seq)),
+        {"tap": "check"},
         {"wait": "rejected", "timeout": 60},
         {"screenshot": str(SHOTS / "gate-already-released.png")},
         {"quit": True},
@@ -112,14 +119,14 @@ def test_gate_window_scans_checks_and_releases(
     assert result.returncode == 0, result.stderr[-3000:]
     assert entries and all(e["ok"] for e in entries), entries
     reached = [e["state"] for e in entries if "wait" in e["step"]]
-    assert reached == ["signed_out", "checklist", "done", "rejected"]
+    assert reached == ["signed_out", "checklist", "done", "ready", "rejected"]
     assert [e["verdict"] for e in entries if "wait" in e["step"]][-1] == "already_released"
     db.expire_all()
     record = db.scalar(select(SlipRelease).where(SlipRelease.slip_id == slip.id))
     assert record is not None and record.outcome == "released" and not record.offline
     assert record.guard == "张保安" and record.gate == "东门"
     assert started - timedelta(seconds=1) <= record.at <= issuing.utcnow()
-    for name in ("signin", "checklist", "checklist-counted", "released", "already-released"):
+    for name in ("signin", "checklist", "checklist-counted", "released", "after-next", "already-released"):
         assert (SHOTS / f"gate-{name}.png").stat().st_size > 10_000
 
 
