@@ -61,6 +61,7 @@ class Decision:
     at: datetime
     guard: str
     queued: bool
+    reason: str = ""  # a refusal's reason, as recorded
 
 
 def number_of(text: str) -> str | None:
@@ -195,7 +196,7 @@ class GateLink:
         else:
             self._queue_event(nonce, slip, guard, lines, reason, released, at)
         self.store.record_use(LocalUse(slip.number, outcome, at, guard))
-        return Decision(slip.number, outcome, at, guard, queued)
+        return Decision(slip.number, outcome, at, guard, queued, reason)
 
     def _queue_event(
         self,

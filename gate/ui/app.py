@@ -18,7 +18,7 @@ from kivy.uix.widget import Widget
 
 from gate.runtime import GateRuntime
 from gate.ui.screens import Screens
-from gate.ui.widgets import AMBER, DARK, GREEN, RED, Panel, Taps, text
+from gate.ui.widgets import ALERT, AMBER, DARK, GOOD, Panel, Taps, text
 from terminal.i18n import Catalogue
 from terminal.kivy_setup import WindowSpec, fitted
 
@@ -76,12 +76,12 @@ class GateApp(App):
         t, link, flow = self.catalogue.t, self.runtime.link, self.flow
         self.status.clear_widgets()
         state = link.state  # online | offline | token_refused
-        self.status.add_widget(text("● " + t(state), 34, GREEN if state == "online" else RED, size_hint_x=0.22))
+        self.status.add_widget(text("● " + t(state), 34, GOOD if state == "online" else ALERT, size_hint_x=0.22))
         queue = link.queue_length()
         self.status.add_widget(text(t("queue", n=queue), 30, AMBER if queue else (1, 1, 1, 1), size_hint_x=0.3))
         conflicts = link.conflicts()
         if conflicts:
-            self.status.add_widget(text(t("conflicts", n=len(conflicts)), 30, RED, size_hint_x=0.16))
+            self.status.add_widget(text(t("conflicts", n=len(conflicts)), 30, ALERT, size_hint_x=0.16))
         guard = flow.guard.display_name if flow.guard else "—"
         self.status.add_widget(text(t("guard_on_duty", name=guard), 30))
         lang = self.taps.button(
@@ -97,9 +97,9 @@ class GateApp(App):
         self.banner.clear_widgets()
         notes = []
         if state == "token_refused":
-            notes.append(text(t("token_refused_note"), 34, RED))
+            notes.append(text(t("token_refused_note"), 34, ALERT))
         if conflicts:
-            notes.append(text(t("conflict_note", numbers=", ".join(e.number for e in conflicts[-3:])), 30, RED))
+            notes.append(text(t("conflict_note", numbers=", ".join(e.number for e in conflicts[-3:])), 30, ALERT))
         for note in notes:
             self.banner.add_widget(note)
 

@@ -28,7 +28,7 @@ from server.contract.schemas import (
 from server.db.base import utcnow
 from server.db.models import Device
 from server.domain.errors import DomainError, Forbidden
-from server.domain.slips import gate, idempotency, keys
+from server.domain.slips import catalogue, gate, idempotency, keys
 from server.web.deps import CurrentDevice, DbSession, device_actor
 from server.web.errors import error_body
 
@@ -64,7 +64,7 @@ def verify(body: VerifyRequest, device: CurrentDevice, db: DbSession) -> VerifyR
     """The slip a scanned code or typed number names, with its items and state; or a rejection code."""
     _gate(device)
     slip = gate.find_scanned(db, device.estate, body.text, utcnow())
-    return VerifyResult(slip=slip_out(slip, device.estate))
+    return VerifyResult(slip=slip_out(slip, device.estate, names_en=catalogue.english_names(db, device.estate)))
 
 
 def _photo(value: str | None) -> bytes | None:

@@ -13,7 +13,7 @@ from server.api.slip_views import slip_out
 from server.contract.schemas import GateSlipsOut, GuardOut, GuardRosterEntry, GuardRosterOut, GuardSignInRequest
 from server.db.base import utcnow
 from server.domain import guards
-from server.domain.slips import clock, gate_day
+from server.domain.slips import catalogue, clock, gate_day
 from server.web.deps import CurrentDevice, DbSession, device_actor
 from server.web.errors import error_body
 
@@ -59,4 +59,6 @@ def slips_of_the_day(
     estate = device.estate
     day = day or clock.local_day(estate, utcnow())
     found = gate_day.day_slips(db, estate, day)
-    return _cached(request, GateSlipsOut(estate=estate.code, day=day, slips=[slip_out(s, estate) for s in found]))
+    names_en = catalogue.english_names(db, estate)
+    slips = [slip_out(s, estate, names_en=names_en) for s in found]
+    return _cached(request, GateSlipsOut(estate=estate.code, day=day, slips=slips))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from server.contract.schemas import PrintData, SlipItemOut, SlipOut
 from server.db.models import Estate, ReleaseSlip
 from server.domain.slips import clock
@@ -30,11 +32,18 @@ def print_data(slip: ReleaseSlip, estate: Estate) -> PrintData:
     )
 
 
-def items_out(slip: ReleaseSlip) -> list[SlipItemOut]:
-    return [SlipItemOut(line=i.line, code=i.code, name=i.name, quantity=i.quantity) for i in slip.items]
+def items_out(slip: ReleaseSlip, names_en: Mapping[str, str] | None = None) -> list[SlipItemOut]:
+    """The item lines; with `names_en` (catalogue code → English name), coded items carry their English name."""
+    english = names_en or {}
+    return [
+        SlipItemOut(line=i.line, code=i.code, name=i.name, quantity=i.quantity, name_en=english.get(i.code or "", ""))
+        for i in slip.items
+    ]
 
 
-def slip_out(slip: ReleaseSlip, estate: Estate, *, with_print: bool = False) -> SlipOut:
+def slip_out(
+    slip: ReleaseSlip, estate: Estate, *, with_print: bool = False, names_en: Mapping[str, str] | None = None
+) -> SlipOut:
     return SlipOut(
         number=slip.number,
         estate=estate.code,
@@ -47,7 +56,8 @@ def slip_out(slip: ReleaseSlip, estate: Estate, *, with_print: bool = False) -> 
         valid_until=slip.valid_until,
         issued_at=slip.issued_at,
         vehicle_plate=slip.vehicle_plate,
-        items=items_out(slip),
+        items=items_out(slip, names_en),
         token=slip.token,
         print=print_data(slip, estate) if with_print else None,
+        applicant=slip.applicant_name,
     )

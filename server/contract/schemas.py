@@ -61,6 +61,7 @@ class SlipItemOut(BaseModel):
     code: str | None
     name: str
     quantity: int
+    name_en: str = Field("", description="the catalogue's English name of a coded item, where there is one")
 
 
 class PrintData(BaseModel):
@@ -93,6 +94,7 @@ class SlipOut(BaseModel):
     items: list[SlipItemOut]
     token: str
     print: PrintData | None = None
+    applicant: str = Field("", description="the applicant's name as printed on the slip")
 
 
 class VerifyRequest(BaseModel):

@@ -185,3 +185,111 @@ def test_gate_window_shows_a_refused_token_logs_and_stops_cleanly_on_sigterm(
     red = (status[:, :, 2] > 120) & (status[:, :, 1] < 60)
     green = (status[:, :, 1] > 90) & (status[:, :, 2] < 60)
     assert red.sum() > 50 and green.sum() == 0
+
+
+def relative_luminance(rgba: list[float]) -> float:
+    """WCAG 2.x relative luminance of an sRGB colour given as 0–1 channels."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(text: list[float], background: list[float]) -> float:
+    lighter, darker = sorted((relative_luminance(text), relative_luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_wcag_contrast_formula() -> None:
+    assert contrast([1, 1, 1, 1], [0, 0, 0, 1]) == pytest.approx(21.0)
+    assert contrast([0.62, 0.10, 0.08, 1], [0.16, 0.19, 0.23, 1]) < 2  # the old dark red on dark grey
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_gate_window_in_english_names_items_reasons_and_keeps_its_keypads_still(
+    xvfb_display: str,
+    live_server: str,
+    make_device: Callable[..., tuple],
+    guard: StaffUser,
+    slip_maker: Callable[..., ReleaseSlip],
+    db: Session,
+    tmp_path: Path,
+    database_url: str,
+) -> None:
+    """In the English UI a catalogue item shows its English name; the checklist shows the applicant printed on the
+    slip; a refusal (R-REL-6) shows the differing line readably (WCAG AA contrast, measured on every label) and the
+    final screen repeats the reason and the difference; the keypads do not move when an error or a preview line
+    appears under the PIN or the typed number."""
+    slip = slip_maker()
+    _device, token = make_device("gate", "东门")
+    folder = camera_folder(slip, tmp_path)
+    steps = [
+        {"wait": "signed_out"},
+        {"where": "pin:1"},
+        *({"tap": f"pin:{d}"} for d in "9999"),
+        {"tap": "signin"},
+        {"wait": "signed_out"},
+        {"where": "pin:1"},
+        {"texts": True},
+        {"screenshot": str(SHOTS / "gate-en-signin-error.png")},
+        *({"tap": f"pin:{d}"} for d in "1357"),
+        {"tap": "signin"},
+        {"wait": "checklist", "timeout": 60},
+        {"tap": "count:2"},
+        {"tap": "count:1"},
+        {"tap": "count_ok"},
+        {"tap": "match:1"},
+        {"texts": True},
+        {"screenshot": str(SHOTS / "gate-en-checklist-difference.png")},
+        {"tap": "refuse"},
+        {"wait": "refusing"},
+        {"texts": True},
+        {"screenshot": str(SHOTS / "gate-en-refusing.png")},
+        {"tap": "reason:reason_quantity"},
+        {"wait": "done"},
+        {"texts": True},
+        {"screenshot": str(SHOTS / "gate-en-refused.png")},
+        {"tap": "next"},
+        {"tap": "manual"},
+        {"wait": "manual"},
+        {"where": "manual:1"},
+        {"tap": "manual:1"},
+        {"where": "manual:1"},
+        {"texts": True},
+        {"quit": True},
+    ]
+    script, log = tmp_path / "script.json", tmp_path / "driver.log"
+    script.write_text(json.dumps(steps), encoding="utf-8")
+    env = {
+        **os.environ,
+        "DISPLAY": xvfb_display,
+        "ESTATE_GATE_TEST_SCRIPT": str(script),
+        "ESTATE_GATE_TEST_LOG": str(log),
+    }
+    command = [
+        sys.executable, "-m", "server.cli", "gate",
+        "--server", live_server, "--camera", f"images://{folder}?fps=4", "--device-token", token,
+        "--data-dir", str(tmp_path / "gate"), "--gate-name", "东门", "--windowed", "--language", "en",
+    ]  # fmt: skip
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=150, cwd=ROOT)
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert entries and all(e["ok"] for e in entries), entries
+    places = [e["pos"] for e in entries if "where" in e["step"]]
+    assert places[0] == places[1], "the PIN keypad moved when the error appeared"
+    assert places[2] == places[3], "the number keypad moved when the preview appeared"
+    shown = [[t["text"] for t in e["texts"]] for e in entries if "texts" in e["step"]]
+    signin, checklist, refusing, done, manual = shown
+    assert "Unknown PIN or card" in signin
+    assert f"Applicant {slip.applicant_name}" in checklist
+    assert "1. sofa · 沙发" in checklist and "2. 旧书架" in checklist  # a free-text name has no English one
+    difference = "2. 旧书架".removeprefix("2. ") + ": On slip 2 / Counted 1"
+    assert difference in refusing
+    assert "Refused: Quantities differ" in done and difference in done
+    assert any(text.startswith("GH-") for text in manual)  # the preview line of the typed number
+    for entry in (e for e in entries if "texts" in e["step"]):
+        for label in entry["texts"]:
+            ratio = contrast(label["color"], label["background"])
+            assert ratio >= 4.5, f"{label['text']!r}: contrast {ratio:.2f}:1 is below WCAG AA"
+    db.expire_all()
+    record = db.scalar(select(SlipRelease).where(SlipRelease.slip_id == slip.id))
+    assert record is not None and record.outcome == "refused" and "Quantities" not in record.reason

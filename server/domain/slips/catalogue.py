@@ -55,6 +55,16 @@ def by_code(session: Session, estate: Estate) -> dict[str, CatalogueItem]:
     return {item.code: item for item in items(session, estate)}
 
 
+def english_names(session: Session, estate: Estate) -> dict[str, str]:
+    """Catalogue codes with their English names, inactive items too (slips issued earlier still carry them)."""
+    rows = session.execute(
+        select(CatalogueItem.code, CatalogueItem.name_en).where(
+            CatalogueItem.estate_id == estate.id, CatalogueItem.name_en != ""
+        )
+    )
+    return {code: name_en for code, name_en in rows}
+
+
 def save_item(
     session: Session, actor: Actor, estate: Estate, code: str, name: str, name_en: str = "", active: bool = True
 ) -> CatalogueItem:
