@@ -13,6 +13,7 @@ straight back as "already used". Every change calls the listeners, which the scr
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from gate.link import Decision, DecisionRefused, GateLink, number_of
 from server.contract import slip_token
 from server.contract.schemas import GuardOut
 
+log = logging.getLogger(__name__)
 REFUSE_REASONS = ("reason_quantity", "reason_items", "reason_damaged", "reason_person")
 MANUAL_MAX = 12
 # Longer than the scanner's debounce window (3 s), so a slip still held up is seen again before this runs out.
@@ -82,22 +84,27 @@ class GateFlow:
 
     def signin_submit(self) -> None:
         with self._lock:
-            guard = self.signin.submit()
-            if guard is not None:
-                self.guard, self.state = guard, "ready"
+            self._signed_in(self.signin.submit())
         self._changed()
 
     def signin_card(self, card: str) -> None:
         with self._lock:
             if self.state != "signed_out" or not card.strip():
                 return
-            guard = self.signin.card(card)
-            if guard is not None:
-                self.guard, self.state = guard, "ready"
+            self._signed_in(self.signin.card(card))
         self._changed()
+
+    def _signed_in(self, guard: GuardOut | None) -> None:
+        if guard is None:
+            log.warning("gate sign-in refused: %s", self.signin.state.error)
+            return
+        self.guard, self.state = guard, "ready"
+        log.info("gate: guard %s signed in", guard.username)
 
     def sign_out(self) -> None:
         with self._lock:
+            if self.guard is not None:
+                log.info("gate: guard %s signed out", self.guard.username)
             self.guard, self.state = None, "signed_out"
             self._reset_slip()
         self._changed()
@@ -241,8 +248,12 @@ class GateFlow:
         try:
             self.decision = self.link.decide(slip, self.guard.display_name, dict(self.checklist.counted), reason)
         except DecisionRefused as exc:
+            log.warning("gate: the server would not record %s: %s", slip.number, exc.verdict.code)
             self.verdict, self.checklist, self.state = exc.verdict, None, "rejected"
             return
+        log.info(
+            "gate: %s %s%s", slip.number, self.decision.outcome, " (queued offline)" if self.decision.queued else ""
+        )
         self.state = "done"
         if self._on_decision is not None:
             self._on_decision()

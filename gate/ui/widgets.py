@@ -17,7 +17,7 @@ from terminal.widgets import BigButton
 # contrast ratio of at least 4.5:1 (WCAG AA), so a guard reads a red line on a grey panel in a bright gatehouse.
 GREEN = (0.05, 0.45, 0.22, 1)
 RED = (0.62, 0.10, 0.08, 1)
-SLATE = (0.30, 0.36, 0.42, 1)
+SLATE = (0.24, 0.29, 0.34, 1)  # an unchecked line; a shade apart from the grey buttons on it
 DARK = (0.10, 0.12, 0.15, 1)
 PANEL = (0.16, 0.19, 0.23, 1)
 WHITE = (1, 1, 1, 1)

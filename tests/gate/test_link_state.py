@@ -91,6 +91,7 @@ def test_a_refused_device_token_is_shown_and_the_gate_checks_on_its_own(
         gate.flow.signin_key(key)
     gate.flow.signin_submit()
     assert gate.flow.state == "ready"  # from the roster it keeps
+    assert "gate: guard zhang_guard signed in" in [r.getMessage() for r in caplog.records]
     assert gate.flow.on_scan(slip.token) and gate.flow.state == "checklist"
     assert gate.flow.verdict is not None and not gate.flow.verdict.online
     gate.client.close()
