@@ -22,6 +22,8 @@ def _build(settings: KioskConfig, spec: WindowSpec | None) -> tuple[KioskApp, He
     spec = spec or WindowSpec.from_orientation(settings.orientation, fullscreen=not settings.windowed)
     prepare(spec, settings.font)
     from kiosk.flows.kiosk_flow import KioskFlow
+    from kivy.uix.widget import Widget
+
     from kiosk.heartbeat import HeartbeatSender
     from kiosk.printer import UrlPrinter
     from kiosk.ui.app import KioskApp
@@ -31,7 +33,7 @@ def _build(settings: KioskConfig, spec: WindowSpec | None) -> tuple[KioskApp, He
     class FittedKioskApp(KioskApp):
         """The kiosk drawn at the window's scale (the layout stays the panel's)."""
 
-        def build(self) -> object:
+        def build(self) -> Widget:
             return fitted(super().build(), spec)
 
     client = EstateClient(settings.server, settings.device_token)
