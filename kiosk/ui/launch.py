@@ -21,9 +21,9 @@ def make_app(settings: KioskConfig, spec: WindowSpec | None = None) -> KioskApp:
 def _build(settings: KioskConfig, spec: WindowSpec | None) -> tuple[KioskApp, HeartbeatSender]:
     spec = spec or WindowSpec.from_orientation(settings.orientation, fullscreen=not settings.windowed)
     prepare(spec, settings.font)
-    from kiosk.flows.kiosk_flow import KioskFlow
     from kivy.uix.widget import Widget
 
+    from kiosk.flows.kiosk_flow import KioskFlow
     from kiosk.heartbeat import HeartbeatSender
     from kiosk.printer import UrlPrinter
     from kiosk.ui.app import KioskApp
