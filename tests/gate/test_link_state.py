@@ -1,6 +1,6 @@
 """The gate's link state on its status bar: a heartbeat notices within seconds that the server went away or came
 back, with no scan needed; a 401 (the device token revoked or replaced) is shown as "device token refused" while
-the gate keeps checking slips on its own; each change is one log line."""
+the gate keeps checking slips on its own; each change of the link or the camera is one log line."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from sqlalchemy.orm import Session
 
-from gate.runtime import GateConfig
+from gate.runtime import GateConfig, GateRuntime
 from gate.syncer import Syncer
 from server.db.models import Device, ReleaseSlip, StaffUser
 from server.domain import devices
@@ -95,3 +97,38 @@ def test_a_refused_device_token_is_shown_and_the_gate_checks_on_its_own(
     assert gate.flow.on_scan(slip.token) and gate.flow.state == "checklist"
     assert gate.flow.verdict is not None and not gate.flow.verdict.online
     gate.client.close()
+
+
+def test_the_camera_is_logged_when_it_gives_no_picture_and_when_it_is_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One line each way; a folder of frames that ends and starts again (the demo's camera) logs nothing more."""
+    folder = tmp_path / "camera"
+    runtime = GateRuntime(
+        GateConfig(
+            server="http://127.0.0.1:9",  # nothing listens: the camera is what this test watches
+            camera=f"images://{folder}?fps=20",
+            device_token="edt_test",
+            data_dir=tmp_path / "gate",
+        )
+    )
+    caplog.set_level(logging.INFO, logger="gate")
+
+    def camera_lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "gate.runtime"]
+
+    runtime.scanner.start()
+    try:
+        wait_until(lambda: len(camera_lines()) == 1, what="the camera's loss logged")
+        folder.mkdir()
+        cv2.imwrite(str(folder / "frame-0.png"), np.full((120, 160, 3), 128, np.uint8))
+        wait_until(lambda: len(camera_lines()) == 2, what="the camera's return logged")
+        first = runtime.scanner.capture.latest()
+        assert first is not None
+        wait_until(lambda: runtime.scanner.capture.latest().number > first.number + 5, what="the folder looping")
+    finally:
+        runtime.stop()
+    lost, back = camera_lines()
+    assert lost.startswith("gate camera: no picture (image folder not found") and "streaming again" in back
+    assert all(r.levelname in ("WARNING", "INFO") for r in caplog.records if r.name == "gate.runtime")
+    assert len(camera_lines()) == 2
