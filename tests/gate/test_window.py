@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -166,7 +167,7 @@ def test_gate_window_shows_a_refused_token_logs_and_stops_cleanly_on_sigterm(
     with stderr.open("w") as err:
         gate = subprocess.Popen(command, env=env, stderr=err, cwd=ROOT)
     try:
-        wait_until(lambda: log.exists() and len(log.read_text(encoding="utf-8").splitlines()) == 3, 90, "screenshot")
+        wait_until(lambda: log.exists() and len(log.read_text(encoding="utf-8").splitlines()) == 3, 120, "screenshot")
         gate.send_signal(signal.SIGTERM)
         assert gate.wait(timeout=30) == 0
     finally:
@@ -181,10 +182,10 @@ def test_gate_window_shows_a_refused_token_logs_and_stops_cleanly_on_sigterm(
     assert "stopping on SIGTERM" in logged
     image = cv2.imread(str(shot))
     assert image.shape[:2] == (960, 540)  # the 1080×1920 layout at half size
-    status = image[:45]  # the status bar: the refusal is in red, where "在线" would be green
-    red = (status[:, :, 2] > 120) & (status[:, :, 1] < 60)
-    green = (status[:, :, 1] > 90) & (status[:, :, 2] < 60)
-    assert red.sum() > 50 and green.sum() == 0
+    status = image[:45].astype(int)  # the status bar: the refusal in the alert colour, no green "在线"
+    alert = np.abs(status - (120, 128, 255)).sum(axis=2) < 60  # BGR of widgets.ALERT
+    good = np.abs(status - (128, 217, 89)).sum(axis=2) < 60  # BGR of widgets.GOOD
+    assert alert.sum() > 50 and good.sum() == 0
 
 
 def relative_luminance(rgba: list[float]) -> float:
