@@ -121,7 +121,7 @@ def _run_demo(
     for note in hardware.notes:
         err.print(f"[yellow]{note}[/]")
     with transaction(engine) as session:
-        estate = session.merge(session.scalars(select(Estate).where(Estate.code == "GH")).one())
+        estate = session.scalars(select(Estate).where(Estate.code == "GH")).one()
         slip = demo_slip(session, cli_actor("demo"), estate, DEMO_SLIP_UNIT)
     camera = demo_devices.film_slip(slip, estate, hardware.printer, settings.data_dir / "demo-camera")
     err.print(f"Virtual printer: {hardware.printer.url} (slips as PNG in {hardware.printer.out_dir})")
