@@ -1,5 +1,7 @@
 """Gate benchmark: frame in → verdict ready (decode the camera frame, check the slip, checklist on screen), p95,
-offline (local Ed25519 check) and online (server on localhost, SQLite). Prints one JSON line.
+offline (local Ed25519 check) and online (server on localhost, SQLite); and how long the gate's status takes to
+show that the network went away and came back (the background sync's heartbeat, with no scan). Prints one JSON
+line.
 
     python bench/gate.py [--frames 60]
 """
@@ -14,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -29,6 +32,7 @@ from gate.flows.gate_flow import GateFlow  # noqa: E402
 from gate.link import GateLink  # noqa: E402
 from gate.outbox import Outbox  # noqa: E402
 from gate.store import LocalStore  # noqa: E402
+from gate.syncer import Syncer, SyncTiming  # noqa: E402
 from server.config import Settings  # noqa: E402
 from server.contract.client import EstateClient  # noqa: E402
 from server.db.engine import make_engine, make_sessionmaker  # noqa: E402
@@ -114,6 +118,13 @@ def measure(flow: GateFlow, frames: list, pipeline: ScanPipeline) -> list[float]
     return times
 
 
+def seconds_until(condition: Callable[[], bool], limit: float = 60.0) -> float:
+    start = time.monotonic()
+    while not condition() and time.monotonic() - start < limit:
+        time.sleep(0.02)
+    return round(time.monotonic() - start, 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=60)
@@ -136,11 +147,16 @@ def main() -> None:
         frames = [FrameFactory(n, slip=_slip(token)).rotated(n) for n, token in enumerate(tokens)]
         measure(flow, frames[:5], pipeline)  # warm-up: connections, caches
         online = measure(flow, frames, pipeline)
+        syncer = Syncer(link, SyncTiming())  # the timing a real gate runs with
+        syncer.start()
+        time.sleep(3.3)  # past the first round, at some phase of the heartbeat
         switch.down = True
-        flow.on_scan("RS1:offline-probe")  # the first failed request takes the gate offline
-        flow.next()
+        link_lost_s = seconds_until(lambda: not link.online)
         offline = measure(flow, frames, pipeline)
         assert not link.online
+        switch.down = False
+        link_back_s = seconds_until(lambda: link.online)
+        syncer.stop()
         server.should_exit = True
         client.close()
     print(
@@ -153,6 +169,9 @@ def main() -> None:
                 "frame_to_verdict_ms_median_offline": round(statistics.median(offline), 1),
                 "frame_to_verdict_ms_median_online": round(statistics.median(online), 1),
                 "target_ms_p95": {"offline": 100, "online": 200},
+                "status_offline_after_s": link_lost_s,
+                "status_online_again_after_s": link_back_s,
+                "target_status_s": 5,
             }
         )
     )

@@ -28,11 +28,19 @@ def run(
     windowed: Annotated[
         bool | None, typer.Option("--windowed/--fullscreen", help="a window instead of full screen")
     ] = None,
+    size: Annotated[
+        str | None, typer.Option(help="window size WxH, the screen scaled to fit (with --windowed), e.g. 540x960")
+    ] = None,
+    scale: Annotated[float | None, typer.Option(help="window scale of the 1080×1920 screen, e.g. 0.5")] = None,
+    position: Annotated[str | None, typer.Option(help="window's top-left corner X,Y on the display")] = None,
     language: Annotated[str | None, typer.Option(help="zh or en")] = None,
     font: Annotated[str | None, typer.Option(help="a CJK font file (found automatically when left out)")] = None,
 ) -> None:
     """Run the gate terminal: camera preview with continuous scanning, guard sign-in, verdicts, the item checklist,
     release or refuse, manual slip numbers, and offline operation with an outbox."""
+    from terminal import logs
+
+    logs.configure()
     from devices.camera import CameraUrlError
     from gate.runtime import GateConfig, GateRuntime
 
@@ -51,9 +59,11 @@ def run(
         )
         if settings.language not in ("zh", "en"):
             raise ValueError("--language is zh or en")
-        from terminal.kivy_setup import WindowSpec, prepare
+        from terminal.kivy_setup import WindowSpec, prepare, stop_on_signals
 
-        spec = WindowSpec.from_orientation(settings.orientation, fullscreen=not settings.windowed)
+        spec = WindowSpec.from_options(
+            settings.orientation, fullscreen=not settings.windowed, size=size, scale=scale, position=position
+        )
         runtime = GateRuntime(settings)
     except (ValueError, CameraUrlError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -62,6 +72,7 @@ def run(
     from gate.ui.app import GateApp
     from gate.ui.driver import attach
 
-    app = GateApp(runtime, settings.language)
+    app = GateApp(runtime, settings.language, spec)
     attach(app)
+    stop_on_signals(app)
     app.run()

@@ -1,9 +1,11 @@
 """The gate's link to the server: online checks with a short timeout and an offline fall-back, releases recorded
 online or queued in the outbox, the guard roster and the day's slips, and the background sync.
 
-Online or offline is decided by outcomes, not pings: any answer from the server (even a refusal) means online;
-no answer (`httpx.TransportError`) means offline until the background sync reaches the server again. While
-offline, checks go straight to the local verifier so a guard never waits for a timeout per scan.
+Online or offline is decided by outcomes and by the background sync's heartbeat: any answer from the server (even
+a refusal) means online; no answer (`httpx.TransportError`) means offline until the background sync reaches the
+server again. A 401 means the server no longer knows this gate's device token (revoked, or a new one issued): the
+gate works as if offline and says so until it is enrolled again. While offline, checks go straight to the local
+verifier so a guard never waits for a timeout per scan.
 """
 
 from __future__ import annotations
@@ -34,6 +36,14 @@ Clock = Callable[[], datetime]
 _MAYBE_SENT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
+class TokenRefused(Exception):
+    """The server refused this gate's device token (401): the gate must be enrolled again."""
+
+
+def token_refused(error: ApiError) -> bool:
+    return error.status == 401
+
+
 class DecisionRefused(Exception):
     """The server would not record the decision (e.g. the slip was used at another gate a moment ago)."""
 
@@ -51,6 +61,7 @@ class Decision:
     at: datetime
     guard: str
     queued: bool
+    reason: str = ""  # a refusal's reason, as recorded
 
 
 def number_of(text: str) -> str | None:
@@ -89,6 +100,7 @@ class GateLink:
         self.clock = clock
         self.verifier = OfflineVerifier(store, gate_name)
         self._online = False
+        self.token_refused = False
         self._listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()
 
@@ -101,12 +113,27 @@ class GateLink:
     def on_change(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
 
-    def _set_online(self, online: bool) -> None:
-        if online != self._online:
-            self._online = online
-            log.info("gate is %s", "online" if online else "offline")
+    @property
+    def state(self) -> str:
+        """online, offline or token_refused, as the status bar shows it."""
+        return "token_refused" if self.token_refused else ("online" if self._online else "offline")
+
+    def _set_online(self, online: bool, refused: bool = False) -> None:
+        before = self.state
+        self._online, self.token_refused = online and not refused, refused
+        if self.state != before:
+            if refused:
+                log.error("gate link: the server refused this gate's device token (401): enrol the gate again")
+            else:
+                level = logging.WARNING if self.state == "offline" else logging.INFO
+                log.log(level, "gate link: %s (was %s)", self.state, before)
         for listener in self._listeners:
             listener()
+
+    def _refused_by(self, error: ApiError) -> bool:
+        """Note a 401 (the gate then works offline); False for any other answer, which means online."""
+        self._set_online(not token_refused(error), refused=token_refused(error))
+        return token_refused(error)
 
     def queue_length(self) -> int:
         return self.outbox.pending_count()
@@ -127,8 +154,8 @@ class GateLink:
             try:
                 result = self.api.verify(text)
             except ApiError as exc:
-                self._set_online(True)
-                return _server_verdict(text, exc)
+                if not self._refused_by(exc):
+                    return _server_verdict(text, exc)
             except httpx.TransportError:
                 self._set_online(False)
             else:
@@ -155,8 +182,9 @@ class GateLink:
             try:
                 out = self.api.release(request, idempotency_key=nonce)
             except ApiError as exc:
-                self._set_online(True)
-                raise DecisionRefused(_server_verdict(slip.text, exc)) from None
+                if not self._refused_by(exc):
+                    raise DecisionRefused(_server_verdict(slip.text, exc)) from None
+                self._queue_event(nonce, slip, guard, lines, reason, released, at)
             except _MAYBE_SENT:
                 self._set_online(False)
                 self.outbox.add_release(nonce, request, slip.number, at)
@@ -168,7 +196,7 @@ class GateLink:
         else:
             self._queue_event(nonce, slip, guard, lines, reason, released, at)
         self.store.record_use(LocalUse(slip.number, outcome, at, guard))
-        return Decision(slip.number, outcome, at, guard, queued)
+        return Decision(slip.number, outcome, at, guard, queued, reason)
 
     def _queue_event(
         self,
@@ -192,8 +220,8 @@ class GateLink:
             try:
                 return self.api.guard_sign_in(GuardSignInRequest(pin=pin, card=card))
             except ApiError as exc:
-                self._set_online(True)
-                raise SignInRefused(exc.code) from None
+                if not self._refused_by(exc):
+                    raise SignInRefused(exc.code) from None
             except httpx.TransportError:
                 self._set_online(False)
         roster = self.verifier.reference.roster
@@ -214,8 +242,22 @@ class GateLink:
 
     # --- background work ----------------------------------------------------------------------------------------
 
+    def heartbeat(self) -> None:
+        """Ask the server who this gate is, to know the link is up. Raises TransportError or TokenRefused."""
+        try:
+            self.api.device()
+        except httpx.TransportError:
+            self._set_online(False)
+            raise
+        except ApiError as exc:
+            if self._refused_by(exc):
+                raise TokenRefused(exc.message) from None
+            raise
+        self._set_online(True)
+
     def refresh_reference(self) -> None:
-        """Download what changed (ETags) of keys, revocations, roster and the day's slips. Raises TransportError."""
+        """Download what changed (ETags) of keys, revocations, roster and the day's slips.
+        Raises TransportError or TokenRefused."""
         with self._lock:
             try:
                 now = self.clock()
@@ -234,6 +276,10 @@ class GateLink:
                     self.store.save_reference(SLIPS, slips, etag, now)
             except httpx.TransportError:
                 self._set_online(False)
+                raise
+            except ApiError as exc:
+                if self._refused_by(exc):
+                    raise TokenRefused(exc.message) from None
                 raise
             self.verifier.reload()
             self._set_online(True)
@@ -262,6 +308,10 @@ class GateLink:
                 except httpx.TransportError:
                     self._set_online(False)
                     raise
+                except ApiError as exc:
+                    if self._refused_by(exc):
+                        raise TokenRefused(exc.message) from None
+                    raise
                 now = self.clock()
                 for result in out.results:
                     self.outbox.mark_sent(result.nonce, result.result, result.code, now)
@@ -274,6 +324,8 @@ class GateLink:
         try:
             out = self.api.release(entry.release_request(), idempotency_key=entry.nonce)
         except ApiError as exc:
+            if self._refused_by(exc):
+                raise TokenRefused(exc.message) from None
             self.outbox.mark_sent(entry.nonce, "rejected", exc.code, self.clock())
         except httpx.TransportError:
             self._set_online(False)

@@ -3,13 +3,14 @@ the link, the flow, the background sync and the camera scanner. The CLI and the 
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from devices.camera import Frame, ScanEvent, Scanner
+from devices.camera import CameraState, Frame, ScanEvent, Scanner, StateChange
 from devices.qr.pipeline import FrameScan
 from gate.flows.gate_flow import GateFlow
 from gate.link import GateLink
@@ -18,6 +19,7 @@ from gate.store import LocalStore
 from gate.syncer import Syncer, SyncTiming
 from server.contract.client import EstateClient
 
+log = logging.getLogger(__name__)
 DB_FILE = "gate.db"
 
 
@@ -74,7 +76,9 @@ class GateRuntime:
         self.syncer = Syncer(self.link, config.timing)
         self.flow = GateFlow(self.link, today=self.today, on_decision=self.syncer.kick)
         self.latest_frame: Frame | None = None
-        self.scanner = Scanner(config.camera, on_event=self.on_scan, on_frame=self._on_frame)
+        self._camera_down = False
+        self._camera_streamed = False
+        self.scanner = Scanner(config.camera, on_event=self.on_scan, on_frame=self._on_frame, on_state=self._on_camera)
 
     def today(self) -> date:
         """Today in the estate's zone: as the server reports it, else as configured (before the first sync)."""
@@ -87,6 +91,19 @@ class GateRuntime:
 
     def _on_frame(self, frame: Frame, _scan: FrameScan) -> None:
         self.latest_frame = frame  # the preview shows the newest frame the scanner looked at
+
+    def _on_camera(self, change: StateChange) -> None:
+        """One line when the camera gives no picture, one when it does again. A source that ends after streaming
+        (a folder of images, a video file) and opens again at once is not worth a line each round."""
+        if change.state is CameraState.STREAMING:
+            if self._camera_down:
+                log.info("gate camera: streaming again (%s)", change.detail)
+            self._camera_down, self._camera_streamed = False, True
+        elif change.state is CameraState.LOST:
+            if not self._camera_streamed and not self._camera_down:
+                log.warning("gate camera: no picture (%s); retrying", change.detail)
+                self._camera_down = True
+            self._camera_streamed = False
 
     def start(self) -> None:
         self.syncer.start()

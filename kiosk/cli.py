@@ -21,8 +21,18 @@ def run(
     ] = None,
     language: Annotated[str | None, typer.Option(help="zh or en: the language the kiosk returns to")] = None,
     idle_seconds: Annotated[float | None, typer.Option(help="idle time before the kiosk goes home and wipes")] = None,
+    size: Annotated[
+        str | None, typer.Option(help="window size WxH, the screen scaled to fit (with --windowed), e.g. 540x960")
+    ] = None,
+    scale: Annotated[float | None, typer.Option(help="window scale of the 1080×1920 screen, e.g. 0.5")] = None,
+    position: Annotated[str | None, typer.Option(help="window's top-left corner X,Y on the display")] = None,
 ) -> None:
-    """Run the residents' lobby kiosk against a server and a slip printer."""
+    """Run the residents' lobby kiosk against a server and a slip printer. State changes and errors (server away,
+    device token refused, printer offline) are logged one line each on stderr."""
+    from terminal import logs
+    from terminal.kivy_setup import WindowSpec
+
+    logs.configure()
     try:
         settings = kiosk_config.load(
             config,
@@ -34,9 +44,12 @@ def run(
             language=language,
             idle_seconds=idle_seconds,
         )
+        spec = WindowSpec.from_options(
+            settings.orientation, fullscreen=not settings.windowed, size=size, scale=scale, position=position
+        )
     except (OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     from kiosk.ui.launch import launch
 
-    launch(settings)
+    launch(settings, spec)

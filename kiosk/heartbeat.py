@@ -1,5 +1,7 @@
-"""Every minute the kiosk tells the server it is alive and how its printer is, so the front desk sees a kiosk out
-of paper on the console before a resident finds out at the screen."""
+"""Every few seconds the kiosk tells the server it is alive and how its printer is, so the front desk sees a kiosk
+out of paper on the console before a resident finds out at the screen. The beat also tells the kiosk how its link
+is: online, offline (no answer) or token_refused (a 401: the kiosk must be enrolled again, which its screen says).
+Each change of the link or of the printer is logged as one line."""
 
 from __future__ import annotations
 
@@ -40,19 +42,53 @@ def printer_state(printer: SlipPrinter) -> str:
     return "ok"
 
 
+LinkListener = Callable[[str], None]
+
+
 class HeartbeatSender:
-    def __init__(self, send: Callable[[Heartbeat], None], printer: SlipPrinter, interval: float = 60.0) -> None:
+    def __init__(
+        self,
+        send: Callable[[Heartbeat], None],
+        printer: SlipPrinter,
+        interval: float = 10.0,
+        on_link: LinkListener | None = None,
+    ) -> None:
         self.send, self.printer, self.interval = send, printer, interval
+        self.on_link = on_link
+        self.link = "unknown"  # online | offline | token_refused, after the first beat
+        self.printer_state = "unknown"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def beat_once(self) -> Heartbeat:
-        beat = Heartbeat(software=software(), peripherals={"printer": printer_state(self.printer)})
+        state = printer_state(self.printer)
+        if state != self.printer_state:
+            level = logging.INFO if state == "ok" else logging.WARNING
+            log.log(level, "kiosk printer: %s (was %s)", state, self.printer_state)
+            self.printer_state = state
+        beat = Heartbeat(software=software(), peripherals={"printer": state})
         try:
             self.send(beat)
-        except (httpx.HTTPError, ApiError) as exc:  # the server is away: the next beat tries again
-            log.warning("heartbeat not delivered: %s", exc)
+        except ApiError as exc:
+            self._link("token_refused" if exc.status == 401 else "offline" if exc.status >= 500 else "online", exc)
+        except httpx.HTTPError as exc:  # the server is away: the next beat tries again
+            self._link("offline", exc)
+        else:
+            self._link("online")
         return beat
+
+    def _link(self, link: str, error: Exception | None = None) -> None:
+        if link == self.link:
+            return
+        if link == "token_refused":
+            log.error("kiosk link: the server refused this kiosk's device token (401): enrol the kiosk again")
+        elif link == "offline":
+            log.warning("kiosk link: offline (was %s): %s", self.link, error)
+        else:
+            log.info("kiosk link: online (was %s)", self.link)
+        self.link = link
+        if self.on_link is not None:
+            self.on_link(link)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -7,15 +7,27 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from server.db.models import ApplicantKind, Device, DeviceKind, Estate, OccupancyKind, ReleaseSlip, Role
-from server.domain import devices, registry, staff
+from server.db.models import (
+    ApplicantKind,
+    Device,
+    DeviceKind,
+    Estate,
+    GuardCredential,
+    OccupancyKind,
+    ReleaseSlip,
+    Role,
+    SlipState,
+    StaffUser,
+)
+from server.domain import devices, guards, registry, staff
 from server.domain.actors import Actor
+from server.domain.errors import Unauthorized
 from server.domain.slips import clock, eligibility, issuing
 
 DEMO_PASSWORD = "demo-2026"
-GUARD_PIN, GUARD_CARD = "2468", "G0001"
+GUARD_USERNAME, GUARD_PIN, GUARD_CARD = "guard", "2468", "G0001"
 DEMO_SLIP_UNIT = "1-3B"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国文斌宇浩然欣怡子涵梓轩雨彤俊杰嘉怡思远晨曦"
@@ -25,7 +37,7 @@ STAFF = [
     ("records", "刘管理员", Role.records_admin),
     ("frontdesk", "王前台", Role.front_desk),
     ("captain", "赵队长", Role.security_captain),
-    ("guard", "孙保安", Role.gate_guard),
+    (GUARD_USERNAME, "孙保安", Role.gate_guard),
     ("engineer", "周工程", Role.engineering),
     ("cleaning", "吴环境", Role.environment),
     ("finance", "郑财务", Role.finance),
@@ -39,6 +51,7 @@ class DemoResult:
     created: bool
     logins: list[tuple[str, str, Role]] = field(default_factory=list)
     device_tokens: dict[str, str] = field(default_factory=dict)
+    reissued: list[str] = field(default_factory=list)  # device kinds whose earlier token stopped working
     residents: list[tuple[str, str, str, str]] = field(default_factory=list)  # unit, name, card, pin
     arrears_unit: str = ""
 
@@ -51,17 +64,48 @@ def _phone(rng: random.Random) -> str:
     return "1" + rng.choice("3578") + "".join(rng.choice("0123456789") for _ in range(9))
 
 
-def seed(session: Session, actor: Actor, *, seed_value: int = 20261127, today: date | None = None) -> DemoResult:
-    """Create the demo estate once; on later runs only re-issue the device tokens (they are stored hashed)."""
+def seed(
+    session: Session,
+    actor: Actor,
+    *,
+    seed_value: int = 20261127,
+    today: date | None = None,
+    known_tokens: dict[str, str] | None = None,
+) -> DemoResult:
+    """Create the demo estate once. Device tokens are stored hashed, so later runs keep the tokens of the last run
+    (`known_tokens`, as written to demo-devices.json) while they still work, and issue new ones only for devices
+    without a working token: a kiosk or gate already running keeps working."""
     today = today or date.today()
     estate = session.scalar(select(Estate).where(Estate.code == "GH"))
     result = DemoResult(estate=estate, created=estate is None) if estate else None
     if result is None:
         result = _create(session, actor, random.Random(seed_value), today)
+    _ensure_guard_credentials(session, actor, result.estate)
+    known = known_tokens or {}
     for device in session.scalars(select(Device).where(Device.estate_id == result.estate.id).order_by(Device.id)):
-        result.device_tokens[device.kind.value] = devices.issue_token(session, actor, device)
+        kind = device.kind.value
+        token = known.get(kind, "")
+        if not _still_works(session, device, token):
+            token = devices.issue_token(session, actor, device)
+            if kind in known:
+                result.reissued.append(kind)
+        result.device_tokens[kind] = token
     result.logins = [(username, DEMO_PASSWORD, role) for username, _name_, role in STAFF]
     return result
+
+
+def _still_works(session: Session, device: Device, token: str) -> bool:
+    try:
+        return bool(token) and devices.authenticate(session, token).id == device.id
+    except Unauthorized:
+        return False
+
+
+def _ensure_guard_credentials(session: Session, actor: Actor, estate: Estate) -> None:
+    """The PIN and card the demo prints for the guard (also on demo databases made before they were set)."""
+    guard = session.scalar(select(StaffUser).where(StaffUser.username == GUARD_USERNAME))
+    if guard is not None and session.get(GuardCredential, guard.id) is None:
+        guards.set_credentials(session, actor, estate, guard, pin=GUARD_PIN, card=GUARD_CARD)
 
 
 def _create(session: Session, actor: Actor, rng: random.Random, today: date) -> DemoResult:
@@ -104,10 +148,28 @@ def _create(session: Session, actor: Actor, rng: random.Random, today: date) -> 
     return result
 
 
-def issue_demo_slip(session: Session, actor: Actor, estate: Estate, unit_code: str) -> ReleaseSlip:
-    """A slip for the owner of `unit_code`, as the kiosk would issue it, so the gate has something to scan."""
+def demo_slip(session: Session, actor: Actor, estate: Estate, unit_code: str) -> ReleaseSlip:
+    """The slip the gate's demo camera shows: the one an earlier run issued while it is still unused and valid
+    (so repeated runs leave no unused slips in the day's reconciliation), else a new one for the owner of
+    `unit_code`, as the kiosk would issue it."""
+    now = issuing.utcnow()
+    today = clock.local_day(estate, now)
+    earlier = session.scalar(
+        select(ReleaseSlip)
+        .where(
+            ReleaseSlip.estate_id == estate.id,
+            ReleaseSlip.unit_code == unit_code,
+            ReleaseSlip.issued_by == actor.label[:80],
+            ReleaseSlip.state == SlipState.issued,
+            ReleaseSlip.day == today,
+            ReleaseSlip.valid_until > now,
+        )
+        .order_by(ReleaseSlip.id.desc())
+        .options(selectinload(ReleaseSlip.items))  # the caller prints them after the session ends
+    )
+    if earlier is not None:
+        return earlier
     unit = registry.get_unit(session, estate, unit_code)
-    today = clock.local_day(estate, issuing.utcnow())
     owner = next(o.person for o in unit.occupancies if o.kind == OccupancyKind.owner and o.current_on(today))
     applicant = eligibility.check(
         session, actor, estate, unit, ApplicantKind.owner, owner, channel="kiosk", today=today

@@ -6,13 +6,16 @@
                               └─(invalid scan)→ rejected ─(next / a new scan)→ …
 
 Scans arrive from the scanner's thread and are ignored while the guard is busy with a slip (checklist, manual
-entry, the result screen); a new scan replaces a rejection on screen. Every change calls the listeners, which
-the screen uses to redraw.
+entry, the result screen); a new scan replaces a rejection on screen. The slip just decided or turned away is
+ignored after "继续" while it is still held up and for `QUIET_S` after it was last seen, so it does not come
+straight back as "already used". Every change calls the listeners, which the screen uses to redraw.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,12 +23,15 @@ from datetime import date, datetime
 from gate.flows.checklist import Checklist
 from gate.flows.signin import SignIn
 from gate.flows.verdict import SlipView, Verdict
-from gate.link import Decision, DecisionRefused, GateLink
+from gate.link import Decision, DecisionRefused, GateLink, number_of
 from server.contract import slip_token
 from server.contract.schemas import GuardOut
 
+log = logging.getLogger(__name__)
 REFUSE_REASONS = ("reason_quantity", "reason_items", "reason_damaged", "reason_person")
 MANUAL_MAX = 12
+# Longer than the scanner's debounce window (3 s), so a slip still held up is seen again before this runs out.
+QUIET_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -35,10 +41,20 @@ class Timing:
 
 
 class GateFlow:
-    def __init__(self, link: GateLink, *, today: Callable[[], date], on_decision: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        link: GateLink,
+        *,
+        today: Callable[[], date],
+        on_decision: Callable[[], None] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         self.link = link
         self._today = today
         self._on_decision = on_decision
+        self._monotonic = monotonic
+        self._quiet: tuple[str, float] | None = None  # the slip to ignore after "继续", and until when
+        self.repeats_ignored = 0  # sightings of a just-finished slip that were ignored
         self.state = "signed_out"
         self.guard: GuardOut | None = None
         self.signin = SignIn(link.sign_in)
@@ -68,22 +84,27 @@ class GateFlow:
 
     def signin_submit(self) -> None:
         with self._lock:
-            guard = self.signin.submit()
-            if guard is not None:
-                self.guard, self.state = guard, "ready"
+            self._signed_in(self.signin.submit())
         self._changed()
 
     def signin_card(self, card: str) -> None:
         with self._lock:
             if self.state != "signed_out" or not card.strip():
                 return
-            guard = self.signin.card(card)
-            if guard is not None:
-                self.guard, self.state = guard, "ready"
+            self._signed_in(self.signin.card(card))
         self._changed()
+
+    def _signed_in(self, guard: GuardOut | None) -> None:
+        if guard is None:
+            log.warning("gate sign-in refused: %s", self.signin.state.error)
+            return
+        self.guard, self.state = guard, "ready"
+        log.info("gate: guard %s signed in", guard.username)
 
     def sign_out(self) -> None:
         with self._lock:
+            if self.guard is not None:
+                log.info("gate: guard %s signed out", self.guard.username)
             self.guard, self.state = None, "signed_out"
             self._reset_slip()
         self._changed()
@@ -93,7 +114,7 @@ class GateFlow:
     def on_scan(self, text: str, captured_at: datetime | None = None) -> bool:
         """A code read by the camera; False when ignored (nobody signed in, or the guard is busy with a slip)."""
         with self._lock:
-            if self.state not in ("ready", "rejected"):
+            if self.state not in ("ready", "rejected") or self._just_done(text):
                 return False
             self._check(text, captured_at)
         self._changed()
@@ -227,8 +248,12 @@ class GateFlow:
         try:
             self.decision = self.link.decide(slip, self.guard.display_name, dict(self.checklist.counted), reason)
         except DecisionRefused as exc:
+            log.warning("gate: the server would not record %s: %s", slip.number, exc.verdict.code)
             self.verdict, self.checklist, self.state = exc.verdict, None, "rejected"
             return
+        log.info(
+            "gate: %s %s%s", slip.number, self.decision.outcome, " (queued offline)" if self.decision.queued else ""
+        )
         self.state = "done"
         if self._on_decision is not None:
             self._on_decision()
@@ -237,9 +262,33 @@ class GateFlow:
         """Back to scanning (after a rejection or a finished slip, or to leave manual entry)."""
         with self._lock:
             if self.state in ("rejected", "done", "manual", "checklist", "refusing"):
+                number = (
+                    self.decision.number if self.decision else number_of(self.verdict.text) if self.verdict else None
+                )
+                if self.state in ("rejected", "done") and number:
+                    self._quiet = (number, self._monotonic() + QUIET_S)
                 self._reset_slip()
                 self.state = "ready"
         self._changed()
+
+    def _quiet_after(self, text: str) -> None:
+        number = number_of(text)
+        self._quiet = (number, self._monotonic() + QUIET_S) if number else None
+
+    def _just_done(self, text: str) -> bool:
+        """The slip the guard has just finished with, still (or again within QUIET_S) in front of the camera."""
+        if self._quiet is None:
+            return False
+        number, until = self._quiet
+        now = self._monotonic()
+        if now >= until:
+            self._quiet = None
+            return False
+        if number_of(text.strip()) != number:
+            return False
+        self._quiet = (number, now + QUIET_S)
+        self.repeats_ignored += 1
+        return True
 
     def _reset_slip(self) -> None:
         self.verdict, self.checklist, self.decision = None, None, None

@@ -28,17 +28,23 @@ class ItemLine:
     line: int
     name: str
     quantity: int
+    name_en: str = ""  # the catalogue's English name, when the server gave one
+
+    def label(self, language: str) -> str:
+        """The name to show: in English the English name with the Chinese one printed on the slip beside it."""
+        return f"{self.name_en} · {self.name}" if language == "en" and self.name_en else self.name
 
 
 @dataclass(frozen=True)
 class SlipView:
-    """What the guard checks: the number, unit, validity and every item line with its quantity."""
+    """What the guard checks: the number, unit, applicant, validity and every item line with its quantity."""
 
     number: str
     unit: str
     valid_until: datetime
     lines: tuple[ItemLine, ...]
     text: str  # what to send back with the release: the scanned token or the typed number
+    applicant: str = ""  # as printed on the slip; the token alone does not carry it
 
     @classmethod
     def from_out(cls, slip: SlipOut, text: str) -> SlipView:
@@ -46,8 +52,9 @@ class SlipView:
             slip.number,
             slip.unit,
             slip.valid_until,
-            tuple(ItemLine(i.line, i.name, i.quantity) for i in slip.items),
+            tuple(ItemLine(i.line, i.name, i.quantity, i.name_en) for i in slip.items),
             text,
+            slip.applicant,
         )
 
 

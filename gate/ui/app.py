@@ -14,20 +14,23 @@ from kivy.core.window import Window
 from kivy.graphics.texture import Texture
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.image import Image
+from kivy.uix.widget import Widget
 
 from gate.runtime import GateRuntime
 from gate.ui.screens import Screens
-from gate.ui.widgets import AMBER, DARK, GREEN, RED, Panel, Taps, text
+from gate.ui.widgets import ALERT, AMBER, DARK, GOOD, Panel, Taps, text
 from terminal.i18n import Catalogue
+from terminal.kivy_setup import WindowSpec, fitted
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 PREVIEW_WIDTH = 960
 
 
 class GateApp(App):
-    def __init__(self, runtime: GateRuntime, language: str = "zh") -> None:
+    def __init__(self, runtime: GateRuntime, language: str = "zh", spec: WindowSpec | None = None) -> None:
         super().__init__()
         self.runtime = runtime
+        self.spec = spec or WindowSpec(fullscreen=False)
         self.flow = runtime.flow
         self.catalogue = Catalogue(LOCALES, language)
         self.taps = Taps()
@@ -36,12 +39,13 @@ class GateApp(App):
         self._card = ""
         self.driver: object | None = None
 
-    def build(self) -> BoxLayout:
+    def build(self) -> Widget:
         self.title = self.catalogue.t("app_title")
         root = Panel(DARK, padding=0, spacing=0)
         self.status = Panel(DARK, orientation="horizontal", size_hint_y=None, height=90, padding=(16, 8), spacing=12)
         self.preview = Image(size_hint_y=0.3, fit_mode="contain")
         self.banner = BoxLayout(orientation="vertical", size_hint_y=None, height=0)
+        self.banner.bind(minimum_height=self.banner.setter("height"))
         self.main = BoxLayout()
         for widget in (self.status, self.preview, self.banner, self.main):
             root.add_widget(widget)
@@ -52,7 +56,7 @@ class GateApp(App):
         Clock.schedule_interval(self.redraw_status, 1.0)
         Window.bind(on_textinput=self._on_text, on_key_down=self._on_key)
         self.redraw()
-        return root
+        return fitted(root, self.spec)
 
     def on_start(self) -> None:
         self.runtime.start()
@@ -71,20 +75,13 @@ class GateApp(App):
     def redraw_status(self, *_: object) -> None:
         t, link, flow = self.catalogue.t, self.runtime.link, self.flow
         self.status.clear_widgets()
-        online = link.online
-        self.status.add_widget(
-            text(
-                ("● " + t("online")) if online else ("● " + t("offline")),
-                34,
-                GREEN if online else RED,
-                size_hint_x=0.22,
-            )
-        )
+        state = link.state  # online | offline | token_refused
+        self.status.add_widget(text("● " + t(state), 34, GOOD if state == "online" else ALERT, size_hint_x=0.22))
         queue = link.queue_length()
         self.status.add_widget(text(t("queue", n=queue), 30, AMBER if queue else (1, 1, 1, 1), size_hint_x=0.3))
         conflicts = link.conflicts()
         if conflicts:
-            self.status.add_widget(text(t("conflicts", n=len(conflicts)), 30, RED, size_hint_x=0.16))
+            self.status.add_widget(text(t("conflicts", n=len(conflicts)), 30, ALERT, size_hint_x=0.16))
         guard = flow.guard.display_name if flow.guard else "—"
         self.status.add_widget(text(t("guard_on_duty", name=guard), 30))
         lang = self.taps.button(
@@ -98,12 +95,13 @@ class GateApp(App):
                 )
             )
         self.banner.clear_widgets()
+        notes = []
+        if state == "token_refused":
+            notes.append(text(t("token_refused_note"), 34, ALERT))
         if conflicts:
-            note = text(t("conflict_note", numbers=", ".join(e.number for e in conflicts[-3:])), 30, RED)
+            notes.append(text(t("conflict_note", numbers=", ".join(e.number for e in conflicts[-3:])), 30, ALERT))
+        for note in notes:
             self.banner.add_widget(note)
-            self.banner.height = note.height
-        else:
-            self.banner.height = 0
 
     def update_preview(self, *_: object) -> None:
         frame = self.runtime.latest_frame

@@ -1,8 +1,10 @@
 """A test-only driver inside the running app: it taps through a JSON script of steps, waits for flow states,
 saves screenshots, and logs each step as a JSON line. Started only when ESTATE_GATE_TEST_SCRIPT names a script.
 
-Steps: {"wait": "checklist", "timeout": 60} · {"tap": "release"} · {"tap_all": "match:"} ·
-{"screenshot": "var/screenshots/gate-checklist.png"} · {"quit": true}
+Steps: {"wait": "checklist", "timeout": 60} · {"wait_link": "token_refused"} · {"wait_repeats": 1} ·
+{"tap": "release"} · {"where": "pin:1"} (the widget's place in the window) ·
+{"texts": true} (every label's text, colour and the colour behind it) ·
+{"tap_all": "match:"} · {"screenshot": "var/screenshots/gate-checklist.png"} · {"quit": true}
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.uix.button import Button
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
 
 from gate.ui.app import GateApp
+from gate.ui.widgets import Panel
 
 SCRIPT_ENV = "ESTATE_GATE_TEST_SCRIPT"
 LOG_ENV = "ESTATE_GATE_TEST_LOG"
@@ -41,8 +47,14 @@ class Driver:
             return True
         step = self.steps[self.index]
         flow = self.app.flow
-        if "wait" in step:
-            if flow.state != step["wait"]:
+        if "wait" in step or "wait_link" in step or "wait_repeats" in step:
+            if "wait" in step:
+                reached = flow.state == step["wait"]
+            elif "wait_link" in step:
+                reached = self.app.runtime.link.state == step["wait_link"]
+            else:  # the slip just finished was seen again and ignored that many times
+                reached = flow.repeats_ignored >= step["wait_repeats"]
+            if not reached:
                 if time.monotonic() - self.started > float(step.get("timeout", 60)):
                     self.write(step=step, ok=False, error="timeout")
                     self.app.stop()
@@ -54,6 +66,11 @@ class Driver:
         elif "tap_all" in step:
             keys = [k for k in list(self.app.taps.widgets) if k.startswith(step["tap_all"])]
             self.write(step=step, ok=all(self.app.taps.tap(k) for k in keys), taps=keys)
+        elif "where" in step:
+            widget = self.app.taps.widgets[step["where"]]
+            self.write(step=step, ok=True, pos=list(widget.to_window(*widget.pos)), size=list(widget.size))
+        elif "texts" in step:
+            self.write(step=step, ok=True, texts=labels(self.app.root))
         elif "screenshot" in step:
             target = Path(step["screenshot"])
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +86,22 @@ class Driver:
         self.started = time.monotonic()
         self.settle = 3
         return True
+
+
+def labels(root: Widget) -> list[dict[str, object]]:
+    """Every label (not button) with text: its text, colour, and the colour of the panel behind it."""
+    found: list[dict[str, object]] = []
+    for widget in root.walk():
+        if not isinstance(widget, Label) or isinstance(widget, Button) or not widget.text:
+            continue
+        behind, parent = list(Window.clearcolor), widget.parent
+        while parent is not None:
+            if isinstance(parent, Panel):
+                behind = list(parent.colour)
+                break
+            parent = getattr(parent, "parent", None)
+        found.append({"text": widget.text, "color": list(widget.color), "background": behind})
+    return found
 
 
 def attach(app: GateApp) -> None:

@@ -10,18 +10,21 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from gate.flows.gate_flow import REFUSE_REASONS, GateFlow
-from gate.flows.verdict import REJECTIONS, Verdict
-from gate.ui.widgets import AMBER, GREEN, GREY, RED, Panel, Taps, text
+from gate.flows.verdict import REJECTIONS, ItemLine, Verdict
+from gate.ui.widgets import ALERT, AMBER, GREEN, GREY, RED, SLATE, Panel, Taps, text
 from terminal.i18n import Catalogue
 from terminal.widgets import Keypad
 
-STATUS_COLOURS = {"match": GREEN, "short": RED, "extra": RED, "unchecked": GREY}
+STATUS_COLOURS = {"match": GREEN, "short": RED, "extra": RED, "unchecked": SLATE}
 
 
 class Screens:
     def __init__(self, flow: GateFlow, catalogue: Catalogue, zone: ZoneInfo, taps: Taps) -> None:
         self.flow, self.t, self.zone, self.taps = flow, catalogue.t, zone, taps
         self.catalogue = catalogue
+
+    def item(self, line: ItemLine) -> str:
+        return line.label(self.catalogue.language)
 
     def when(self, at: datetime) -> str:
         return at.astimezone(self.zone).strftime("%m-%d %H:%M")
@@ -45,7 +48,7 @@ class Screens:
         box.add_widget(text(self.t("signin_hint"), 32, GREY, halign="center"))
         box.add_widget(text("●  " * len(flow.signin.state.digits) or "—", 56, halign="center"))
         error = flow.signin.state.error
-        box.add_widget(text(self.t(f"err_{error}") if error else "", 34, RED, halign="center"))
+        box.add_widget(text(self.t(f"err_{error}") if error else "", 34, ALERT, halign="center"))
         box.add_widget(self._keypad("pin", flow.signin_key))
         box.add_widget(self.taps.button("signin", self.t("signin_button"), flow.signin_submit))
         box.add_widget(Widget())
@@ -104,8 +107,9 @@ class Screens:
         assert verdict is not None and verdict.slip is not None and checklist is not None
         slip = verdict.slip
         box = Panel(spacing=12)
-        head = Panel(GREEN, size_hint_y=None, height=170, padding=16, spacing=4)
+        head = Panel(GREEN, size_hint_y=None, height=220, padding=16, spacing=4)
         head.add_widget(text(self.t("slip_header", number=slip.number, unit=slip.unit), 40))
+        head.add_widget(text(self.t("applicant", name=slip.applicant or "—"), 34))
         checked = self.t("checked_online" if verdict.online else "checked_offline")
         head.add_widget(text(f"{self.t('valid_until', when=self.when(slip.valid_until))}   {checked}", 30))
         box.add_widget(head)
@@ -114,7 +118,7 @@ class Screens:
             status = checklist.status(line.line)
             row = Panel(STATUS_COLOURS[status], orientation="horizontal", size_hint_y=None, height=120, padding=12)
             names = BoxLayout(orientation="vertical")
-            names.add_widget(text(f"{line.line}. {line.name}", 40))
+            names.add_widget(text(f"{line.line}. {self.item(line)}", 40))
             counted = checklist.counted.get(line.line)
             count_text = self.t("counted", n=counted) if counted is not None else self.t("not_counted")
             names.add_widget(text(f"{self.t('on_slip', n=line.quantity)}   {count_text}", 30))
@@ -139,7 +143,7 @@ class Screens:
             )
             box.add_widget(row)
         if flow.counting is not None:
-            name = next(i.name for i in slip.lines if i.line == flow.counting)
+            name = next(self.item(i) for i in slip.lines if i.line == flow.counting)
             box.add_widget(text(self.t("count_title", name=name) + f"   {flow.count_digits or '—'}", 40, AMBER))
             box.add_widget(self._keypad("count", flow.count_key))
             box.add_widget(self.taps.button("count_ok", self.t("ok"), flow.count_done))
@@ -174,11 +178,8 @@ class Screens:
         flow = self.flow
         box = Panel()
         box.add_widget(text(self.t("refuse_title"), 44))
-        if flow.checklist is not None:
-            for item, counted in flow.checklist.differences:
-                box.add_widget(
-                    text(f"{item.name}: {self.t('on_slip', n=item.quantity)} / {self.t('counted', n=counted)}", 36, RED)
-                )
+        for line in self.differences():
+            box.add_widget(text(line, 36, ALERT))
         for key in REFUSE_REASONS:
             zh_reason = self.catalogue.texts["zh"][key]  # the register is kept in Chinese
             box.add_widget(
@@ -187,6 +188,19 @@ class Screens:
         box.add_widget(self.taps.button("cancel", self.t("cancel"), flow.refuse_cancel, role="neutral"))
         box.add_widget(Widget())
         return box
+
+    def differences(self) -> list[str]:
+        """Each line whose count differs from the slip: what the slip says and what was counted."""
+        checklist = self.flow.checklist
+        return [
+            f"{self.item(item)}: {self.t('on_slip', n=item.quantity)} / {self.t('counted', n=counted)}"
+            for item, counted in (checklist.differences if checklist is not None else [])
+        ]
+
+    def refusal_reason(self, reason: str) -> str:
+        """The guard's reason in the screen's language (it is recorded in Chinese, as the register is kept)."""
+        zh = self.catalogue.texts["zh"]
+        return next((self.t(key) for key in REFUSE_REASONS if zh[key] == reason), reason)
 
     def _done(self) -> Widget:
         decision = self.flow.decision
@@ -205,6 +219,12 @@ class Screens:
         box.add_widget(
             text(self.t("decided_at", guard=decision.guard, when=self.when(decision.at)), 40, halign="center")
         )
+        if not released:  # the reason again, for the guard to tell the resident (R-REL-6)
+            box.add_widget(
+                text(self.t("refused_because", reason=self.refusal_reason(decision.reason)), 40, halign="center")
+            )
+            for line in self.differences():
+                box.add_widget(text(line, 36, halign="center"))
         if decision.queued:
             box.add_widget(text(self.t("queued_note"), 34, halign="center"))
         box.add_widget(Widget())

@@ -13,13 +13,18 @@ from kivy.uix.widget import Widget
 from terminal.kivy_setup import FONT_NAME
 from terminal.widgets import BigButton
 
+# Backgrounds (white text on them) and text colours for the dark backgrounds (DARK, PANEL): every pair has a
+# contrast ratio of at least 4.5:1 (WCAG AA), so a guard reads a red line on a grey panel in a bright gatehouse.
 GREEN = (0.05, 0.45, 0.22, 1)
 RED = (0.62, 0.10, 0.08, 1)
-AMBER = (0.80, 0.50, 0.05, 1)
+SLATE = (0.24, 0.29, 0.34, 1)  # an unchecked line; a shade apart from the grey buttons on it
 DARK = (0.10, 0.12, 0.15, 1)
 PANEL = (0.16, 0.19, 0.23, 1)
-GREY = (0.55, 0.58, 0.62, 1)
 WHITE = (1, 1, 1, 1)
+GREY = (0.64, 0.67, 0.71, 1)
+ALERT = (1.0, 0.50, 0.47, 1)
+GOOD = (0.35, 0.85, 0.50, 1)
+AMBER = (1.0, 0.72, 0.30, 1)
 
 
 def text(value: str, size: int = 36, color: tuple[float, ...] = WHITE, **kwargs: object) -> Label:
@@ -27,6 +32,9 @@ def text(value: str, size: int = 36, color: tuple[float, ...] = WHITE, **kwargs:
     kwargs.setdefault("halign", "left")
     kwargs.setdefault("valign", "middle")
     label = Label(text=value, font_name=FONT_NAME, font_size=size, color=color, size_hint_y=None, **kwargs)
+    # One line's height from the start, also for an empty line kept for an error or a preview: the widgets under
+    # it (a keypad) stay where they are when the text appears.
+    label.height = size * 1.4
     label.bind(width=lambda lbl, w: setattr(lbl, "text_size", (w, None)))
     label.bind(texture_size=lambda lbl, ts: setattr(lbl, "height", max(ts[1], size * 1.4)))
     return label
@@ -47,6 +55,10 @@ class Panel(BoxLayout):
 
     def _redraw(self, *_: object) -> None:
         self._rect.pos, self._rect.size = self.pos, self.size
+
+    @property
+    def colour(self) -> tuple[float, ...]:
+        return tuple(self._colour.rgba)
 
     def set_colour(self, colour: tuple[float, ...]) -> None:
         self._colour.rgba = colour

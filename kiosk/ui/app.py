@@ -43,6 +43,7 @@ class KioskApp(App):
         self.widgets: dict[str, Widget] = {}
         self.memory: dict[str, Any] = {}  # the view's state across redraws (where the item list was scrolled to)
         self.drawn = 0  # screens drawn so far (the test driver and the benchmark wait on it)
+        self.link = "unknown"  # from the heartbeat: online | offline | token_refused
         self.title = self.texts.t("app.title")
 
     def register(self, wid: str, widget: Widget) -> Widget:
@@ -89,6 +90,11 @@ class KioskApp(App):
         self._pending = True
         Clock.schedule_once(lambda _dt: self.redraw() if self._pending else None)
 
+    def set_link(self, link: str) -> None:
+        """The heartbeat's news of the link (any thread); a refused device token is shown in the header."""
+        self.link = link
+        Clock.schedule_once(lambda _dt: self.redraw())
+
     def redraw(self) -> None:
         self._pending = False
         state = self.flow.state
@@ -106,6 +112,9 @@ class KioskApp(App):
         self.header.add_widget(title)
         if state.busy:
             self.header.add_widget(ui.label(ui.t("busy"), 36, color=(1, 0.9, 0.5, 1)))
+        if self.link == "token_refused":
+            notice = ui.label(ui.t("app.token_refused"), 36, color=(1, 0.75, 0.7, 1))
+            self.header.add_widget(self.register("app.token_refused", notice))
         language = BigButton(
             ui.t("app.language"), role="neutral", on_tap=self.flow.toggle_language, size_hint_x=None, width=240
         )

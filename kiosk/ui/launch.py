@@ -12,29 +12,44 @@ if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
 
-def make_app(settings: KioskConfig) -> KioskApp:
+def make_app(settings: KioskConfig, spec: WindowSpec | None = None) -> KioskApp:
     """The configured Kivy app (not yet running): the flow on the real client and printer."""
-    app, _heartbeat = _build(settings)
+    app, _heartbeat = _build(settings, spec)
     return app
 
 
-def _build(settings: KioskConfig) -> tuple[KioskApp, HeartbeatSender]:
-    prepare(WindowSpec.from_orientation(settings.orientation, fullscreen=not settings.windowed), settings.font)
+def _build(settings: KioskConfig, spec: WindowSpec | None) -> tuple[KioskApp, HeartbeatSender]:
+    spec = spec or WindowSpec.from_orientation(settings.orientation, fullscreen=not settings.windowed)
+    prepare(spec, settings.font)
+    from kivy.uix.widget import Widget
+
     from kiosk.flows.kiosk_flow import KioskFlow
     from kiosk.heartbeat import HeartbeatSender
     from kiosk.printer import UrlPrinter
     from kiosk.ui.app import KioskApp
     from server.contract.client import EstateClient
+    from terminal.kivy_setup import fitted
+
+    class FittedKioskApp(KioskApp):
+        """The kiosk drawn at the window's scale (the layout stays the panel's)."""
+
+        def build(self) -> Widget:
+            return fitted(super().build(), spec)
 
     client = EstateClient(settings.server, settings.device_token)
     printer = UrlPrinter(settings.printer, profile=settings.printer_profile)
     flow = KioskFlow(client, printer, idle_seconds=settings.idle_seconds, language=settings.language)
-    return KioskApp(flow), HeartbeatSender(client.heartbeat, printer)
+    app = FittedKioskApp(flow)
+    return app, HeartbeatSender(client.heartbeat, printer, on_link=app.set_link)
 
 
-def launch(settings: KioskConfig) -> None:
-    """Run the kiosk window, reporting to the server every minute that it is alive and how its printer is."""
-    app, heartbeat = _build(settings)
+def launch(settings: KioskConfig, spec: WindowSpec | None = None) -> None:
+    """Run the kiosk window, reporting to the server every few seconds that it is alive and how its printer is;
+    SIGTERM, SIGINT and SIGHUP close it cleanly."""
+    from terminal.kivy_setup import stop_on_signals
+
+    app, heartbeat = _build(settings, spec)
+    stop_on_signals(app)
     heartbeat.start()
     try:
         app.run()

@@ -56,4 +56,5 @@ def slip_out(slip: ReleaseSlip, estate: Estate, english: Mapping[str, str], *, w
         items=items_out(slip, english),
         token=slip.token,
         print=print_data(slip, estate, english) if with_print else None,
+        applicant=slip.applicant_name,
     )

@@ -17,7 +17,7 @@ from devices.qr.synthetic import FrameFactory, load_slip
 from server.db.models import Estate, ReleaseSlip
 
 PRINTER_PORT = 9100
-CABINET_PORT = 7000
+CABINET_PORT = 7000  # the defaults of `estate demo --printer-port / --cabinet-port`
 
 
 @dataclass
@@ -32,29 +32,32 @@ class DemoDevices:
         self.cabinet.stop()
 
 
-def _printer(out: Path, host: str, notes: list[str]) -> VirtualPrinter:
+def _printer(out: Path, host: str, port: int, notes: list[str]) -> VirtualPrinter:
     try:
-        return VirtualPrinter(out, host=host, port=PRINTER_PORT).start()
+        return VirtualPrinter(out, host=host, port=port).start()
     except OSError:
-        notes.append(f"port {PRINTER_PORT} is busy; the virtual printer took a free port")
+        notes.append(f"port {port} is busy; the virtual printer took a free port")
         return VirtualPrinter(out, host=host, port=0).start()
 
 
-def _cabinet(host: str, notes: list[str]) -> tuple[CabinetSimulator, str]:
+def _cabinet(host: str, port: int, notes: list[str]) -> tuple[CabinetSimulator, str]:
     profile = BoardProfile.default(protocol_by_name("xor485"))
-    for port in (CABINET_PORT, 0):
-        simulator = CabinetSimulator(SimCabinet.stocked(profile, boards=2), listen=f"{host}:{port}")
+    for candidate in dict.fromkeys((port, 0)):
+        simulator = CabinetSimulator(SimCabinet.stocked(profile, boards=2), listen=f"{host}:{candidate}")
         with contextlib.suppress(OSError):
             return simulator, simulator.start()
-        notes.append(f"port {CABINET_PORT} is busy; the cabinet simulator took a free port")
+        notes.append(f"port {port} is busy; the cabinet simulator took a free port")
     raise OSError("the cabinet simulator found no port to listen on")
 
 
-def start(data_dir: Path, host: str = "127.0.0.1") -> DemoDevices:
-    """Start both simulators on localhost; printed slips land in `<data_dir>/printer` as .bin and .png."""
+def start(
+    data_dir: Path, host: str = "127.0.0.1", *, printer_port: int = PRINTER_PORT, cabinet_port: int = CABINET_PORT
+) -> DemoDevices:
+    """Start both simulators on localhost (port 0: any free port); printed slips land in `<data_dir>/printer` as
+    .bin and .png, numbered on from earlier runs."""
     notes: list[str] = []
-    printer = _printer(data_dir / "printer", host, notes)
-    cabinet, url = _cabinet(host, notes)
+    printer = _printer(data_dir / "printer", host, printer_port, notes)
+    cabinet, url = _cabinet(host, cabinet_port, notes)
     return DemoDevices(printer, cabinet, url, notes)
 
 

@@ -94,6 +94,7 @@ class SlipOut(BaseModel):
     items: list[SlipItemOut]
     token: str
     print: PrintData | None = None
+    applicant: str = Field("", description="the applicant's name as printed on the slip")
 
 
 class VerifyRequest(BaseModel):

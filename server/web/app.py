@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
@@ -15,6 +16,8 @@ from server.db.migrate import upgrade
 from server.web import errors
 
 STATIC = Path(__file__).resolve().parent.parent / "console" / "static"
+SWAGGER_UI = Path(__file__).resolve().parent / "swagger_ui"  # swagger-ui-dist's files (see VERSION there)
+OPENAPI_URL = "/api/v1/openapi.json"
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -30,8 +33,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="estate-desk",
         version="1",
         summary="Front-desk system for residential estates: device API for kiosks, gates and key cabinets.",
-        docs_url="/docs",
-        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # served below from the package, so /docs works with no internet
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -40,6 +44,23 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(api_routes.router, prefix="/api/v1")
     app.include_router(console_routes.router, prefix="/console")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=SWAGGER_UI), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def _docs() -> HTMLResponse:
+        """Swagger UI from the package's copy of swagger-ui-dist (no CDN)."""
+        return get_swagger_ui_html(
+            openapi_url=OPENAPI_URL,
+            title="estate-desk API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def _openapi() -> JSONResponse:
+        """The same document as /api/v1/openapi.json, where tools look for it first."""
+        return JSONResponse(app.openapi())
 
     @app.get("/", include_in_schema=False)
     def _root() -> RedirectResponse:

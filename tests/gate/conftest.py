@@ -102,12 +102,26 @@ class Switch(httpx.BaseTransport):
         return self.inner.handle_request(request)
 
 
+class HandClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @dataclass
 class Gate:
     flow: GateFlow
     link: GateLink
     client: EstateClient
     switch: Switch | None
+    clock: HandClock
 
 
 def now_utc() -> datetime:
@@ -121,8 +135,9 @@ def build_gate(
     client = EstateClient(base_url, token, timeout=2.0, transport=switch)
     store = LocalStore(data_dir / "gate.db")
     link = GateLink(client, store, Outbox(data_dir / "gate.db"), gate_name=name, clock=now_utc)
-    flow = GateFlow(link, today=lambda: clock.local_day(Estate(timezone="Asia/Shanghai"), now_utc()))
-    return Gate(flow, link, client, switch)
+    hand = HandClock()
+    flow = GateFlow(link, today=lambda: clock.local_day(Estate(timezone="Asia/Shanghai"), now_utc()), monotonic=hand)
+    return Gate(flow, link, client, switch, hand)
 
 
 @pytest.fixture

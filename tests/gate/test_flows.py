@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gate.flows.checklist import Checklist
+from gate.flows.gate_flow import QUIET_S
 from gate.flows.verdict import ItemLine
 from server.contract import slip_token
 from server.db.models import Estate, OccupancyKind, ReleaseSlip, SlipRelease, StaffUser
@@ -184,6 +185,7 @@ def test_a_slip_released_here_is_refused_here_with_time_and_gate(
     decision = gate.flow.decision
     assert decision is not None and decision.outcome == "released" and decision.queued == (mode == "offline")
     gate.flow.next()
+    gate.clock.advance(QUIET_S)  # shown again later, not straight after "继续"
     gate.flow.on_scan(slip.token)
     verdict = gate.flow.verdict
     assert gate.flow.state == "rejected" and verdict is not None and verdict.code == "already_released"
@@ -296,3 +298,29 @@ def test_manual_entry_of_the_slip_number(
         flow.manual_key(key)
     flow.manual_submit()
     assert flow.state == "rejected" and flow.verdict is not None and flow.verdict.code == "unknown_slip"
+
+
+def test_the_slip_just_finished_is_ignored_after_next_while_still_held_up(
+    make_gate: Callable[..., Gate], guard: StaffUser, slip_maker: Callable[..., ReleaseSlip]
+) -> None:
+    """A camera that keeps seeing the slip the guard just released (the demo's looping camera, a resident who has
+    not put it away) does not bring it straight back as "放行条已使用" after "继续"; another slip is read at once."""
+    slip, other = slip_maker(), slip_maker()
+    gate = ready_gate(make_gate("东门"), "online")
+    flow = gate.flow
+    assert flow.on_scan(slip.token)
+    count_everything(gate)
+    flow.release()
+    flow.next()
+    for _ in range(3):  # seen again every scanner debounce window: each sighting keeps it quiet
+        gate.clock.advance(QUIET_S - 1)
+        assert not flow.on_scan(slip.token) and flow.state == "ready"
+    assert flow.repeats_ignored == 3
+    assert flow.on_scan(other.token) and flow.state == "checklist"
+    flow.next()
+    gate.clock.advance(QUIET_S)  # put away, shown again later: the guard is told it was used
+    assert flow.on_scan(slip.token) and flow.state == "rejected"
+    verdict = flow.verdict
+    assert verdict is not None and verdict.code == "already_released"
+    flow.next()  # a rejection's slip is quiet after "继续" too
+    assert not flow.on_scan(slip.token) and flow.state == "ready"

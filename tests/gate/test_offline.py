@@ -55,7 +55,7 @@ def test_offline_releases_and_refusal_reach_the_server_once_with_original_times(
         _device, token = make_device("gate", name)
         gates.append(signed_in(build_gate(tmp_path / name, restartable_server.url, token, name)))
     east, west = gates
-    timing = SyncTiming(upload_every=0.2, refresh_every=30.0, backoff_initial=0.1, backoff_max=0.5)
+    timing = SyncTiming(heartbeat_every=0.2, refresh_every=30.0, backoff_initial=0.1, backoff_max=0.5)
     syncers = [Syncer(g.link, timing) for g in gates]
 
     restartable_server.stop()

@@ -1,12 +1,14 @@
 """The gate in a real window under Xvfb (issue 8): its camera reads frames made from a slip the virtual printer
 printed; the guard signs in, the checklist appears, a line is counted and the other tapped as matching, the
-release is logged on the server with the guard and the time; a second look at the slip shows "already released".
+release is logged on the server with the guard and the time; after "继续" the slip still under the camera is
+ignored, and a second look at it (its number typed) shows "already released".
 Screenshots go to var/screenshots/gate-*.png. Kivy runs once per process, so the app runs in a subprocess."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,8 +25,11 @@ from devices.printing import print_slip
 from devices.printing.slip import ApplicantKind, ReleaseSlipPrint, SlipItem
 from devices.printing.virtual.server import VirtualPrinter
 from devices.qr.synthetic import FrameFactory, load_slip
-from server.db.models import ReleaseSlip, SlipRelease, StaffUser
+from server.db.models import Device, ReleaseSlip, SlipRelease, StaffUser
+from server.domain import devices
+from server.domain.actors import SYSTEM
 from server.domain.slips import issuing
+from tests.conftest import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var/screenshots"
@@ -85,6 +91,12 @@ def test_gate_window_scans_checks_and_releases(
         {"wait": "done"},
         {"screenshot": str(SHOTS / "gate-released.png")},
         {"tap": "next"},
+        {"wait_repeats": 1, "timeout": 60},  # the looping camera shows the slip again: it is ignored
+        {"wait": "ready"},
+        {"screenshot": str(SHOTS / "gate-after-next.png")},
+        {"tap": "manual"},
+        *({"tap": f"manual:{d}"} for d in str(slip.seq)),
+        {"tap": "check"},
         {"wait": "rejected", "timeout": 60},
         {"screenshot": str(SHOTS / "gate-already-released.png")},
         {"quit": True},
@@ -108,12 +120,177 @@ def test_gate_window_scans_checks_and_releases(
     assert result.returncode == 0, result.stderr[-3000:]
     assert entries and all(e["ok"] for e in entries), entries
     reached = [e["state"] for e in entries if "wait" in e["step"]]
-    assert reached == ["signed_out", "checklist", "done", "rejected"]
+    assert reached == ["signed_out", "checklist", "done", "ready", "rejected"]
     assert [e["verdict"] for e in entries if "wait" in e["step"]][-1] == "already_released"
     db.expire_all()
     record = db.scalar(select(SlipRelease).where(SlipRelease.slip_id == slip.id))
     assert record is not None and record.outcome == "released" and not record.offline
     assert record.guard == "张保安" and record.gate == "东门"
     assert started - timedelta(seconds=1) <= record.at <= issuing.utcnow()
-    for name in ("signin", "checklist", "checklist-counted", "released", "already-released"):
+    for name in ("signin", "checklist", "checklist-counted", "released", "after-next", "already-released"):
         assert (SHOTS / f"gate-{name}.png").stat().st_size > 10_000
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_gate_window_shows_a_refused_token_logs_and_stops_cleanly_on_sigterm(
+    xvfb_display: str,
+    live_server: str,
+    make_device: Callable[..., tuple],
+    guard: StaffUser,
+    db: Session,
+    tmp_path: Path,
+    database_url: str,
+) -> None:
+    """The demo run again replaced the gate's token: the status bar says "device token refused — re-enrol"
+    (设备令牌被拒绝，请重新登记), stderr has one line for each change of the link, the window is half the panel's
+    size (--scale), and SIGTERM closes it as its own close would (no C++ abort, exit code 0)."""
+    device, token = make_device("gate", "东门")
+    devices.issue_token(db, SYSTEM, db.get(Device, device.id))
+    db.commit()
+    shot = SHOTS / "gate-token-refused.png"
+    steps = [{"wait": "signed_out"}, {"wait_link": "token_refused", "timeout": 60}, {"screenshot": str(shot)}]
+    script, log = tmp_path / "script.json", tmp_path / "driver.log"
+    script.write_text(json.dumps(steps), encoding="utf-8")
+    env = {
+        **os.environ,
+        "DISPLAY": xvfb_display,
+        "ESTATE_GATE_TEST_SCRIPT": str(script),
+        "ESTATE_GATE_TEST_LOG": str(log),
+    }
+    stderr = tmp_path / "stderr.txt"
+    command = [
+        sys.executable, "-m", "server.cli", "gate",
+        "--server", live_server, "--camera", f"images://{tmp_path}?fps=4", "--device-token", token,
+        "--data-dir", str(tmp_path / "gate"), "--windowed", "--scale", "0.5", "--language", "zh",
+    ]  # fmt: skip
+    with stderr.open("w") as err:
+        gate = subprocess.Popen(command, env=env, stderr=err, cwd=ROOT)
+    try:
+        wait_until(lambda: log.exists() and len(log.read_text(encoding="utf-8").splitlines()) == 3, 120, "screenshot")
+        gate.send_signal(signal.SIGTERM)
+        assert gate.wait(timeout=30) == 0
+    finally:
+        if gate.poll() is None:
+            gate.kill()
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert all(e["ok"] for e in entries), entries
+    logged = stderr.read_text(encoding="utf-8")
+    assert "terminate called" not in logged
+    lines = [line for line in logged.splitlines() if "gate.link:" in line]
+    assert len(lines) == 1 and "ERROR" in lines[0] and "device token (401)" in lines[0], logged
+    assert "stopping on SIGTERM" in logged
+    image = cv2.imread(str(shot))
+    assert image.shape[:2] == (960, 540)  # the 1080×1920 layout at half size
+    status = image[:45].astype(int)  # the status bar: the refusal in the alert colour, no green "在线"
+    alert = np.abs(status - (120, 128, 255)).sum(axis=2) < 60  # BGR of widgets.ALERT
+    good = np.abs(status - (128, 217, 89)).sum(axis=2) < 60  # BGR of widgets.GOOD
+    assert alert.sum() > 50 and good.sum() == 0
+
+
+def relative_luminance(rgba: list[float]) -> float:
+    """WCAG 2.x relative luminance of an sRGB colour given as 0–1 channels."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(text: list[float], background: list[float]) -> float:
+    lighter, darker = sorted((relative_luminance(text), relative_luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_wcag_contrast_formula() -> None:
+    assert contrast([1, 1, 1, 1], [0, 0, 0, 1]) == pytest.approx(21.0)
+    assert contrast([0.62, 0.10, 0.08, 1], [0.16, 0.19, 0.23, 1]) < 2  # the old dark red on dark grey
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_gate_window_in_english_names_items_reasons_and_keeps_its_keypads_still(
+    xvfb_display: str,
+    live_server: str,
+    make_device: Callable[..., tuple],
+    guard: StaffUser,
+    slip_maker: Callable[..., ReleaseSlip],
+    db: Session,
+    tmp_path: Path,
+    database_url: str,
+) -> None:
+    """In the English UI a catalogue item shows its English name; the checklist shows the applicant printed on the
+    slip; a refusal (R-REL-6) shows the differing line readably (WCAG AA contrast, measured on every label) and the
+    final screen repeats the reason and the difference; the keypads do not move when an error or a preview line
+    appears under the PIN or the typed number."""
+    slip = slip_maker()
+    _device, token = make_device("gate", "东门")
+    folder = camera_folder(slip, tmp_path)
+    steps = [
+        {"wait": "signed_out"},
+        {"where": "pin:1"},
+        *({"tap": f"pin:{d}"} for d in "9999"),
+        {"tap": "signin"},
+        {"wait": "signed_out"},
+        {"where": "pin:1"},
+        {"texts": True},
+        {"screenshot": str(SHOTS / "gate-en-signin-error.png")},
+        *({"tap": f"pin:{d}"} for d in "1357"),
+        {"tap": "signin"},
+        {"wait": "checklist", "timeout": 60},
+        {"tap": "count:2"},
+        {"tap": "count:1"},
+        {"tap": "count_ok"},
+        {"tap": "match:1"},
+        {"texts": True},
+        {"screenshot": str(SHOTS / "gate-en-checklist-difference.png")},
+        {"tap": "refuse"},
+        {"wait": "refusing"},
+        {"texts": True},
+        {"screenshot": str(SHOTS / "gate-en-refusing.png")},
+        {"tap": "reason:reason_quantity"},
+        {"wait": "done"},
+        {"texts": True},
+        {"screenshot": str(SHOTS / "gate-en-refused.png")},
+        {"tap": "next"},
+        {"tap": "manual"},
+        {"wait": "manual"},
+        {"where": "manual:1"},
+        {"tap": "manual:1"},
+        {"where": "manual:1"},
+        {"texts": True},
+        {"quit": True},
+    ]
+    script, log = tmp_path / "script.json", tmp_path / "driver.log"
+    script.write_text(json.dumps(steps), encoding="utf-8")
+    env = {
+        **os.environ,
+        "DISPLAY": xvfb_display,
+        "ESTATE_GATE_TEST_SCRIPT": str(script),
+        "ESTATE_GATE_TEST_LOG": str(log),
+    }
+    command = [
+        sys.executable, "-m", "server.cli", "gate",
+        "--server", live_server, "--camera", f"images://{folder}?fps=4", "--device-token", token,
+        "--data-dir", str(tmp_path / "gate"), "--gate-name", "东门", "--windowed", "--language", "en",
+    ]  # fmt: skip
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=150, cwd=ROOT)
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert entries and all(e["ok"] for e in entries), entries
+    places = [e["pos"] for e in entries if "where" in e["step"]]
+    assert places[0] == places[1], "the PIN keypad moved when the error appeared"
+    assert places[2] == places[3], "the number keypad moved when the preview appeared"
+    shown = [[t["text"] for t in e["texts"]] for e in entries if "texts" in e["step"]]
+    signin, checklist, refusing, done, manual = shown
+    assert "Unknown PIN or card" in signin
+    assert f"Applicant {slip.applicant_name}" in checklist
+    assert "1. sofa · 沙发" in checklist and "2. 旧书架" in checklist  # a free-text name has no English one
+    difference = "2. 旧书架".removeprefix("2. ") + ": On slip 2 / Counted 1"
+    assert difference in refusing
+    assert "Refused: Quantities differ" in done and difference in done
+    assert any(text.startswith("GH-") for text in manual)  # the preview line of the typed number
+    for entry in (e for e in entries if "texts" in e["step"]):
+        for label in entry["texts"]:
+            ratio = contrast(label["color"], label["background"])
+            assert ratio >= 4.5, f"{label['text']!r}: contrast {ratio:.2f}:1 is below WCAG AA"
+    db.expire_all()
+    record = db.scalar(select(SlipRelease).where(SlipRelease.slip_id == slip.id))
+    assert record is not None and record.outcome == "refused" and "Quantities" not in record.reason

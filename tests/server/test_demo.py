@@ -1,4 +1,6 @@
-"""`estate demo`: realistic data once, the logins it prints work, and the simulated hardware answers."""
+"""`estate demo`: realistic data once, the logins and the guard's PIN it prints work, the device tokens outlive a
+re-run, the simulated hardware answers (on free ports here, so a demo running beside the tests does not matter),
+and every process it starts stops with it."""
 
 from __future__ import annotations
 
@@ -13,16 +15,18 @@ from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from devices.cabinet.driver import Cabinet
 from devices.printing import open_printer, query_status
 from devices.qr import load_image, make_decoder, to_grey
 from server.cli import demo_devices
-from server.db.models import Device, Occupancy, OccupancyKind, Role, StaffUser, Unit
-from server.demo import DEMO_PASSWORD, seed
-from server.domain.actors import SYSTEM
+from server.cli.context import transaction
+from server.db.models import Device, Estate, Occupancy, OccupancyKind, ReleaseSlip, Role, StaffUser, Unit
+from server.demo import DEMO_PASSWORD, DEMO_SLIP_UNIT, GUARD_CARD, GUARD_PIN, demo_slip, seed
+from server.domain.actors import SYSTEM, cli_actor
+from tests.conftest import wait_until
 
 
 def test_demo_estate_is_realistic_and_made_once(db: Session, client: TestClient, login) -> None:
@@ -38,18 +42,66 @@ def test_demo_estate_is_realistic_and_made_once(db: Session, client: TestClient,
     assert {u.role for u in db.scalars(select(StaffUser))} == set(Role)
     assert sorted(first.device_tokens) == ["cabinet", "gate", "kiosk"]
 
-    again = seed(db, SYSTEM)
+    again = seed(db, SYSTEM, known_tokens=first.device_tokens)
     db.commit()
     assert not again.created and db.scalar(select(func.count()).select_from(Device)) == 3
-    # Tokens are stored hashed, so a second run issues fresh ones; the printed ones work.
+    # A second run keeps the tokens of the first, so a kiosk or gate still running with them keeps working.
+    assert again.device_tokens == first.device_tokens and again.reissued == []
     for kind, token in again.device_tokens.items():
         me = client.get("/api/v1/device", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200 and me.json()["kind"] == kind
     assert "您好" in login(client, "frontdesk", DEMO_PASSWORD).text
 
 
+def test_a_demo_token_that_stopped_working_is_reissued_and_named(db: Session, client: TestClient) -> None:
+    first = seed(db, SYSTEM)
+    db.commit()
+    stale = first.device_tokens | {"gate": "edt_not-a-token"}
+    again = seed(db, SYSTEM, known_tokens=stale)
+    db.commit()
+    assert again.reissued == ["gate"] and again.device_tokens["gate"] != stale["gate"]
+    assert again.device_tokens["kiosk"] == first.device_tokens["kiosk"]
+    me = client.get("/api/v1/device", headers={"Authorization": f"Bearer {again.device_tokens['gate']}"})
+    assert me.status_code == 200 and me.json()["kind"] == "gate"
+
+
+def test_the_guard_signs_in_at_the_gate_with_the_printed_pin_and_card(db: Session, client: TestClient) -> None:
+    tokens = seed(db, SYSTEM).device_tokens
+    db.commit()
+    gate = {"Authorization": f"Bearer {tokens['gate']}"}
+    roster = client.get("/api/v1/gate/guards", headers=gate)
+    assert roster.status_code == 200 and [g["username"] for g in roster.json()["guards"]] == ["guard"]
+    for body in ({"pin": GUARD_PIN}, {"card": GUARD_CARD}):
+        signed = client.post("/api/v1/gate/guards/sign-in", json=body, headers=gate)
+        assert signed.status_code == 200 and signed.json()["display_name"] == "孙保安"
+
+
+def test_a_rerun_reuses_the_unused_demo_slip_and_numbers_printouts_on(engine: Engine, tmp_path: Path) -> None:
+    actor = cli_actor("demo")
+    slips = []
+    for run in (1, 2):  # each run as `estate demo` makes it: its own transaction, printing after it ended
+        with transaction(engine) as session:
+            seed(session, actor)
+            estate = session.scalars(select(Estate)).one()
+            slip = demo_slip(session, actor, estate, DEMO_SLIP_UNIT)
+        slips.append(slip.number)
+        hardware = demo_devices.start(tmp_path, printer_port=0, cabinet_port=0)
+        try:
+            demo_devices.film_slip(slip, estate, hardware.printer, tmp_path / "camera")
+            assert [job.number for job in hardware.printer.jobs] == [run]
+        finally:
+            hardware.stop()
+        if run == 1:
+            kept = (tmp_path / "printer/job-1.png").read_bytes()
+    assert slips[0] == slips[1]  # no second unused slip in the day's reconciliation
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(ReleaseSlip)) == 1
+    assert (tmp_path / "printer/job-1.png").read_bytes() == kept
+    assert (tmp_path / "printer/job-2.png").is_file()
+
+
 def test_demo_hardware_answers_like_the_real_thing(tmp_path: Path) -> None:
-    hardware = demo_devices.start(tmp_path)
+    hardware = demo_devices.start(tmp_path, printer_port=0, cabinet_port=0)
     try:
         printer = open_printer(hardware.printer.url)
         status = query_status(printer)
@@ -90,7 +142,7 @@ def test_demo_runs_the_system_and_says_how_to_see_the_windows(tmp_path: Path) ->
         "COLUMNS": "300",
     }
     demo = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "demo", "--port", str(port)],
+        [sys.executable, "-m", "server.cli", "demo", *_free_ports(port)],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -117,6 +169,44 @@ def test_demo_runs_the_system_and_says_how_to_see_the_windows(tmp_path: Path) ->
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=30)
+
+
+def test_sigterm_stops_the_demo_and_every_process_it_started(tmp_path: Path) -> None:
+    """A service manager's SIGTERM to `estate demo` also ends its cabinet agent (no orphan polling the simulator)."""
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"} | {
+        "ESTATE_DATA_DIR": str(tmp_path),
+        "ESTATE_DATABASE_URL": "",
+        "COLUMNS": "300",
+    }
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "demo", *_free_ports(_free_port())],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    agent = None
+    try:
+        assert demo.stderr is not None
+        for line in demo.stderr:
+            if started := re.match(r"started estate cabinet \(pid (\d+)\)", line):
+                agent = int(started[1])
+                break
+        assert agent is not None and Path(f"/proc/{agent}").exists()
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(timeout=30)
+        wait_until(lambda: not Path(f"/proc/{agent}").exists(), what="the cabinet agent's end")
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+        if agent is not None and Path(f"/proc/{agent}").exists():
+            os.kill(agent, signal.SIGKILL)
+
+
+def _free_ports(port: int) -> list[str]:
+    """The demo on a free port, its virtual printer and cabinet simulator on any free ports."""
+    return ["--port", str(port), "--printer-port", "0", "--cabinet-port", "0"]
 
 
 def _free_port() -> int:

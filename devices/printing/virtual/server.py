@@ -78,8 +78,11 @@ class VirtualPrinter:
         return f"tcp://{host}:{port}"
 
     def start(self) -> VirtualPrinter:
-        """Bind and listen (connections are accepted from the moment this returns), serve in the background."""
+        """Bind and listen (connections are accepted from the moment this returns), serve in the background.
+        Jobs are numbered on from the last job-N already in `out_dir`, so earlier printouts are never overwritten."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        earlier = (p.stem.removeprefix("job-") for p in self.out_dir.glob("job-*.bin"))
+        self._counter = max((int(n) for n in earlier if n.isdigit()), default=0)
         self._sock = socket.create_server((self.host, self.port), reuse_port=False)
         thread = threading.Thread(target=self._accept_loop, name="virtual-printer", daemon=True)
         thread.start()

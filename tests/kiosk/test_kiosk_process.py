@@ -1,0 +1,68 @@
+"""`estate kiosk` as a process under Xvfb: a device token the server refuses (the demo run again, or the kiosk
+revoked in the console) is said on the screen, "device token refused — re-enrol" (设备令牌被拒绝，请重新登记),
+and logged as one line on stderr; the window takes the size it is given; SIGTERM closes it cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageGrab
+
+from devices.printing.virtual import VirtualPrinter
+from tests.conftest import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOT = ROOT / "var" / "screenshots" / "kiosk-token-refused.png"
+
+pytestmark = [pytest.mark.gui, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+
+def notice_pixels(image: Image.Image) -> int:
+    """Pixels of the header's notice colour (light red on the dark green band)."""
+    rgb = np.asarray(image.convert("RGB")).astype(int)
+    return int((np.abs(rgb - (255, 191, 178)).sum(axis=2) < 40).sum())
+
+
+def test_a_refused_token_is_shown_and_logged_and_sigterm_closes_the_kiosk(
+    xvfb_display: str,
+    live_server: str,
+    make_device: Callable[..., tuple],
+    printer: VirtualPrinter,
+    tmp_path: Path,
+) -> None:
+    stderr = tmp_path / "stderr.txt"
+    command = [
+        sys.executable, "-m", "server.cli", "kiosk",
+        "--server", live_server, "--printer", printer.url, "--device-token", "edt_revoked-or-replaced",
+        "--windowed", "--size", "540x960", "--position", "0,0",
+    ]  # fmt: skip
+    env = {**os.environ, "DISPLAY": xvfb_display, "KIVY_HOME": str(tmp_path / "kivy")}
+    with stderr.open("w") as err:
+        kiosk = subprocess.Popen(command, env=env, stderr=err, cwd=ROOT)
+    try:
+        window = (0, 0, 540, 960)
+        SHOT.parent.mkdir(parents=True, exist_ok=True)
+
+        def notice_shown() -> bool:
+            shot = ImageGrab.grab(window, xdisplay=xvfb_display)
+            shot.save(SHOT)  # what the window showed last, for a person to look at
+            return notice_pixels(shot) > 30
+
+        wait_until(notice_shown, 120, "the notice")
+        kiosk.send_signal(signal.SIGTERM)
+        assert kiosk.wait(timeout=30) == 0
+    finally:
+        if kiosk.poll() is None:
+            kiosk.kill()
+    logged = stderr.read_text(encoding="utf-8")
+    refused = [line for line in logged.splitlines() if "device token (401)" in line]
+    assert len(refused) == 1 and "ERROR kiosk.heartbeat" in refused[0], logged
+    assert "kiosk printer: ok" in logged and "stopping on SIGTERM" in logged
+    assert "terminate called" not in logged
