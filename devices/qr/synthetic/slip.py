@@ -130,23 +130,28 @@ def _printed_block(side: int) -> np.ndarray:
     return np.asarray(block)
 
 
-def load_slip(path: str | Path, text: str, module: float = 4.0) -> Slip:
+def load_slip(path: str | Path, text: str) -> Slip:
     """A slip image from disk (e.g. the virtual printer's job-N.png) whose QR code holds ``text``.
 
-    The code is located by reading the clean image; a file whose code does not read is refused.
+    The code is located, and its module measured, by reading the clean image; a file whose code does not read
+    is refused.
     """
-    return _located(to_grey(load_image(path)), text, module, str(path))
+    return _located(to_grey(load_image(path)), text, str(path))
 
 
-def _located(grey: np.ndarray, text: str, module: float, where: str) -> Slip:
-    from devices.qr.decoders.zxing import ZxingDecoder
+def _located(grey: np.ndarray, text: str, where: str) -> Slip:
+    import zxingcpp
 
-    codes = [code for code in ZxingDecoder().decode_grey(grey) if code.text == text]
-    if not codes:
+    codes = [b for b in zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode) if b.text == text]
+    if not codes or not str(codes[0].extra.get("Version", "")).isdigit():
         raise ValueError(f"no QR code with the expected text in slip image {where}")
-    xs = [x for x, _ in codes[0].corners]
-    ys = [y for _, y in codes[0].corners]
-    return Slip(grey, text, (int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1), module)
+    position = codes[0].position
+    corners = [(p.x, p.y) for p in (position.top_left, position.top_right, position.bottom_right, position.bottom_left)]
+    xs = [x for x, _ in corners]
+    ys = [y for _, y in corners]
+    box = (int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1)
+    modules = 17 + 4 * int(codes[0].extra["Version"])
+    return Slip(grey, text, box, (box[2] - box[0]) / modules)
 
 
 TOKEN_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"  # Base45, as slip tokens are written
@@ -186,4 +191,5 @@ def printed_slip(token: str, items: int = 4, profile: str = "cn80") -> Slip:
     printer.close()
     assert jobs and jobs[0].paper is not None and not jobs[0].errors
     grey = np.asarray(jobs[0].paper.image()).copy()
-    return _located(grey, token, float(qr_module_dots(token, prof)), "printed by the virtual printer")
+    located = _located(grey, token, "printed by the virtual printer")
+    return Slip(located.image, token, located.qr_box, float(qr_module_dots(token, prof)))
