@@ -22,7 +22,8 @@ os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(Path(__file__).resol
 from escpos.printer import Dummy
 
 from devices.printing import ApplicantKind, ReleaseSlipPrint, SlipItem, get_profile, slip_bytes
-from devices.printing.layout import TextLine, layout_slip
+from devices.printing.layout import TextLine, layout_slip, qr_module_dots
+from devices.printing.qrmatrix import qr_modules
 
 BAUDS = (9600, 115200)
 BITS_PER_BYTE = 10  # 8N1: start bit, 8 data bits, stop bit
@@ -43,10 +44,12 @@ def sample_slip() -> ReleaseSlipPrint:
         ("床垫一点八米", 1),
         ("自行车", 2),
     ]
+    # A real token of ten Chinese item lines (RS2: + Base45, QR alphanumeric mode), as the server signs it.
     token = (
-        "RS1.k2.R20261127-0042.GHT.3-2-1201.20261128T0630Z."
-        "SOFA3*1,FRDG*1,WASH*1,TABL*1,CHR*4,BOOK*2,BOX*12,TV55*1,MATT*1,BIKE*2."
-        "q0Jb7hNf3kX9cT2mR8vW1yZ4pL6sD0aE5uG7iH3jK9oB2nM4xC8vQ1wF6tY0rU3eA5sD7fG9hJ2kL4zX6cV8bN0mQ1w"
+        "RS2:JB0TI0L69T115W54W5NF6R966OCCHQ8T1 V9X3W XP8*N91RHWMSLK5996WLT:O6QV4$S4K919VARMU%M ROBRV4992:M%4O"
+        "01QDCO U8+0Q02Q%V9SOTTOUVELQJUXPLLGLPFA :NZ$SEN85LE-3EA4464E6$C:O1 SQR4O$:M%SPA34NZ679T:J9TQM74TZ96-"
+        "7768R0/8U+QCHQX*MM93IR1WXK+1DNV80*38.9*:9*YSPB05T3D257$ON4GE3HS62FT0EZI--LS9K L3HYSSP5CKHOIK:G91XLOM"
+        "VGQR1YC1$BZ-Q"
     )
     return ReleaseSlipPrint(
         estate="观海台小区",
@@ -102,7 +105,14 @@ def main() -> None:
         "raster_tm512": lambda: slip_bytes(slip, "tm512"),
         "escpos_defaults": lambda: python_escpos_defaults(slip),
     }
-    result: dict[str, object] = {"bench": "printing", "items": len(slip.items), "qr_chars": len(slip.qr_token)}
+    modules = qr_modules(slip.qr_token)
+    result: dict[str, object] = {
+        "bench": "printing",
+        "items": len(slip.items),
+        "qr_chars": len(slip.qr_token),
+        "qr_version": (modules - 17) // 4,
+        "qr_module_dots": {p: qr_module_dots(slip.qr_token, get_profile(p)) for p in ("cn80", "cn58", "tm512")},
+    }
     for name, build in cases.items():
         result[name] = figures(build(), build)
     native = result["native_cn80"]

@@ -4,6 +4,7 @@ and report events to whoever listens (the cabinet service enforcing R-KEY rules)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -115,6 +116,7 @@ class Cabinet:
     def open_slot(self, board: int, slot: int, request_id: str) -> UnlockResult:
         """Open one slot. The same request id never sends a second frame; the door state comes from polling."""
         codec = self._codec(board)
+        self._check_slot(board, slot)
         request = codec.unlock(board, slot)
         earlier = self.ledger.claim(request_id, (board, slot))
         if earlier is not None:
@@ -190,6 +192,20 @@ class Cabinet:
             return self._codecs[board]
         except KeyError:
             raise ValueError(f"board {board} is not part of this cabinet ({self.boards})") from None
+
+    def _check_slot(self, board: int, slot: int) -> None:
+        """Refuse a slot the board does not have, naming its real range. A board whose count is learnt from its
+        replies is asked once first (a status query, never an unlock); one that does not answer is held to its
+        protocol's limit, and the unlock itself reports the silence."""
+        if self.profiles[board].channels is None and board not in self._slot_count:
+            with contextlib.suppress(CabinetError):
+                status = self._query(board)
+                with self._state_lock:
+                    self._slot_count[board] = len(status.doors_open)
+        count = self._slots_on(board)
+        if not 1 <= slot <= count:
+            whose = f"board {board} has" if count != self.spec.max_channels else f"{self.spec.name} boards have"
+            raise ValueError(f"{whose} slots 1-{count}, not {slot} (没有 {slot} 号格口)")
 
     def _slots_on(self, board: int) -> int:
         return self.profiles[board].channels or self._slot_count.get(board) or self.spec.max_channels

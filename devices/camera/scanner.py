@@ -124,5 +124,7 @@ class Scanner:
         if self._on_frame is not None:
             self._on_frame(frame, result)
         for code in result.codes:
+            if code.text is None:
+                continue  # bytes that are not text: no slip, nothing for the gate
             if self.debouncer.admit(code.text, frame.monotonic):
                 self._on_event(ScanEvent(code.text, code.raw, frame.captured_at, decoded_at, result.ms, frame.number))

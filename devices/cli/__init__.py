@@ -3,8 +3,9 @@
 import typer
 
 from devices.cli import cabinet, camera, printer, qr
+from devices.cli._output import PlainHelpGroup
 
-app = typer.Typer(no_args_is_help=True, help="Printers, cameras, QR decoding and key cabinets.")
+app = typer.Typer(no_args_is_help=True, cls=PlainHelpGroup, help="Printers, cameras, QR decoding and key cabinets.")
 app.add_typer(printer.app, name="printer", help="ESC/POS slip printers: test, status, emulate.")
 app.add_typer(qr.app, name="qr", help="Decode QR codes in image files.")
 app.add_typer(camera.app, name="camera", help="Read codes from a camera URL.")

@@ -1,4 +1,4 @@
-"""Output conventions of the diagnostics CLI: JSON lines on stdout, human messages on stderr."""
+"""Output conventions of the diagnostics CLI: JSON lines on stdout, human messages on stderr, plain help."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from typing import Any, NoReturn
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 
 def emit(obj: dict[str, Any]) -> None:
@@ -24,3 +25,41 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Report a failure on stderr and exit non-zero."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+_VALUE_NAMES = {int: "INTEGER", float: "NUMBER", str: "TEXT"}
+
+
+def _plain(params: list[Any]) -> list[Any]:
+    """Value names a technician reads (URL, INTEGER, a|b) instead of Typer's type tags (<bool>, <str>); nothing
+    after a flag."""
+    for param in params:
+        if not isinstance(param, TyperOption | TyperArgument) or param.metavar is not None:
+            continue
+        if isinstance(param, TyperOption) and param.is_flag:
+            param.metavar = ""
+            continue
+        if isinstance(param, TyperArgument):
+            # An argument shows its name (FILES) and its help; Typer would add a tag column that ignores metavar.
+            param.metavar = (param.name or "value").upper()
+            param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+            continue
+        described = param.type_descriptor
+        if described.is_choice:
+            param.metavar = "|".join(str(getattr(c, "value", c)) for c in described.choices or ())
+        elif described.is_path:
+            param.metavar = "PATH"
+        else:
+            names = {"--printer", "--camera", "--cabinet"} & set(getattr(param, "opts", ()))
+            param.metavar = "URL" if names else _VALUE_NAMES.get(described.annotation, "TEXT")
+    return params
+
+
+class PlainHelpCommand(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain(super().get_params(ctx))
+
+
+class PlainHelpGroup(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain(super().get_params(ctx))

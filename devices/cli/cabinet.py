@@ -14,15 +14,16 @@ import typer
 
 from devices.cabinet.driver import Cabinet
 from devices.cabinet.errors import CabinetError
-from devices.cabinet.profiles import BoardProfile, Feedback, StatusOrder, protocol_by_name
+from devices.cabinet.profiles import PROTOCOLS, BoardProfile, Feedback, StatusOrder, protocol_by_name
 from devices.cabinet.sim_model import FAULT_KINDS, SimCabinet
 from devices.cabinet.simulator import CabinetSimulator
-from devices.cli._output import emit, fail, say
+from devices.cli._output import PlainHelpCommand, PlainHelpGroup, emit, fail, say
 
-app = typer.Typer(no_args_is_help=True, help="cabinet diagnostics")
+app = typer.Typer(no_args_is_help=True, cls=PlainHelpGroup, help="cabinet diagnostics")
 SCAN_TIMEOUT = 0.06
 
 ProtocolOpt = Annotated[str, typer.Option("--protocol", help="xor485 | kerong-cu16")]
+ADDRESSES = ", ".join(f"{p.name} {p.addresses.start}-{p.addresses.stop - 1}" for p in PROTOCOLS.values())
 CabinetOpt = Annotated[
     str, typer.Option("--cabinet", help="serial:///dev/ttyUSB1?baudrate=9600, /dev/ttyUSB1, socket://HOST:PORT")
 ]
@@ -54,7 +55,7 @@ def _errors_reported() -> Iterator[None]:
         fail(str(exc))
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand)
 def simulate(
     protocol: ProtocolOpt,
     boards: Annotated[int, typer.Option("--boards", min=1, help="boards on the bus, from the lowest address")] = 1,
@@ -102,11 +103,13 @@ def simulate(
         say("simulator stopped")
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand)
 def status(
     cabinet: CabinetOpt,
     protocol: ProtocolOpt,
-    board: Annotated[int | None, typer.Option("--board", help="DIP address; default: every address")] = None,
+    board: Annotated[
+        int | None, typer.Option("--board", help=f"DIP address ({ADDRESSES}); default: every address")
+    ] = None,
     slots: Annotated[int | None, typer.Option("--slots", help="channels per board (default: as reported)")] = None,
     feedback: FeedbackOpt = None,
     order: OrderOpt = None,
@@ -135,8 +138,14 @@ def status(
                 fail(f"no board answered at {'address ' + str(board) if board is not None else 'any address'}")
             for b in answering:
                 for slot in driver.status(b):
-                    emit(slot.to_dict())
+                    # Nothing here tells a key's presence on boards without sensors: say so, not null.
+                    emit({**slot.to_dict(), "key": slot.key or "unknown"})
             say(f"{len(answering)} board(s) answered: {answering}")
+            if not profile.protocol.reports_presence:
+                say(
+                    f"{profile.protocol.name} boards report doors only: keys show as unknown here; the cabinet "
+                    "agent sees them through its key reader (锁控板不检测钥匙)"
+                )
         finally:
             driver.close()
 
@@ -146,11 +155,11 @@ def profile_learns(protocol: str, slots: int | None) -> bool:
     return slots is None and protocol_by_name(protocol).name == "xor485"
 
 
-@app.command("open")
+@app.command("open", cls=PlainHelpCommand)
 def open_slot(
     cabinet: CabinetOpt,
     protocol: ProtocolOpt,
-    board: Annotated[int, typer.Option("--board", help="DIP address of the board")],
+    board: Annotated[int, typer.Option("--board", help=f"DIP address of the board ({ADDRESSES})")],
     slot: Annotated[int, typer.Option("--slot", help="slot number on the board, from 1")],
     request_id: Annotated[
         str | None, typer.Option("--request-id", help="idempotency key (default: a fresh one)")

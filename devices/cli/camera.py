@@ -10,14 +10,14 @@ import typer
 
 from devices.camera import CameraState, CameraUrlError, ScanEvent, Scanner, StateChange
 from devices.camera.capture import Backoff
-from devices.cli._output import emit, fail, say
+from devices.cli._output import PlainHelpCommand, PlainHelpGroup, emit, fail, say
 from devices.qr import DECODER_NAMES, DEFAULT_DECODER, DecoderUnavailable
 from devices.qr.pipeline import ScanPipeline
 
-app = typer.Typer(no_args_is_help=True, help="camera diagnostics")
+app = typer.Typer(no_args_is_help=True, cls=PlainHelpGroup, help="camera diagnostics")
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand)
 def scan(
     camera: Annotated[str, typer.Option(help="Camera URL: v4l2://0, rtsp://…, file:///video.mp4, images:///folder.")],
     frames: Annotated[int, typer.Option(help="Stop after this many frames (0: until interrupted).", min=0)] = 0,
@@ -33,8 +33,15 @@ def scan(
     except DecoderUnavailable as exc:
         fail(str(exc))
     progress = threading.Event()
+    opened = threading.Event()
+    never_opened: list[str] = []  # why the camera could not be opened at all: one clear error, not a retry loop
 
     def on_state(change: StateChange) -> None:
+        if change.state is CameraState.STREAMING:
+            opened.set()
+        elif not opened.is_set() and change.state in (CameraState.LOST, CameraState.STOPPED):
+            never_opened.append(change.detail)
+            return
         retry = f", retrying in {change.retry_in_s:.1f} s" if change.retry_in_s is not None else ""
         say(f"camera {change.state.value}: {change.detail}{retry}")
 
@@ -58,6 +65,8 @@ def scan(
     try:
         last_progress = time.monotonic()
         while not scanner.wait(timeout=0.1):
+            if never_opened:
+                fail(never_opened[0])
             if progress.is_set():
                 progress.clear()
                 last_progress = time.monotonic()

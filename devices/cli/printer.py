@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from devices.cli._output import emit, fail, say
+from devices.cli._output import PlainHelpCommand, PlainHelpGroup, emit, fail, say
 
-app = typer.Typer(no_args_is_help=True, help="printer diagnostics")
+app = typer.Typer(no_args_is_help=True, cls=PlainHelpGroup, help="printer diagnostics")
 
 PrinterUrl = Annotated[
     str,
@@ -19,7 +19,7 @@ PrinterUrl = Annotated[
 Timeout = Annotated[float, typer.Option("--timeout", help="seconds to wait for each status reply")]
 
 
-@app.command("test")
+@app.command("test", cls=PlainHelpCommand)
 def test(
     printer: PrinterUrl,
     mode: Annotated[str | None, typer.Option("--mode", help="native|raster (default: the profile's)")] = None,
@@ -59,7 +59,7 @@ def test(
     say(f"test slip {slip.slip_number} sent ({result.bytes_sent} bytes)")
 
 
-@app.command("status")
+@app.command("status", cls=PlainHelpCommand)
 def status(printer: PrinterUrl, timeout: Timeout = 2.0) -> None:
     """Ask the printer for its state; exits non-zero unless it answered and is ready to print."""
     from devices.printing import PrintingError, open_printer, query_status
@@ -78,7 +78,7 @@ def status(printer: PrinterUrl, timeout: Timeout = 2.0) -> None:
         fail(f"printer not ready: online={result.online} paper={result.paper} cover={result.cover}")
 
 
-@app.command("emulate")
+@app.command("emulate", cls=PlainHelpCommand)
 def emulate(
     listen: Annotated[str, typer.Option("--listen", help="HOST:PORT to listen on (port 0 picks one)")] = (
         "127.0.0.1:9100"

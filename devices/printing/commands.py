@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import numpy as np
@@ -20,6 +21,9 @@ FEED_AND_CUT = GS + b"V" + bytes([66, 0])  # function B: feed to the cutter, par
 
 ALIGN_CODES = {"left": 0, "center": 1, "right": 2}
 RASTER_FRAGMENT_ROWS = 128  # large images arrive as several GS v 0 images, each at most this tall
+# DLE EOT, DLE ENQ and DLE DC4 are real-time commands: a printer acts on them wherever they appear, image data
+# included, and answers or even pulses the drawer. A lone dot (0x10) followed by one of these bytes is cleared.
+_REALTIME_IN_DATA = re.compile(rb"\x10(?=[\x04\x05\x14])")
 
 
 def align(where: str) -> bytes:
@@ -81,7 +85,7 @@ def raster_rows(image: Image.Image, width_dots: int) -> tuple[int, bytes]:
     canvas.paste(image.convert("1"), (0, 0))
     # PIL packs "1" images MSB first with white = 1; the printer wants ink = 1.
     inverted = (np.frombuffer(canvas.tobytes(), dtype=np.uint8) ^ 0xFF).tobytes()
-    return width_dots // 8, inverted
+    return width_dots // 8, _REALTIME_IN_DATA.sub(b"\x00", inverted)
 
 
 def raster_image(image: Image.Image, width_dots: int) -> bytes:

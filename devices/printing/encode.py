@@ -5,6 +5,7 @@ from __future__ import annotations
 from devices.printing import commands as cmd
 from devices.printing.layout import Block, Feed, QrBlock, TextLine, layout_slip
 from devices.printing.profiles import CELL_WIDTH, PrinterProfile, PrintMode, get_profile, with_mode
+from devices.printing.qrmatrix import QR_EC
 from devices.printing.render import render_blocks, render_line, right_x
 from devices.printing.slip import ReleaseSlipPrint
 from devices.printing.textenc import encodable, encode_line, text_width
@@ -67,7 +68,7 @@ class _NativeWriter:
 
     def qr(self, block: QrBlock) -> None:
         self.style("center", self.size, self.bold)
-        self.out += cmd.qr_native(block.data.encode("ascii"), block.module, "M")
+        self.out += cmd.qr_native(block.data.encode("ascii"), block.module, QR_EC)
 
     def feed(self, block: Feed) -> None:
         self.out += cmd.feed_dots(block.dots)

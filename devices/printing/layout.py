@@ -11,6 +11,8 @@ from devices.printing.qrmatrix import qr_modules
 from devices.printing.slip import ReleaseSlipPrint
 from devices.printing.textenc import normalize, pad_between, wrap
 
+MIN_QR_MODULE_DOTS = 4
+
 
 class Align(StrEnum):
     LEFT = "left"
@@ -88,17 +90,30 @@ def layout_slip(slip: ReleaseSlipPrint, profile: PrinterProfile) -> list[Block]:
     blocks.append(rule)
     if slip.notes.strip():
         blocks += _field("备注 Notes", slip.notes.strip(), cols)
-    qr = QrBlock(slip.qr_token, profile.qr_module)
-    if qr_modules(qr.data) * qr.module > profile.dots:
-        raise SlipContentError(
-            f"二维码超出纸宽 / the QR code is wider than the {profile.dots}-dot paper; shorten the token"
-        )
-    blocks.append(Feed(profile.qr_module * 4))  # quiet zone above the code
+    qr = QrBlock(slip.qr_token, qr_module_dots(slip.qr_token, profile))
+    blocks.append(Feed(qr.module * 4))  # quiet zone above the code
     blocks.append(qr)
-    blocks.append(Feed(profile.qr_module * 4))  # and below
+    blocks.append(Feed(qr.module * 4))  # and below
     blocks += _wrapped(slip.slip_number, cols, align=Align.CENTER)
     blocks += _wrapped("出门时请出示本条 Show this slip at the gate", cols, align=Align.CENTER)
     return blocks
+
+
+def qr_module_dots(token: str, profile: PrinterProfile) -> int:
+    """The largest module (dots) at which the token's code fits the paper, at most the profile's largest.
+
+    One module of margin each side stays inside the printable width; with the paper's unprinted edges
+    (about 4 mm) that makes the 4-module quiet zone. Raises SlipContentError when the code would need modules
+    smaller than MIN_QR_MODULE_DOTS, which a gate camera cannot resolve.
+    """
+    modules = qr_modules(token)
+    module = min(profile.qr_module, profile.dots // (modules + 2))
+    if module < MIN_QR_MODULE_DOTS:
+        raise SlipContentError(
+            f"二维码超出纸宽 / the QR code ({modules} modules) is too wide for the {profile.dots}-dot paper at "
+            f"{MIN_QR_MODULE_DOTS} dots a module; shorten the token"
+        )
+    return module
 
 
 def _item_lines(slip: ReleaseSlipPrint, cols: int) -> list[TextLine]:

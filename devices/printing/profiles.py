@@ -22,7 +22,7 @@ class PrinterProfile:
     description: str
     dots: int  # printable width in dots
     columns: int  # half-width characters per line
-    qr_module: int  # QR module size in dots (GS ( k function 167)
+    qr_module: int  # the largest QR module in dots (GS ( k function 167); a slip's code uses the largest that fits
     mode: PrintMode
 
     def __post_init__(self) -> None:
@@ -37,9 +37,9 @@ class PrinterProfile:
 PROFILES: dict[str, PrinterProfile] = {
     p.name: p
     for p in (
-        PrinterProfile("cn80", "80 mm Chinese printer, native (Xprinter/Gprinter 80)", 576, 48, 6, PrintMode.NATIVE),
-        PrinterProfile("cn58", "58 mm Chinese printer, native (Xprinter/Gprinter 58)", 384, 32, 4, PrintMode.NATIVE),
-        PrinterProfile("tm512", "Epson TM 80 mm at 180 dpi, raster (no Chinese font)", 512, 42, 5, PrintMode.RASTER),
+        PrinterProfile("cn80", "80 mm Chinese printer, native (Xprinter/Gprinter 80)", 576, 48, 8, PrintMode.NATIVE),
+        PrinterProfile("cn58", "58 mm Chinese printer, native (Xprinter/Gprinter 58)", 384, 32, 8, PrintMode.NATIVE),
+        PrinterProfile("tm512", "Epson TM 80 mm at 180 dpi, raster (no Chinese font)", 512, 42, 8, PrintMode.RASTER),
     )
 }
 DEFAULT_PROFILE = "cn80"

@@ -1,4 +1,8 @@
-"""QR symbols as module matrices, built the way a printer's GS ( k model 2 builds them."""
+"""QR symbols as module matrices, built the way a printer's GS ( k model 2 builds them.
+
+Slip codes use error correction Q (a quarter of the symbol may be lost to a crease or glare) and, for text in
+the QR alphanumeric set (upper case, digits, `` $%*+-./:``), alphanumeric mode, as a printer selects it.
+"""
 
 from __future__ import annotations
 
@@ -18,12 +22,15 @@ def _code(data: str, ec: str) -> qrcode.QRCode:
     return code
 
 
-def qr_modules(data: str, ec: str = "M") -> int:
+QR_EC = "Q"
+
+
+def qr_modules(data: str, ec: str = QR_EC) -> int:
     """Modules across the smallest symbol holding `data` (cheap: no masking)."""
     return 17 + 4 * _code(data, ec).best_fit()
 
 
-def qr_matrix(data: str, ec: str = "M") -> list[list[bool]]:
+def qr_matrix(data: str, ec: str = QR_EC) -> list[list[bool]]:
     """The QR symbol's modules (no quiet zone)."""
     code = _code(data, ec)
     code.make(fit=True)

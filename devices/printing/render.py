@@ -11,7 +11,7 @@ from PIL import Image
 from devices.printing.fonts import draw_text
 from devices.printing.layout import Align, Block, Feed, QrBlock, TextLine
 from devices.printing.profiles import CELL_HEIGHT, CELL_WIDTH, PrinterProfile
-from devices.printing.qrmatrix import qr_matrix
+from devices.printing.qrmatrix import QR_EC, qr_matrix
 from devices.printing.textenc import text_width
 
 LINE_GAP = 6  # dots of paper between text lines (the printer's line spacing minus the character height)
@@ -47,9 +47,11 @@ def right_x(line: TextLine, profile: PrinterProfile) -> int:
     return (profile.columns // line.width_mult - text_width(line.right)) * cell
 
 
-def render_qr(data: str, module: int, paper_width: int, align: Align | str = Align.CENTER) -> Image.Image:
+def render_qr(
+    data: str, module: int, paper_width: int, align: Align | str = Align.CENTER, ec: str = QR_EC
+) -> Image.Image:
     """The QR code across the paper width at `module` dots per module."""
-    matrix = qr_matrix(data)
+    matrix = qr_matrix(data, ec)
     size = len(matrix) * module
     canvas = Image.new("1", (paper_width, size), 1)
     x0 = aligned_x(size, paper_width, align)

@@ -9,8 +9,6 @@ from zoneinfo import ZoneInfo
 
 from devices.printing.errors import SlipContentError
 
-# ARCHITECTURE.md: slip QR text is ASCII and at most 350 characters, so it prints at >= 4 camera pixels per module.
-QR_TOKEN_BUDGET = 350
 MAX_QUANTITY = 9999
 
 
@@ -85,11 +83,6 @@ class ReleaseSlipPrint:
             raise SlipContentError("二维码内容为空 / the QR token is empty")
         if not token.isascii() or not token.isprintable():
             raise SlipContentError("二维码内容须为 ASCII / the QR token must be printable ASCII (gate decoders)")
-        if len(token) > QR_TOKEN_BUDGET:
-            raise SlipContentError(
-                f"二维码内容过长 / the QR token has {len(token)} characters, over the budget of "
-                f"{QR_TOKEN_BUDGET}; shorten the item lines (use catalogue codes)"
-            )
         if (self.issued_at.tzinfo is None) != (self.valid_until.tzinfo is None):
             raise SlipContentError("issued_at and valid_until must both be aware or both naive")
         if self.valid_until <= self.issued_at:

@@ -23,6 +23,7 @@ PAPER_NEAR_END = 0x0C  # n=4, bits 2-3
 PAPER_END = 0x60  # n=4, bits 5-6
 
 DEFAULT_TIMEOUT = 2.0
+SETTLE_S = 0.03  # quiet after a reply that says no other byte is on its way
 
 
 class PaperState(StrEnum):
@@ -116,23 +117,24 @@ def _drain(printer: Escpos) -> None:
         device.reset_input_buffer()
 
 
-def _read_byte(printer: Escpos, timeout: float) -> int | None:
+def _read(printer: Escpos, timeout: float) -> bytes | None:
+    """What the printer has sent within `timeout` (None for silence); several bytes when several are waiting."""
     device = printer.device
     if isinstance(printer, Network):
         device.settimeout(timeout)
         try:
-            data = device.recv(1)
+            data = device.recv(64)
         except TimeoutError:
             return None
         finally:
             device.settimeout(getattr(printer, "timeout", None))
         if not data:
             raise ConnectionError("the printer closed the connection")
-        return data[0]
+        return data
     if isinstance(printer, Serial):
         device.timeout = timeout
         data = device.read(1)
-        return data[0] if data else None
+        return data + device.read(device.in_waiting) if data else None
     # USB and anything else that implements _read(); the backend's own timeout applies.
     try:
         data = printer._read()
@@ -142,7 +144,25 @@ def _read_byte(printer: Escpos, timeout: float) -> int | None:
         if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower():
             return None
         raise
-    return data[0] if data else None
+    return bytes(data) if data else None
+
+
+def _reply(printer: Escpos, timeout: float) -> int | None:
+    """The answer to the query just sent: the last byte before the line goes quiet.
+
+    A byte that arrives first may answer something earlier (a status query the printer found in image data, or
+    a late answer to a query that timed out); ours is always the last, because a printer answers in the order
+    it receives. On USB, where a read waits the backend's whole timeout, the last byte of one read is taken.
+    """
+    data = _read(printer, timeout)
+    if data is None:
+        return None
+    while isinstance(printer, Network | Serial):
+        more = _read(printer, SETTLE_S)
+        if more is None:
+            break
+        data = more
+    return data[-1]
 
 
 def query_status(printer: Escpos, timeout: float = DEFAULT_TIMEOUT) -> PrinterStatus:
@@ -156,7 +176,7 @@ def query_status(printer: Escpos, timeout: float = DEFAULT_TIMEOUT) -> PrinterSt
         for n in (1, 2, 4):
             printer._raw(b"\x10\x04" + bytes([n]))
             remaining = deadline - time.monotonic()
-            replies[n] = _read_byte(printer, max(remaining, 0.05)) if remaining > 0 else None
+            replies[n] = _reply(printer, max(remaining, 0.05)) if remaining > 0 else None
             if replies[n] is None:
                 break
     except OSError as exc:

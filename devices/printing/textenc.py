@@ -7,6 +7,7 @@ form (¥ -> ￥) or reported as not encodable, and the caller draws it as an ima
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 # Characters whose own GB18030 code is 4 bytes but which have a 2-byte full-width or Chinese equivalent.
@@ -87,27 +88,45 @@ def encode_line(text: str) -> bytes:
 
 
 def wrap(text: str, columns: int) -> list[str]:
-    """Split `text` into lines of at most `columns` columns, breaking between characters, never inside one.
+    """Split `text` into lines of at most `columns` columns, never inside a character.
 
-    Greedy: a line ends only when the next character would not fit. Joining the lines gives `text` back.
+    Latin words, numbers and times (runs of ASCII without spaces: ``sofa``, ``17:17``) stay whole unless one is
+    wider than a line; Chinese breaks between any two characters. Greedy: a line ends only when the next word
+    or character does not fit. A space that would end a full line is dropped with the break; otherwise
+    joining the lines gives `text` back.
     """
     if columns < 2:
         raise ValueError("columns must be at least 2 (one full-width character)")
     return list(_wrap(text, columns)) or [""]
 
 
+_UNITS = re.compile(r"[!-~]+|.", re.DOTALL)  # a run of ASCII without spaces, or any one character
+
+
 def _wrap(text: str, columns: int) -> Iterator[str]:
-    line: list[str] = []
+    line = ""
     used = 0
-    for ch in text:
-        w = char_width(ch)
-        if used + w > columns:
-            yield "".join(line)
-            line, used = [], 0
-        line.append(ch)
-        used += w
+    for unit in _UNITS.findall(text):
+        width = text_width(unit)
+        if used + width <= columns:
+            line, used = line + unit, used + width
+            continue
+        if unit == " " and line:
+            yield line  # the space at the break is not printed
+            line, used = "", 0
+            continue
+        if line and width <= columns:
+            yield line
+            line, used = unit, width
+            continue
+        for ch in unit:  # a word wider than a whole line, or one character: split where the line is full
+            w = char_width(ch)
+            if used + w > columns:
+                yield line
+                line, used = "", 0
+            line, used = line + ch, used + w
     if line:
-        yield "".join(line)
+        yield line
 
 
 def pad_between(left: str, right: str, columns: int) -> str:

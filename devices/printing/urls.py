@@ -94,13 +94,23 @@ def open_printer(url: str, timeout: float = DEFAULT_TIMEOUT) -> Escpos:
     """Open the printer at `url` on its python-escpos backend; the connection is open when this returns."""
     address = parse_printer_url(url)
     printer = _backend(address, timeout)
+    where = f"{url} (port {address.port})" if address.scheme == "tcp" and f":{address.port}" not in url else url
     try:
         printer.open()
     except DeviceNotFoundError as exc:
-        raise PrinterOffline(f"打印机无法连接 / cannot reach printer at {url}: {exc}") from exc
+        raise PrinterOffline(f"打印机无法连接 / cannot reach printer at {where}: {_reason(exc)}") from exc
     except OSError as exc:
-        raise PrinterUnavailable(f"打印机无法打开 / cannot open printer at {url}: {exc}") from exc
+        raise PrinterUnavailable(f"打印机无法打开 / cannot open printer at {where}: {_reason(exc)}") from exc
     return printer
+
+
+def _reason(exc: BaseException) -> str:
+    """Why opening failed, on one line: the system's own error when there is one (python-escpos wraps it in a
+    message with a line break that also cuts off the port)."""
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror
+    return " ".join(str(exc).split())
 
 
 class SerialPrinter(backends.Serial):

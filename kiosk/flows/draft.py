@@ -32,9 +32,15 @@ class ItemDraft:
     def empty(self) -> bool:
         return self.line_count == 0
 
+    def fits_with(self, line: slip_token.ItemLine) -> bool:
+        """Whether the slip's QR code still prints at full size with one more line (asked before the server)."""
+        lines = [slip_token.ItemLine(c, q) for c, q in self.quantities.items()]
+        lines += [slip_token.ItemLine(n, q, True) for n, q in self.others]
+        return slip_token.token_fits([*lines, line])
+
     def add(self, code: str) -> bool:
         """One more of a catalogue item; False when the slip already has as many lines as it can carry."""
-        if code not in self.quantities and self.full:
+        if code not in self.quantities and (self.full or not self.fits_with(slip_token.ItemLine(code, 1))):
             return False
         self.quantities[code] = min(self.quantities.get(code, 0) + 1, MAX_QUANTITY)
         self.last_line = f"item.{code}"
@@ -57,6 +63,8 @@ class ItemDraft:
             return "other.too_long"
         if self.full:
             return "items.full"
+        if name not in dict(self.others) and not self.fits_with(slip_token.ItemLine(name, 1, True)):
+            return "other.no_room"
         return None
 
     def add_other(self, text: str) -> None:

@@ -283,6 +283,31 @@ def test_item_lines_are_checked_before_review(make_flow: Callable[..., KioskFlow
     assert flow.session.draft.quantities[codes[0]] == 2
 
 
+def test_long_free_text_names_stop_where_the_slip_code_would_shrink(
+    make_flow: Callable[..., KioskFlow], printer: VirtualPrinter
+) -> None:
+    """The kiosk asks the token codec, before the server, whether one more name still prints at full size."""
+    flow = make_flow()
+    flow.choose(Service.ITEM_RELEASE)
+    swipe(flow, OWNER_CARD)
+    names = [f"红木雕花大衣柜带穿衣镜和抽屉{n}号" for n in range(10)]
+    for name in names:
+        flow.open_other()
+        flow.set_other_text(name)
+        flow.add_other()
+    assert flow.state.error is not None and flow.state.error.key == "other.no_room"
+    assert [n for n, _ in flow.session.draft.others] == names[:9]
+    flow.back()
+    flow.add("SOFA")  # a catalogue line is short enough to go on
+    flow.review()
+    flow.confirm()
+    assert flow.state.screen is Screen.DONE, (flow.state.message, [j.errors for j in printer.jobs])
+    slip = flow.session.slip
+    assert slip is not None and len(slip.token) <= slip_token.MAX_TOKEN_CHARS
+    (job,) = printer.wait_for_jobs(1)
+    assert job.qr_payloads == (slip.token.encode("ascii"),)
+
+
 def test_refusals_and_views_are_recorded(
     make_flow: Callable[..., KioskFlow], db: Session, household: Household
 ) -> None:

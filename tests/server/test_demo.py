@@ -163,7 +163,7 @@ def test_demo_runs_the_system_and_says_how_to_see_the_windows(tmp_path: Path) ->
         assert slip and frames
         decoder = make_decoder("zxing")
         decoded = {d.text for f in frames for d in decoder.decode_grey(to_grey(load_image(f)))}
-        assert len(decoded) == 1 and decoded.pop().startswith("RS1:")
+        assert len(decoded) == 1 and decoded.pop().startswith("RS2:")
         health = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=10)
         assert health.status_code == 200
     finally:

@@ -1,14 +1,24 @@
-"""USB cameras, RTSP streams and video files, all through OpenCV's VideoCapture."""
+"""USB cameras, RTSP streams and video files, all through OpenCV's VideoCapture.
+
+OpenCV's own log lines ("[ WARN:0@2.7] global cap_v4l.cpp …") are silenced: a failure is reported once, as a
+SourceError in our words, by whoever reads the camera.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# FFmpeg (files, RTSP) logs through OpenCV's logger only when a level is set; -8 is AV_LOG_QUIET.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 import cv2
 import numpy as np
 
 from devices.camera.sources.base import FrameSource, Pacer, SourceEnded, SourceLost, SourceUnavailable
 from devices.camera.url import CameraUrl
+
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 
 class VideoCaptureSource(FrameSource):
@@ -21,6 +31,12 @@ class VideoCaptureSource(FrameSource):
     def open(self) -> None:
         scheme, target = self.url.scheme, self.url.target
         if scheme == "v4l2":
+            device = Path(f"/dev/video{int(target)}")
+            if not device.exists():
+                raise SourceUnavailable(
+                    f"没有摄像头 / no camera at {device} ({self.description}): check that it is plugged in, "
+                    "or pick another number"
+                )
             capture = cv2.VideoCapture(int(target), cv2.CAP_V4L2)
         elif scheme in ("rtsp", "rtsps"):
             capture = cv2.VideoCapture(target, cv2.CAP_FFMPEG)

@@ -3,6 +3,9 @@
 It understands what a slip printer needs (text in and out of Chinese mode, alignment, bold and sizes, positions
 and feeds, GS ( k QR, GS v 0 raster, cut, DLE EOT) and refuses anything else with an error instead of guessing.
 Bytes may arrive split anywhere: an incomplete command waits for the rest.
+
+As a real printer does, it answers DLE EOT n wherever the three bytes appear, image data included: a raster
+job whose dots happen to spell 10 04 n gets a status byte back nobody asked for.
 """
 
 from __future__ import annotations
@@ -60,8 +63,11 @@ class Interpreter:
         self.chinese = False
         self.style = Style()
         self.qr_module = 3
+        self.qr_ec = "L"  # GS ( k function 169: L until the host chooses
         self.qr_data = b""
         self.job: Job | None = None
+        self.image_rows = 0  # rows of raster image put on paper, for the server's print-speed pacing
+        self._data_replies = bytearray()  # answers to DLE EOT n met inside a command's data
 
     # --- stream ---------------------------------------------------------------------------------------
 
@@ -144,7 +150,9 @@ class Interpreter:
         if job.cut:
             job.cut = False
             self._finish(cut=True)
-        return end, None
+        stray = bytes(self._data_replies)
+        self._data_replies.clear()
+        return end, stray or None
 
     def _command(self, pos: int, job: Job, paper: Paper) -> int:
         b = self.buffer[pos]
@@ -260,16 +268,26 @@ class Interpreter:
         elif fn == 0x45:
             if args[0] not in (0x30, 0x31, 0x32, 0x33):
                 raise Refused(f"QR error correction {args[0]:02x}")
+            self.qr_ec = "LMQH"[args[0] - 0x30]
         elif fn == 0x50:
             self.qr_data = bytes(args[1:])
         elif fn == 0x51:
             paper.flush_line(self.style)
             job.qr_payloads.append(self.qr_data)
-            qr = render_qr(self.qr_data.decode("latin-1"), self.qr_module, self.width, self.style.align)
+            qr = render_qr(self.qr_data.decode("latin-1"), self.qr_module, self.width, self.style.align, self.qr_ec)
             paper.put_block(qr, "left")
         else:
             raise Refused(f"QR function {fn:02x} is not supported")
         return pos + 5 + size
+
+    def _answer_realtime_in(self, data: bytes) -> None:
+        """The printer's receive handler sees DLE EOT n in image data too, and answers it."""
+        at = data.find(b"\x10\x04")
+        while 0 <= at <= len(data) - 3:
+            n = data[at + 2]
+            if n in (1, 2, 3, 4):
+                self._data_replies += status_reply(self.state(), n) or b""
+            at = data.find(b"\x10\x04", at + 1)
 
     def _raster(self, pos: int, paper: Paper) -> int:
         head = self._need(pos, 8)
@@ -281,6 +299,8 @@ class Interpreter:
         if xbytes * 8 > self.width:
             raise Refused(f"raster image {xbytes * 8} dots wide on {self.width}-dot paper")
         data = self._need(pos, 8 + xbytes * rows)[8:]
+        self._answer_realtime_in(data)
+        self.image_rows += rows
         bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8)).reshape(rows, xbytes * 8)
         image = Image.fromarray(np.where(bits == 1, 0, 255).astype(np.uint8), mode="L")
         if mode & 1:

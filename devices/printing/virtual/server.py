@@ -15,6 +15,7 @@ from devices.printing.virtual.interpreter import Interpreter, Job
 from devices.printing.virtual.status import PrinterState
 
 log = logging.getLogger(__name__)
+DOTS_PER_MM = 8  # 203 dpi
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class VirtualPrinter:
     width: int = 576
     state: PrinterState = PrinterState.OK
     on_job: Callable[[JobRecord], None] | None = None
+    # Image rows take paper time on a real printer: 0 prints at once; e.g. 150 mm/s paces raster data (and the
+    # answers to status queries behind it) as a thermal printer does.
+    print_speed_mm_s: float = 0.0
     jobs: list[JobRecord] = field(default_factory=list)
     _sock: socket.socket | None = field(default=None, init=False)
     _threads: list[threading.Thread] = field(default_factory=list, init=False)
@@ -159,7 +163,10 @@ class VirtualPrinter:
                     break
                 if not data:
                     break
+                rows_before = interpreter.image_rows
                 replies = interpreter.feed(data)
+                if self.print_speed_mm_s > 0 and interpreter.image_rows > rows_before:
+                    self._stopping.wait((interpreter.image_rows - rows_before) / (DOTS_PER_MM * self.print_speed_mm_s))
                 if replies:
                     try:
                         conn.sendall(replies)

@@ -6,6 +6,10 @@ from enum import StrEnum
 
 from devices.printing import status as bits
 
+# DLE EOT 1, bit 2: the drawer kick-out connector's pin 3 reads high, as on most printers with no drawer, so a
+# healthy printer answers 0x16. The same bit in the answer to DLE EOT 2 means "cover open".
+DRAWER_PIN_HIGH = 0x04
+
 
 class PrinterState(StrEnum):
     OK = "ok"
@@ -26,8 +30,10 @@ def status_reply(state: PrinterState, n: int) -> bytes | None:
         return None
     value = bits.FIXED
     offline = state in (PrinterState.OUT, PrinterState.COVER_OPEN)
-    if n == 1 and offline:
-        value |= bits.PRINTER_OFFLINE
+    if n == 1:
+        value |= DRAWER_PIN_HIGH
+        if offline:
+            value |= bits.PRINTER_OFFLINE
     elif n == 2:
         if state is PrinterState.COVER_OPEN:
             value |= bits.OFFLINE_COVER_OPEN

@@ -9,6 +9,20 @@ from devices.qr.decoders.base import Decoder
 from devices.qr.result import Decoded, text_from_bytes
 
 
+def _as_sent(raw: bytes) -> bytes:
+    """The code's own bytes: OpenCV passes UTF-8 through but re-encodes anything else from ISO-8859-1 to UTF-8
+    (GB2312 Chinese among it), so such a reading is turned back."""
+    try:
+        latin = raw.decode("utf-8").encode("latin-1")
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        return raw
+    try:
+        latin.decode("utf-8")
+    except UnicodeDecodeError:
+        return latin  # not UTF-8 as sent, so OpenCV re-encoded it
+    return raw
+
+
 class OpenCVDecoder(Decoder):
     name = "opencv"
 
@@ -22,7 +36,7 @@ class OpenCVDecoder(Decoder):
             return []
         codes = []
         for payload, quad in zip(payloads, points, strict=False):
-            raw = bytes(payload)
+            raw = _as_sent(bytes(payload))
             if raw:  # an empty payload is a detected but unread code
                 corners = tuple((float(x), float(y)) for x, y in np.asarray(quad).reshape(-1, 2))
                 codes.append(Decoded(text_from_bytes(raw), raw, corners, self.name))

@@ -28,11 +28,12 @@ def _corners(position: zxingcpp.Position) -> tuple[Point, ...]:
     )
 
 
-def _text(barcode: zxingcpp.Barcode) -> str:
-    # zxing-cpp honours ECI for text content; binary content is ours to render safely.
-    if barcode.content_type == zxingcpp.ContentType.Text:
+def _text(barcode: zxingcpp.Barcode) -> str | None:
+    # With an ECI header (symbology identifier ]Q2) the code names its character set and zxing-cpp honours it.
+    # Without one zxing-cpp guesses (ISO-8859-1, Shift_JIS) and garbles GB2312: read those bytes ourselves.
+    if barcode.symbology_identifier == "]Q2" and barcode.content_type == zxingcpp.ContentType.Text:
         return barcode.text
-    return text_from_bytes(barcode.bytes)
+    return text_from_bytes(bytes(barcode.bytes))
 
 
 class ZxingDecoder(Decoder):

@@ -96,3 +96,42 @@ def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     if not ok:
         raise RuntimeError("JPEG encoding failed")
     return cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
+
+
+def crease(rng: np.random.Generator, image: np.ndarray, through: tuple[float, float], depth_px: float) -> np.ndarray:
+    """A fold pressed flat again: a straight line through ``through`` where the paper kinks, so the far side is
+    shifted by up to ``depth_px`` and lit differently, with a thin shadow and a highlight along the ridge."""
+    height, width = image.shape[:2]
+    angle = rng.uniform(0, np.pi)
+    normal = np.array([np.cos(angle), np.sin(angle)], np.float32)
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    distance = (xs - through[0]) * normal[0] + (ys - through[1]) * normal[1]
+    # The far side moves towards the fold as its half tilts; the ridge itself stays put.
+    pull = depth_px * np.clip(distance / 40.0, 0.0, 1.0)
+    bent = cv2.remap(
+        image, xs + pull * normal[0], ys + pull * normal[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    side = np.where(distance > 0, rng.uniform(0.72, 0.9), rng.uniform(0.95, 1.05)).astype(np.float32)
+    ridge = 1.0 - 0.35 * np.exp(-((distance - 1.5) ** 2) / 2.0) + 0.25 * np.exp(-((distance + 2.0) ** 2) / 3.0)
+    shade = side * ridge.astype(np.float32)
+    if bent.ndim == 3:
+        shade = shade[:, :, None]
+    return np.clip(bent.astype(np.float32) * shade, 0, 255).astype(np.uint8)
+
+
+def specular_glare(
+    rng: np.random.Generator, image: np.ndarray, centre: tuple[float, float], radius: float
+) -> np.ndarray:
+    """A lamp's reflection on glossy thermal paper: a core burnt out to white (nothing printed shows through)
+    and a soft halo that lifts the black around it."""
+    height, width = image.shape[:2]
+    cx = centre[0] + rng.uniform(-0.3, 0.3) * radius
+    cy = centre[1] + rng.uniform(-0.3, 0.3) * radius
+    stretch = rng.uniform(0.6, 1.6)  # lamps are seldom round in a reflection
+    ys, xs = np.ogrid[:height, :width]
+    blob = np.exp(-(((xs - cx) / stretch) ** 2 + ((ys - cy) * stretch) ** 2) / (2.0 * radius**2)).astype(np.float32)
+    lift = np.clip(blob * rng.uniform(1.6, 2.4), 0.0, 1.0)  # saturates where blob > ~0.5
+    if image.ndim == 3:
+        lift = lift[:, :, None]
+    base = image.astype(np.float32)
+    return np.clip(base + (255.0 - base) * lift, 0, 255).astype(np.uint8)

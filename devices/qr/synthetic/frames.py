@@ -16,7 +16,6 @@ from devices.qr.synthetic.scene import busy_background, composite, desk_backgrou
 from devices.qr.synthetic.slip import Slip, draw_slip, qr_image, slip_token
 
 FRAME_SIZE = (1280, 720)
-SLIP_MODULE_PX = 4  # dots per module on the printed slip
 LEVELS = (0, 1, 2, 3)
 
 # Per difficulty level: camera pixels per module, tilt, paper bend, blur, noise, and chances of bad light.
@@ -66,7 +65,7 @@ class FrameFactory:
     ) -> np.ndarray:
         x0, y0, x1, y1 = slip.qr_box
         image = slip.image if paper is None else paper
-        scale = module_px / SLIP_MODULE_PX
+        scale = module_px / slip.module
         homography = placement(
             rng,
             (image.shape[1], image.shape[0]),

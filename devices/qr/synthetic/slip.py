@@ -74,11 +74,13 @@ def qr_image(text: str | bytes, module_px: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Slip:
-    """A grey slip image, the text of its QR code (None for a slip without one) and the code's box (x0, y0, x1, y1)."""
+    """A grey slip image, the text of its QR code (None for a slip without one), the code's box (x0, y0, x1, y1)
+    and its module in dots."""
 
     image: np.ndarray
     text: str | None
     qr_box: tuple[int, int, int, int]
+    module: float = 4.0
 
 
 def draw_slip(
@@ -115,7 +117,7 @@ def draw_slip(
         width = draw.textlength(line, font=small)
         draw.text(((SLIP_WIDTH_DOTS - width) / 2, y), line, fill=0, font=small)
         y += 34
-    return Slip(np.asarray(slip).copy(), token, box)
+    return Slip(np.asarray(slip).copy(), token, box, float(module_px))
 
 
 def _printed_block(side: int) -> np.ndarray:
@@ -131,14 +133,63 @@ def _printed_block(side: int) -> np.ndarray:
 def load_slip(path: str | Path, text: str) -> Slip:
     """A slip image from disk (e.g. the virtual printer's job-N.png) whose QR code holds ``text``.
 
-    The code is located by reading the clean image; a file whose code does not read is refused.
+    The code is located, and its module measured, by reading the clean image; a file whose code does not read
+    is refused.
     """
-    from devices.qr.decoders.zxing import ZxingDecoder
+    return _located(to_grey(load_image(path)), text, str(path))
 
-    grey = to_grey(load_image(path))
-    codes = [code for code in ZxingDecoder().decode_grey(grey) if code.text == text]
-    if not codes:
-        raise ValueError(f"no QR code with the expected text in slip image {path}")
-    xs = [x for x, _ in codes[0].corners]
-    ys = [y for _, y in codes[0].corners]
-    return Slip(grey, text, (int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1))
+
+def _located(grey: np.ndarray, text: str, where: str) -> Slip:
+    import zxingcpp
+
+    codes = [b for b in zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode) if b.text == text]
+    if not codes or not str(codes[0].extra.get("Version", "")).isdigit():
+        raise ValueError(f"no QR code with the expected text in slip image {where}")
+    position = codes[0].position
+    corners = [(p.x, p.y) for p in (position.top_left, position.top_right, position.bottom_right, position.bottom_left)]
+    xs = [x for x, _ in corners]
+    ys = [y for _, y in corners]
+    box = (int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1)
+    modules = 17 + 4 * int(codes[0].extra["Version"])
+    return Slip(grey, text, box, (box[2] - box[0]) / modules)
+
+
+TOKEN_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"  # Base45, as slip tokens are written
+
+
+def printed_token(rng: np.random.Generator, length: int) -> str:
+    """Text shaped like a slip token (``RS2:`` + Base45): the same symbol size and QR mode as a real one."""
+    body = "".join(rng.choice(list(TOKEN_ALPHABET), size=length - 5)) + str(rng.integers(0, 10))
+    return "RS2:" + body
+
+
+def printed_slip(token: str, items: int = 4, profile: str = "cn80") -> Slip:
+    """A release slip as our virtual printer prints it: the real layout, the printer's font and QR module."""
+    from datetime import UTC, datetime, timedelta
+
+    from devices.printing import ApplicantKind, ReleaseSlipPrint, SlipItem, get_profile, slip_bytes
+    from devices.printing.layout import qr_module_dots
+    from devices.printing.virtual import Interpreter, Job, PrinterState
+
+    issued = datetime(2026, 11, 27, 9, 17, tzinfo=UTC)
+    names = ("三人布艺沙发", "双门冰箱", "纸箱 Carton boxes", "旧书架", "自行车", "液晶电视 55寸", "餐椅", "床垫")
+    slip = ReleaseSlipPrint(
+        estate="观海台小区",
+        slip_number="GH-20261127-0042",
+        unit="5-8B",
+        applicant="王建国",
+        applicant_kind=ApplicantKind.OWNER,
+        issued_at=issued,
+        valid_until=issued + timedelta(hours=10),
+        items=tuple(SlipItem(names[n % len(names)], n + 1) for n in range(items)),
+        qr_token=token,
+    )
+    prof = get_profile(profile)
+    jobs: list[Job] = []
+    printer = Interpreter(prof.dots, lambda: PrinterState.OK, jobs.append, lambda: 1)
+    printer.feed(slip_bytes(slip, prof))
+    printer.close()
+    assert jobs and jobs[0].paper is not None and not jobs[0].errors
+    grey = np.asarray(jobs[0].paper.image()).copy()
+    located = _located(grey, token, "printed by the virtual printer")
+    return Slip(located.image, token, located.qr_box, float(qr_module_dots(token, prof)))

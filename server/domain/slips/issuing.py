@@ -94,6 +94,12 @@ def _lines(session: Session, estate: Estate, lines: list[LineDraft]) -> list[tup
             )
         item = by_name.get(name)
         out.append((item.code, item.name, line.quantity) if item else (None, name, line.quantity))
+    if not slip_token.token_fits([slip_token.ItemLine(code or name, qty, code is None) for code, name, qty in out]):
+        raise DomainError(
+            "物品名称总长超出放行条二维码容量，请缩短名称或选用目录物品",
+            "the item names are too long together for the slip's QR code: shorten them or pick catalogue items",
+            code="items_too_long",
+        )
     return out
 
 

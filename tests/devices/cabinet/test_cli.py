@@ -65,8 +65,9 @@ def test_open_and_query_a_running_simulator(running_simulator: tuple[str, str]) 
     assert [s["slot"] for s in slots] == list(range(1, len(slots) + 1))
     assert all(set(s) == {"board", "slot", "door", "key"} and s["board"] == board for s in slots)
     assert all(s["door"] == "closed" for s in slots)
-    expected_key = "present" if protocol == "kerong-cu16" else None  # Kerong IR sensors; XOR boards have none
+    expected_key = "present" if protocol == "kerong-cu16" else "unknown"  # Kerong IR sensors; XOR boards have none
     assert all(s["key"] == expected_key for s in slots)
+    assert ("report doors only" in before.stderr) is (protocol == "xor485")
 
     opened = cabinet_cli("open", "--cabinet", url, "--protocol", protocol, "--board", str(board), "--slot", "3")
     assert opened.returncode == 0, opened.stderr
@@ -86,6 +87,22 @@ def test_status_scans_every_address_and_reports_the_answering_boards(running_sim
     missing = cabinet_cli("status", "--cabinet", url, "--protocol", protocol, "--board", "7")
     assert missing.returncode != 0 and missing.stdout == ""
     assert "no board answered" in missing.stderr
+
+
+@pytest.mark.parametrize("running_simulator", [("xor485", None)], indirect=True)
+def test_a_slot_the_board_does_not_have_is_refused_with_the_boards_own_range(
+    running_simulator: tuple[str, str],
+) -> None:
+    protocol, url = running_simulator  # the simulator's XOR boards have 24 slots; the protocol allows 50
+    refused = cabinet_cli("open", "--cabinet", url, "--protocol", protocol, "--board", "1", "--slot", "99")
+    assert refused.returncode != 0 and refused.stdout == ""
+    assert "board 1 has slots 1-24, not 99" in refused.stderr and "1-50" not in refused.stderr
+
+
+@pytest.mark.parametrize("command", ["status", "open"])
+def test_board_help_gives_each_protocols_addresses(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"], terminal_width=200)
+    assert "xor485 1-31" in result.stdout and "kerong-cu16 0-15" in result.stdout
 
 
 def test_simulate_refuses_an_unknown_fault() -> None:

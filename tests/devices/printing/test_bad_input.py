@@ -19,10 +19,9 @@ from devices.printing import (
     print_slip,
     slip_bytes,
 )
-from devices.printing.layout import Block, Feed, QrBlock, TextLine, layout_slip
+from devices.printing.layout import MIN_QR_MODULE_DOTS, Block, Feed, QrBlock, TextLine, layout_slip
 from devices.printing.qrmatrix import qr_matrix
 from devices.printing.render import line_height
-from devices.printing.slip import QR_TOKEN_BUDGET
 from devices.printing.textenc import text_width
 from devices.printing.virtual import VirtualPrinter
 from tests.devices.printing.conftest import decode_qr
@@ -94,7 +93,9 @@ def test_a_200_character_item_name_wraps_on_character_width(
     assert len(item_lines) > 3
     assert item_lines[0].right == "x3"
     assert all(b.text.startswith("   ") and not b.right for b in item_lines[1:])
-    assert "".join(b.text[3:] for b in item_lines) == name
+    # Words stay whole: each break is between words (its space not printed) or inside the Chinese.
+    assert " ".join(b.text[3:].rstrip() for b in item_lines).replace("称 ", "称") == name.replace("称 ", "称")
+    assert all(not b.text[3:].startswith(("ong", "tem", "ame")) for b in item_lines)
 
 
 def test_an_empty_item_list_is_refused_before_anything_is_sent(
@@ -107,16 +108,17 @@ def test_an_empty_item_list_is_refused_before_anything_is_sent(
         virtual_printer.wait_for_jobs(1, timeout=0.2)
 
 
-def test_a_token_over_the_budget_is_refused_before_anything_is_sent(
+def test_a_token_too_big_for_the_paper_is_refused_before_anything_is_sent(
     slip_factory: Callable[..., ReleaseSlipPrint],
 ) -> None:
+    # 576 dots at 4 dots a module, one module of margin each side: at most 142 modules (version 31, 141 modules).
     printer = Dummy()
-    at_budget = slip_factory(qr_token="A" * QR_TOKEN_BUDGET)
-    print_slip(printer, at_budget)
-    assert b"A" * QR_TOKEN_BUDGET in printer.output
+    largest = slip_factory(qr_token="A" * 1499)  # version 31 at Q in alphanumeric mode
+    print_slip(printer, largest)
+    assert b"A" * 1499 in printer.output and b"\x1d(k\x03\x001C" + bytes([MIN_QR_MODULE_DOTS]) in printer.output
     printer.clear()
-    with pytest.raises(SlipContentError, match=f"{QR_TOKEN_BUDGET + 1} characters, over the budget"):
-        print_slip(printer, slip_factory(qr_token="A" * (QR_TOKEN_BUDGET + 1)))
+    with pytest.raises(SlipContentError, match="too wide for the 576-dot paper"):
+        print_slip(printer, slip_factory(qr_token="A" * 1500))  # version 32
     assert printer.output == b""
 
 
@@ -142,5 +144,5 @@ def test_other_unprintable_slips_get_clear_errors(
 
 def test_a_qr_code_wider_than_the_paper_is_refused(slip_factory: Callable[..., ReleaseSlipPrint]) -> None:
     narrow = PrinterProfile("narrow", "a 32 mm label printer", 256, 21, 8, PrintMode.NATIVE)
-    with pytest.raises(SlipContentError, match="wider than the 256-dot paper"):
+    with pytest.raises(SlipContentError, match="too wide for the 256-dot paper"):
         slip_bytes(slip_factory(), narrow)

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devices.printing import PROFILES, ReleaseSlipPrint, SlipItem, get_profile, print_slip, slip_bytes
-from devices.printing.layout import TextLine, layout_slip
+from devices.printing.layout import TextLine, layout_slip, qr_module_dots
+from devices.printing.qrmatrix import qr_modules
 from devices.printing.textenc import text_width
 from devices.printing.virtual import Interpreter, Job, PrinterState
 from tests.devices.printing.conftest import TOKEN, make_slip
@@ -36,13 +37,13 @@ def test_native_job_structure(slip_factory: Callable[..., ReleaseSlipPrint]) -> 
 @pytest.mark.parametrize("profile", ["cn80", "cn58"])
 def test_native_qr_commands(slip_factory: Callable[..., ReleaseSlipPrint], profile: str) -> None:
     data = slip_bytes(slip_factory(), profile)
-    module = get_profile(profile).qr_module
+    module = qr_module_dots(TOKEN, get_profile(profile))
     store_len = len(TOKEN) + 3
     qr = (
         b"\x1d(k\x04\x00\x31\x41\x32\x00"  # model 2
         + b"\x1d(k\x03\x00\x31\x43"
         + bytes([module])  # module size
-        + b"\x1d(k\x03\x00\x31\x45\x31"  # error correction M
+        + b"\x1d(k\x03\x00\x31\x45\x32"  # error correction Q
         + b"\x1d(k"
         + bytes([store_len & 0xFF, store_len >> 8])
         + b"\x31\x50\x30"
@@ -54,6 +55,19 @@ def test_native_qr_commands(slip_factory: Callable[..., ReleaseSlipPrint], profi
     quiet = bytes([module * 4])
     assert data[at - 6 : at - 3] == b"\x1bJ" + quiet  # quiet zone above
     assert data[at + len(qr) : at + len(qr) + 3] == b"\x1bJ" + quiet  # and below
+
+
+@pytest.mark.parametrize(
+    ("chars", "version", "cn80", "cn58", "tm512"),
+    [(100, 6, 8, 8, 8), (313, 13, 8, 5, 7), (644, 19, 6, 4, 5)],
+)
+def test_the_code_prints_with_the_largest_module_that_fits_the_paper(
+    chars: int, version: int, cn80: int, cn58: int, tm512: int
+) -> None:
+    # 644 characters is the longest slip token (version 19 at Q): 6 dots, 0.75 mm, a module on 80 mm paper.
+    token = "RS2:" + "Z" * (chars - 4)
+    assert qr_modules(token) == 17 + 4 * version
+    assert [qr_module_dots(token, get_profile(p)) for p in ("cn80", "cn58", "tm512")] == [cn80, cn58, tm512]
 
 
 NAMES = st.text(

@@ -62,8 +62,9 @@ def test_raster_slip_round_trip(
     assert job.qr_payloads == ()
     paper = np.array(Image.open(job.png_path).convert("1"))
     drawn = np.array(render_blocks(layout_slip(slip, prof), prof))
-    # The paper carries exactly the slip drawn here (text included), followed by the blank tail feed.
-    assert np.array_equal(paper[: drawn.shape[0]], drawn)
+    # The paper carries the slip drawn here (text included), followed by the blank tail feed; only lone dots
+    # whose bytes would spell a real-time command were left out.
+    assert dots_left_out(drawn, paper[: drawn.shape[0]]) <= 10
     assert paper[drawn.shape[0] :].all()
     assert decode_qr(job.png_path) == [TOKEN]
 
@@ -75,7 +76,14 @@ def test_native_and_raster_put_the_same_dots_on_paper(
     print_slip(virtual_printer.url, slip, "cn80", PrintMode.NATIVE)
     print_slip(virtual_printer.url, slip, "cn80", PrintMode.RASTER)
     native, raster = virtual_printer.wait_for_jobs(2)
-    assert np.array_equal(np.array(Image.open(native.png_path)), np.array(Image.open(raster.png_path)))
+    paper = [np.array(Image.open(job.png_path).convert("1")) for job in (native, raster)]
+    assert dots_left_out(*paper) <= 10
+
+
+def dots_left_out(drawn: np.ndarray, paper: np.ndarray) -> int:
+    """Ink dots (False) of `drawn` missing on `paper`; the paper has no ink the drawing lacks."""
+    assert drawn.shape == paper.shape and not (~paper & drawn).any()
+    return int((~drawn & paper).sum())
 
 
 def test_raster_images_go_in_fragments_of_at_most_128_rows(slip_factory: Callable[..., ReleaseSlipPrint]) -> None:

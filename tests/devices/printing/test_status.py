@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
+from PIL import Image
 
 from devices.printing import (
     CoverOpen,
@@ -21,6 +22,7 @@ from devices.printing import (
     print_slip,
     query_status,
 )
+from devices.printing import commands as cmd
 from devices.printing.status import decode_status
 from devices.printing.virtual import Interpreter, PrinterState, VirtualPrinter, status_reply
 
@@ -203,3 +205,44 @@ def test_a_printer_switched_off_mid_job_is_an_error_saying_the_job_was_sent(
         listener.close()
     assert got_job.is_set()
     assert caught.value.job_sent
+
+
+def _spelling_dle_eot_1(height: int, row: int) -> Image.Image:
+    """A blank image whose dots in `row` spell 10 04 01 (ink = 1): x = 3, 13 and 23."""
+    image = Image.new("1", (576, height), 1)
+    for x in (3, 13, 23):
+        image.putpixel((x, row), 0)
+    return image
+
+
+def test_image_dots_that_spell_a_status_query_do_not_shift_the_status_read_after_the_job(
+    virtual_printer: VirtualPrinter,
+) -> None:
+    """A healthy printer answers 0x16 to DLE EOT 1; read as the answer to DLE EOT 2 it would say "cover open"."""
+    virtual_printer.print_speed_mm_s = 150  # the stray answer comes as the image prints, after the job was sent
+    job = cmd.INIT + cmd.raster_image(_spelling_dle_eot_1(300, 200), 576) + cmd.FEED_AND_CUT
+    printer = open_printer(virtual_printer.url, timeout=2.0)
+    try:
+        printer._raw(job)
+        status = query_status(printer, timeout=2.0)
+    finally:
+        printer.close()
+    assert (status.online, status.paper, status.cover) == EXPECTED[PrinterState.OK]
+    [record] = virtual_printer.wait_for_jobs(1)
+    assert record.printed and not record.errors
+
+
+def test_a_stray_status_byte_already_on_its_way_is_not_taken_as_the_answer(virtual_printer: VirtualPrinter) -> None:
+    """Image data from elsewhere (another program, an older kiosk) may still make the printer answer unasked."""
+    virtual_printer.print_speed_mm_s = 150
+    _, data = cmd.raster_rows(Image.new("1", (576, 200), 1), 576)
+    row = 150 * 72
+    data = data[:row] + bytes([0x10, 0x04, 0x01]) + data[row + 3 :]
+    raw_image = b"\x1dv0\x00" + bytes([72, 0, 200, 0]) + data
+    printer = open_printer(virtual_printer.url, timeout=2.0)
+    try:
+        printer._raw(cmd.INIT + raw_image + cmd.FEED_AND_CUT)
+        status = query_status(printer, timeout=2.0)
+    finally:
+        printer.close()
+    assert (status.online, status.paper, status.cover) == EXPECTED[PrinterState.OK]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from escpos.printer import Dummy, File, Network
 
 from devices.printing import (
+    PrinterOffline,
     PrinterUnavailable,
     PrinterUrlError,
     ReleaseSlipPrint,
@@ -101,3 +103,13 @@ def test_usb_without_a_device_is_a_clear_error() -> None:
 def test_serial_device_that_does_not_exist_is_offline(tmp_path: Path) -> None:
     with pytest.raises(PrinterUnavailable, match="cannot reach printer"):
         open_printer(f"serial://{tmp_path}/ttyNONE?baudrate=9600")
+
+
+def test_an_unreachable_printer_is_one_line_that_keeps_the_port() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(PrinterOffline) as caught:
+        open_printer(f"tcp://127.0.0.1:{port}", timeout=1.0)
+    message = str(caught.value)
+    assert "\n" not in message and f"tcp://127.0.0.1:{port}" in message and message.endswith("Connection refused")

@@ -86,8 +86,30 @@ def test_status_queries_inside_a_job_are_answered_in_order_and_left_out_of_the_j
     eot = b"\x10\x04"
     data = eot + b"\x01" + cmd.INIT + b"x\n" + eot + b"\x04" + cmd.FEED_AND_CUT
     [job], replies = run(data, state=PrinterState.NEAR_END)
-    assert replies == bytes([0x12, 0x12 | 0x0C])
+    assert replies == bytes([0x16, 0x12 | 0x0C])  # 0x16: healthy, the drawer pin reads high
     assert bytes(job.data) == cmd.INIT + b"x\n" + cmd.FEED_AND_CUT
+
+
+def test_status_query_bytes_inside_image_data_are_answered_as_a_real_printer_does() -> None:
+    row = bytes([0x10, 0x04, 0x02]) + bytes(69)  # dots that spell DLE EOT 2 in a 576-dot row
+    image = b"\x1dv0\x00" + bytes([72, 0, 2, 0]) + row + bytes(72)
+    [job], replies = run(cmd.INIT + image + cmd.FEED_AND_CUT, state=PrinterState.COVER_OPEN)
+    assert replies == bytes([0x12 | 0x04])  # answered though nobody asked, as "cover open"
+    assert bytes(job.data) == cmd.INIT + image + cmd.FEED_AND_CUT and not job.errors
+
+
+def test_our_raster_images_never_carry_real_time_command_bytes() -> None:
+    """A lone dot followed by dots spelling 04, 05 or 14 is cleared: one dot of text, never of a QR module."""
+    pixels = np.full((3, 576), 255, np.uint8)
+    for y, second in enumerate((0x04, 0x05, 0x14)):
+        pixels[y, 3] = 0  # byte 0 = 0x10
+        pixels[y, [8 + i for i in range(8) if second & (0x80 >> i)]] = 0
+    _, data = cmd.raster_rows(Image.fromarray(pixels).convert("1"), 576)
+    for seq in (b"\x10\x04", b"\x10\x05", b"\x10\x14"):
+        assert seq not in data
+    assert [data[72 * y + 1] for y in range(3)] == [0x04, 0x05, 0x14]  # only the lone dot went
+    [job], replies = run(cmd.INIT + cmd.raster_image(Image.fromarray(pixels).convert("1"), 576) + cmd.FEED_AND_CUT)
+    assert replies == b"" and not job.errors
 
 
 def test_each_cut_ends_a_job_and_a_connection_of_queries_makes_none() -> None:
@@ -155,7 +177,7 @@ def test_stopping_ends_connections_a_client_left_open(tmp_path) -> None:
     printer = VirtualPrinter(tmp_path).start()
     conn = socket.create_connection(printer.address)
     conn.sendall(cmd.INIT + b"left open\n\x10\x04\x01")
-    assert conn.recv(1) == b"\x12"  # the reply shows the printer has read everything before it
+    assert conn.recv(1) == b"\x16"  # the reply shows the printer has read everything before it
     printer.stop()
     [job] = printer.wait_for_jobs(1, timeout=1)  # the open job was delivered when its connection ended
     assert job.text_lines == ("left open",) and not job.cut

@@ -173,3 +173,15 @@ def test_domain_errors_carry_each_language_apart(
     with pytest.raises(DomainError) as ambiguous:
         eligibility.find_person(db.merge(household.unit), ApplicantKind.tenant, "", today(estate))
     assert (ambiguous.value.zh, ambiguous.value.en) == ("请填写住户姓名", "name the occupant")
+
+
+def test_names_too_long_together_for_a_full_size_code_are_refused_before_a_number_is_taken(
+    client: TestClient, look: Callable[[Any], Any], estate: Estate, household: Household, kiosk: dict
+) -> None:
+    """R-REL-2 lines that the slip's QR code could only hold at a size a gate camera cannot read."""
+    names = [{"name": f"红木雕花大衣柜带穿衣镜和抽屉{n}号", "quantity": 1} for n in range(10)]
+    response = client.post("/api/v1/slips", json=slip_request(estate, items=names), headers=kiosk)
+    assert response.status_code in (400, 422) and response.json()["error"]["code"] == "items_too_long"
+    assert look(select(ReleaseSlip)) is None
+    body = kiosk_slip(client, estate, kiosk, items=[*names[:9], {"code": "SOFA", "quantity": 1}])
+    assert len(body["token"]) <= slip_token.MAX_TOKEN_CHARS
