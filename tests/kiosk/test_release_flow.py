@@ -291,9 +291,12 @@ def test_long_free_text_names_stop_where_the_slip_code_would_shrink(
     flow.choose(Service.ITEM_RELEASE)
     swipe(flow, OWNER_CARD)
     names = [f"红木雕花大衣柜带穿衣镜和抽屉{n}号" for n in range(10)]
-    for name in names:
+    words = ["hong", "mu", "diao", "hua", "da", "yi", "gui", "dai", "chuan", "yi", "jing", "he", "chou", "ti"]
+    for n, name in enumerate(names):
         flow.open_other()
-        flow.set_other_text(name)
+        type_other(flow, *zip(words, name, strict=False))
+        flow.other_key(str(n))
+        type_other(flow, ("hao", "号"))
         flow.add_other()
     assert flow.state.error is not None and flow.state.error.key == "other.no_room"
     assert [n for n, _ in flow.session.draft.others] == names[:9]
