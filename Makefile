@@ -20,10 +20,11 @@ test: setup
 audit: setup
 	$(BIN)/python scripts/audit_deps.py
 
-# The API fuzz test with many more examples per operation than `make test` runs (FUZZ_EXAMPLES to change).
+# The API and console fuzz tests with many more examples than `make test` runs (FUZZ_EXAMPLES to change).
 FUZZ_EXAMPLES ?= 500
 fuzz: setup
-	ESTATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/server/test_schema_fuzz.py $(PYTEST_ARGS)
+	ESTATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/server/test_schema_fuzz.py \
+		tests/server/console/test_console_fuzz.py $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

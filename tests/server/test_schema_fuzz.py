@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 import schemathesis
@@ -29,6 +27,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from server.db.models import Device
+from tests.server.fuzzing import Known, backend_of, calendar_edge, clear_of, has_nul
 
 OPENAPI = "/api/v1/openapi.json"
 EXAMPLES = int(os.environ.get("ESTATE_FUZZ_EXAMPLES", "25"))
@@ -55,70 +54,42 @@ OPERATIONS = [
 ]
 
 
-def has_nul(case: schemathesis.Case) -> bool:
-    sent = json.dumps([case.body, case.query, case.path_parameters, case.headers], default=str)
-    return "\\u0000" in sent or "%00" in sent
-
-
-def calendar_edge(case: schemathesis.Case) -> bool:
-    return str((case.query or {}).get("day", "")).startswith(("0001-", "9999-"))
-
-
-@dataclass(frozen=True)
-class Known:
-    """A server error found by fuzzing, not fixed yet: the smallest request that shows it, and the inputs the fuzz
-    test steers around while it stands (else every run would find it again)."""
-
-    defect: str
-    device: str
-    operation: str
-    url: str
-    json: Any = None
-    backends: tuple[str, ...] = ("sqlite", "postgresql")
-    steer_clear: Callable[[schemathesis.Case], bool] = has_nul
-
-
 NUL = "0000000\u0000"
 SYNC, REPRINT, DAY_SLIPS = "POST /api/v1/gate/sync", "POST /api/v1/slips/{number}/reprint", "GET /api/v1/gate/slips"
 # Each fails today (xfail, strict) and turns test_no_server_error_on_inputs_fuzzing_found red when the fix lands:
-# then drop it from here, and the fuzz test covers those inputs again.
+# then drop it from here, and the fuzz test covers inputs of that kind again.
 KNOWN_SERVER_ERRORS = [
     Known(
         "gate slips of a day at the end of the calendar: OverflowError in clock.day_bounds",
-        "gate", DAY_SLIPS, "/api/v1/gate/slips?day=9999-12-31", steer_clear=calendar_edge,
+        DAY_SLIPS, "/api/v1/gate/slips?day=9999-12-31", calendar_edge,
     ),
     Known(
         "gate slips of a day at the start of the calendar: OverflowError in clock.day_bounds",
-        "gate", DAY_SLIPS, "/api/v1/gate/slips?day=0001-01-01", steer_clear=calendar_edge,
+        DAY_SLIPS, "/api/v1/gate/slips?day=0001-01-01", calendar_edge,
     ),
     Known(
         "NUL byte in a synced event's nonce: psycopg DataError (PostgreSQL text cannot hold NUL)",
-        "gate", SYNC, "/api/v1/gate/sync",
-        {"events": [{"nonce": NUL, "kind": "reject", "text": "x", "at": "2026-01-01T00:00:00Z"}]},
-        ("postgresql",),
+        SYNC, "/api/v1/gate/sync", has_nul, ("postgresql",),
+        json={"events": [{"nonce": NUL, "kind": "reject", "text": "x", "at": "2026-01-01T00:00:00Z"}]},
     ),
     Known(
         "NUL byte in a synced rejection's code: psycopg DataError (PostgreSQL text cannot hold NUL)",
-        "gate", SYNC, "/api/v1/gate/sync",
-        {"events": [{"nonce": "0123456789abcdef", "kind": "reject", "text": "x", "code": NUL,
-                     "at": "2026-01-01T00:00:00Z"}]},
-        ("postgresql",),
+        SYNC, "/api/v1/gate/sync", has_nul, ("postgresql",),
+        json={"events": [{"nonce": "0123456789abcdef", "kind": "reject", "text": "x", "code": NUL,
+                          "at": "2026-01-01T00:00:00Z"}]},
     ),
     Known(
         "NUL byte in a synced sign-in's username: psycopg DataError (PostgreSQL text cannot hold NUL)",
-        "gate", SYNC, "/api/v1/gate/sync",
-        {"events": [{"nonce": "0123456789abcdef", "kind": "sign_in", "text": NUL, "at": "2026-01-01T00:00:00Z"}]},
-        ("postgresql",),
+        SYNC, "/api/v1/gate/sync", has_nul, ("postgresql",),
+        json={"events": [{"nonce": "0123456789abcdef", "kind": "sign_in", "text": NUL,
+                          "at": "2026-01-01T00:00:00Z"}]},
     ),
     Known(
         "NUL byte in the slip number of a kiosk reprint: psycopg DataError (PostgreSQL text cannot hold NUL)",
-        "kiosk", REPRINT, "/api/v1/slips/GH%00X/reprint", {"identity": {"card": "X1"}}, ("postgresql",),
+        REPRINT, "/api/v1/slips/GH%00X/reprint", has_nul, ("postgresql",), json={"identity": {"card": "X1"}},
     ),
 ]  # fmt: skip
-
-
-def backend_of(database_url: str) -> str:
-    return database_url.split(":")[0].split("+")[0]
+DEVICE_OF = {"/api/v1/gate/": "gate", "/api/v1/slips": "kiosk"}  # which device's token sends a known request
 
 
 def error_form(_ctx: object, response: schemathesis.Response, case: schemathesis.Case) -> None:
@@ -150,9 +121,9 @@ def test_no_server_error_and_every_refusal_in_the_error_form(
 ) -> None:
     method, path = operation.split(" ", 1)
     api = schemathesis.openapi.from_asgi(OPENAPI, app)[path][method]
-    known = [k for k in KNOWN_SERVER_ERRORS if k.operation == operation and backend_of(database_url) in k.backends]
+    clear = clear_of(KNOWN_SERVER_ERRORS, operation, backend_of(database_url))
     cases = st.one_of(api.as_strategy(GenerationMode.POSITIVE), api.as_strategy(GenerationMode.NEGATIVE)).filter(
-        lambda case: not any(k.steer_clear(case) for k in known)
+        lambda case: clear([case.body, case.query, case.path_parameters, case.headers])
     )
 
     @given(case=cases)
@@ -183,9 +154,10 @@ def test_no_server_error_on_inputs_fuzzing_found(
 ) -> None:
     if backend_of(database_url) in known.backends:
         request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=known.defect))
-    headers = {"Authorization": f"Bearer {device_tokens[known.device]}"}
+    device = next(kind for prefix, kind in DEVICE_OF.items() if known.url.startswith(prefix))
+    headers = {"Authorization": f"Bearer {device_tokens[device]}"}
     with TestClient(app, raise_server_exceptions=False) as client:  # a server error as the client sees it
-        response = client.request(known.operation.split()[0], known.url, json=known.json, headers=headers)
+        response = client.request(known.method, known.url, json=known.json, headers=headers)
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert set(response.json()["error"]) >= {"code", "message"}
