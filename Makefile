@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ESCPOS_CAPABILITIES_PICKLE_DIR := $(CURDIR)/var/cache/escpos
 
-.PHONY: demo test lint bench setup
+.PHONY: demo test lint bench setup audit fuzz
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -13,7 +13,18 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check .
+	$(BIN)/python scripts/audit_deps.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Known vulnerabilities in the installed dependencies (pip-audit against PyPI's data).
+audit: setup
+	$(BIN)/python scripts/audit_deps.py
+
+# The API and console fuzz tests with many more examples than `make test` runs (FUZZ_EXAMPLES to change).
+FUZZ_EXAMPLES ?= 500
+fuzz: setup
+	ESTATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/server/test_schema_fuzz.py \
+		tests/server/console/test_console_fuzz.py $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

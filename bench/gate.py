@@ -30,8 +30,7 @@ from devices.qr.pipeline import ScanPipeline  # noqa: E402
 from devices.qr.synthetic import FrameFactory, Slip, draw_slip  # noqa: E402
 from gate.flows.gate_flow import GateFlow  # noqa: E402
 from gate.link import GateLink  # noqa: E402
-from gate.outbox import Outbox  # noqa: E402
-from gate.store import LocalStore  # noqa: E402
+from gate.storage import open_storage  # noqa: E402
 from gate.syncer import Syncer, SyncTiming  # noqa: E402
 from server.config import Settings  # noqa: E402
 from server.contract.client import EstateClient  # noqa: E402
@@ -136,8 +135,8 @@ def main() -> None:
         server, base = serve(url, root / "data")
         switch = Switch()
         client = EstateClient(base, device_token, timeout=2.0, transport=switch)
-        store = LocalStore(root / "gate.db")
-        link = GateLink(client, store, Outbox(root / "gate.db"), gate_name="东门", clock=lambda: datetime.now(UTC))
+        storage = open_storage(root / "gate")
+        link = GateLink(client, storage.store, storage.outbox, gate_name="东门", clock=lambda: datetime.now(UTC))
         flow = GateFlow(link, today=lambda: datetime.now(UTC).date())
         link.refresh_reference()
         for key in PIN:

@@ -58,6 +58,8 @@ class Entry:
 
 
 _COLUMNS = "seq, nonce, route, body, number, at, attempts, result, code"
+# Every column, in the order `gate.storage` copies rows into a fresh file.
+ALL_COLUMNS = ("seq", "nonce", "route", "body", "number", "at", "attempts", "sent_at", "result", "code")
 
 
 def _entry(row: tuple) -> Entry:

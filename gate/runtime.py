@@ -14,13 +14,11 @@ from devices.camera import CameraState, Frame, ScanEvent, Scanner, StateChange
 from devices.qr.pipeline import FrameScan
 from gate.flows.gate_flow import GateFlow
 from gate.link import GateLink
-from gate.outbox import Outbox
-from gate.store import LocalStore
+from gate.storage import open_storage
 from gate.syncer import Syncer, SyncTiming
 from server.contract.client import EstateClient
 
 log = logging.getLogger(__name__)
-DB_FILE = "gate.db"
 
 
 @dataclass
@@ -70,8 +68,9 @@ class GateRuntime:
         zone = ZoneInfo(config.timezone)
         self.zone = zone
         self.client = EstateClient(config.server, config.device_token, timeout=config.timeout_s)
-        self.store = LocalStore(config.data_dir / DB_FILE)
-        self.outbox = Outbox(config.data_dir / DB_FILE)
+        # A damaged file is repaired or rebuilt here; `storage.recoveries` says what was done and what was lost.
+        self.storage = open_storage(config.data_dir)
+        self.store, self.outbox = self.storage.store, self.storage.outbox
         self.link = GateLink(self.client, self.store, self.outbox, gate_name=config.gate_name, clock=utcnow)
         self.syncer = Syncer(self.link, config.timing)
         self.flow = GateFlow(self.link, today=self.today, on_decision=self.syncer.kick)
@@ -113,5 +112,4 @@ class GateRuntime:
         self.scanner.stop()
         self.syncer.stop()
         self.client.close()
-        self.store.close()
-        self.outbox.close()
+        self.storage.close()

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 
 from gate.flows.gate_flow import GateFlow
 from gate.link import GateLink
-from gate.outbox import Outbox
-from gate.store import LocalStore
+from gate.storage import open_storage
 from server.config import Settings
 from server.contract.client import EstateClient
 from server.db.engine import make_engine
@@ -133,8 +132,8 @@ def build_gate(
 ) -> Gate:
     switch = Switch(transport) if transport is not None else None
     client = EstateClient(base_url, token, timeout=2.0, transport=switch)
-    store = LocalStore(data_dir / "gate.db")
-    link = GateLink(client, store, Outbox(data_dir / "gate.db"), gate_name=name, clock=now_utc)
+    storage = open_storage(data_dir)
+    link = GateLink(client, storage.store, storage.outbox, gate_name=name, clock=now_utc)
     hand = HandClock()
     flow = GateFlow(link, today=lambda: clock.local_day(Estate(timezone="Asia/Shanghai"), now_utc()), monotonic=hand)
     return Gate(flow, link, client, switch, hand)

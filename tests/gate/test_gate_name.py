@@ -16,7 +16,7 @@ ENROLLED = DeviceInfo(
 
 
 def test_the_enrolled_name_once_synced_unless_one_is_configured(tmp_path: Path) -> None:
-    store = LocalStore(tmp_path / "gate.db")
+    store = LocalStore(tmp_path / "cache.db", tmp_path / "outbox.db")
     unnamed, named = OfflineVerifier(store, None), OfflineVerifier(store, "东门")
     assert unnamed.gate_name == "本门岗"  # before the first sync
     store.save_reference(DEVICE, ENROLLED, None, NOW)
