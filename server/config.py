@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     session_hours: int = 12
     login_max_failures: int = Field(5, description="Failed logins per user or address before a lock-out.")
     login_lockout_minutes: int = 15
+    gate_clock_skew_minutes: int = Field(
+        10, ge=0, description="How far a gate's clock may be off before its offline times become conflicts."
+    )
     page_size: int = 25
 
     @classmethod

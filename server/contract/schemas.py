@@ -124,6 +124,11 @@ class ReleaseRequest(BaseModel):
     lines: list[CountedLine] = Field(min_length=1, max_length=10)
     reason: str = Field("", max_length=200, description="the guard's words when the items do not match")
     photo_jpeg_b64: str | None = Field(None, max_length=3_000_000)
+    decided_at: datetime | None = Field(
+        None,
+        description="set when the gate re-sends a release it already showed the guard as done (the first answer was "
+        "lost): the original time. A slip released meanwhile elsewhere then becomes a conflict, not a rejection",
+    )
 
 
 class ReleaseOut(BaseModel):

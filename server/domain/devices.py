@@ -54,14 +54,19 @@ def authenticate(session: Session, token: str) -> Device:
 
 
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+# Online devices call at least every minute or two; a longer silence means the device was cut off.
+CONTACT_GAP = timedelta(minutes=5)
 
 
 def touch(device: Device) -> bool:
     """Note that the device was seen now; only when the last note is older than a minute, so a busy gate does not
-    pay a database write on every request. Returns whether anything changed."""
+    pay a database write on every request. After a silence, the last contact before it is kept: what an offline gate
+    uploads cannot have happened before that contact. Returns whether anything changed."""
     now = utcnow()
     if device.last_seen_at is not None and now - device.last_seen_at < LAST_SEEN_RESOLUTION:
         return False
+    if device.last_seen_at is not None and now - device.last_seen_at > CONTACT_GAP:
+        device.contact_lost_at = device.last_seen_at
     device.last_seen_at = now
     return True
 
