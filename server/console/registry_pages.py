@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from server.console.i18n import translate
 from server.console.pages import language, render
+from server.console.spreadsheet import inert_row
 from server.db.models import Estate, OccupancyKind, Unit
 from server.domain import importing, registry
 from server.domain.errors import DomainError, NotFound
@@ -267,15 +268,18 @@ def import_template(request: Request, console: Importer) -> Response:
     sheet = book.active
     sheet.title = translate(lang, "import.sheet.residents")
     columns = _columns(lang)
-    sheet.append([header for header, _, _ in columns])
+    sheet.append(inert_row(header for header, _, _ in columns))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for letter in "ABCDEFGH"[: len(columns)]:
         sheet.column_dimensions[letter].width = 16
     notes = book.create_sheet(translate(lang, "import.sheet.notes"))
-    notes.append([translate(lang, "import.column"), translate(lang, "import.meaning"), translate(lang, "import.req")])
+    notes.append(
+        inert_row([translate(lang, "import.column"), translate(lang, "import.meaning"), translate(lang, "import.req")])
+    )
     for header, meaning, required in columns:
-        notes.append([header, meaning, translate(lang, "import.required" if required else "import.optional")])
+        required_text = translate(lang, "import.required" if required else "import.optional")
+        notes.append(inert_row([header, meaning, required_text]))
     notes.column_dimensions["A"].width = 14
     notes.column_dimensions["B"].width = 70
     buffer = io.BytesIO()

@@ -11,13 +11,19 @@ from pathlib import Path
 from fpdf import FPDF
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
+from server.console.spreadsheet import inert_row
 from server.db.models import Estate, Reconciliation, ReleaseSlip
 from server.domain.slips import clock
 from server.domain.slips.reconciliation import DailyReport
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 Translate = Callable[[str], str]
+
+
+def _append(sheet: Worksheet, values: Iterable[object]) -> None:
+    sheet.append(inert_row(values))
 
 
 def register_header(t: Translate) -> list[str]:
@@ -63,18 +69,18 @@ def register_row(slip: ReleaseSlip, estate: Estate, t: Translate) -> list[str]:
 def register_csv(slips: Iterable[ReleaseSlip], estate: Estate, t: Translate) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(register_header(t))
+    writer.writerow(inert_row(register_header(t)))
     for slip in slips:
-        writer.writerow(register_row(slip, estate, t))
+        writer.writerow(inert_row(register_row(slip, estate, t)))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # a BOM so spreadsheet programs read the Chinese
 
 
 def register_xlsx(slips: Iterable[ReleaseSlip], estate: Estate, t: Translate) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(t("slips.register"))
-    sheet.append(register_header(t))
+    sheet.append(inert_row(register_header(t)))
     for slip in slips:
-        sheet.append(register_row(slip, estate, t))
+        sheet.append(inert_row(register_row(slip, estate, t)))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -97,21 +103,21 @@ def reconciliation_xlsx(report: DailyReport, row: Reconciliation | None, estate:
     book = Workbook()
     sheet = book.active
     sheet.title = t("slips.recon.title")[:31]
-    sheet.append([f"{estate.name} · {t('slips.recon.title')} · {report.day.isoformat()}"])
+    _append(sheet, [f"{estate.name} · {t('slips.recon.title')} · {report.day.isoformat()}"])
     sheet["A1"].font = Font(bold=True)
     for key in FIGURES:
-        sheet.append([t(f"slips.fig.{key}"), getattr(report, key)])
-    sheet.append([])
-    sheet.append([t("slips.recon.mismatches")])
+        _append(sheet, [t(f"slips.fig.{key}"), getattr(report, key)])
+    _append(sheet, [])
+    _append(sheet, [t("slips.recon.mismatches")])
     for m in report.mismatches:
-        sheet.append([m.number, m.unit, m.gate, m.guard, clock.local_text(estate, m.at), m.reason])
-    sheet.append([])
-    sheet.append([t("slips.recon.conflicts")])
+        _append(sheet, [m.number, m.unit, m.gate, m.guard, clock.local_text(estate, m.at), m.reason])
+    _append(sheet, [])
+    _append(sheet, [t("slips.recon.conflicts")])
     for c in report.conflicts:
-        sheet.append([c.number, t(f"slips.conflict.{c.kind}"), clock.local_text(estate, c.gate_at), c.detail])
-    sheet.append([])
+        _append(sheet, [c.number, t(f"slips.conflict.{c.kind}"), clock.local_text(estate, c.gate_at), c.detail])
+    _append(sheet, [])
     for label, value in _sign_lines(row, estate, t):
-        sheet.append([label, value])
+        _append(sheet, [label, value])
     sheet.column_dimensions["A"].width = 22
     sheet.column_dimensions["F"].width = 50
     buffer = io.BytesIO()

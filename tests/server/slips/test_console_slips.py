@@ -3,6 +3,7 @@ detail and actions, the reconciliation with both sign-offs and its PDF/XLSX, and
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Callable
@@ -184,3 +185,26 @@ def test_dashboard_flags_a_day_not_signed_off_by_1730(
     signed_in(client, make_user, login, "security_captain")
     page = client.get("/console/")
     assert ('id="slip-reconciliation-overdue"' in page.text) is flagged
+
+
+@pytest.mark.parametrize("name", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=1+1", "\r=1+1"])
+def test_register_exports_keep_formula_like_names_as_text(
+    client: TestClient,
+    db: Session,
+    estate: Estate,
+    household: Household,
+    make_user: Any,
+    login: Any,
+    name: str,
+) -> None:
+    """A resident named like a formula stays text in both exports: a spreadsheet shows it, never evaluates it."""
+    household.owner.name = name
+    db.commit()
+    slip = direct_slip(db, estate, household)
+    assert slip.applicant_name == name
+    signed_in(client, make_user, login, "records_admin")
+    rows = list(csv.reader(io.StringIO(client.get("/console/slips/export.csv").content.decode("utf-8-sig"))))
+    assert rows[1][4] == "'" + name
+    book = load_workbook(io.BytesIO(client.get("/console/slips/export.xlsx").content))
+    cell = list(book.active.iter_rows(min_row=2))[0][4]
+    assert cell.data_type == "s" and cell.value == "'" + name.replace("\r", "\n")  # XML reads CR as LF
