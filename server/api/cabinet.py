@@ -12,12 +12,13 @@ from server.domain import cabinet
 from server.domain.errors import Forbidden
 from server.domain.slips import idempotency
 from server.web.deps import CurrentDevice, DbSession, device_actor
+from server.web.limits import CABINET_EVENTS_BODY
 
 router = APIRouter(prefix="/cabinet", tags=["cabinet"])
 ROUTE = "cabinet.events"
 
 
-@router.post("/events", response_model=CabinetEventsOut, status_code=201)
+@router.post("/events", response_model=CabinetEventsOut, status_code=201, max_body_size=CABINET_EVENTS_BODY)
 def upload_events(
     body: CabinetEventsIn,
     request: Request,

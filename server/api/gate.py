@@ -7,7 +7,7 @@ import base64
 import binascii
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -33,6 +33,7 @@ from server.domain.errors import DomainError, Forbidden
 from server.domain.slips import gate, idempotency, keys
 from server.web.deps import CurrentDevice, DbSession, SettingsDep, device_actor
 from server.web.errors import error_body
+from server.web.limits import GATE_RELEASE_BODY, GATE_SYNC_BODY
 
 router = APIRouter(prefix="/gate", tags=["gate"])
 
@@ -78,7 +79,9 @@ def _photo(value: str | None) -> bytes | None:
         raise DomainError("照片不是有效的 base64 / the photo is not valid base64", code="bad_photo") from None
 
 
-@router.post("/releases", response_model=ReleaseOut, status_code=201, responses=REJECTIONS)
+@router.post(
+    "/releases", response_model=ReleaseOut, status_code=201, responses=REJECTIONS, max_body_size=GATE_RELEASE_BODY
+)
 def release(
     body: ReleaseRequest,
     request: Request,
@@ -123,10 +126,6 @@ def release(
     return Response(text, status_code=201, media_type="application/json")
 
 
-def _utc(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
 def _gate_clock(db: DbSession, device: Device, settings: SettingsDep) -> gate.GateClock:
     return gate.gate_clock(db, device, timedelta(minutes=settings.gate_clock_skew_minutes))
 
@@ -141,7 +140,7 @@ def _queued_release(
         nonce=key[:64],
         kind="release",
         text=body.text,
-        at=_utc(body.decided_at),
+        at=body.decided_at,
         guard=body.guard,
         counts=tuple(gate.Count(c.line, c.counted) for c in body.lines),
         reason=body.reason,
@@ -167,7 +166,7 @@ def _queued_release(
     return 201, out.model_dump_json()
 
 
-@router.post("/sync", response_model=SyncOut)
+@router.post("/sync", response_model=SyncOut, max_body_size=GATE_SYNC_BODY)
 def sync(body: SyncRequest, request: Request, device: CurrentDevice, db: DbSession, settings: SettingsDep) -> SyncOut:
     """Events recorded while offline, with original times and nonces. A release of a slip already used elsewhere,
     or at a time the gate cannot have decided it, becomes a conflict for the security captain; a nonce sent before
@@ -178,7 +177,7 @@ def sync(body: SyncRequest, request: Request, device: CurrentDevice, db: DbSessi
             nonce=e.nonce,
             kind=e.kind,
             text=e.text,
-            at=_utc(e.at),
+            at=e.at,
             guard=e.guard,
             counts=tuple(gate.Count(c.line, c.counted) for c in e.lines),
             reason=e.reason,

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from server.api.gate import router as gate_router
 from server.api.slip_views import slip_out
+from server.contract.fields import Text
 from server.contract.schemas import MySlipsRequest, SlipOut, SlipRequest
 from server.db.models import ApplicantKind, Device
 from server.domain import registry
@@ -81,7 +82,7 @@ def request_slip(
 
 
 @router.post("/slips/{number}/reprint", response_model=SlipOut)
-def reprint(number: str, body: MySlipsRequest, request: Request, device: CurrentDevice, db: DbSession) -> SlipOut:
+def reprint(number: Text, body: MySlipsRequest, request: Request, device: CurrentDevice, db: DbSession) -> SlipOut:
     """Print a valid, unused slip again for the resident it was issued to, identified again by card or unit and
     PIN: the same token, and the reprint is logged. Someone else's slip is refused (`not_your_slip`)."""
     _kiosk(device)

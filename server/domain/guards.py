@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from server.contract.guard_secret import hash_secret, verify_secret
 from server.db.base import utcnow
 from server.db.models import Device, Estate, GuardCredential, LoginAttempt, Role, StaffUser
-from server.domain import audit
+from server.domain import audit, throttle
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError
 from server.domain.staff import LoginRefused, LoginThrottled
@@ -112,6 +112,7 @@ def sign_in(
 ) -> RosterEntry:
     """A guard starts a shift at `device`. Five wrong tries at one gate lock its sign-in for 15 minutes."""
     attempt_name = f"gate:{device.id}"
+    throttle.serialize(session, attempt_name)  # one attempt at a time per gate: the count stays true
     since = utcnow() - WINDOW
     failures = session.scalar(
         select(func.count()).where(

@@ -21,7 +21,7 @@ from server.db.models import (
     StaffUser,
     Unit,
 )
-from server.domain import audit
+from server.domain import audit, throttle
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound, Unauthorized
 from server.domain.paging import Page, paginate
@@ -258,9 +258,13 @@ def identify_by_pin(session: Session, estate: Estate, unit_code: str, pin: str, 
     """A resident of `unit_code` whose PIN matches. Wrong PINs count per resident; too many lock the PIN."""
     unit = get_unit(session, estate, unit_code)
     people = [o.person for o in unit.occupancies if o.current_on(on)]
+    # One attempt at a time per resident, so concurrent guesses cannot all be checked against the same count.
+    throttle.serialize(session, *(f"pin:person:{p.id}" for p in people))
     now = utcnow()
     creds = session.scalars(
-        select(ResidentCredential).where(ResidentCredential.person_id.in_([p.id for p in people]))
+        select(ResidentCredential)
+        .where(ResidentCredential.person_id.in_([p.id for p in people]))
+        .execution_options(populate_existing=True)
     ).all()
     usable = [c for c in creds if c.pin_hash and (c.locked_until is None or c.locked_until <= now)]
     if creds and not usable and any(c.locked_until and c.locked_until > now for c in creds):

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from server.config import Settings, get_settings
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.migrate import upgrade
-from server.web import errors
+from server.web import errors, limits
 
 STATIC = Path(__file__).resolve().parent.parent / "console" / "static"
 
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         summary="Front-desk system for residential estates: device API for kiosks, gates and key cabinets.",
         docs_url="/docs",
         openapi_url="/api/v1/openapi.json",
+        max_body_size=limits.DEFAULT_BODY,
     )
     app.state.settings = settings
     app.state.engine = engine

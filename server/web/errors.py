@@ -59,6 +59,8 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code
+        if exc.status_code == 413:
+            message = "请求内容过大 / the request body is too large"
         if _wants_html(request):
             return error_page(request, exc.status_code, message)
         return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
