@@ -94,12 +94,12 @@ def release(
     A retry with the same Idempotency-Key gets the first answer and records nothing more."""
     _gate(device)
     key = idempotency.check_key(idempotency_key)
-    stored = idempotency.find(db, device.id, key, "gate.release")
+    stored = idempotency.find(db, device.id, key, "gate.release", body.model_dump_json())
     if stored is not None:
         return Response(stored.body, status_code=stored.status, media_type="application/json")
     if body.decided_at is not None:
         status, text = _queued_release(body, request, device, db, key, settings)
-        idempotency.store(db, device.id, key, "gate.release", status, text)
+        idempotency.store(db, device.id, key, "gate.release", status, text, body.model_dump_json())
         return Response(text, status_code=status, media_type="application/json")
     record = gate.release(
         db,
@@ -122,7 +122,7 @@ def release(
         }
     )
     text = out.model_dump_json()
-    idempotency.store(db, device.id, key, "gate.release", 201, text)
+    idempotency.store(db, device.id, key, "gate.release", 201, text, body.model_dump_json())
     return Response(text, status_code=201, media_type="application/json")
 
 

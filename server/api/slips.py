@@ -54,7 +54,7 @@ def request_slip(
     answer) gets the slip the first request made, never a second slip."""
     _kiosk(device)
     key = idempotency.check_key(idempotency_key) if idempotency_key is not None else None
-    stored = idempotency.find(db, device.id, key, "slips.request") if key else None
+    stored = idempotency.find(db, device.id, key, "slips.request", body.model_dump_json()) if key else None
     if stored is not None:
         return Response(stored.body, status_code=stored.status, media_type="application/json")
     estate = device.estate
@@ -77,7 +77,7 @@ def request_slip(
     slip = issuing.issue(db, actor, estate, unit, applicant, draft, channel="kiosk")
     text = slip_out(slip, estate, with_print=True).model_dump_json()
     if key:
-        idempotency.store(db, device.id, key, "slips.request", 201, text)
+        idempotency.store(db, device.id, key, "slips.request", 201, text, body.model_dump_json())
     return Response(text, status_code=201, media_type="application/json")
 
 

@@ -23,7 +23,7 @@ from server.db.models import (
     SlipRelease,
     SlipState,
 )
-from server.domain import audit
+from server.domain import audit, guards
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound
 from server.domain.slips import keys
@@ -299,12 +299,19 @@ def _apply(
 ) -> tuple[str, str, str]:
     estate = device.estate
     if event.kind == "sign_in":  # a guard who started a shift while the gate was offline (R-REL-6)
+        # Only a guard on the estate's roster can have signed in at its gate: any other name is refused.
+        guard = next((g for g in guards.roster(session, estate) if g.username == event.text.strip()), None)
+        if guard is None:
+            audit.record(
+                session, actor, "gate.sync_rejected", "device", device.id, estate_id=estate.id, code="unknown_guard"
+            )
+            return "", "rejected", "unknown_guard"
         audit.record(
             session,
             actor,
             "guard.sign_in",
             "staff_user",
-            event.text,
+            guard.username,
             estate_id=estate.id,
             guard=event.guard,
             at=event.at,

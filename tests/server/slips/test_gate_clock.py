@@ -108,3 +108,31 @@ def test_a_queued_release_of_an_unused_slip_is_recorded_with_its_original_time(
     assert answer.status_code == 201 and answer.json()["outcome"] == "released"
     record = look(select(SlipRelease))
     assert record.offline and abs((record.at - decided).total_seconds()) < 1
+
+
+def test_r_rel_6_an_offline_sign_in_is_recorded_only_for_a_guard_on_the_estates_roster(
+    client: TestClient, db: Session, estate: Estate, make_user: Callable[..., Any], gate_a: dict
+) -> None:
+    from server.db.models import AuditEntry, Role
+    from server.domain import guards
+    from server.domain.actors import SYSTEM
+
+    guard = make_user(Role.gate_guard, username="laochen")
+    guards.set_credentials(db, SYSTEM, estate, guard, pin="135791")
+    clerk = make_user(Role.front_desk, username="xiaoli")
+    db.commit()
+    now = datetime.now(UTC).isoformat()
+    events = [
+        {"nonce": uuid.uuid4().hex, "kind": "sign_in", "text": name, "at": now, "guard": name[:40]}
+        for name in ("laochen", clerk.username, "nobody", "长" * 41)
+    ]
+    out = client.post("/api/v1/gate/sync", json={"events": events}, headers=gate_a)
+    assert out.status_code == 200, out.text
+    assert [(r["result"], r["code"]) for r in out.json()["results"]] == [
+        ("recorded", ""),
+        ("rejected", "unknown_guard"),
+        ("rejected", "unknown_guard"),
+        ("rejected", "unknown_guard"),
+    ]
+    signed = db.scalars(select(AuditEntry.entity_id).where(AuditEntry.action == "guard.sign_in")).all()
+    assert signed == ["laochen"]

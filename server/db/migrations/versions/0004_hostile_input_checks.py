@@ -1,4 +1,4 @@
-"""hostile input: a device's last contact before a silence
+"""hostile input: a device's last contact before a silence; idempotency keys bound to their request
 
 Revision ID: 0004
 Revises: 0003
@@ -21,8 +21,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("devices") as batch:
         batch.add_column(sa.Column("contact_lost_at", server.db.base.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("idempotent_answers") as batch:
+        batch.add_column(sa.Column("request_hash", sa.String(length=64), nullable=False, server_default=""))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("idempotent_answers") as batch:
+        batch.drop_column("request_hash")
     with op.batch_alter_table("devices") as batch:
         batch.drop_column("contact_lost_at")
