@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     port: int = 8000
     timezone: str = "Asia/Shanghai"
     default_language: str = "zh"
-    secure_cookies: bool = Field(False, description="Mark session cookies Secure (set behind HTTPS).")
+    secure_cookies: bool = Field(
+        False, description="Mark session cookies Secure even on plain HTTP (they always are over HTTPS)."
+    )
     session_hours: int = 12
     login_max_failures: int = Field(5, description="Failed logins per user or address before a lock-out.")
     login_lockout_minutes: int = 15

@@ -30,6 +30,11 @@ def _safe_next(target: str | None) -> str:
     return target if target and target.startswith("/console/") and "//" not in target else "/console/"
 
 
+def _secure(request: Request) -> bool:
+    """Cookies are Secure when configured, and always when the request came over HTTPS."""
+    return request.app.state.settings.secure_cookies or request.url.scheme == "https"
+
+
 def _login_page(request: Request, *, status: int = 200, **context: object) -> Response:
     """The sign-in form with a fresh CSRF token, also set as a cookie only this form's post sends back."""
     token = secrets.token_urlsafe(24)
@@ -40,7 +45,7 @@ def _login_page(request: Request, *, status: int = 200, **context: object) -> Re
         httponly=True,
         samesite="strict",
         path="/console/login",
-        secure=request.app.state.settings.secure_cookies,
+        secure=_secure(request),
     )
     return response
 
@@ -82,7 +87,7 @@ def login(
         httponly=True,
         samesite="lax",
         path="/",
-        secure=settings.secure_cookies,
+        secure=_secure(request),
         max_age=settings.session_hours * 3600,
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console/login")

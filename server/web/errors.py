@@ -70,5 +70,9 @@ def install(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         message = "服务器内部错误，已记录 / internal error; it has been logged"
         if _wants_html(request):
-            return error_page(request, 500, message)
-        return JSONResponse(error_body("internal", message), status_code=500)
+            response = error_page(request, 500, message)
+        else:
+            response = JSONResponse(error_body("internal", message), status_code=500)
+        # The server closes the connection after an unexpected error: say so, so a kept-alive client reconnects.
+        response.headers["Connection"] = "close"
+        return response
