@@ -118,6 +118,7 @@ def reconciliation_xlsx(report: DailyReport, row: Reconciliation | None, estate:
     _append(sheet, [])
     for label, value in _sign_lines(row, estate, t):
         _append(sheet, [label, value])
+    _append(sheet, [t("slips.recon.audit_head"), report.audit_head])
     sheet.column_dimensions["A"].width = 22
     sheet.column_dimensions["F"].width = 50
     buffer = io.BytesIO()
@@ -167,4 +168,6 @@ def reconciliation_pdf(report: DailyReport, row: Reconciliation | None, estate: 
     pdf.set_font("cjk", size=11)
     for label, value in _sign_lines(row, estate, t):
         pdf.cell(0, 8, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=8)
+    pdf.multi_cell(0, 5, f"{t('slips.recon.audit_head')}: {report.audit_head}", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

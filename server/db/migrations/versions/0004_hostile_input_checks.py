@@ -1,4 +1,4 @@
-"""hostile input: a device's last contact before a silence; idempotency keys bound to their request
+"""hostile input: a device's last contact, idempotency keys bound to their request, the audit chain head
 
 Revision ID: 0004
 Revises: 0003
@@ -23,9 +23,22 @@ def upgrade() -> None:
         batch.add_column(sa.Column("contact_lost_at", server.db.base.UTCDateTime(timezone=True), nullable=True))
     with op.batch_alter_table("idempotent_answers") as batch:
         batch.add_column(sa.Column("request_hash", sa.String(length=64), nullable=False, server_default=""))
+    op.create_table(
+        "audit_head",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_head")),
+    )
+    # Anchor the chain as it stands: its newest entry becomes the head.
+    op.execute(
+        "INSERT INTO audit_head (id, seq, hash) "
+        "SELECT 1, seq, hash FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)"
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("audit_head")
     with op.batch_alter_table("idempotent_answers") as batch:
         batch.drop_column("request_hash")
     with op.batch_alter_table("devices") as batch:
