@@ -62,7 +62,7 @@ def request_slip(
     today = clock.local_day(estate, issuing.utcnow())
     unit = registry.get_unit(db, estate, body.unit)
     if body.identity.card is not None:
-        person = registry.identify_by_card(db, estate, body.identity.card)
+        person = registry.identify_by_card(db, estate, body.identity.card, kiosk_id=device.id)
     else:
         person = registry.identify_by_pin(db, estate, body.unit, body.identity.pin or "", today)
     applicant = eligibility.check(
@@ -89,7 +89,7 @@ def reprint(number: Text, body: MySlipsRequest, request: Request, device: Curren
     estate = device.estate
     slip = issuing.get_slip(db, estate, number)
     if body.identity.card is not None:
-        person = registry.identify_by_card(db, estate, body.identity.card)
+        person = registry.identify_by_card(db, estate, body.identity.card, kiosk_id=device.id)
     else:
         today = clock.local_day(estate, issuing.utcnow())
         person = registry.identify_by_pin(db, estate, body.unit or "", body.identity.pin or "", today)

@@ -89,3 +89,19 @@ def test_nul_in_a_path_parameter_is_refused(client: TestClient, household: House
     body = {"unit": "5-8B", "identity": {"card": "CARD0001"}}
     answer = client.post("/api/v1/slips/GH-20261130-0001%00/reprint", json=body, headers=kiosk)
     assert answer.status_code == 422
+
+
+def test_unknown_cards_are_throttled_per_kiosk(
+    client: TestClient, household: Household, kiosk: dict, make_device: Callable[..., Any]
+) -> None:
+    """Card numbers cannot be guessed at speed: after ten unknown cards in a minute the kiosk must wait."""
+    for n in range(10):
+        answer = client.post("/api/v1/residents/identify", json={"card": f"GUESS{n:04d}"}, headers=kiosk)
+        assert answer.status_code == 401 and answer.json()["error"]["code"] == "unknown_card"
+    again = client.post("/api/v1/residents/identify", json={"card": household.owner_card}, headers=kiosk)
+    assert again.status_code == 429 and again.json()["error"]["code"] == "card_throttled"
+    _device, token = make_device("kiosk", "二号自助机")
+    other = client.post(
+        "/api/v1/residents/identify", json={"card": household.owner_card}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert other.status_code == 200
