@@ -1,5 +1,6 @@
-"""Idempotency-Key: a key is bound to its request (a different body with the same key is refused), and two
-concurrent requests with one key get one answer and make one change."""
+"""Device requests that meet: an Idempotency-Key is bound to its request (a different body with the same key is
+refused), two concurrent requests with one key get one answer and make one change, and kiosks using a new estate's
+catalogue at the same moment all get it."""
 
 from __future__ import annotations
 
@@ -51,3 +52,19 @@ def test_two_concurrent_releases_with_one_key_get_one_answer(
     assert [a.status_code for a in answers] == [201] * 8
     assert len({a.text for a in answers}) == 1
     assert look(select(func.count()).select_from(SlipRelease)) == 1
+
+
+def test_eight_kiosks_of_a_new_estate_create_its_catalogue_at_once(
+    live_server: str, estate: Estate, make_device: Callable[..., Any]
+) -> None:
+    """The first use of an estate's catalogue creates its common items; eight kiosks asking at once all get them."""
+    tokens = [make_device("kiosk", f"自助机{n}")[1] for n in range(8)]
+
+    def ask(token: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        return httpx.get(f"{live_server}/api/v1/kiosk/catalogue", headers=headers, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(ask, tokens))
+    assert [a.status_code for a in answers] == [200] * 8
+    assert {len(a.json()["items"]) for a in answers} == {15}
