@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.db.models import ConsoleSession, LoginAttempt, StaffUser
+from server.db.models import ConsoleSession, LoginAttempt, Role, StaffUser
 from server.domain import staff
 from server.domain.actors import SYSTEM
+from server.domain.errors import DomainError
 
 
 def test_sign_in_sets_a_secure_session_cookie(client: TestClient, make_user, login) -> None:
@@ -90,3 +92,16 @@ def test_unsafe_next_is_ignored(client: TestClient, make_user, page_csrf) -> Non
         },
     )
     assert response.headers["location"] == "/console/"
+
+
+def test_a_username_that_grows_when_lowered_is_a_plain_refusal(client: TestClient, login) -> None:
+    """ "İ" lowers to two characters: forty of them still fit the sign-in record and get a plain answer."""
+    response = login(client, "İ" * 40, "wrong-password")
+    assert response.status_code == 401 and "用户名或密码错误" in response.text
+
+
+def test_a_username_longer_than_forty_after_lowering_is_refused_at_creation(db: Session) -> None:
+    with pytest.raises(DomainError, match="1–40"):
+        staff.create_user(
+            db, SYSTEM, username="İ" * 30, display_name="x", role=Role.front_desk, password="long-enough-1"
+        )
