@@ -199,7 +199,7 @@ class GuardSignInRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    pin: Text | None = Field(None, min_length=4, max_length=8, pattern=r"^\d+$")
+    pin: Text | None = Field(None, min_length=6, max_length=8, pattern=r"^\d+$")
     card: Text | None = Field(None, min_length=1, max_length=40)
 
     @model_validator(mode="after")

@@ -23,7 +23,7 @@ from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError
 from server.domain.staff import LoginRefused, LoginThrottled
 
-PIN_LENGTHS = range(4, 9)
+PIN_LENGTHS = range(6, 9)  # a roster every gate holds must not give up a PIN in minutes
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
 
@@ -58,7 +58,7 @@ def set_credentials(
     if user.role != Role.gate_guard:
         raise DomainError("只有门岗安管员可以设置门岗登录 / only gate guards sign in at gates", code="not_a_guard")
     if pin is not None and (not pin.isdigit() or len(pin) not in PIN_LENGTHS):
-        raise DomainError("PIN 须为 4–8 位数字 / a PIN is 4–8 digits", code="bad_pin")
+        raise DomainError("PIN 须为 6–8 位数字 / a guard PIN is 6–8 digits", code="bad_pin")
     if card is not None and not card.strip():
         raise DomainError("卡号为空 / the card number is empty", code="bad_card")
     for other, credential in _guards(session, estate):
