@@ -229,7 +229,7 @@ class IdempotentAnswer(Base):
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
     # sha256 of the request the answer was given to: the key is bound to it (server.domain.slips.idempotency)
-    request_hash: Mapped[str] = mapped_column(String(64), default="")
+    request_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
