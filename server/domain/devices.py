@@ -45,6 +45,14 @@ def revoke(session: Session, actor: Actor, device: Device) -> None:
     audit.record(session, actor, "device.revoke", "device", device.id, estate_id=device.estate_id)
 
 
+def bearer_token(authorization: str) -> str:
+    """The device token of an `Authorization: Bearer …` header; refused when there is none."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("需要设备令牌 / a device bearer token is required", code="missing_device_token")
+    return token.strip()
+
+
 def authenticate(session: Session, token: str) -> Device:
     """The device a bearer token belongs to; unknown or revoked tokens are refused."""
     device = session.scalar(select(Device).where(Device.token_digest == token_digest(token))) if token else None

@@ -13,6 +13,7 @@ from server.config import Settings, get_settings
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.migrate import upgrade
 from server.web import errors, limits
+from server.web.early_auth import DeviceFirst
 from server.web.headers import ResponseHeaders
 
 STATIC = Path(__file__).resolve().parent.parent / "console" / "static"
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     errors.install(app)
+    app.add_middleware(DeviceFirst)
     app.add_middleware(ResponseHeaders)
     app.include_router(api_routes.router, prefix="/api/v1")
     app.include_router(console_routes.router, prefix="/console")

@@ -15,7 +15,7 @@ from server.config import Settings
 from server.db.models import ConsoleSession, Device, Estate, StaffUser
 from server.domain import devices, staff
 from server.domain.actors import Actor
-from server.domain.errors import DomainError, Forbidden, Unauthorized
+from server.domain.errors import DomainError, Forbidden
 from server.domain.permissions import Perm, allowed
 
 SESSION_COOKIE = "estate_session"
@@ -56,11 +56,7 @@ def client_ip(request: Request) -> str:
 
 
 def get_device(request: Request, db: DbSession) -> Device:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("需要设备令牌 / a device bearer token is required", code="missing_device_token")
-    device = devices.authenticate(db, token.strip())
+    device = devices.authenticate(db, devices.bearer_token(request.headers.get("authorization", "")))
     if devices.touch(device):
         db.commit()  # last-seen is kept even if the request then fails
     return device

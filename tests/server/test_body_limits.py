@@ -40,6 +40,16 @@ def test_an_anonymous_console_upload_is_sent_to_the_login_before_its_body_is_rea
     assert " 303 " in _headers_only(live_server, head)  # to the sign-in page, without waiting for the sheet
 
 
+def test_an_anonymous_device_upload_is_refused_before_its_body_is_read(live_server: str) -> None:
+    """A body within the limit, but no device token or an unknown one: 401 without waiting for the body."""
+    for authorization in ("", "Authorization: Bearer edt_not-a-device-token\r\n"):
+        head = (
+            "POST /api/v1/gate/sync HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"{authorization}Content-Length: {DEFAULT_BODY - 1024}\r\n\r\n"
+        )
+        assert " 401 " in _headers_only(live_server, head)
+
+
 def test_a_streamed_body_is_cut_off_at_the_limit(client: TestClient, make_device: Callable[..., Any]) -> None:
     """No Content-Length (chunked): the bytes are counted as they arrive."""
     _device, token = make_device("kiosk")
