@@ -1,6 +1,7 @@
-"""A device write is authenticated before its body is read: a request to the device API that carries a body but
-no known device token is answered 401 at once, so an anonymous client cannot make the server take in a body (the
-route checks the device again, as every device route does)."""
+"""A device write is authenticated before its body is read: a request to the device API with no device token is
+answered 401 at once, and one that declares a body larger than a few KiB (or streams one) is answered 401 unless its
+token is known, so an anonymous client cannot make the server take in a body. The route checks the device again,
+as every device route does; small bodies skip the early look-up, as reading them costs less than it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from server.web.errors import error_body
 
 API = "/api/v1/"
 WITH_BODY = ("POST", "PUT", "PATCH")
+SMALL_BODY = 16 * 1024
 
 
 class DeviceFirst:
@@ -25,9 +27,12 @@ class DeviceFirst:
         if scope["type"] != "http" or scope["method"] not in WITH_BODY or not scope["path"].startswith(API):
             await self.app(scope, receive, send)
             return
-        authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length", b"")
         try:
-            await to_thread.run_sync(self._known, scope, devices.bearer_token(authorization))
+            token = devices.bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
+            if not (length.isdigit() and int(length) <= SMALL_BODY):
+                await to_thread.run_sync(self._known, scope, token)
         except DomainError as exc:
             response = JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
             await response(scope, receive, send)
