@@ -322,11 +322,14 @@ class GateLink:
     def _resend_release(self, entry: Entry) -> int:
         self.outbox.mark_attempt([entry.nonce])
         try:
-            out = self.api.release(entry.release_request(), idempotency_key=entry.nonce)
+            # The guard was already shown this release: the original time tells the server it is not a new scan.
+            request = entry.release_request().model_copy(update={"decided_at": entry.at})
+            out = self.api.release(request, idempotency_key=entry.nonce)
         except ApiError as exc:
             if self._refused_by(exc):
                 raise TokenRefused(exc.message) from None
-            self.outbox.mark_sent(entry.nonce, "rejected", exc.code, self.clock())
+            result = "conflict" if exc.code == "conflict_recorded" else "rejected"
+            self.outbox.mark_sent(entry.nonce, result, exc.detail.get("kind", exc.code), self.clock())
         except httpx.TransportError:
             self._set_online(False)
             raise

@@ -32,10 +32,15 @@ class Settings(BaseSettings):
     port: int = 8000
     timezone: str = "Asia/Shanghai"
     default_language: str = "zh"
-    secure_cookies: bool = Field(False, description="Mark session cookies Secure (set behind HTTPS).")
+    secure_cookies: bool = Field(
+        False, description="Mark session cookies Secure even on plain HTTP (they always are over HTTPS)."
+    )
     session_hours: int = 12
     login_max_failures: int = Field(5, description="Failed logins per user or address before a lock-out.")
     login_lockout_minutes: int = 15
+    gate_clock_skew_minutes: int = Field(
+        10, ge=0, description="How far a gate's clock may be off before its offline times become conflicts."
+    )
     page_size: int = 25
 
     @classmethod

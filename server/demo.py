@@ -27,7 +27,7 @@ from server.domain.errors import Unauthorized
 from server.domain.slips import clock, eligibility, issuing
 
 DEMO_PASSWORD = "demo-2026"
-GUARD_USERNAME, GUARD_PIN, GUARD_CARD = "guard", "2468", "G0001"
+GUARD_USERNAME, GUARD_PIN, GUARD_CARD = "guard", "246813", "G0001"
 DEMO_SLIP_UNIT = "1-3B"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国文斌宇浩然欣怡子涵梓轩雨彤俊杰嘉怡思远晨曦"

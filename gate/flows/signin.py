@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from server.contract.schemas import GuardOut
 
 PIN_MAX = 8
-PIN_MIN = 4
+PIN_MIN = 6
 
 
 @dataclass

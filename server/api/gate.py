@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -29,8 +31,9 @@ from server.db.base import utcnow
 from server.db.models import Device
 from server.domain.errors import DomainError, Forbidden
 from server.domain.slips import catalogue, gate, idempotency, keys
-from server.web.deps import CurrentDevice, DbSession, device_actor
+from server.web.deps import CurrentDevice, DbSession, SettingsDep, device_actor
 from server.web.errors import error_body
+from server.web.limits import GATE_RELEASE_BODY, GATE_SYNC_BODY
 
 router = APIRouter(prefix="/gate", tags=["gate"])
 
@@ -76,21 +79,28 @@ def _photo(value: str | None) -> bytes | None:
         raise DomainError("照片不是有效的 base64", "the photo is not valid base64", code="bad_photo") from None
 
 
-@router.post("/releases", response_model=ReleaseOut, status_code=201, responses=REJECTIONS)
+@router.post(
+    "/releases", response_model=ReleaseOut, status_code=201, responses=REJECTIONS, max_body_size=GATE_RELEASE_BODY
+)
 def release(
     body: ReleaseRequest,
     request: Request,
     device: CurrentDevice,
     db: DbSession,
+    settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The guard counted each line (R-REL-6): all match → released with the time; else refused with the reason.
     A retry with the same Idempotency-Key gets the first answer and records nothing more."""
     _gate(device)
     key = idempotency.check_key(idempotency_key)
-    stored = idempotency.find(db, device.id, key, "gate.release")
+    stored = idempotency.find(db, device.id, key, "gate.release", body.model_dump_json())
     if stored is not None:
         return Response(stored.body, status_code=stored.status, media_type="application/json")
+    if body.decided_at is not None:
+        status, text = _queued_release(body, request, device, db, key, settings)
+        idempotency.store(db, device.id, key, "gate.release", status, text, body.model_dump_json())
+        return Response(text, status_code=status, media_type="application/json")
     record = gate.release(
         db,
         device_actor(request, device),
@@ -112,21 +122,67 @@ def release(
         }
     )
     text = out.model_dump_json()
-    idempotency.store(db, device.id, key, "gate.release", 201, text)
+    idempotency.store(db, device.id, key, "gate.release", 201, text, body.model_dump_json())
     return Response(text, status_code=201, media_type="application/json")
 
 
-@router.post("/sync", response_model=SyncOut)
-def sync(body: SyncRequest, request: Request, device: CurrentDevice, db: DbSession) -> SyncOut:
-    """Events recorded while offline, with original times and nonces. A release of a slip already used elsewhere
-    becomes a conflict for the security captain; a nonce sent before is answered `duplicate`."""
+def _gate_clock(db: DbSession, device: Device, settings: SettingsDep) -> gate.GateClock:
+    return gate.gate_clock(db, device, timedelta(minutes=settings.gate_clock_skew_minutes))
+
+
+def _queued_release(
+    body: ReleaseRequest, request: Request, device: Device, db: DbSession, key: str, settings: SettingsDep
+) -> tuple[int, str]:
+    """A release the gate already showed the guard as done, re-sent because its answer was lost: it follows the
+    offline rules, so a slip released meanwhile by someone else is a conflict, never silently dropped."""
+    assert body.decided_at is not None
+    event = gate.OfflineEvent(
+        nonce=key[:64],
+        kind="release",
+        text=body.text,
+        at=body.decided_at,
+        guard=body.guard,
+        counts=tuple(gate.Count(c.line, c.counted) for c in body.lines),
+        reason=body.reason,
+    )
+    outcome = gate.sync(db, device_actor(request, device), device, [event], _gate_clock(db, device, settings))[0]
+    if outcome.result == "conflict":
+        body = error_body(
+            "conflict_recorded",
+            "已记录为冲突，待治安队长核对",
+            message_en="recorded as a conflict for the security captain",
+            kind=outcome.code,
+        )
+        return 409, json.dumps(body, ensure_ascii=False)
+    if outcome.result == "rejected":
+        zh, en = gate.REJECTION_TEXT.get(outcome.code, ("放行条无法核验", "the slip could not be checked"))
+        status = gate.REJECTION_STATUS.get(outcome.code, 422)
+        return status, json.dumps(error_body(outcome.code, zh, message_en=en), ensure_ascii=False)
+    record = gate.release_of(db, outcome.number)
+    out = ReleaseOut.model_validate(
+        {
+            "number": record.slip.number,
+            "outcome": record.outcome,
+            "at": record.at,
+            "reason": record.reason,
+            "state": record.slip.state.value,
+        }
+    )
+    return 201, out.model_dump_json()
+
+
+@router.post("/sync", response_model=SyncOut, max_body_size=GATE_SYNC_BODY)
+def sync(body: SyncRequest, request: Request, device: CurrentDevice, db: DbSession, settings: SettingsDep) -> SyncOut:
+    """Events recorded while offline, with original times and nonces. A release of a slip already used elsewhere,
+    or at a time the gate cannot have decided it, becomes a conflict for the security captain; a nonce sent before
+    is answered `duplicate`."""
     _gate(device)
     events = [
         gate.OfflineEvent(
             nonce=e.nonce,
             kind=e.kind,
             text=e.text,
-            at=e.at if e.at.tzinfo else e.at.replace(tzinfo=utcnow().tzinfo),
+            at=e.at,
             guard=e.guard,
             counts=tuple(gate.Count(c.line, c.counted) for c in e.lines),
             reason=e.reason,
@@ -134,7 +190,7 @@ def sync(body: SyncRequest, request: Request, device: CurrentDevice, db: DbSessi
         )
         for e in body.events
     ]
-    outcomes = gate.sync(db, device_actor(request, device), device, events)
+    outcomes = gate.sync(db, device_actor(request, device), device, events, _gate_clock(db, device, settings))
     return SyncOut(results=[SyncResult.model_validate(vars(o)) for o in outcomes])
 
 

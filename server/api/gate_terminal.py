@@ -3,13 +3,12 @@ offline sign-in, and the day's slips for typed numbers offline (both with ETags)
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from server.api.gate import _cached, _gate
 from server.api.slip_views import slip_out
+from server.contract.fields import Day
 from server.contract.schemas import GateSlipsOut, GuardOut, GuardRosterEntry, GuardRosterOut, GuardSignInRequest
 from server.db.base import utcnow
 from server.domain import guards
@@ -52,7 +51,7 @@ def slips_of_the_day(
     request: Request,
     device: CurrentDevice,
     db: DbSession,
-    day: date | None = Query(None, description="the estate's local day; today when left out"),
+    day: Day | None = Query(None, description="the estate's local day; today when left out"),
 ) -> Response:
     """Slips a guard may meet today, with tokens, items and states, so a typed number is checked offline too."""
     _gate(device)

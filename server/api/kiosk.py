@@ -71,7 +71,7 @@ def my_slips(body: MySlipsRequest, request: Request, device: CurrentDevice, db: 
     estate = device.estate
     now = utcnow()
     if body.identity.card is not None:
-        person = registry.identify_by_card(db, estate, body.identity.card)
+        person = registry.identify_by_card(db, estate, body.identity.card, kiosk_id=device.id)
     else:
         person = registry.identify_by_pin(
             db, estate, body.unit or "", body.identity.pin or "", clock.local_day(estate, now)

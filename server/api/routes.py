@@ -72,7 +72,7 @@ def identify(body: KioskIdentify, device: CurrentDevice, db: DbSession) -> Kiosk
         raise Forbidden("只有大堂自助机可以识别住户", "only kiosks identify residents", code="wrong_device_kind")
     today = clock.local_day(device.estate, utcnow())  # the estate's day, as the slip request will judge it
     if body.card is not None:
-        person = registry.identify_by_card(db, device.estate, body.card)
+        person = registry.identify_by_card(db, device.estate, body.card, kiosk_id=device.id)
     else:
         person = registry.identify_by_pin(db, device.estate, body.unit or "", body.pin or "", today)
     units = []

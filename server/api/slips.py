@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from server.api.gate import router as gate_router
 from server.api.slip_views import slip_out
+from server.contract.fields import Text
 from server.contract.schemas import MySlipsRequest, SlipOut, SlipRequest
 from server.db.models import ApplicantKind, Device
 from server.domain import registry
@@ -53,7 +54,7 @@ def request_slip(
     answer) gets the slip the first request made, never a second slip."""
     _kiosk(device)
     key = idempotency.check_key(idempotency_key) if idempotency_key is not None else None
-    stored = idempotency.find(db, device.id, key, "slips.request") if key else None
+    stored = idempotency.find(db, device.id, key, "slips.request", body.model_dump_json()) if key else None
     if stored is not None:
         return Response(stored.body, status_code=stored.status, media_type="application/json")
     estate = device.estate
@@ -61,7 +62,7 @@ def request_slip(
     today = clock.local_day(estate, issuing.utcnow())
     unit = registry.get_unit(db, estate, body.unit)
     if body.identity.card is not None:
-        person = registry.identify_by_card(db, estate, body.identity.card)
+        person = registry.identify_by_card(db, estate, body.identity.card, kiosk_id=device.id)
     else:
         person = registry.identify_by_pin(db, estate, body.unit, body.identity.pin or "", today)
     applicant = eligibility.check(
@@ -76,19 +77,19 @@ def request_slip(
     slip = issuing.issue(db, actor, estate, unit, applicant, draft, channel="kiosk")
     text = slip_out(slip, estate, catalogue.english_names(db, estate), with_print=True).model_dump_json()
     if key:
-        idempotency.store(db, device.id, key, "slips.request", 201, text)
+        idempotency.store(db, device.id, key, "slips.request", 201, text, body.model_dump_json())
     return Response(text, status_code=201, media_type="application/json")
 
 
 @router.post("/slips/{number}/reprint", response_model=SlipOut)
-def reprint(number: str, body: MySlipsRequest, request: Request, device: CurrentDevice, db: DbSession) -> SlipOut:
+def reprint(number: Text, body: MySlipsRequest, request: Request, device: CurrentDevice, db: DbSession) -> SlipOut:
     """Print a valid, unused slip again for the resident it was issued to, identified again by card or unit and
     PIN: the same token, and the reprint is logged. Someone else's slip is refused (`not_your_slip`)."""
     _kiosk(device)
     estate = device.estate
     slip = issuing.get_slip(db, estate, number)
     if body.identity.card is not None:
-        person = registry.identify_by_card(db, estate, body.identity.card)
+        person = registry.identify_by_card(db, estate, body.identity.card, kiosk_id=device.id)
     else:
         today = clock.local_day(estate, issuing.utcnow())
         person = registry.identify_by_pin(db, estate, body.unit or "", body.identity.pin or "", today)

@@ -118,7 +118,7 @@ def users_password(username: str, password: Annotated[str | None, typer.Option()
 def users_gate_credentials(
     username: str,
     estate: EstateOpt = None,
-    pin: Annotated[str | None, typer.Option(help="4–8 digits; omit to be asked without echo")] = None,
+    pin: Annotated[str | None, typer.Option(help="6–8 digits; omit to be asked without echo")] = None,
     card: Annotated[str | None, typer.Option(help="the guard's staff card number")] = None,
 ) -> None:
     """Give a gate guard a PIN and/or card for signing in at the gate terminal."""

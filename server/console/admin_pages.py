@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session
 from server.console.i18n import translate
 from server.console.pages import language
 from server.console.registry_pages import flash_key, page_size, view, wants_fragment
+from server.contract.fields import Text
 from server.db.models import AuditEntry, Device, DeviceKind, Role, StaffUser
 from server.domain import audit, devices, guards, staff
 from server.domain.errors import DomainError, Forbidden, NotFound
 from server.domain.paging import paginate
 from server.domain.permissions import Perm
 from server.web.deps import Console, DbSession, require
+from server.web.params import PageNo, RowId
 
 router = APIRouter()
 
@@ -63,9 +65,7 @@ def _staff_user(db: Session, user_id: int) -> StaffUser:
 
 
 @router.get("/staff")
-def staff_list(
-    request: Request, console: StaffAdmin, db: DbSession, page: Annotated[int, Query(ge=1)] = 1, done: str = ""
-) -> Response:
+def staff_list(request: Request, console: StaffAdmin, db: DbSession, page: PageNo = 1, done: Text = "") -> Response:
     return _staff_page(request, db, console, page, flash=flash_key(done, STAFF_DONE))
 
 
@@ -74,10 +74,10 @@ def staff_create(
     request: Request,
     console: StaffAdmin,
     db: DbSession,
-    username: Annotated[str, Form(max_length=40)] = "",
-    display_name: Annotated[str, Form(max_length=60)] = "",
-    role: Annotated[str, Form(max_length=20)] = "",
-    password: Annotated[str, Form(max_length=200)] = "",
+    username: Annotated[Text, Form(max_length=40)] = "",
+    display_name: Annotated[Text, Form(max_length=60)] = "",
+    role: Annotated[Text, Form(max_length=20)] = "",
+    password: Annotated[Text, Form(max_length=200)] = "",
     estate_ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
     all_estates: Annotated[bool, Form()] = False,
 ) -> Response:
@@ -107,7 +107,7 @@ def staff_create(
 
 @router.post("/staff/{user_id}/active")
 def staff_set_active(
-    console: StaffAdmin, db: DbSession, user_id: int, active: Annotated[bool, Form()] = False
+    console: StaffAdmin, db: DbSession, user_id: RowId, active: Annotated[bool, Form()] = False
 ) -> Response:
     staff.set_active(db, console.actor, _staff_user(db, user_id), active)
     done = "staff_activated" if active else "staff_deactivated"
@@ -119,8 +119,8 @@ def staff_reset_password(
     request: Request,
     console: StaffAdmin,
     db: DbSession,
-    user_id: int,
-    password: Annotated[str, Form(max_length=200)] = "",
+    user_id: RowId,
+    password: Annotated[Text, Form(max_length=200)] = "",
 ) -> Response:
     user = _staff_user(db, user_id)
     try:
@@ -137,9 +137,9 @@ def staff_gate_credentials(
     request: Request,
     console: StaffAdmin,
     db: DbSession,
-    user_id: int,
-    pin: Annotated[str, Form(max_length=8)] = "",
-    card: Annotated[str, Form(max_length=40)] = "",
+    user_id: RowId,
+    pin: Annotated[Text, Form(max_length=8)] = "",
+    card: Annotated[Text, Form(max_length=40)] = "",
 ) -> Response:
     """A gate guard's PIN and/or card for signing in at the gate terminal (R-REL-6: every release names the guard)."""
     user = _staff_user(db, user_id)
@@ -186,7 +186,7 @@ def _device(db: Session, console: Console, device_id: int) -> Device:
 
 
 @router.get("/devices")
-def devices_list(request: Request, console: DeviceAdmin, db: DbSession, done: str = "") -> Response:
+def devices_list(request: Request, console: DeviceAdmin, db: DbSession, done: Text = "") -> Response:
     return _devices_page(request, db, console, flash=flash_key(done, DEVICE_DONE))
 
 
@@ -195,9 +195,9 @@ def device_enrol(
     request: Request,
     console: DeviceAdmin,
     db: DbSession,
-    kind: Annotated[str, Form(max_length=10)] = "",
-    name: Annotated[str, Form(max_length=60)] = "",
-    location: Annotated[str, Form(max_length=100)] = "",
+    kind: Annotated[Text, Form(max_length=10)] = "",
+    name: Annotated[Text, Form(max_length=60)] = "",
+    location: Annotated[Text, Form(max_length=100)] = "",
 ) -> Response:
     form = {"kind": kind, "name": name, "location": location}
     if kind not in DeviceKind.__members__:
@@ -212,14 +212,14 @@ def device_enrol(
 
 
 @router.post("/devices/{device_id}/token")
-def device_issue_token(request: Request, console: DeviceAdmin, db: DbSession, device_id: int) -> Response:
+def device_issue_token(request: Request, console: DeviceAdmin, db: DbSession, device_id: RowId) -> Response:
     device = _device(db, console, device_id)
     token = devices.issue_token(db, console.actor, device)
     return _devices_page(request, db, console, new_token=token, token_device=device)
 
 
 @router.post("/devices/{device_id}/revoke")
-def device_revoke(console: DeviceAdmin, db: DbSession, device_id: int) -> Response:
+def device_revoke(console: DeviceAdmin, db: DbSession, device_id: RowId) -> Response:
     devices.revoke(db, console.actor, _device(db, console, device_id))
     return RedirectResponse("/console/devices?done=device_revoked", status_code=303)
 
@@ -240,7 +240,7 @@ def _audit_page(
     db: Session,
     console: Console,
     *,
-    action: str = "",
+    action: Text = "",
     page: int = 1,
     report: audit.ChainReport | None = None,
 ) -> Response:
@@ -257,8 +257,8 @@ def audit_list(
     request: Request,
     console: Auditor,
     db: DbSession,
-    action: Annotated[str, Query(max_length=60)] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    action: Annotated[Text, Query(max_length=60)] = "",
+    page: PageNo = 1,
 ) -> Response:
     return _audit_page(request, db, console, action=action, page=page)
 

@@ -14,11 +14,13 @@ from server.console.i18n import translate
 from server.console.pages import language
 from server.console.registry_pages import XLSX, flash_key, view
 from server.console.slip_exports import FIGURES, reconciliation_pdf, reconciliation_xlsx
+from server.contract.fields import Text, parse_day
 from server.db.models import Estate
 from server.domain.errors import DomainError
 from server.domain.permissions import Perm
 from server.domain.slips import catalogue, clock, gate, reconciliation, register
 from server.web.deps import Console, DbSession, require
+from server.web.params import RowId
 
 router = APIRouter()
 
@@ -30,14 +32,14 @@ SIDE_PERMS = {"security": Perm.reconcile_security, "records": Perm.reconcile_rec
 
 def _day(estate: Estate, text: str) -> date:
     try:
-        return date.fromisoformat(text) if text else clock.local_day(estate, reconciliation.utcnow())
+        return parse_day(text) if text else clock.local_day(estate, reconciliation.utcnow())
     except ValueError:
         return clock.local_day(estate, reconciliation.utcnow())
 
 
 @router.get("/slips/reconciliation")
 def reconciliation_page(
-    request: Request, console: Viewer, db: DbSession, day: Annotated[str, Query(max_length=10)] = "", done: str = ""
+    request: Request, console: Viewer, db: DbSession, day: Annotated[Text, Query(max_length=10)] = "", done: Text = ""
 ) -> Response:
     estate = console.require_estate()
     chosen = _day(estate, day)
@@ -60,8 +62,8 @@ def sign_reconciliation(
     request: Request,
     console: Viewer,
     db: DbSession,
-    day: Annotated[str, Form(max_length=10)],
-    side: Annotated[str, Form(max_length=10)],
+    day: Annotated[Text, Form(max_length=10)],
+    side: Annotated[Text, Form(max_length=10)],
 ) -> Response:
     """Each side signs with its own permission: the security captain and the CS admin (R-REL-7)."""
     estate = console.require_estate()
@@ -87,7 +89,7 @@ def _report_files(request: Request, db: Session, console: Console, day: str) -> 
 
 @router.get("/slips/reconciliation.pdf")
 def reconciliation_as_pdf(
-    request: Request, console: Viewer, db: DbSession, day: Annotated[str, Query(max_length=10)] = ""
+    request: Request, console: Viewer, db: DbSession, day: Annotated[Text, Query(max_length=10)] = ""
 ) -> Response:
     report, row, estate, t, chosen = _report_files(request, db, console, day)
     name = f"slip-reconciliation-{chosen.isoformat()}.pdf"
@@ -100,7 +102,7 @@ def reconciliation_as_pdf(
 
 @router.get("/slips/reconciliation.xlsx")
 def reconciliation_as_xlsx(
-    request: Request, console: Viewer, db: DbSession, day: Annotated[str, Query(max_length=10)] = ""
+    request: Request, console: Viewer, db: DbSession, day: Annotated[Text, Query(max_length=10)] = ""
 ) -> Response:
     report, row, estate, t, chosen = _report_files(request, db, console, day)
     name = f"slip-reconciliation-{chosen.isoformat()}.xlsx"
@@ -112,7 +114,7 @@ def reconciliation_as_xlsx(
 
 
 @router.get("/slips/conflicts")
-def conflicts_page(request: Request, console: Viewer, db: DbSession, done: str = "") -> Response:
+def conflicts_page(request: Request, console: Viewer, db: DbSession, done: Text = "") -> Response:
     found = register.conflicts(db, console.require_estate())
     return view(
         request,
@@ -126,14 +128,14 @@ def conflicts_page(request: Request, console: Viewer, db: DbSession, done: str =
 
 @router.post("/slips/conflicts/{conflict_id}/resolve")
 def resolve_conflict(
-    console: Resolver, db: DbSession, conflict_id: int, note: Annotated[str, Form(max_length=200)] = ""
+    console: Resolver, db: DbSession, conflict_id: RowId, note: Annotated[Text, Form(max_length=200)] = ""
 ) -> Response:
     gate.resolve_conflict(db, console.actor, console.require_estate(), conflict_id, console.user.display_name, note)
     return RedirectResponse("/console/slips/conflicts?done=conflict_resolved", status_code=303)
 
 
 @router.get("/slips/catalogue")
-def catalogue_page(request: Request, console: Viewer, db: DbSession, done: str = "", error: str = "") -> Response:
+def catalogue_page(request: Request, console: Viewer, db: DbSession, done: Text = "", error: Text = "") -> Response:
     found = catalogue.items(db, console.require_estate(), active_only=False)
     return view(
         request,
@@ -150,9 +152,9 @@ def save_catalogue_item(
     request: Request,
     console: Cataloguer,
     db: DbSession,
-    code: Annotated[str, Form(max_length=8)],
-    name: Annotated[str, Form(max_length=16)],
-    name_en: Annotated[str, Form(max_length=40)] = "",
+    code: Annotated[Text, Form(max_length=8)],
+    name: Annotated[Text, Form(max_length=16)],
+    name_en: Annotated[Text, Form(max_length=40)] = "",
     active: Annotated[bool, Form()] = False,
 ) -> Response:
     estate = console.require_estate()

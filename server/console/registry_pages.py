@@ -12,19 +12,24 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from server.console.i18n import translate
 from server.console.pages import language, render
+from server.console.spreadsheet import inert_row
+from server.contract.fields import Text
 from server.db.models import Estate, OccupancyKind, Unit
 from server.domain import importing, registry
 from server.domain.errors import DomainError, NotFound
 from server.domain.permissions import Perm
-from server.web.deps import Console, DbSession, require
+from server.web.deps import Console, ConsoleForm, DbSession, require
+from server.web.limits import IMPORT_BODY, MAX_UPLOAD
+from server.web.params import PageNo, RowId
 
 router = APIRouter()
 
@@ -33,7 +38,6 @@ Importer = Annotated[Console, require(Perm.registry_import)]
 Finance = Annotated[Console, require(Perm.arrears_edit)]
 
 RESULTS = "results"  # the id of the element a listing's filter form swaps
-MAX_UPLOAD = 5 * 1024 * 1024
 MAX_ARREARS_FEN = 10_000_000 * 100  # ¥10 million: beyond any household's arrears, well inside an INTEGER column
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -114,10 +118,10 @@ def units(
     request: Request,
     console: Viewer,
     db: DbSession,
-    q: Annotated[str, Query(max_length=20)] = "",
-    building: Annotated[str, Query(max_length=8)] = "",
+    q: Annotated[Text, Query(max_length=20)] = "",
+    building: Annotated[Text, Query(max_length=8)] = "",
     arrears: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNo = 1,
 ) -> Response:
     estate = console.require_estate()
     found = registry.search_units(
@@ -155,7 +159,7 @@ def _unit_page(
 
 
 @router.get("/units/{unit_id}")
-def unit_detail(request: Request, console: Viewer, db: DbSession, unit_id: int, done: str = "") -> Response:
+def unit_detail(request: Request, console: Viewer, db: DbSession, unit_id: RowId, done: Text = "") -> Response:
     unit = _unit_in_estate(db, console, unit_id)
     return _unit_page(request, db, console, unit, flash=flash_key(done, frozenset({"arrears_saved"})))
 
@@ -165,9 +169,9 @@ def set_unit_arrears(
     request: Request,
     console: Finance,
     db: DbSession,
-    unit_id: int,
-    balance: Annotated[str, Form(max_length=30)] = "",
-    note: Annotated[str, Form(max_length=200)] = "",
+    unit_id: RowId,
+    balance: Annotated[Text, Form(max_length=30)] = "",
+    note: Annotated[Text, Form(max_length=200)] = "",
 ) -> Response:
     unit = _unit_in_estate(db, console, unit_id)
     fen = parse_yuan(balance)
@@ -193,10 +197,10 @@ def residents(
     request: Request,
     console: Viewer,
     db: DbSession,
-    q: Annotated[str, Query(max_length=60)] = "",
-    kind: Annotated[str, Query(max_length=10)] = "",
+    q: Annotated[Text, Query(max_length=60)] = "",
+    kind: Annotated[Text, Query(max_length=10)] = "",
     current: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNo = 1,
 ) -> Response:
     estate = console.require_estate()
     chosen = OccupancyKind(kind) if kind in OccupancyKind.__members__ else None
@@ -232,21 +236,24 @@ def import_form(request: Request, console: Importer) -> Response:
     return view(request, console, "import.html", columns=_columns(language(request)))
 
 
-@router.post("/residents/import")
+@router.post("/residents/import", max_body_size=IMPORT_BODY)
 def import_sheet(
     request: Request,
     console: Importer,
     db: DbSession,
-    sheet: Annotated[UploadFile | None, File()] = None,
+    form: ConsoleForm,
 ) -> Response:
+    """The sheet arrives as the form's `sheet` file, read only after the session check (not as a body parameter,
+    which would be read before it)."""
     estate = console.require_estate()
+    sheet = form.get("sheet") if form is not None else None
     lang = language(request)
 
     def answer(status: int, **context: Any) -> Response:
         db.rollback()  # a refused or faulty sheet leaves the registry exactly as it was
         return view(request, console, "import.html", status=status, columns=_columns(lang), **context)
 
-    if sheet is None or not sheet.filename:
+    if not isinstance(sheet, UploadFile) or not sheet.filename:
         return answer(400, error=translate(lang, "import.no_file"))
     content = sheet.file.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
@@ -269,15 +276,18 @@ def import_template(request: Request, console: Importer) -> Response:
     sheet = book.active
     sheet.title = translate(lang, "import.sheet.residents")
     columns = _columns(lang)
-    sheet.append([header for header, _, _ in columns])
+    sheet.append(inert_row(header for header, _, _ in columns))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for letter in "ABCDEFGH"[: len(columns)]:
         sheet.column_dimensions[letter].width = 16
     notes = book.create_sheet(translate(lang, "import.sheet.notes"))
-    notes.append([translate(lang, "import.column"), translate(lang, "import.meaning"), translate(lang, "import.req")])
+    notes.append(
+        inert_row([translate(lang, "import.column"), translate(lang, "import.meaning"), translate(lang, "import.req")])
+    )
     for header, meaning, required in columns:
-        notes.append([header, meaning, translate(lang, "import.required" if required else "import.optional")])
+        required_text = translate(lang, "import.required" if required else "import.optional")
+        notes.append(inert_row([header, meaning, required_text]))
     notes.column_dimensions["A"].width = 14
     notes.column_dimensions["B"].width = 70
     buffer = io.BytesIO()

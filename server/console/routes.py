@@ -13,10 +13,12 @@ from sqlalchemy import func, select
 
 from server.console import admin_pages, registry_pages, slip_pages
 from server.console.pages import LANG_COOKIE, language, render
+from server.contract.fields import Text
 from server.db.models import Device, Occupancy, Unit
 from server.domain import cabinet, staff
 from server.domain.errors import Forbidden
 from server.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, CurrentConsole, DbSession, SettingsDep, client_ip
+from server.web.params import RowIdForm
 
 router = APIRouter(include_in_schema=False)
 router.include_router(registry_pages.router)
@@ -26,6 +28,11 @@ router.include_router(slip_pages.router)
 
 def _safe_next(target: str | None) -> str:
     return target if target and target.startswith("/console/") and "//" not in target else "/console/"
+
+
+def _secure(request: Request) -> bool:
+    """Cookies are Secure when configured, and always when the request came over HTTPS."""
+    return request.app.state.settings.secure_cookies or request.url.scheme == "https"
 
 
 def _login_page(request: Request, *, status: int = 200, **context: object) -> Response:
@@ -38,13 +45,13 @@ def _login_page(request: Request, *, status: int = 200, **context: object) -> Re
         httponly=True,
         samesite="strict",
         path="/console/login",
-        secure=request.app.state.settings.secure_cookies,
+        secure=_secure(request),
     )
     return response
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/console/", error: str = "") -> Response:
+def login_form(request: Request, next: Text = "/console/", error: Text = "") -> Response:
     return _login_page(request, next=_safe_next(next), error=error)
 
 
@@ -53,10 +60,10 @@ def login(
     request: Request,
     db: DbSession,
     settings: SettingsDep,
-    username: Annotated[str, Form(max_length=40)],
-    password: Annotated[str, Form(max_length=200)],
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
-    next: Annotated[str, Form(max_length=200)] = "/console/",
+    username: Annotated[Text, Form(max_length=40)],
+    password: Annotated[Text, Form(max_length=200)],
+    csrf_token: Annotated[Text, Form(max_length=100)] = "",
+    next: Annotated[Text, Form(max_length=200)] = "/console/",
 ) -> Response:
     cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not csrf_token or not hmac.compare_digest(csrf_token, cookie_token):
@@ -82,7 +89,7 @@ def login(
         httponly=True,
         samesite="lax",
         path="/",
-        secure=settings.secure_cookies,
+        secure=_secure(request),
         max_age=settings.session_hours * 3600,
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console/login")
@@ -98,7 +105,7 @@ def logout(console: CurrentConsole, db: DbSession) -> Response:
 
 
 @router.get("/lang")
-def switch_language(request: Request, to: str, next: str = "/console/") -> Response:
+def switch_language(request: Request, to: Text, next: Text = "/console/") -> Response:
     response = RedirectResponse(_safe_next(next) if next != "/console/login" else "/console/login", status_code=303)
     if to in ("zh", "en"):
         response.set_cookie(LANG_COOKIE, to, samesite="lax", path="/", max_age=365 * 86400)
@@ -109,8 +116,8 @@ def switch_language(request: Request, to: str, next: str = "/console/") -> Respo
 def switch_estate(
     console: CurrentConsole,
     db: DbSession,
-    estate_id: Annotated[int, Form()],
-    next: Annotated[str, Form(max_length=200)] = "/console/",
+    estate_id: RowIdForm,
+    next: Annotated[Text, Form(max_length=200)] = "/console/",
 ) -> Response:
     if estate_id not in {e.id for e in console.estates}:
         raise Forbidden("您无权管理该小区", "you may not work in that estate", code="estate_denied")

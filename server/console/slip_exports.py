@@ -11,7 +11,9 @@ from pathlib import Path
 from fpdf import FPDF
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
+from server.console.spreadsheet import inert_row
 from server.db.models import Estate, Reconciliation, ReleaseSlip, SlipItem
 from server.domain.slips import clock
 from server.domain.slips.reconciliation import DailyReport
@@ -19,6 +21,10 @@ from server.domain.slips.reconciliation import DailyReport
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 Translate = Callable[[str], str]
 ItemName = Callable[[SlipItem], str]  # a slip line's item name in the reader's language
+
+
+def _append(sheet: Worksheet, values: Iterable[object]) -> None:
+    sheet.append(inert_row(values))
 
 
 def register_header(t: Translate) -> list[str]:
@@ -64,18 +70,18 @@ def register_row(slip: ReleaseSlip, estate: Estate, t: Translate, item_name: Ite
 def register_csv(slips: Iterable[ReleaseSlip], estate: Estate, t: Translate, item_name: ItemName) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(register_header(t))
+    writer.writerow(inert_row(register_header(t)))
     for slip in slips:
-        writer.writerow(register_row(slip, estate, t, item_name))
+        writer.writerow(inert_row(register_row(slip, estate, t, item_name)))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # a BOM so spreadsheet programs read the Chinese
 
 
 def register_xlsx(slips: Iterable[ReleaseSlip], estate: Estate, t: Translate, item_name: ItemName) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(t("slips.register"))
-    sheet.append(register_header(t))
+    sheet.append(inert_row(register_header(t)))
     for slip in slips:
-        sheet.append(register_row(slip, estate, t, item_name))
+        sheet.append(inert_row(register_row(slip, estate, t, item_name)))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -98,21 +104,22 @@ def reconciliation_xlsx(report: DailyReport, row: Reconciliation | None, estate:
     book = Workbook()
     sheet = book.active
     sheet.title = t("slips.recon.title")[:31]
-    sheet.append([f"{estate.name} · {t('slips.recon.title')} · {report.day.isoformat()}"])
+    _append(sheet, [f"{estate.name} · {t('slips.recon.title')} · {report.day.isoformat()}"])
     sheet["A1"].font = Font(bold=True)
     for key in FIGURES:
-        sheet.append([t(f"slips.fig.{key}"), getattr(report, key)])
-    sheet.append([])
-    sheet.append([t("slips.recon.mismatches")])
+        _append(sheet, [t(f"slips.fig.{key}"), getattr(report, key)])
+    _append(sheet, [])
+    _append(sheet, [t("slips.recon.mismatches")])
     for m in report.mismatches:
-        sheet.append([m.number, m.unit, m.gate, m.guard, clock.local_text(estate, m.at), m.reason])
-    sheet.append([])
-    sheet.append([t("slips.recon.conflicts")])
+        _append(sheet, [m.number, m.unit, m.gate, m.guard, clock.local_text(estate, m.at), m.reason])
+    _append(sheet, [])
+    _append(sheet, [t("slips.recon.conflicts")])
     for c in report.conflicts:
-        sheet.append([c.number, t(f"slips.conflict.{c.kind}"), clock.local_text(estate, c.gate_at), c.detail])
-    sheet.append([])
+        _append(sheet, [c.number, t(f"slips.conflict.{c.kind}"), clock.local_text(estate, c.gate_at), c.detail])
+    _append(sheet, [])
     for label, value in _sign_lines(row, estate, t):
-        sheet.append([label, value])
+        _append(sheet, [label, value])
+    _append(sheet, [t("slips.recon.audit_head"), report.audit_head])
     sheet.column_dimensions["A"].width = 22
     sheet.column_dimensions["F"].width = 50
     buffer = io.BytesIO()
@@ -162,4 +169,6 @@ def reconciliation_pdf(report: DailyReport, row: Reconciliation | None, estate: 
     pdf.set_font("cjk", size=11)
     for label, value in _sign_lines(row, estate, t):
         pdf.cell(0, 8, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=8)
+    pdf.multi_cell(0, 5, f"{t('slips.recon.audit_head')}: {report.audit_head}", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -18,12 +18,15 @@ from server.console.i18n import translate
 from server.console.pages import language
 from server.console.registry_pages import XLSX, flash_key, page_size, view, wants_fragment
 from server.console.slip_exports import register_csv, register_xlsx
+from server.contract.fields import Text, check_text, parse_day, to_utc
 from server.db.models import ApplicantKind, Estate, ReleaseSlip, SlipAttachment, SlipItem, SlipState
 from server.domain import registry
 from server.domain.errors import DomainError, NotFound
 from server.domain.permissions import Perm
 from server.domain.slips import catalogue, clock, eligibility, issuing, register
 from server.web.deps import Console, DbSession, require
+from server.web.limits import ID_IMAGE_BODY
+from server.web.params import ROW_ID, RowId, RowIdQuery
 
 router = APIRouter()
 router.include_router(reconciliation_pages.router)
@@ -37,7 +40,7 @@ DONE = frozenset({"slip_issued", "slip_reprinted", "slip_cancelled", "slip_count
 
 def _filter(day: str, unit: str, state: str, kind: str, number: str) -> register.RegisterFilter:
     try:
-        chosen_day = date.fromisoformat(day) if day else None
+        chosen_day = parse_day(day) if day else None
     except ValueError:
         chosen_day = None
     return register.RegisterFilter(
@@ -49,11 +52,11 @@ def _filter(day: str, unit: str, state: str, kind: str, number: str) -> register
     )
 
 
-Day = Annotated[str, Query(max_length=10)]
-UnitQ = Annotated[str, Query(max_length=16)]
-StateQ = Annotated[str, Query(max_length=10)]
-KindQ = Annotated[str, Query(max_length=10)]
-NumberQ = Annotated[str, Query(max_length=24)]
+Day = Annotated[Text, Query(max_length=10)]
+UnitQ = Annotated[Text, Query(max_length=16)]
+StateQ = Annotated[Text, Query(max_length=10)]
+KindQ = Annotated[Text, Query(max_length=10)]
+NumberQ = Annotated[Text, Query(max_length=24)]
 
 
 def _item_name(request: Request, db: Session, estate: Estate) -> Callable[[SlipItem], str]:
@@ -72,7 +75,7 @@ def slip_register(
     state: StateQ = "",
     kind: KindQ = "",
     number: NumberQ = "",
-    after: Annotated[int | None, Query(ge=1)] = None,
+    after: RowIdQuery = None,
 ) -> Response:
     estate = console.require_estate()
     f = _filter(day, unit, state, kind, number)
@@ -132,7 +135,7 @@ def _form_page(
     *,
     status: int = 200,
     values: dict[str, Any] | None = None,
-    error: str = "",
+    error: Text = "",
     old: ReleaseSlip | None = None,
 ) -> Response:
     estate = console.require_estate()
@@ -166,14 +169,21 @@ def _form_page(
 
 
 @router.get("/slips/new")
-def new_slip(request: Request, console: Issuer, db: DbSession, reissue: int | None = None) -> Response:
+def new_slip(request: Request, console: Issuer, db: DbSession, reissue: RowIdQuery = None) -> Response:
     old = issuing.get_slip(db, console.require_estate(), reissue) if reissue else None
     return _form_page(request, db, console, old=old)
 
 
 def _text(form: FormData, name: str, limit: int = 200) -> str:
     value = form.get(name)
-    return value.strip()[:limit] if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    try:
+        check_text(value)
+    except ValueError as exc:
+        zh, _, en = str(exc).partition(" / ")
+        raise DomainError(f"{name}: {zh}", f"{name}: {en or zh}", code="bad_text") from None
+    return value.strip()[:limit]
 
 
 def _draft(form: FormData) -> issuing.SlipDraft:
@@ -186,7 +196,7 @@ def _draft(form: FormData) -> issuing.SlipDraft:
             raise DomainError(f"第 {n} 行数量不对", f"line {n}: the quantity is not a number", code="bad_quantity")
         lines.append(issuing.LineDraft(code or None, None if code else name, int(qty)))
     try:
-        planned = date.fromisoformat(_text(form, "planned_date", 10))
+        planned = parse_day(_text(form, "planned_date", 10))
         valid_days = int(_text(form, "valid_days", 2) or "1")
     except ValueError:
         raise DomainError("计划日期或有效天数不对", "bad planned date or days", code="bad_planned_date") from None
@@ -202,7 +212,7 @@ async def _proxy(form: FormData, console: Console) -> eligibility.ProxyDetails:
     estate = console.require_estate()
     try:
         local = datetime.fromisoformat(_text(form, "confirmed_at", 20))
-        confirmed_at = local.replace(tzinfo=clock.zone(estate)) if local.tzinfo is None else local
+        confirmed_at = to_utc(local.replace(tzinfo=clock.zone(estate)) if local.tzinfo is None else local)
     except ValueError:
         raise DomainError("确认时间不对", "bad confirmation time", code="bad_confirmation_time") from None
     return eligibility.ProxyDetails(
@@ -216,13 +226,15 @@ async def _proxy(form: FormData, console: Console) -> eligibility.ProxyDetails:
     )
 
 
-@router.post("/slips/new")
+@router.post("/slips/new", max_body_size=ID_IMAGE_BODY)
 async def issue_slip(request: Request, console: Issuer, db: DbSession) -> Response:
     estate = console.require_estate()
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     reissue_of = _text(form, "reissue_of", 10)
-    old = issuing.get_slip(db, estate, int(reissue_of)) if reissue_of.isdigit() else None
+    if reissue_of and not ROW_ID.fullmatch(reissue_of):
+        raise NotFound("没有这张放行条", "no such slip", code="unknown_slip")
+    old = issuing.get_slip(db, estate, int(reissue_of)) if reissue_of else None
     today = clock.local_day(estate, issuing.utcnow())
     try:
         kind = ApplicantKind(_text(form, "applicant", 10) or "owner")
@@ -251,7 +263,7 @@ async def issue_slip(request: Request, console: Issuer, db: DbSession) -> Respon
 
 
 @router.get("/slips/{slip_id}")
-def slip_detail(request: Request, console: Viewer, db: DbSession, slip_id: int, done: str = "") -> Response:
+def slip_detail(request: Request, console: Viewer, db: DbSession, slip_id: RowId, done: Text = "") -> Response:
     estate = console.require_estate()
     slip = issuing.get_slip(db, estate, slip_id)
     attachments = db.execute(
@@ -275,7 +287,7 @@ def slip_detail(request: Request, console: Viewer, db: DbSession, slip_id: int, 
 
 
 @router.get("/slips/{slip_id}/attachments/{attachment_id}")
-def slip_attachment(console: Viewer, db: DbSession, slip_id: int, attachment_id: int) -> Response:
+def slip_attachment(console: Viewer, db: DbSession, slip_id: RowId, attachment_id: RowId) -> Response:
     slip = issuing.get_slip(db, console.require_estate(), slip_id)
     found = db.get(SlipAttachment, attachment_id)
     if found is None or found.slip_id != slip.id:
@@ -284,20 +296,20 @@ def slip_attachment(console: Viewer, db: DbSession, slip_id: int, attachment_id:
 
 
 @router.post("/slips/{slip_id}/reprint")
-def reprint_slip(console: Issuer, db: DbSession, slip_id: int) -> Response:
+def reprint_slip(console: Issuer, db: DbSession, slip_id: RowId) -> Response:
     issuing.reprint(db, console.actor, issuing.get_slip(db, console.require_estate(), slip_id))
     return RedirectResponse(f"/console/slips/{slip_id}?done=slip_reprinted", status_code=303)
 
 
 @router.post("/slips/{slip_id}/cancel")
-async def cancel_slip(request: Request, console: Issuer, db: DbSession, slip_id: int) -> Response:
+async def cancel_slip(request: Request, console: Issuer, db: DbSession, slip_id: RowId) -> Response:
     reason = _text(await request.form(), "reason")
     issuing.cancel(db, console.actor, issuing.get_slip(db, console.require_estate(), slip_id), reason)
     return RedirectResponse(f"/console/slips/{slip_id}?done=slip_cancelled", status_code=303)
 
 
 @router.post("/slips/{slip_id}/countersign")
-def countersign_slip(console: Issuer, db: DbSession, slip_id: int) -> Response:
+def countersign_slip(console: Issuer, db: DbSession, slip_id: RowId) -> Response:
     slip = issuing.get_slip(db, console.require_estate(), slip_id)
     issuing.countersign(db, console.actor, slip, console.user.display_name)
     return RedirectResponse(f"/console/slips/{slip_id}?done=slip_countersigned", status_code=303)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from server.contract.fields import Moment, Text
 
 # Events a person at the centre must look at (R-KEY: keys are lent only through the register).
 ALERTS = frozenset(
@@ -24,13 +24,13 @@ class CabinetEventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    event: str = Field(pattern=r"^[a-z_]{3,40}$", examples=["door_opened_without_command"])
+    event: Text = Field(pattern=r"^[a-z_]{3,40}$", examples=["door_opened_without_command"])
     board: int = Field(ge=0, le=255)
     slot: int | None = Field(None, ge=1, le=255)
-    at: datetime
-    request_id: str | None = Field(None, max_length=80)
-    tag: str | None = Field(None, max_length=40, description="the key tag read, as hex")
-    reason: str | None = Field(None, max_length=200)
+    at: Moment
+    request_id: Text | None = Field(None, max_length=80)
+    tag: Text | None = Field(None, max_length=40, description="the key tag read, as hex")
+    reason: Text | None = Field(None, max_length=200)
 
 
 class CabinetEventsIn(BaseModel):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from server.contract.fields import Text
 
 
 class Health(BaseModel):
@@ -25,10 +27,15 @@ class DeviceInfo(BaseModel):
     timezone: str
 
 
+PeripheralText = Annotated[Text, Field(min_length=1, max_length=20)]
+
+
 class Heartbeat(BaseModel):
     """What a device reports about itself every minute or so."""
 
     model_config = ConfigDict(extra="forbid")
 
-    software: str = Field(max_length=40)
-    peripherals: dict[str, str] = Field(default_factory=dict, description="e.g. {'printer': 'paper_out'}")
+    software: Text = Field(max_length=40)
+    peripherals: dict[PeripheralText, PeripheralText] = Field(
+        default_factory=dict, max_length=8, description="e.g. {'printer': 'paper_out'}"
+    )

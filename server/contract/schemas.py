@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from server.contract.fields import Day, Moment, Text
+
 ApplicantKind = Literal["owner", "tenant", "proxy"]
 SlipState = Literal["issued", "released", "refused", "cancelled", "expired"]
 
@@ -16,8 +18,8 @@ class ItemLineIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str | None = Field(None, min_length=1, max_length=8, description="catalogue code, e.g. SOFA")
-    name: str | None = Field(None, min_length=1, max_length=16, description="free text when not in the catalogue")
+    code: Text | None = Field(None, min_length=1, max_length=8, description="catalogue code, e.g. SOFA")
+    name: Text | None = Field(None, min_length=1, max_length=16, description="free text when not in the catalogue")
     quantity: int = Field(ge=1, le=999)
 
     @model_validator(mode="after")
@@ -32,8 +34,8 @@ class ResidentIdentity(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    card: str | None = Field(None, min_length=1, max_length=40)
-    pin: str | None = Field(None, min_length=4, max_length=8)
+    card: Text | None = Field(None, min_length=1, max_length=40)
+    pin: Text | None = Field(None, min_length=4, max_length=8)
 
     @model_validator(mode="after")
     def _one_way(self) -> ResidentIdentity:
@@ -47,13 +49,13 @@ class SlipRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    unit: str = Field(min_length=3, max_length=16, examples=["5-8B"])
+    unit: Text = Field(min_length=3, max_length=16, examples=["5-8B"])
     applicant: ApplicantKind
     identity: ResidentIdentity
     items: list[ItemLineIn] = Field(min_length=1, max_length=10)
-    planned_date: date
-    vehicle_plate: str = Field("", max_length=12)
-    note: str = Field("", max_length=200)
+    planned_date: Day
+    vehicle_plate: Text = Field("", max_length=12)
+    note: Text = Field("", max_length=200)
 
 
 class SlipItemOut(BaseModel):
@@ -100,7 +102,7 @@ class SlipOut(BaseModel):
 class VerifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=2000, description="the scanned QR text, or a typed slip number")
+    text: Text = Field(min_length=1, max_length=2000, description="the scanned QR text, or a typed slip number")
 
 
 class VerifyResult(BaseModel):
@@ -121,11 +123,16 @@ class ReleaseRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=2000, description="the scanned QR text, or a typed slip number")
-    guard: str = Field(min_length=1, max_length=40)
+    text: Text = Field(min_length=1, max_length=2000, description="the scanned QR text, or a typed slip number")
+    guard: Text = Field(min_length=1, max_length=40)
     lines: list[CountedLine] = Field(min_length=1, max_length=10)
-    reason: str = Field("", max_length=200, description="the guard's words when the items do not match")
-    photo_jpeg_b64: str | None = Field(None, max_length=3_000_000)
+    reason: Text = Field("", max_length=200, description="the guard's words when the items do not match")
+    photo_jpeg_b64: Text | None = Field(None, max_length=3_000_000)
+    decided_at: Moment | None = Field(
+        None,
+        description="set when the gate re-sends a release it already showed the guard as done (the first answer was "
+        "lost): the original time. A slip released meanwhile elsewhere then becomes a conflict, not a rejection",
+    )
 
 
 class ReleaseOut(BaseModel):
@@ -141,16 +148,16 @@ class GateEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    nonce: str = Field(min_length=8, max_length=64)
+    nonce: Text = Field(min_length=8, max_length=64)
     kind: Literal["release", "refuse", "reject", "sign_in"]
-    text: str = Field(
+    text: Text = Field(
         min_length=1, max_length=2000, description="the scanned text; for a sign-in, the guard's username"
     )
-    at: datetime
-    guard: str = Field("", max_length=40)
+    at: Moment
+    guard: Text = Field("", max_length=40)
     lines: list[CountedLine] = Field(default_factory=list, max_length=10)
-    reason: str = Field("", max_length=200)
-    code: str = Field("", max_length=30, description="for a rejected scan: the rejection code the gate showed")
+    reason: Text = Field("", max_length=200)
+    code: Text = Field("", max_length=30, description="for a rejected scan: the rejection code the gate showed")
 
 
 class SyncRequest(BaseModel):
@@ -194,8 +201,8 @@ class GuardSignInRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    pin: str | None = Field(None, min_length=4, max_length=8, pattern=r"^\d+$")
-    card: str | None = Field(None, min_length=1, max_length=40)
+    pin: Text | None = Field(None, min_length=6, max_length=8, pattern=r"^\d+$")
+    card: Text | None = Field(None, min_length=1, max_length=40)
 
     @model_validator(mode="after")
     def _one_way(self) -> GuardSignInRequest:
@@ -240,9 +247,9 @@ class KioskIdentify(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    card: str | None = Field(None, min_length=1, max_length=40)
-    unit: str | None = Field(None, min_length=3, max_length=16)
-    pin: str | None = Field(None, min_length=4, max_length=8)
+    card: Text | None = Field(None, min_length=1, max_length=40)
+    unit: Text | None = Field(None, min_length=3, max_length=16)
+    pin: Text | None = Field(None, min_length=4, max_length=8)
 
     @model_validator(mode="after")
     def _one_way(self) -> KioskIdentify:
@@ -308,7 +315,7 @@ class MySlipsRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    unit: str | None = Field(None, min_length=3, max_length=16)
+    unit: Text | None = Field(None, min_length=3, max_length=16)
     identity: ResidentIdentity
 
     @model_validator(mode="after")

@@ -11,14 +11,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select, text
+from sqlalchemy import ColumnElement, Select, String, and_, cast, or_, select, text
 from sqlalchemy.orm import Session
 
 from server.db.base import utcnow
-from server.db.models import AuditEntry
+from server.db.models import AuditEntry, AuditHead, Estate, StaffUser
 from server.domain.actors import Actor
 
 GENESIS = "0" * 64
+HEAD_ID = 1
 _PG_AUDIT_LOCK = 0x45535441  # advisory-lock key: one appender at a time on PostgreSQL
 
 
@@ -72,6 +73,9 @@ def record(
     )
     entry.hash = _entry_hash(entry)
     session.add(entry)
+    head = session.get(AuditHead, HEAD_ID) or AuditHead(id=HEAD_ID)
+    head.seq, head.hash = entry.seq, entry.hash
+    session.add(head)
     session.flush()
     return entry
 
@@ -84,15 +88,26 @@ class ChainReport:
     problem: str = ""
 
 
+def head(session: Session) -> AuditHead | None:
+    """The chain's newest entry as anchored beside the log (printed on the daily reconciliation)."""
+    return session.get(AuditHead, HEAD_ID)
+
+
 def verify(session: Session, batch: int = 1000) -> ChainReport:
-    """Walk the whole chain in order; report the first entry that was altered or the first one missing."""
+    """Walk the whole chain in order; report the first entry that was altered or the first one missing, also at
+    the end of the log (against the anchored head)."""
     prev_hash, expected_seq, count = GENESIS, 1, 0
     after = 0
+    anchor = head(session)
     while True:
         rows = session.scalars(
             select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(batch)
         ).all()
         if not rows:
+            if anchor is not None and (anchor.seq != expected_seq - 1 or anchor.hash != prev_hash):
+                return ChainReport(
+                    False, count, expected_seq, f"entries after {expected_seq - 1} are missing (head is {anchor.seq})"
+                )
             return ChainReport(ok=True, entries=count)
         for entry in rows:
             if entry.seq != expected_seq:
@@ -106,8 +121,18 @@ def verify(session: Session, batch: int = 1000) -> ChainReport:
 
 
 def _scope(estate_id: int) -> ColumnElement[bool]:
-    """An estate's entries and those belonging to no estate (sign-ins, staff accounts)."""
-    return or_(AuditEntry.estate_id == estate_id, AuditEntry.estate_id.is_(None))
+    """An estate's entries, and those belonging to no estate: about staff who work in this estate (sign-ins,
+    accounts), or about no staff account at all (signing keys)."""
+    own_staff = select(cast(StaffUser.id, String)).where(
+        or_(StaffUser.all_estates.is_(True), StaffUser.estates.any(Estate.id == estate_id))
+    )
+    return or_(
+        AuditEntry.estate_id == estate_id,
+        and_(
+            AuditEntry.estate_id.is_(None),
+            or_(AuditEntry.entity != "staff_user", AuditEntry.entity_id.in_(own_staff)),
+        ),
+    )
 
 
 def recent(estate_id: int, action: str = "") -> Select[tuple[AuditEntry]]:

@@ -45,6 +45,14 @@ def revoke(session: Session, actor: Actor, device: Device) -> None:
     audit.record(session, actor, "device.revoke", "device", device.id, estate_id=device.estate_id)
 
 
+def bearer_token(authorization: str) -> str:
+    """The device token of an `Authorization: Bearer …` header; refused when there is none."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("需要设备令牌", "a device bearer token is required", code="missing_device_token")
+    return token.strip()
+
+
 def authenticate(session: Session, token: str) -> Device:
     """The device a bearer token belongs to; unknown or revoked tokens are refused."""
     device = session.scalar(select(Device).where(Device.token_digest == token_digest(token))) if token else None
@@ -54,14 +62,19 @@ def authenticate(session: Session, token: str) -> Device:
 
 
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+# Online devices call at least every minute or two; a longer silence means the device was cut off.
+CONTACT_GAP = timedelta(minutes=5)
 
 
 def touch(device: Device) -> bool:
     """Note that the device was seen now; only when the last note is older than a minute, so a busy gate does not
-    pay a database write on every request. Returns whether anything changed."""
+    pay a database write on every request. After a silence, the last contact before it is kept: what an offline gate
+    uploads cannot have happened before that contact. Returns whether anything changed."""
     now = utcnow()
     if device.last_seen_at is not None and now - device.last_seen_at < LAST_SEEN_RESOLUTION:
         return False
+    if device.last_seen_at is not None and now - device.last_seen_at > CONTACT_GAP:
+        device.contact_lost_at = device.last_seen_at
     device.last_seen_at = now
     return True
 

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 from server.contract.guard_secret import hash_secret, verify_secret
 from server.db.base import utcnow
 from server.db.models import Device, Estate, GuardCredential, LoginAttempt, Role, StaffUser
-from server.domain import audit
+from server.domain import audit, throttle
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError
 from server.domain.staff import LoginRefused, LoginThrottled
 
-PIN_LENGTHS = range(4, 9)
+PIN_LENGTHS = range(6, 9)  # a roster every gate holds must not give up a PIN in minutes
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
 
@@ -58,7 +58,7 @@ def set_credentials(
     if user.role != Role.gate_guard:
         raise DomainError("只有门岗安管员可以设置门岗登录", "only gate guards sign in at gates", code="not_a_guard")
     if pin is not None and (not pin.isdigit() or len(pin) not in PIN_LENGTHS):
-        raise DomainError("PIN 须为 4–8 位数字", "a PIN is 4–8 digits", code="bad_pin")
+        raise DomainError("PIN 须为 6–8 位数字", "a guard PIN is 6–8 digits", code="bad_pin")
     if card is not None and not card.strip():
         raise DomainError("卡号为空", "the card number is empty", code="bad_card")
     for other, credential in _guards(session, estate):
@@ -112,6 +112,7 @@ def sign_in(
 ) -> RosterEntry:
     """A guard starts a shift at `device`. Five wrong tries at one gate lock its sign-in for 15 minutes."""
     attempt_name = f"gate:{device.id}"
+    throttle.serialize(session, attempt_name)  # one attempt at a time per gate: the count stays true
     since = utcnow() - WINDOW
     failures = session.scalar(
         select(func.count()).where(

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.contract.fields import check_text
 from server.db.models import Estate, Occupancy, OccupancyKind, Person
 from server.domain import audit, registry
 from server.domain.actors import Actor
@@ -108,7 +109,10 @@ def read_sheet(filename: str, content: bytes) -> list[list[object]]:
                 continue
         else:
             raise SheetError("CSV 文件编码无法识别", "the CSV file is neither UTF-8 nor GB18030")
-        return [list(r) for r in csv.reader(io.StringIO(text))]
+        try:
+            return [list(r) for r in csv.reader(io.StringIO(text))]
+        except csv.Error as exc:  # e.g. a cell over the csv module's 128 KiB field limit
+            raise SheetError(f"CSV 文件格式有误：{exc}", f"the CSV file is malformed: {exc}") from None
     raise SheetError("只支持 .xlsx 和 .csv 文件", f"only .xlsx and .csv files are accepted, not {suffix or filename!r}")
 
 
@@ -170,6 +174,12 @@ def validate(rows: list[list[object]], report: ImportReport) -> list[ResidentRow
         report.rows += 1
         before = len(report.problems)
         problem = lambda col, zh, en, n=number: report.problems.append(RowProblem(n, col, zh, en))  # noqa: E731
+        for idx, value in enumerate(raw):
+            try:
+                check_text(_cell(value))
+            except ValueError as exc:
+                zh, _, en = str(exc).partition(" / ")
+                problem(_cell(rows[0][idx]) if idx < len(rows[0]) else str(idx + 1), zh, en or zh)
         unit = _cell(get("unit"))
         try:
             unit = str(registry.parse_unit_code(unit))

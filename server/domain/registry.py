@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.db.base import utcnow
@@ -14,6 +14,7 @@ from server.db.models import (
     ArrearsChange,
     Building,
     Estate,
+    LoginAttempt,
     Occupancy,
     OccupancyKind,
     Person,
@@ -21,7 +22,7 @@ from server.db.models import (
     StaffUser,
     Unit,
 )
-from server.domain import audit
+from server.domain import audit, throttle
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound, Unauthorized
 from server.domain.paging import Page, paginate
@@ -31,6 +32,8 @@ UNIT_CODE = re.compile(r"^(?P<building>[0-9A-Z]{1,4})-(?P<floor>[0-9]{1,3})(?P<l
 PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
 MAX_PIN_FAILURES = 5
 PIN_LOCKOUT = timedelta(minutes=15)
+MAX_CARD_FAILURES = 10  # unknown cards a kiosk may read in CARD_WINDOW (a resident fumbling takes a few)
+CARD_WINDOW = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -250,14 +253,33 @@ def current_occupancies(session: Session, person: Person, on: date) -> list[Occu
     return [o for o in person.occupancies if o.current_on(on)]
 
 
-def identify_by_card(session: Session, estate: Estate, card: str) -> Person:
+def identify_by_card(session: Session, estate: Estate, card: str, *, kiosk_id: int) -> Person:
+    """The resident whose card this is. Unknown cards count per kiosk: after a few a minute the kiosk must wait,
+    so card numbers cannot be guessed at speed."""
+    key = f"card:kiosk:{kiosk_id}"
+    throttle.serialize(session, key)
+    since = utcnow() - CARD_WINDOW
+    failures = session.scalar(
+        select(func.count()).where(
+            LoginAttempt.username == key, LoginAttempt.success.is_(False), LoginAttempt.at >= since
+        )
+    )
+    if (failures or 0) >= MAX_CARD_FAILURES:
+        raise Unauthorized(
+            "未识别的卡过多，请稍候一分钟再试",
+            "too many unknown cards at this kiosk, wait a minute",
+            code="card_throttled",
+            status=429,
+        )
     cred = session.scalar(
         select(ResidentCredential).where(
             ResidentCredential.card_digest == keyed_digest(session, card), ResidentCredential.estate_id == estate.id
         )
     )
     if cred is None:
-        raise Unauthorized("未登记的住户卡", "this card is not registered", code="unknown_card")
+        session.add(LoginAttempt(username=key, ip="", success=False))
+        session.flush()
+        raise Unauthorized("未登记的住户卡", "this card is not registered", code="unknown_card", keep_changes=True)
     return cred.person
 
 
@@ -265,9 +287,13 @@ def identify_by_pin(session: Session, estate: Estate, unit_code: str, pin: str, 
     """A resident of `unit_code` whose PIN matches. Wrong PINs count per resident; too many lock the PIN."""
     unit = get_unit(session, estate, unit_code)
     people = [o.person for o in unit.occupancies if o.current_on(on)]
+    # One attempt at a time per resident, so concurrent guesses cannot all be checked against the same count.
+    throttle.serialize(session, *(f"pin:person:{p.id}" for p in people))
     now = utcnow()
     creds = session.scalars(
-        select(ResidentCredential).where(ResidentCredential.person_id.in_([p.id for p in people]))
+        select(ResidentCredential)
+        .where(ResidentCredential.person_id.in_([p.id for p in people]))
+        .execution_options(populate_existing=True)
     ).all()
     usable = [c for c in creds if c.pin_hash and (c.locked_until is None or c.locked_until <= now)]
     if creds and not usable and any(c.locked_until and c.locked_until > now for c in creds):

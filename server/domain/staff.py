@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 
 from server.db.base import utcnow
 from server.db.models import ConsoleSession, Estate, LoginAttempt, Role, StaffUser
-from server.domain import audit
+from server.domain import audit, throttle
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound
 from server.domain.secrets import DUMMY_HASH, hash_password, new_token, token_digest, verify_password
 
 MIN_PASSWORD = 8
+ADDRESS_WINDOW = timedelta(minutes=1)
 ALL_ESTATE_ROLES = frozenset({Role.admin, Role.general_manager})
 
 
@@ -59,8 +60,12 @@ def create_user(
             "only admins and general managers cover every estate",
             code="all_estates_denied",
         )
-    if not username or not username.replace("_", "").replace(".", "").isalnum():
-        raise DomainError("用户名只能包含字母、数字、点和下划线", "username may hold letters, digits, . and _ only")
+    if not username or len(username) > 40 or not username.replace("_", "").replace(".", "").isalnum():
+        raise DomainError(
+            "用户名须为 1–40 个字母、数字、点或下划线",
+            "a username is 1–40 letters, digits, . and _",
+            code="bad_username",
+        )
     if len(password) < MIN_PASSWORD:
         raise DomainError(f"密码至少 {MIN_PASSWORD} 位", f"the password needs at least {MIN_PASSWORD} characters")
     if session.scalar(select(StaffUser).where(StaffUser.username == username)):
@@ -129,16 +134,20 @@ def sign_in(
     Repeated failures for one username, or from one address, lock further attempts for the policy window, even
     with the right password, so guessing is slow; each attempt is recorded.
     """
-    username = username.strip().lower()
-    since = utcnow() - policy.window
-    if (
-        _recent_failures(session, LoginAttempt.username, username, since) >= policy.max_failures
-        or _recent_failures(session, LoginAttempt.ip, ip, since) >= policy.max_failures * 4
-    ):
+    username = username.strip().lower()[:40]
+    # One attempt at a time per account and per address, so concurrent guesses cannot share one count.
+    throttle.serialize(session, f"login:user:{username}", f"login:ip:{ip}")
+    now = utcnow()
+    if _recent_failures(session, LoginAttempt.username, username, now - policy.window) >= policy.max_failures:
+        minutes = int(policy.window.total_seconds() // 60)
         raise LoginThrottled(
-            f"登录失败次数过多，请 {int(policy.window.total_seconds() // 60)} 分钟后再试",
-            f"too many failed sign-ins, try again in {int(policy.window.total_seconds() // 60)} minutes",
+            f"该账号登录失败次数过多，请 {minutes} 分钟后再试",
+            f"too many failed sign-ins, try again in {minutes} minutes",
         )
+    # An address is slowed down, not locked out: the accounts behind one NAT address are not all shut out for
+    # the lock-out window because of one of them, yet a guesser trying many accounts gets few tries a minute.
+    if _recent_failures(session, LoginAttempt.ip, ip, now - ADDRESS_WINDOW) >= policy.max_failures * 2:
+        raise LoginThrottled("此地址登录失败过多，请 1 分钟后再试", "too many failed sign-ins from here, wait a minute")
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
     password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     ok = user is not None and user.is_active and password_ok

@@ -13,7 +13,9 @@ from sqlalchemy import Engine
 from server.config import Settings, get_settings
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.migrate import upgrade
-from server.web import errors
+from server.web import errors, limits
+from server.web.early_auth import DeviceFirst
+from server.web.headers import ResponseHeaders
 
 STATIC = Path(__file__).resolve().parent.parent / "console" / "static"
 SWAGGER_UI = Path(__file__).resolve().parent / "swagger_ui"  # swagger-ui-dist's files (see VERSION there)
@@ -36,11 +38,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         docs_url=None,  # served below from the package, so /docs works with no internet
         redoc_url=None,
         openapi_url=OPENAPI_URL,
+        max_body_size=limits.DEFAULT_BODY,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     errors.install(app)
+    app.add_middleware(DeviceFirst)
+    app.add_middleware(ResponseHeaders)
     app.include_router(api_routes.router, prefix="/api/v1")
     app.include_router(console_routes.router, prefix="/console")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -9,12 +9,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from server.config import Settings
 from server.db.models import ConsoleSession, Device, Estate, StaffUser
 from server.domain import devices, staff
 from server.domain.actors import Actor
-from server.domain.errors import DomainError, Forbidden, Unauthorized
+from server.domain.errors import DomainError, Forbidden
 from server.domain.permissions import Perm, allowed
 
 SESSION_COOKIE = "estate_session"
@@ -55,11 +56,7 @@ def client_ip(request: Request) -> str:
 
 
 def get_device(request: Request, db: DbSession) -> Device:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("需要设备令牌", "a device bearer token is required", code="missing_device_token")
-    device = devices.authenticate(db, token.strip())
+    device = devices.authenticate(db, devices.bearer_token(request.headers.get("authorization", "")))
     if devices.touch(device):
         db.commit()  # last-seen is kept even if the request then fails
     return device
@@ -102,21 +99,40 @@ class Console:
         return self.estate
 
 
-async def form_csrf(request: Request) -> str:
-    """The CSRF token a posted form carries (HTMX requests send it as a header instead)."""
-    if request.method in SAFE_METHODS:
-        return ""
-    if request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded", "multipart/")):
-        value = (await request.form()).get("csrf_token")
-        return value if isinstance(value, str) else ""
-    return ""
-
-
-def get_console(request: Request, db: DbSession, form_token: Annotated[str, Depends(form_csrf)]) -> Console:
+def console_session(request: Request, db: DbSession) -> ConsoleSession:
+    """The live console session of the cookie; checked before any form body is read."""
     cookie = request.cookies.get(SESSION_COOKIE, "")
     row = staff.session_for_cookie(db, cookie) if cookie else None
     if row is None:
         raise SignInRequired("请先登录", "please sign in")
+    return row
+
+
+LiveSession = Annotated[ConsoleSession, Depends(console_session)]
+
+
+async def console_form(request: Request, _signed_in: LiveSession) -> FormData | None:
+    """The posted form, read only once the session is known to be live: an anonymous upload is refused before its
+    body is read."""
+    if request.method in SAFE_METHODS:
+        return None
+    if request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded", "multipart/")):
+        return await request.form()
+    return None
+
+
+ConsoleForm = Annotated[FormData | None, Depends(console_form)]
+
+
+def form_csrf(form: ConsoleForm) -> str:
+    """The CSRF token a posted form carries (HTMX requests send it as a header instead)."""
+    value = form.get("csrf_token") if form is not None else None
+    return value if isinstance(value, str) else ""
+
+
+def get_console(
+    request: Request, db: DbSession, row: LiveSession, form_token: Annotated[str, Depends(form_csrf)]
+) -> Console:
     if request.method not in SAFE_METHODS:
         check_csrf(request, row.csrf_token, form_token)
     estates = staff.visible_estates(db, row.user)

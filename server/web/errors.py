@@ -62,14 +62,23 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code
+        extra: dict[str, Any] = {}
+        if exc.status_code == 413:
+            message, extra["message_en"] = "请求内容过大", "the request body is too large"
+            if _wants_html(request) and language(request) == "en":
+                message = extra["message_en"]
         if _wants_html(request):
             return error_page(request, exc.status_code, message)
-        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(error_body(code, message, **extra), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         zh, en = "服务器内部错误，已记录", "internal error; it has been logged"
         if _wants_html(request):
-            return error_page(request, 500, en if language(request) == "en" else zh)
-        return JSONResponse(error_body("internal", zh, message_en=en), status_code=500)
+            response = error_page(request, 500, en if language(request) == "en" else zh)
+        else:
+            response = JSONResponse(error_body("internal", zh, message_en=en), status_code=500)
+        # The server closes the connection after an unexpected error: say so, so a kept-alive client reconnects.
+        response.headers["Connection"] = "close"
+        return response

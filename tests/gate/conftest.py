@@ -30,7 +30,7 @@ from server.domain.slips import clock, eligibility, issuing
 from server.web.app import create_app
 
 STAFF = Actor("user", 1, "desk")
-GUARD_PIN = "1357"
+GUARD_PIN = "135791"
 GUARD_CARD = "STAFF-0042"
 
 

@@ -58,7 +58,7 @@ def test_sign_in_by_pin_and_card_online_and_offline(make_gate: Callable[..., Gat
     gate.switch.down = False  # type: ignore[union-attr]
     gate.link.refresh_reference()
     assert gate.link.online
-    for key in "9999":
+    for key in "999999":
         flow.signin_key(key)
     flow.signin_submit()
     assert flow.state == "signed_out" and flow.signin.state.error == "guard_unknown"

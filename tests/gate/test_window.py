@@ -77,7 +77,7 @@ def test_gate_window_scans_checks_and_releases(
     folder = camera_folder(slip, tmp_path)
     steps = [
         {"wait": "signed_out"},
-        *({"tap": f"pin:{d}"} for d in "1357"),
+        *({"tap": f"pin:{d}"} for d in "135791"),
         {"screenshot": str(SHOTS / "gate-signin.png")},
         {"tap": "signin"},
         {"wait": "checklist", "timeout": 60},

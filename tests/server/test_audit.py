@@ -7,8 +7,11 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -88,3 +91,29 @@ def test_cli_verify_passes_fresh_and_names_the_altered_row(
     assert broken.returncode == 1
     assert json.loads(broken.stdout)["first_bad_seq"] == 3
     assert "entry 3 was altered" in broken.stderr
+
+
+def test_verify_notices_entries_deleted_from_the_end(db: Session, estate: Estate) -> None:
+    """The chain head is anchored beside the log in the same transaction: cutting off the newest entries is caught."""
+    _fill(db, estate, 4)
+    last = audit.head(db)
+    assert last is not None and audit.verify(db).ok
+    for seq in (last.seq, last.seq - 1):
+        db.delete(db.get(AuditEntry, seq))
+    db.commit()
+    report = audit.verify(db)
+    assert not report.ok and report.first_bad_seq == last.seq - 1 and "missing" in report.problem
+
+
+def test_the_audit_page_shows_only_sign_ins_of_this_estates_staff(
+    client: TestClient, db: Session, estate: Estate, make_user: Callable[..., Any], login: Callable[..., Any]
+) -> None:
+    other = registry.create_estate(db, SYSTEM, "HY", "海韵")
+    db.commit()
+    outsider = make_user("front_desk", username="hy_desk", estates=[other])
+    login(client, outsider.username, "correct-horse-1")
+    admin = make_user("cs_manager", username="gh_manager")
+    login(client, admin.username, "correct-horse-1")
+    page = client.get("/console/audit", params={"action": "staff.sign_in"})
+    assert page.status_code == 200
+    assert "gh_manager" in page.text and "hy_desk" not in page.text

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from server.db.models import ConsoleSession, LoginAttempt, StaffUser
+from server.db.base import utcnow
+from server.db.models import ConsoleSession, LoginAttempt, Role, StaffUser
 from server.domain import staff
 from server.domain.actors import SYSTEM
+from server.domain.errors import DomainError
 
 
 def test_sign_in_sets_a_secure_session_cookie(client: TestClient, make_user, login) -> None:
@@ -90,3 +95,32 @@ def test_unsafe_next_is_ignored(client: TestClient, make_user, page_csrf) -> Non
         },
     )
     assert response.headers["location"] == "/console/"
+
+
+def test_a_username_that_grows_when_lowered_is_a_plain_refusal(client: TestClient, login) -> None:
+    """ "İ" lowers to two characters: forty of them still fit the sign-in record and get a plain answer."""
+    response = login(client, "İ" * 40, "wrong-password")
+    assert response.status_code == 401 and "用户名或密码错误" in response.text
+
+
+def test_a_username_longer_than_forty_after_lowering_is_refused_at_creation(db: Session) -> None:
+    with pytest.raises(DomainError, match="1–40"):
+        staff.create_user(
+            db, SYSTEM, username="İ" * 30, display_name="x", role=Role.front_desk, password="long-enough-1"
+        )
+
+
+def test_failures_from_one_address_do_not_lock_its_other_accounts_out(
+    client: TestClient, db: Session, make_user, login
+) -> None:
+    """Accounts behind one NAT address: many failures from it slow the address down for a minute, they do not lock
+    every account behind it out for the lock-out window; the account that was guessed at stays locked."""
+    make_user("front_desk", username="erin")
+    make_user("front_desk", username="frank")
+    for n in range(24):
+        login(client, "erin" if n < 5 else f"ghost{n}", "guess")
+    assert login(client, "frank", "correct-horse-1").status_code == 429  # the address is busy failing right now
+    db.execute(update(LoginAttempt).values(at=utcnow() - timedelta(minutes=2)))
+    db.commit()
+    assert login(client, "frank", "correct-horse-1").status_code == 200
+    assert login(client, "erin", "correct-horse-1").status_code == 429

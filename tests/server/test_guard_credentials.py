@@ -57,3 +57,31 @@ def test_the_command_line_sets_a_guards_card(
         "/api/v1/gate/guards/sign-in", json={"card": "G-0042"}, headers={"Authorization": f"Bearer {token}"}
     )
     assert signed.status_code == 200 and signed.json()["username"] == "wang"
+
+
+def test_guard_pins_have_six_digits_and_the_roster_hash_is_slow(make_user, make_device, db, estate) -> None:
+    """A roster every gate downloads must not give up a PIN in minutes: 6–8 digits, scrypt at N ≥ 2^15. Hashes
+    made before keep their own parameters and still verify, as a gate checks them offline."""
+    import hashlib
+
+    from server.contract.guard_secret import _b64, verify_secret
+    from server.domain import guards
+    from server.domain.actors import SYSTEM
+    from server.domain.errors import DomainError
+
+    guard = make_user("gate_guard", username="laoli")
+    for short in ("1357", "13579"):
+        try:
+            guards.set_credentials(db, SYSTEM, estate, guard, pin=short)
+        except DomainError as exc:
+            assert exc.code == "bad_pin"
+        else:
+            raise AssertionError(f"a {len(short)}-digit guard PIN was accepted")
+    guards.set_credentials(db, SYSTEM, estate, guard, pin="135791")
+    (entry,) = guards.roster(db, estate)
+    scheme, n, r, _p, _salt, _digest = (entry.pin_hash or "").split("$")
+    assert scheme == "scrypt" and int(n) * int(r) >= 2**15 * 8
+    assert verify_secret(entry.pin_hash or "", "135791") and not verify_secret(entry.pin_hash or "", "135792")
+    salt = b"s" * 16
+    older = f"scrypt${2**14}$8$1${_b64(salt)}${_b64(hashlib.scrypt(b'2468', salt=salt, n=2**14, r=8, p=1, dklen=32))}"
+    assert verify_secret(older, "2468")

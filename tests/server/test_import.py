@@ -137,3 +137,34 @@ def test_cli_import_reports_rows_and_imports_nothing(
     )
     assert ok.returncode == 0, ok.stderr
     assert '"occupancies": 4' in ok.stdout
+
+
+def test_a_csv_cell_over_the_field_limit_is_a_plain_refusal(
+    db: Session, estate: Estate, database_url: str, tmp_path: Path
+) -> None:
+    """A cell over 128 KiB (the csv module's field limit) is a clear error, in the console and the CLI alike."""
+    import os
+
+    content = GOOD.replace("张伟", '"' + "张" * (130 * 1024) + '"', 1)
+    with pytest.raises(importing.SheetError, match="CSV"):
+        importing.import_residents(db, SYSTEM, estate, "big.csv", content.encode())
+    sheet = tmp_path / "big.csv"
+    sheet.write_text(content, encoding="utf-8")
+    env = os.environ | {"ESTATE_DATABASE_URL": database_url, "ESTATE_DATA_DIR": str(tmp_path)}
+    db.rollback()  # end the read so the CLI can write (SQLite has one writer)
+    run = subprocess.run(
+        [sys.executable, "-m", "server.cli", "residents", "import", str(sheet), "--estate", "GH"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 1 and "Traceback" not in run.stderr and "CSV" in run.stderr
+
+
+def test_cells_with_control_characters_are_reported_by_row_and_column(db: Session, estate: Estate) -> None:
+    report = importing.import_residents(db, SYSTEM, estate, "c.csv", GOOD.replace("李娜", "李\x07娜").encode())
+    assert not report.ok
+    assert [(p.row, p.column) for p in report.problems] == [(3, "姓名")]
+    assert _count(db, Person) == 0

@@ -1,6 +1,6 @@
 """All models, imported here so the metadata is complete for Alembic and for queries."""
 
-from server.db.models.audit import AuditEntry
+from server.db.models.audit import AuditEntry, AuditHead
 from server.db.models.guards import GuardCredential
 from server.db.models.registry import (
     ArrearsChange,
@@ -42,6 +42,7 @@ __all__ = [
     "ApplicantKind",
     "ArrearsChange",
     "AuditEntry",
+    "AuditHead",
     "Building",
     "CatalogueItem",
     "ConsoleSession",

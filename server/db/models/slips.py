@@ -206,7 +206,7 @@ class SlipConflict(Base):
     estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"))
     slip_id: Mapped[int] = mapped_column(ForeignKey("release_slips.id", ondelete="CASCADE"), index=True)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"), nullable=True)
-    kind: Mapped[str] = mapped_column(String(20))  # double_use | used_when_revoked
+    kind: Mapped[str] = mapped_column(String(20))  # double_use | used_when_revoked | clock_suspect
     at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the second use happened at the gate
     guard: Mapped[str] = mapped_column(String(40), default="")
     detail: Mapped[str] = mapped_column(String(200), default="")
@@ -228,6 +228,8 @@ class IdempotentAnswer(Base):
     route: Mapped[str] = mapped_column(String(60))
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
+    # sha256 of the request the answer was given to: the key is bound to it (server.domain.slips.idempotency)
+    request_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

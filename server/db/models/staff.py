@@ -101,6 +101,8 @@ class Device(Base):
     token_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The last contact before the device's latest silence (server.domain.devices.touch).
+    contact_lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_status: Mapped[str] = mapped_column(Text, default="{}")
 
     estate: Mapped[Estate] = relationship()

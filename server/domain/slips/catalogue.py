@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.db.models import CatalogueItem, Estate, SlipItem
@@ -36,12 +37,16 @@ DEFAULT_ITEMS: tuple[tuple[str, str, str], ...] = (
 
 
 def ensure_defaults(session: Session, estate: Estate) -> None:
-    """Give an estate the common items the first time its catalogue is used."""
+    """Give an estate the common items the first time its catalogue is used. Several kiosks may ask at the same
+    moment: an item another one added meanwhile is left as it is (ON CONFLICT DO NOTHING), never an error."""
     if session.scalar(select(func.count()).select_from(CatalogueItem).where(CatalogueItem.estate_id == estate.id)):
         return
-    for position, (code, name, name_en) in enumerate(DEFAULT_ITEMS):
-        session.add(CatalogueItem(estate_id=estate.id, code=code, name=name, name_en=name_en, position=position))
-    session.flush()
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = [
+        {"estate_id": estate.id, "code": code, "name": name, "name_en": name_en, "position": position, "active": True}
+        for position, (code, name, name_en) in enumerate(DEFAULT_ITEMS)
+    ]
+    session.execute(insert(CatalogueItem).values(rows).on_conflict_do_nothing(index_elements=["estate_id", "code"]))
 
 
 def items(session: Session, estate: Estate, *, active_only: bool = True) -> list[CatalogueItem]:

@@ -5,9 +5,9 @@ one release and one `already_released`, on SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from server.db.models import (
     SlipRelease,
     SlipState,
 )
-from server.domain import audit
+from server.domain import audit, guards
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound
 from server.domain.slips import keys
@@ -168,6 +168,14 @@ def release(
     return record
 
 
+def release_of(session: Session, number: str) -> SlipRelease:
+    """The release recorded for slip `number`."""
+    record = session.scalar(select(SlipRelease).join(ReleaseSlip).where(ReleaseSlip.number == number))
+    if record is None:
+        raise NotFound("这张放行条没有放行记录", "no release recorded for this slip", code="unknown_slip")
+    return record
+
+
 def _insert_release(session: Session, slip: ReleaseSlip, record: SlipRelease) -> None:
     """Insert the slip's one release; the unique constraint turns a concurrent second use into already_released."""
     try:
@@ -203,19 +211,55 @@ class SyncOutcome:
     nonce: str
     result: str  # recorded | conflict | rejected | duplicate
     code: str = ""
+    number: str = ""
 
 
-def sync(session: Session, actor: Actor, device: Device, events: list[OfflineEvent]) -> list[SyncOutcome]:
-    """Record what a gate did offline, in its original order and times; a nonce seen before records nothing."""
+@dataclass(frozen=True)
+class GateClock:
+    """What the server knows of when an offline gate can have decided: not before its last contact preceding the
+    silence, nor before what it uploaded already (its queue goes oldest first), nor after now; `skew` tolerates a
+    gate clock that is a little off."""
+
+    floor: datetime | None
+    now: datetime
+    skew: timedelta
+
+    def problem(self, slip: ReleaseSlip, at: datetime) -> str:
+        """Why `at` cannot be the true time of a decision about `slip`; empty when it can."""
+        if at > self.now + self.skew:
+            return f"门岗时间晚于服务器时间 / the gate's time {at.isoformat(timespec='minutes')} is in the future"
+        if at < slip.issued_at - self.skew:
+            return f"门岗时间早于放行条签发 / the gate's time {at.isoformat(timespec='minutes')} is before the issue"
+        if self.floor is not None and at < self.floor - self.skew:
+            return (
+                f"门岗时间早于其上次联网 {self.floor.isoformat(timespec='minutes')} / "
+                f"the gate's time is before its last contact"
+            )
+        return ""
+
+
+def gate_clock(session: Session, device: Device, skew: timedelta, now: datetime | None = None) -> GateClock:
+    # A time the gate claimed beyond when the server received it counts only as far as that reception.
+    claimed = case((GateSyncEvent.at < GateSyncEvent.received_at, GateSyncEvent.at), else_=GateSyncEvent.received_at)
+    uploaded = session.scalar(select(func.max(claimed)).where(GateSyncEvent.device_id == device.id))
+    floors = [t for t in (device.contact_lost_at, uploaded) if t is not None]
+    return GateClock(max(floors) if floors else None, now or utcnow(), skew)
+
+
+def sync(
+    session: Session, actor: Actor, device: Device, events: list[OfflineEvent], clock: GateClock
+) -> list[SyncOutcome]:
+    """Record what a gate did offline, in its original order and times; a nonce seen before records nothing.
+    A release whose time is impossible (`GateClock`) is recorded but becomes a conflict for the security captain."""
     out = []
     for event in events:
         seen = session.scalar(
             select(GateSyncEvent).where(GateSyncEvent.device_id == device.id, GateSyncEvent.nonce == event.nonce)
         )
         if seen is not None:
-            out.append(SyncOutcome(event.nonce, "duplicate", seen.result))
+            out.append(SyncOutcome(event.nonce, "duplicate", seen.result, seen.number))
             continue
-        number, result, code = _apply(session, actor, device, event)
+        number, result, code = _apply(session, actor, device, event, clock)
         session.add(
             GateSyncEvent(
                 estate_id=device.estate_id,
@@ -229,17 +273,18 @@ def sync(session: Session, actor: Actor, device: Device, events: list[OfflineEve
             )
         )
         session.flush()
-        out.append(SyncOutcome(event.nonce, result, code))
+        out.append(SyncOutcome(event.nonce, result, code, number))
     return out
 
 
-def _scanned_slip(session: Session, estate: Estate, event: OfflineEvent) -> ReleaseSlip:
+def _scanned_slip(session: Session, estate: Estate, event: OfflineEvent, now: datetime) -> ReleaseSlip:
     text = event.text.strip()
     if slip_token.NUMBER_PATTERN.match(text.upper()):
         number = text.upper()
     else:
         try:
-            claims = slip_token.verify(text, keys.ring(session), estate=estate.code, now=event.at)
+            # Never checked at a time later than now: a gate clock running ahead is a conflict, not a rejection.
+            claims = slip_token.verify(text, keys.ring(session), estate=estate.code, now=min(event.at, now))
         except slip_token.TokenError as exc:
             raise Rejected(exc.code) from None
         number = claims.number
@@ -249,15 +294,24 @@ def _scanned_slip(session: Session, estate: Estate, event: OfflineEvent) -> Rele
     return slip
 
 
-def _apply(session: Session, actor: Actor, device: Device, event: OfflineEvent) -> tuple[str, str, str]:
+def _apply(
+    session: Session, actor: Actor, device: Device, event: OfflineEvent, clock: GateClock
+) -> tuple[str, str, str]:
     estate = device.estate
     if event.kind == "sign_in":  # a guard who started a shift while the gate was offline (R-REL-6)
+        # Only a guard on the estate's roster can have signed in at its gate: any other name is refused.
+        guard = next((g for g in guards.roster(session, estate) if g.username == event.text.strip()), None)
+        if guard is None:
+            audit.record(
+                session, actor, "gate.sync_rejected", "device", device.id, estate_id=estate.id, code="unknown_guard"
+            )
+            return "", "rejected", "unknown_guard"
         audit.record(
             session,
             actor,
             "guard.sign_in",
             "staff_user",
-            event.text,
+            guard.username,
             estate_id=estate.id,
             guard=event.guard,
             at=event.at,
@@ -270,7 +324,7 @@ def _apply(session: Session, actor: Actor, device: Device, event: OfflineEvent) 
         )
         return "", "recorded", event.code
     try:
-        slip = _scanned_slip(session, estate, event)
+        slip = _scanned_slip(session, estate, event, clock.now)
         differences = _compare(slip, list(event.counts)) if event.counts else []
     except DomainError as exc:
         audit.record(
@@ -322,6 +376,10 @@ def _apply(session: Session, actor: Actor, device: Device, event: OfflineEvent) 
             if outcome == "released" and revoked_before:
                 _conflict(session, actor, device, slip, event, "used_when_revoked", "放行时该条已作废或重开")
                 return slip.number, "conflict", "used_when_revoked"
+            suspect = clock.problem(slip, event.at) if outcome == "released" else ""
+            if suspect:
+                _conflict(session, actor, device, slip, event, "clock_suspect", suspect)
+                return slip.number, "conflict", "clock_suspect"
             return slip.number, "recorded", outcome
     if outcome == "refused":  # a later refusal of a slip already used changes nothing, but is kept
         audit.record(session, actor, "gate.refused_after_use", "slip", slip.id, estate_id=estate.id, at=event.at)

@@ -73,6 +73,7 @@ class DailyReport:
     gate_releases: int = 0  # releases at the gates during the day, whatever day their slip was issued
     mismatches: list[Mismatch] = field(default_factory=list)
     conflicts: list[ConflictLine] = field(default_factory=list)
+    audit_head: str = ""  # the audit chain's newest entry when the report was made, for the printed copy
 
     def figures(self) -> dict[str, int]:
         return {k: v for k, v in asdict(self).items() if isinstance(v, int)}
@@ -142,6 +143,8 @@ def report(session: Session, actor: Actor, estate: Estate, day: date, now: datet
         .order_by(SlipConflict.id)
     ).all()
     out.conflicts = [ConflictLine(n, c.kind, c.at, c.detail, c.resolved_at is not None) for c, n in conflicts]
+    anchor = audit.head(session)
+    out.audit_head = f"#{anchor.seq} {anchor.hash}" if anchor else ""
     return out
 
 

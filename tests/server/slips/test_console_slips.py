@@ -3,6 +3,7 @@ detail and actions, the reconciliation with both sign-offs and its PDF/XLSX, and
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Callable
@@ -214,3 +215,26 @@ def test_in_english_the_console_shows_item_names_and_refusals_in_english_only(
     client.cookies.set("estate_lang", "zh")
     answer = post_form(client, page_csrf, form_for(estate, applicant="tenant", applicant_name="李租客"))
     assert "欠费" in answer.text and "owes" not in answer.text
+
+
+@pytest.mark.parametrize("name", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=1+1", "\r=1+1"])
+def test_register_exports_keep_formula_like_names_as_text(
+    client: TestClient,
+    db: Session,
+    estate: Estate,
+    household: Household,
+    make_user: Any,
+    login: Any,
+    name: str,
+) -> None:
+    """A resident named like a formula stays text in both exports: a spreadsheet shows it, never evaluates it."""
+    household.owner.name = name
+    db.commit()
+    slip = direct_slip(db, estate, household)
+    assert slip.applicant_name == name
+    signed_in(client, make_user, login, "records_admin")
+    rows = list(csv.reader(io.StringIO(client.get("/console/slips/export.csv").content.decode("utf-8-sig"))))
+    assert rows[1][4] == "'" + name
+    book = load_workbook(io.BytesIO(client.get("/console/slips/export.xlsx").content))
+    cell = book.active["E2"]
+    assert cell.data_type == "s" and cell.value == "'" + name.replace("\r", "\n")  # XML reads CR as LF

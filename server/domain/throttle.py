@@ -1,0 +1,25 @@
+"""Counting failed sign-ins one attempt at a time, so a burst of concurrent guesses cannot all be checked against
+the same count (resident PINs, staff sign-in, guard PINs).
+
+`serialize` makes every attempt on the same keys wait for the one before it to commit its count: on PostgreSQL
+with transaction-scoped advisory locks, taken in a fixed order; on SQLite every write transaction already runs
+alone (server.db.engine begins them IMMEDIATE)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def _lock_id(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"estate-throttle:{key}".encode()).digest()[:8], "big", signed=True)
+
+
+def serialize(session: Session, *keys: str) -> None:
+    """Wait until no other transaction is counting an attempt on any of `keys`; held until this one ends."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for lock_id in sorted({_lock_id(k) for k in keys}):
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_id})

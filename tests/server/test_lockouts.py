@@ -1,0 +1,81 @@
+"""Lock-outs hold under a burst of concurrent attempts (resident PINs, staff sign-in, guard PINs): every attempt is
+counted before the next is checked, so a burst gets no more tries than a patient guesser, and the right secret is
+refused once the lock is on. The burst goes through a real server, with real threads."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session
+
+from server.db.models import Estate, OccupancyKind, Role
+from server.domain import guards, registry
+from server.domain.actors import SYSTEM
+
+BURST = 24
+
+
+def _burst(attempt: Callable[[int], int]) -> list[int]:
+    with ThreadPoolExecutor(max_workers=BURST) as pool:
+        return list(pool.map(attempt, range(BURST)))
+
+
+def test_a_burst_of_wrong_resident_pins_gets_five_tries_and_then_the_right_pin_is_refused(
+    live_server: str, db: Session, estate: Estate, make_device: Callable[..., Any]
+) -> None:
+    unit = registry.ensure_unit(db, SYSTEM, estate, "5-8B")
+    owner = registry.add_person(db, SYSTEM, estate, "王建国")
+    registry.add_occupancy(db, SYSTEM, unit, owner, OccupancyKind.owner, date(2020, 1, 1))
+    registry.set_credentials(db, SYSTEM, owner, pin="246810")
+    db.commit()
+    _device, token = make_device("kiosk")
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def attempt(n: int, pin: str | None = None) -> int:
+        body = {"unit": "5-8B", "pin": pin or f"{100000 + n}"}
+        url = f"{live_server}/api/v1/residents/identify"
+        return httpx.post(url, json=body, headers=headers, timeout=60).status_code
+
+    answers = _burst(attempt)
+    assert answers.count(401) == registry.MAX_PIN_FAILURES and answers.count(429) == BURST - registry.MAX_PIN_FAILURES
+    assert attempt(0, "246810") == 429
+
+
+def _login(base: str, username: str, password: str) -> int:
+    with httpx.Client(base_url=base, timeout=60) as client:
+        page = client.get("/console/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token
+        data = {"username": username, "password": password, "csrf_token": token[1]}
+        return client.post("/console/login", data=data).status_code
+
+
+def test_a_burst_of_wrong_staff_passwords_gets_five_tries(live_server: str, make_user: Callable[..., Any]) -> None:
+    make_user("front_desk", username="carol")
+    answers = _burst(lambda n: _login(live_server, "carol", f"guess-{n}"))
+    assert answers.count(401) == 5 and answers.count(429) == BURST - 5
+    assert _login(live_server, "carol", "correct-horse-1") == 429
+
+
+def test_a_burst_of_wrong_guard_pins_gets_five_tries(
+    live_server: str, db: Session, estate: Estate, make_user: Callable[..., Any], make_device: Callable[..., Any]
+) -> None:
+    guard = make_user(Role.gate_guard, username="laochen")
+    guards.set_credentials(db, SYSTEM, estate, guard, pin="135791")
+    db.commit()
+    _device, token = make_device("gate", "东门")
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def attempt(n: int, pin: str | None = None) -> int:
+        body = {"pin": pin or f"{200000 + n}"}
+        url = f"{live_server}/api/v1/gate/guards/sign-in"
+        return httpx.post(url, json=body, headers=headers, timeout=60).status_code
+
+    answers = _burst(attempt)
+    assert answers.count(401) == guards.MAX_FAILURES and answers.count(429) == BURST - guards.MAX_FAILURES
+    assert attempt(0, "135791") == 429
