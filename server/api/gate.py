@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from server.api.slip_views import slip_out
 from server.contract.schemas import (
@@ -29,7 +30,7 @@ from server.db.base import utcnow
 from server.db.models import Device
 from server.domain.errors import DomainError, Forbidden
 from server.domain.slips import gate, idempotency, keys
-from server.web.deps import CurrentDevice, DbSession, device_actor
+from server.web.deps import CurrentDevice, DbSession, DbWriter, device_actor
 from server.web.errors import error_body
 
 router = APIRouter(prefix="/gate", tags=["gate"])
@@ -82,6 +83,7 @@ def release(
     request: Request,
     device: CurrentDevice,
     db: DbSession,
+    writer: DbWriter,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The guard counted each line (R-REL-6): all match → released with the time; else refused with the reason.
@@ -91,9 +93,8 @@ def release(
     stored = idempotency.find(db, device.id, key, "gate.release")
     if stored is not None:
         return Response(stored.body, status_code=stored.status, media_type="application/json")
-    record = gate.release(
+    plan = gate.plan_release(
         db,
-        device_actor(request, device),
         device,
         body.text,
         body.guard,
@@ -101,18 +102,17 @@ def release(
         reason=body.reason,
         photo=_photo(body.photo_jpeg_b64),
     )
-    slip = record.slip
-    out = ReleaseOut.model_validate(
-        {
-            "number": slip.number,
-            "outcome": record.outcome,
-            "at": record.at,
-            "reason": record.reason,
-            "state": slip.state.value,
-        }
-    )
+    db.commit()  # the reads are done: let go of the snapshot while the write waits for its batch
+    answer = {"number": plan.number, "outcome": plan.outcome, "at": plan.at, "reason": plan.reason}
+    out = ReleaseOut.model_validate(answer | {"state": plan.state.value})
     text = out.model_dump_json()
-    idempotency.store(db, device.id, key, "gate.release", 201, text)
+    actor = device_actor(request, device)
+
+    def write(session: Session) -> None:
+        gate.record_release(session, actor, plan)
+        idempotency.store(session, plan.device_id, key, "gate.release", 201, text)
+
+    writer.run(write)
     return Response(text, status_code=201, media_type="application/json")
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.config import Settings
 from server.db.models import ConsoleSession, Device, Estate, StaffUser
+from server.db.writer import Writer
 from server.domain import devices, staff
 from server.domain.actors import Actor
 from server.domain.errors import DomainError, Forbidden, Unauthorized
@@ -48,6 +49,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 # "function" scope: commit (or roll back) before the response leaves, so a client is never told of a change
 # that then failed to commit.
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def get_writer(request: Request) -> Writer:
+    return request.app.state.writer
+
+
+# The short writes a request prepared, committed for it (together with other requests' writes on SQLite).
+DbWriter = Annotated[Writer, Depends(get_writer)]
 
 
 def client_ip(request: Request) -> str:

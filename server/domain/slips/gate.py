@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from server.db.models import (
     ReleaseSlip,
     SlipAttachment,
     SlipConflict,
+    SlipItem,
     SlipRelease,
     SlipState,
 )
@@ -115,6 +116,110 @@ def _compare(slip: ReleaseSlip, counts: list[Count]) -> list[str]:
     return [f"{i.name}: 条上 {i.quantity} / 实点 {given[i.line]}" for i in slip.items if given[i.line] != i.quantity]
 
 
+@dataclass(frozen=True)
+class ReleasePlan:
+    """A guard's decision, checked against what was read, ready to be written: plain values, no session."""
+
+    slip_id: int
+    estate_id: int
+    number: str
+    device_id: int
+    gate: str
+    guard: str
+    outcome: str  # released | refused
+    reason: str
+    at: datetime
+    counted: dict[int, int]
+    photo: bytes | None = None
+
+    @property
+    def state(self) -> SlipState:
+        return SlipState.released if self.outcome == "released" else SlipState.refused
+
+
+def plan_release(
+    session: Session,
+    device: Device,
+    text: str,
+    guard: str,
+    counts: list[Count],
+    *,
+    reason: str = "",
+    photo: bytes | None = None,
+    now: datetime | None = None,
+) -> ReleasePlan:
+    """Everything the decision needs that only reads (R-REL-6): the token's signature, the slip's state and the
+    counted lines against the slip. Every line matches → released; otherwise refused with the reason."""
+    now = now or utcnow()
+    slip = find_scanned(session, device.estate, text, now)
+    differences = _compare(slip, counts)
+    if photo is not None and len(photo) > MAX_PHOTO:
+        raise DomainError("照片不能超过 2 MB / a photo is at most 2 MB", code="photo_too_large")
+    return ReleasePlan(
+        slip_id=slip.id,
+        estate_id=slip.estate_id,
+        number=slip.number,
+        device_id=device.id,
+        gate=device.name,
+        guard=guard.strip()[:40],
+        outcome="refused" if differences else "released",
+        reason="; ".join([*differences, reason.strip()] if reason.strip() else differences)[:200],
+        at=now,
+        counted={c.line: c.counted for c in counts},
+        photo=photo,
+    )
+
+
+def record_release(session: Session, actor: Actor, plan: ReleasePlan) -> SlipRelease:
+    """The short write of a planned decision. The slip changes only if it is still unused and not revoked, so a
+    use, cancel or re-issue that committed since the plan was read is answered with its rejection."""
+    changed = session.execute(
+        update(ReleaseSlip)
+        .where(
+            ReleaseSlip.id == plan.slip_id,
+            ReleaseSlip.state == SlipState.issued,
+            ReleaseSlip.revoked_at.is_(None),
+        )
+        .values(state=plan.state)
+    ).rowcount
+    if changed != 1:
+        slip = session.get(ReleaseSlip, plan.slip_id, populate_existing=True)
+        assert slip is not None
+        check_state(slip, plan.at)
+        raise Rejected("revoked")
+    record = SlipRelease(
+        slip_id=plan.slip_id,
+        estate_id=plan.estate_id,
+        device_id=plan.device_id,
+        gate=plan.gate,
+        guard=plan.guard,
+        outcome=plan.outcome,
+        reason=plan.reason,
+        at=plan.at,
+        recorded_at=plan.at,
+        offline=False,
+    )
+    _insert_release(session, plan.slip_id, record)
+    for line, counted in plan.counted.items():
+        session.execute(
+            update(SlipItem).where(SlipItem.slip_id == plan.slip_id, SlipItem.line == line).values(counted=counted)
+        )
+    if plan.photo:
+        session.add(SlipAttachment(slip_id=plan.slip_id, kind="gate_photo", media_type="image/jpeg", data=plan.photo))
+    audit.record(
+        session,
+        actor,
+        f"slip.{plan.outcome}",
+        "slip",
+        plan.slip_id,
+        estate_id=plan.estate_id,
+        number=plan.number,
+        guard=plan.guard,
+        reason=plan.reason,
+    )
+    return record
+
+
 def release(
     session: Session,
     actor: Actor,
@@ -127,48 +232,12 @@ def release(
     photo: bytes | None = None,
     now: datetime | None = None,
 ) -> SlipRelease:
-    """The guard's decision: every line matches → released with the time; otherwise refused with the reason."""
-    now = now or utcnow()
-    slip = find_scanned(session, device.estate, text, now)
-    differences = _compare(slip, counts)
-    outcome = "refused" if differences else "released"
-    if photo is not None and len(photo) > MAX_PHOTO:
-        raise DomainError("照片不能超过 2 MB / a photo is at most 2 MB", code="photo_too_large")
-    full_reason = "; ".join([*differences, reason.strip()] if reason.strip() else differences)[:200]
-    record = SlipRelease(
-        slip_id=slip.id,
-        estate_id=slip.estate_id,
-        device_id=device.id,
-        gate=device.name,
-        guard=guard.strip()[:40],
-        outcome=outcome,
-        reason=full_reason,
-        at=now,
-        recorded_at=now,
-        offline=False,
-    )
-    _insert_release(session, slip, record)
-    given = {c.line: c.counted for c in counts}
-    for item in slip.items:
-        item.counted = given[item.line]
-    slip.state = SlipState.released if outcome == "released" else SlipState.refused
-    if photo:
-        session.add(SlipAttachment(slip_id=slip.id, kind="gate_photo", media_type="image/jpeg", data=photo))
-    audit.record(
-        session,
-        actor,
-        f"slip.{outcome}",
-        "slip",
-        slip.id,
-        estate_id=slip.estate_id,
-        number=slip.number,
-        guard=record.guard,
-        reason=full_reason,
-    )
-    return record
+    """The guard's decision checked and written in one session (commands and tests; the API splits the two)."""
+    plan = plan_release(session, device, text, guard, counts, reason=reason, photo=photo, now=now)
+    return record_release(session, actor, plan)
 
 
-def _insert_release(session: Session, slip: ReleaseSlip, record: SlipRelease) -> None:
+def _insert_release(session: Session, slip_id: int, record: SlipRelease) -> None:
     """Insert the slip's one release; the unique constraint turns a concurrent second use into already_released."""
     try:
         with session.begin_nested():
@@ -176,7 +245,7 @@ def _insert_release(session: Session, slip: ReleaseSlip, record: SlipRelease) ->
             session.flush()
     except IntegrityError:
         existing = session.scalar(
-            select(SlipRelease).where(SlipRelease.slip_id == slip.id).execution_options(populate_existing=True)
+            select(SlipRelease).where(SlipRelease.slip_id == slip_id).execution_options(populate_existing=True)
         )
         if existing is None:
             raise
@@ -297,7 +366,7 @@ def _apply(session: Session, actor: Actor, device: Device, event: OfflineEvent) 
             offline=True,
         )
         try:
-            _insert_release(session, slip, record)
+            _insert_release(session, slip.id, record)
         except Rejected:
             session.refresh(slip)
             earlier = slip.release
