@@ -8,6 +8,7 @@ import binascii
 import hashlib
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -28,9 +29,10 @@ from server.contract.schemas import (
 )
 from server.db.base import utcnow
 from server.db.models import Device
+from server.domain.actors import SYSTEM, Actor
 from server.domain.errors import DomainError, Forbidden
 from server.domain.slips import gate, idempotency, keys
-from server.web.deps import CurrentDevice, DbSession, DbWriter, device_actor
+from server.web.deps import CurrentDevice, DbSession, DbWriter, device_actor, get_device
 from server.web.errors import error_body
 
 router = APIRouter(prefix="/gate", tags=["gate"])
@@ -78,41 +80,44 @@ def _photo(value: str | None) -> bytes | None:
 
 
 @router.post("/releases", response_model=ReleaseOut, status_code=201, responses=REJECTIONS)
-def release(
+async def release(
     body: ReleaseRequest,
     request: Request,
-    device: CurrentDevice,
-    db: DbSession,
     writer: DbWriter,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The guard counted each line (R-REL-6): all match → released with the time; else refused with the reason.
+    The answer is the server's verdict: a slip used, cancelled or re-issued meanwhile is rejected with its code.
     A retry with the same Idempotency-Key gets the first answer and records nothing more."""
-    _gate(device)
-    key = idempotency.check_key(idempotency_key)
-    stored = idempotency.find(db, device.id, key, "gate.release")
-    if stored is not None:
-        return Response(stored.body, status_code=stored.status, media_type="application/json")
-    plan = gate.plan_release(
-        db,
-        device,
-        body.text,
-        body.guard,
-        [gate.Count(c.line, c.counted) for c in body.lines],
-        reason=body.reason,
-        photo=_photo(body.photo_jpeg_b64),
-    )
-    db.commit()  # the reads are done: let go of the snapshot while the write waits for its batch
+
+    def check() -> tuple[Response | gate.ReleasePlan, Actor, str]:
+        with request.app.state.sessionmaker() as db:
+            device = get_device(request, db)
+            _gate(device)
+            key = idempotency.check_key(idempotency_key)
+            stored = idempotency.find(db, device.id, key, "gate.release")
+            if stored is not None:
+                return Response(stored.body, status_code=stored.status, media_type="application/json"), SYSTEM, key
+            counts = [gate.Count(c.line, c.counted) for c in body.lines]
+            plan = gate.plan_release(
+                db, device, body.text, body.guard, counts, reason=body.reason, photo=_photo(body.photo_jpeg_b64)
+            )
+            return plan, device_actor(request, device), key
+
+    # The device, the signature, the slip and the counts are checked on a worker thread in one read-only
+    # snapshot, outside any write lock; only the write queues for the writer, awaited here so that no worker
+    # thread sits waiting for it.
+    plan, actor, key = await anyio.to_thread.run_sync(check)
+    if isinstance(plan, Response):
+        return plan
     answer = {"number": plan.number, "outcome": plan.outcome, "at": plan.at, "reason": plan.reason}
-    out = ReleaseOut.model_validate(answer | {"state": plan.state.value})
-    text = out.model_dump_json()
-    actor = device_actor(request, device)
+    text = ReleaseOut.model_validate(answer | {"state": plan.state.value}).model_dump_json()
 
     def write(session: Session) -> None:
         gate.record_release(session, actor, plan)
         idempotency.store(session, plan.device_id, key, "gate.release", 201, text)
 
-    writer.run(write)
+    await writer.submit(write)
     return Response(text, status_code=201, media_type="application/json")
 
 

@@ -8,11 +8,13 @@ an answer never reports a change that a power loss could take back.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+import anyio.to_thread
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,7 +27,13 @@ IDLE_SECONDS = 2.0  # the writer thread ends after this long without work and st
 
 
 class Writer(Protocol):
-    def run(self, work: Work[T]) -> T: ...
+    def run(self, work: Work[T]) -> T:
+        """Run `work` and commit; from a worker thread."""
+        ...
+
+    async def submit(self, work: Work[T]) -> T:
+        """The same, awaited on the event loop: no worker thread waits while the write queues."""
+        ...
 
 
 class DirectWriter:
@@ -40,13 +48,21 @@ class DirectWriter:
             session.commit()
             return result
 
+    async def submit(self, work: Work[T]) -> T:
+        return await anyio.to_thread.run_sync(self.run, work)
+
 
 @dataclass
 class _Job:
     work: Work[Any]
-    done: threading.Event = field(default_factory=threading.Event)
+    done: Callable[[], None]
     result: Any = None
     error: BaseException | None = None
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.result
 
 
 class GroupCommitWriter:
@@ -62,17 +78,27 @@ class GroupCommitWriter:
         self._thread: threading.Thread | None = None
 
     def run(self, work: Work[T]) -> T:
-        job = _Job(work)
+        finished = threading.Event()
+        job = _Job(work, finished.set)
+        self._enqueue(job)
+        finished.wait()
+        return job.outcome()
+
+    async def submit(self, work: Work[T]) -> T:
+        loop = asyncio.get_running_loop()
+        finished = asyncio.Event()
+        job = _Job(work, lambda: loop.call_soon_threadsafe(finished.set))
+        self._enqueue(job)
+        await finished.wait()
+        return job.outcome()
+
+    def _enqueue(self, job: _Job) -> None:
         with self._wake:
             self._pending.append(job)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="estate-group-writer", daemon=True)
                 self._thread.start()
             self._wake.notify()
-        job.done.wait()
-        if job.error is not None:
-            raise job.error
-        return job.result
 
     def _loop(self) -> None:
         while True:
@@ -101,7 +127,7 @@ class GroupCommitWriter:
                     job.error = exc
         finally:
             for job in batch:
-                job.done.set()
+                job.done()
 
 
 def make_writer(engine: Engine) -> Writer:

@@ -54,9 +54,11 @@ def record(
     **detail: Any,
 ) -> AuditEntry:
     """Append an entry in the caller's transaction: it commits or rolls back together with the change."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-    last = session.scalar(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
+    session.flush()  # what the caller changed so far is written first, in order
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_PG_LOCK, {"k": _PG_AUDIT_LOCK})
+    last = connection.execute(_LAST).first()
     entry = AuditEntry(
         seq=(last.seq + 1) if last else 1,
         at=utcnow(),
@@ -71,9 +73,15 @@ def record(
         prev_hash=last.hash if last else GENESIS,
     )
     entry.hash = _entry_hash(entry)
-    session.add(entry)
-    session.flush()
+    # Written with a plain INSERT: the entry is never changed afterwards, so the session need not track it.
+    connection.execute(_INSERT, {c: getattr(entry, c) for c in _COLUMNS})
     return entry
+
+
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_LAST = select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+_INSERT = AuditEntry.__table__.insert()
+_COLUMNS = [c.key for c in AuditEntry.__table__.columns]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""How requests share the process: at most IN_FLIGHT run at once, each with a worker thread and a database
-connection to hand (the pool is sized for them), so a burst waits its turn at the door instead of failing; and a
-request whose snapshot went stale before its write (SQLite) runs once more, taking the write lock at the start."""
+"""How requests share the process: at most IN_FLIGHT run at once, each with a database connection to hand (the
+pool is sized for them), so a burst waits its turn at the door instead of failing; their sync parts take turns on
+THREADS worker threads; and a request whose snapshot went stale before its write (SQLite) runs once more, taking
+the write lock at the start."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.db.engine import POOL_SIZE, StaleSnapshot, pessimistic
 
-IN_FLIGHT = POOL_SIZE - 8  # the rest of the pool: the group writer, the once-a-minute last-seen writes, jobs
+IN_FLIGHT = POOL_SIZE - 8
+# Worker threads for the sync parts of requests. Few: they take turns on one interpreter lock anyway, and the
+# group writer's thread, which every waiting release depends on, must not queue behind dozens of them.
+THREADS = 8
 
 
 class Admission:
@@ -28,8 +32,7 @@ class Admission:
         loop = asyncio.get_running_loop()
         slots = self._slots.get(loop)
         if slots is None:
-            # Sync routes and dependencies run on anyio's worker threads: one for each request let in.
-            anyio.to_thread.current_default_thread_limiter().total_tokens = self.in_flight
+            anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
             slots = self._slots[loop] = asyncio.Semaphore(self.in_flight)
         return slots
 

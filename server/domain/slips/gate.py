@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from server.contract import slip_token
 from server.db.base import utcnow
@@ -74,19 +74,28 @@ def find_scanned(session: Session, estate: Estate, text: str, now: datetime) -> 
         number_estate, _day, _seq = slip_token.parse_slip_number(text)
         if number_estate != estate.code:
             raise Rejected("wrong_estate")
-        slip = session.scalar(select(ReleaseSlip).where(ReleaseSlip.number == text.upper()))
+        slip = session.scalar(_slip_by_number(text.upper()))
     else:
         try:
             claims = slip_token.verify(text, keys.ring(session), estate=estate.code, now=now)
         except slip_token.TokenError as exc:
             raise Rejected(exc.code) from None
-        slip = session.scalar(select(ReleaseSlip).where(ReleaseSlip.number == claims.number))
+        slip = session.scalar(_slip_by_number(claims.number))
         if slip is not None and slip.token != text:
             raise Rejected("revoked")
     if slip is None or slip.estate_id != estate.id:
         raise NotFound("本小区没有这张放行条 / no such slip in this estate", code="unknown_slip")
     check_state(slip, now)
     return slip
+
+
+def _slip_by_number(number: str) -> Select[tuple[ReleaseSlip]]:
+    """A slip with its lines and its release, in one round of queries (a gate checks all three)."""
+    return (
+        select(ReleaseSlip)
+        .where(ReleaseSlip.number == number)
+        .options(joinedload(ReleaseSlip.release), selectinload(ReleaseSlip.items))
+    )
 
 
 def check_state(slip: ReleaseSlip, now: datetime) -> None:
@@ -170,40 +179,33 @@ def plan_release(
     )
 
 
-def record_release(session: Session, actor: Actor, plan: ReleasePlan) -> SlipRelease:
-    """The short write of a planned decision. The slip changes only if it is still unused and not revoked, so a
-    use, cancel or re-issue that committed since the plan was read is answered with its rejection."""
-    changed = session.execute(
-        update(ReleaseSlip)
-        .where(
-            ReleaseSlip.id == plan.slip_id,
-            ReleaseSlip.state == SlipState.issued,
-            ReleaseSlip.revoked_at.is_(None),
-        )
-        .values(state=plan.state)
-    ).rowcount
-    if changed != 1:
+def record_release(session: Session, actor: Actor, plan: ReleasePlan) -> None:
+    """The short write of a planned decision, in plain statements. The slip changes only if it is still unused and
+    not revoked, so a use, cancel or re-issue that committed since the plan was read is answered with its rejection."""
+    connection = session.connection()
+    if connection.execute(_CLAIM, {"slip": plan.slip_id, "to": plan.state}).rowcount != 1:
         slip = session.get(ReleaseSlip, plan.slip_id, populate_existing=True)
         assert slip is not None
         check_state(slip, plan.at)
         raise Rejected("revoked")
-    record = SlipRelease(
-        slip_id=plan.slip_id,
-        estate_id=plan.estate_id,
-        device_id=plan.device_id,
-        gate=plan.gate,
-        guard=plan.guard,
-        outcome=plan.outcome,
-        reason=plan.reason,
-        at=plan.at,
-        recorded_at=plan.at,
-        offline=False,
-    )
-    _insert_release(session, plan.slip_id, record)
-    for line, counted in plan.counted.items():
-        session.execute(
-            update(SlipItem).where(SlipItem.slip_id == plan.slip_id, SlipItem.line == line).values(counted=counted)
-        )
+    values = {
+        "slip_id": plan.slip_id,
+        "estate_id": plan.estate_id,
+        "device_id": plan.device_id,
+        "gate": plan.gate,
+        "guard": plan.guard,
+        "outcome": plan.outcome,
+        "reason": plan.reason,
+        "at": plan.at,
+        "recorded_at": plan.at,
+        "offline": False,
+    }
+    try:
+        connection.execute(_RECORD, values)
+    except IntegrityError:  # a release recorded some other way (an offline upload) while the slip stayed unused
+        existing = session.scalar(select(SlipRelease).where(SlipRelease.slip_id == plan.slip_id))
+        raise Rejected("already_released", **(_release_detail(existing) if existing else {})) from None
+    connection.execute(_COUNTED, [{"s": plan.slip_id, "n": n, "c": c} for n, c in plan.counted.items()])
     if plan.photo:
         session.add(SlipAttachment(slip_id=plan.slip_id, kind="gate_photo", media_type="image/jpeg", data=plan.photo))
     audit.record(
@@ -217,7 +219,20 @@ def record_release(session: Session, actor: Actor, plan: ReleasePlan) -> SlipRel
         guard=plan.guard,
         reason=plan.reason,
     )
-    return record
+
+
+_slips, _items = ReleaseSlip.__table__, SlipItem.__table__
+_CLAIM = (
+    _slips.update()
+    .where(_slips.c.id == bindparam("slip"), _slips.c.state == SlipState.issued, _slips.c.revoked_at.is_(None))
+    .values(state=bindparam("to"))
+)
+_RECORD = SlipRelease.__table__.insert()
+_COUNTED = (
+    _items.update()
+    .where(_items.c.slip_id == bindparam("s"), _items.c.line == bindparam("n"))
+    .values(counted=bindparam("c"))
+)
 
 
 def release(
@@ -234,7 +249,9 @@ def release(
 ) -> SlipRelease:
     """The guard's decision checked and written in one session (commands and tests; the API splits the two)."""
     plan = plan_release(session, device, text, guard, counts, reason=reason, photo=photo, now=now)
-    return record_release(session, actor, plan)
+    record_release(session, actor, plan)
+    session.expire_all()  # the plain statements changed rows this session may hold
+    return session.scalars(select(SlipRelease).where(SlipRelease.slip_id == plan.slip_id)).one()
 
 
 def _insert_release(session: Session, slip_id: int, record: SlipRelease) -> None:
