@@ -24,7 +24,7 @@ from server.db.models import Estate, OccupancyKind, Unit
 from server.domain import importing, registry
 from server.domain.errors import DomainError, NotFound
 from server.domain.permissions import Perm
-from server.web.deps import Console, DbSession, require
+from server.web.deps import Console, DbSession, DbWriter, require
 
 router = APIRouter()
 
@@ -235,6 +235,7 @@ def import_sheet(
     request: Request,
     console: Importer,
     db: DbSession,
+    writer: DbWriter,
     sheet: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     estate = console.require_estate()
@@ -250,7 +251,7 @@ def import_sheet(
     if len(content) > MAX_UPLOAD:
         return answer(413, error=translate(lang, "import.too_large", mb=MAX_UPLOAD // (1024 * 1024)))
     try:
-        report = importing.import_residents(db, console.actor, estate, sheet.filename, content)
+        report = importing.import_residents(db, console.actor, estate, sheet.filename, content, writer=writer)
     except DomainError as exc:
         return answer(exc.status, error=exc.message, filename=sheet.filename)
     if not report.ok:

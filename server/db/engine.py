@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,8 @@ def _configure_sqlite(engine: Engine) -> None:
     # database lock with SQLite's sleeping busy handler, which left the unluckiest writer waiting for seconds.
     # The lock is held from a transaction's first write (or its BEGIN IMMEDIATE) until the connection goes back
     # to the pool, which is after its COMMIT or ROLLBACK has finished.
-    writer = threading.Lock()
+    writer = _WriterLock()
+    _writer_locks[engine] = writer
 
     def _take_writer(connection: Any) -> None:
         if not connection.info.get(_WRITER):
@@ -133,6 +135,31 @@ def _configure_sqlite(engine: Engine) -> None:
         record.info.pop(_OPTIMISTIC, None)
         if record.info.pop(_WRITER, False):
             writer.release()
+
+
+class _WriterLock:
+    """The process's SQLite write lock, knowing which thread holds it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.owner: int | None = None
+
+    def acquire(self) -> None:
+        self._lock.acquire()
+        self.owner = threading.get_ident()
+
+    def release(self) -> None:
+        self.owner = None
+        self._lock.release()
+
+
+_writer_locks: weakref.WeakKeyDictionary[Engine, _WriterLock] = weakref.WeakKeyDictionary()
+
+
+def holds_write_lock(engine: Engine) -> bool:
+    """Whether a transaction of the calling thread holds this process's SQLite write lock on `engine`."""
+    lock = _writer_locks.get(engine)
+    return lock is not None and lock.owner == threading.get_ident()
 
 
 def make_sessionmaker(engine: Engine, *, reader: bool = False, optimistic: bool = False) -> sessionmaker[Session]:

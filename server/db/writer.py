@@ -18,7 +18,7 @@ import anyio.to_thread
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.db.engine import make_sessionmaker
+from server.db.engine import holds_write_lock, make_sessionmaker
 
 T = TypeVar("T")
 Work = Callable[[Session], T]
@@ -70,14 +70,17 @@ class GroupCommitWriter:
     itself), one COMMIT for the batch, then every caller of the batch gets its answer. While a batch commits, the
     next one gathers, so under load many requests share one fsync."""
 
-    def __init__(self, sessions: sessionmaker[Session], max_batch: int = MAX_BATCH) -> None:
-        self.sessions = sessions
+    def __init__(self, engine: Engine, max_batch: int = MAX_BATCH) -> None:
+        self.engine = engine
+        self.sessions = make_sessionmaker(engine)
         self.max_batch = max_batch
         self._pending: list[_Job] = []
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
 
     def run(self, work: Work[T]) -> T:
+        if holds_write_lock(self.engine):  # it would wait for itself
+            raise RuntimeError("commit this thread's write before handing the next one to the writer")
         finished = threading.Event()
         job = _Job(work, finished.set)
         self._enqueue(job)
@@ -132,7 +135,6 @@ class GroupCommitWriter:
 
 def make_writer(engine: Engine) -> Writer:
     """The group-committing writer on SQLite (one process owns the file), plain short transactions elsewhere."""
-    sessions = make_sessionmaker(engine)
     if engine.dialect.name == "sqlite":
-        return GroupCommitWriter(sessions)
-    return DirectWriter(sessions)
+        return GroupCommitWriter(engine)
+    return DirectWriter(make_sessionmaker(engine))
