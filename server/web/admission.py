@@ -15,9 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.db.engine import POOL_SIZE, StaleSnapshot, pessimistic
 
 IN_FLIGHT = POOL_SIZE - 8
-# Worker threads for the sync parts of requests. Few: they take turns on one interpreter lock anyway, and the
-# group writer's thread, which every waiting release depends on, must not queue behind dozens of them.
-THREADS = 8
+# One worker thread for each request let in: a request whose transaction holds the write lock always finds a
+# thread for its next step however many others wait for that lock, so waiting never turns into a deadlock.
+THREADS = IN_FLIGHT
 
 
 class Admission:
