@@ -32,7 +32,7 @@ from server.db.models import Device
 from server.domain.actors import SYSTEM, Actor
 from server.domain.errors import DomainError, Forbidden
 from server.domain.slips import gate, idempotency, keys
-from server.web.deps import CurrentDevice, DbSession, DbWriter, device_actor, get_device
+from server.web.deps import CurrentDevice, DbSession, DbWriter, device_actor, device_work
 from server.web.errors import error_body
 
 router = APIRouter(prefix="/gate", tags=["gate"])
@@ -90,24 +90,22 @@ async def release(
     The answer is the server's verdict: a slip used, cancelled or re-issued meanwhile is rejected with its code.
     A retry with the same Idempotency-Key gets the first answer and records nothing more."""
 
-    def check() -> tuple[Response | gate.ReleasePlan, Actor, str]:
-        with request.app.state.sessionmaker() as db:
-            device = get_device(request, db)
-            _gate(device)
-            key = idempotency.check_key(idempotency_key)
-            stored = idempotency.find(db, device.id, key, "gate.release")
-            if stored is not None:
-                return Response(stored.body, status_code=stored.status, media_type="application/json"), SYSTEM, key
-            counts = [gate.Count(c.line, c.counted) for c in body.lines]
-            plan = gate.plan_release(
-                db, device, body.text, body.guard, counts, reason=body.reason, photo=_photo(body.photo_jpeg_b64)
-            )
-            return plan, device_actor(request, device), key
+    def check(db: Session, device: Device) -> tuple[Response | gate.ReleasePlan, Actor, str]:
+        _gate(device)
+        key = idempotency.check_key(idempotency_key)
+        stored = idempotency.find(db, device.id, key, "gate.release")
+        if stored is not None:
+            return Response(stored.body, status_code=stored.status, media_type="application/json"), SYSTEM, key
+        counts = [gate.Count(c.line, c.counted) for c in body.lines]
+        plan = gate.plan_release(
+            db, device, body.text, body.guard, counts, reason=body.reason, photo=_photo(body.photo_jpeg_b64)
+        )
+        return plan, device_actor(request, device), key
 
     # The device, the signature, the slip and the counts are checked on a worker thread in one read-only
     # snapshot, outside any write lock; only the write queues for the writer, awaited here so that no worker
     # thread sits waiting for it.
-    plan, actor, key = await anyio.to_thread.run_sync(check)
+    plan, actor, key = await anyio.to_thread.run_sync(device_work, request, check)
     if isinstance(plan, Response):
         return plan
     answer = {"number": plan.number, "outcome": plan.outcome, "at": plan.at, "reason": plan.reason}

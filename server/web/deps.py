@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from server.domain.actors import Actor
 from server.domain.errors import DomainError, Forbidden, Unauthorized
 from server.domain.permissions import Perm, allowed
 
+T = TypeVar("T")
 SESSION_COOKIE = "estate_session"
 LOGIN_CSRF_COOKIE = "estate_login_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -75,6 +76,20 @@ def get_device(request: Request, db: DbSession) -> Device:
 
 
 CurrentDevice = Annotated[Device, Depends(get_device)]
+
+
+def device_work(request: Request, work: Callable[[Session, Device], T]) -> T:
+    """`work` for the calling device in one request transaction, as `get_db` and `get_device` give it, but all in
+    the calling thread: for routes that check on a worker thread and then await the writer for their write."""
+    with request.app.state.sessionmaker() as session:
+        try:
+            result = work(session, get_device(request, session))
+            session.commit()
+            return result
+        except DomainError as exc:
+            if exc.keep_changes:
+                session.commit()
+            raise
 
 
 def device_actor(request: Request, device: Device) -> Actor:
