@@ -137,6 +137,9 @@ def sign_in(
             f"too many failed sign-ins, try again in {int(policy.window.total_seconds() // 60)} minutes"
         )
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    # The reads are done: end their snapshot, so the slow hash runs holding nothing and the attempt's write
+    # starts a fresh transaction that cannot find its snapshot overtaken (and be run again under the lock).
+    session.commit()
     password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     ok = user is not None and user.is_active and password_ok
     session.add(LoginAttempt(username=username, ip=ip, success=ok))

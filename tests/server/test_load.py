@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from server.db.engine import make_engine, make_sessionmaker
+from server.db.engine import holds_write_lock, make_engine, make_sessionmaker
 from server.db.models import ApplicantKind, Estate, Occupancy, OccupancyKind, Person, ReleaseSlip, SlipRelease, Unit
 from server.domain import audit, importing, registry
 from server.domain.actors import SYSTEM
@@ -299,3 +299,31 @@ def test_every_acknowledged_release_survives_a_kill_9_and_none_is_doubled(
     assert all(n == 1 for _slip, n in counts)
     assert len(counts) == len(acknowledged) + len(unanswered)
     assert audit.verify(db).ok
+
+
+def test_a_sign_in_hashes_the_password_holding_no_write_lock(
+    app: FastAPI, engine: Engine, make_user: Callable[..., object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The slow password hash runs outside any write transaction, even when other writers commit meanwhile, so
+    anonymous sign-in attempts never keep a gate's write waiting; and it runs once (the sign-in is not run again
+    under the lock)."""
+    from fastapi.testclient import TestClient
+
+    from server.domain import staff
+    from server.domain.secrets import verify_password
+    from tests.conftest import sign_in
+
+    make_user("front_desk", username="desk.one", password="correct-horse-1")
+    held: list[bool] = []
+
+    def watched(stored: str, password: str) -> bool:
+        held.append(holds_write_lock(engine))
+        # Another writer commits while the hash runs, as a busy server's gates do.
+        app.state.writer.run(lambda s: audit.record(s, SYSTEM, "test.meanwhile", "test"))
+        return verify_password(stored, password)
+
+    monkeypatch.setattr(staff, "verify_password", watched)
+    with TestClient(app) as client:
+        answer = sign_in(client, "desk.one", "correct-horse-1")
+    assert answer.status_code == 200 and "/console/login" not in str(answer.url)
+    assert held == [False]
