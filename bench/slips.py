@@ -1,17 +1,20 @@
 """Release slips: gate releases per second and latency under wrk (2 threads, 32 connections, each request a
 release of a different valid slip) on SQLite (one process) beside a naive FastAPI + sqlite3 anchor doing the same
 verify-and-release (bench/anchor.py), and on PostgreSQL with several workers when reachable; kiosk slip issue the
-same way; and console register page latency at 10 000 and 1 000 000 slips.
+same way; a burst of 300 requests of every device kind; a gate verifying while `estate residents import` writes a
+20 000-row sheet; and console register page latency at 10 000 and 1 000 000 slips.
 
 Targets: releases on SQLite >= 1 000/s at p99 <= 50 ms and at least the anchor's rate; on PostgreSQL with 2
 workers >= 1 000/s at p99 <= 50 ms; kiosk slip issue >= 300/s at p99 <= 100 ms; register pages p95 <= 100 ms at
-1 000 000 slips and no more than 2x slower than at 10 000. Needs `wrk` (scripts/bootstrap.sh installs it).
+1 000 000 slips and no more than 2x slower than at 10 000; the burst without server errors at p99 <= 1 s; a
+verify during the import <= 100 ms. Needs `wrk` (scripts/bootstrap.sh installs it).
 Prints one JSON line. `--quick` runs shorter with fewer slips; `--skip-register` leaves out the register pages.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -24,7 +27,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -59,6 +62,7 @@ class Seeded:
     tokens: Path  # one slip token a line
     gate: str  # device tokens
     kiosk: str
+    cabinet: str
 
 
 def seed(url: str, slips: int, tokens_file: Path) -> Seeded:
@@ -73,6 +77,7 @@ def seed(url: str, slips: int, tokens_file: Path) -> Seeded:
         registry.set_credentials(db, SYSTEM, owner, card=CARD)
         gate = devices.issue_token(db, SYSTEM, devices.enrol(db, SYSTEM, estate, DeviceKind.gate, "东门"))
         kiosk = devices.issue_token(db, SYSTEM, devices.enrol(db, SYSTEM, estate, DeviceKind.kiosk, "大堂"))
+        cabinet = devices.issue_token(db, SYSTEM, devices.enrol(db, SYSTEM, estate, DeviceKind.cabinet, "钥匙柜"))
         today = clock.local_day(estate, issuing.utcnow())
         applicant = eligibility.check(
             db, SYSTEM, estate, unit, ApplicantKind.owner, owner, channel="console", today=today
@@ -83,7 +88,7 @@ def seed(url: str, slips: int, tokens_file: Path) -> Seeded:
         db.commit()
     engine.dispose()
     tokens_file.write_text("\n".join(tokens) + "\n")
-    return Seeded(tokens_file, gate, kiosk)
+    return Seeded(tokens_file, gate, kiosk, cabinet)
 
 
 def free_port() -> int:
@@ -154,11 +159,16 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
-def estate_run(url: str, work: Path, seeded: Seeded, workers: int, seconds: int) -> dict[str, object]:
-    """Releases, then kiosk slip issue, against `estate serve` (the app factory under uvicorn) on `url`."""
+def estate_run(
+    url: str, work: Path, seeded: Seeded, workers: int, seconds: int, *, import_rows: int = 0
+) -> dict[str, object]:
+    """A burst of 300 requests of every device kind, releases and kiosk slip issue under wrk, and (given
+    `import_rows`) a gate verifying during an import, against `estate serve`'s app under uvicorn on `url`."""
     env = {"ESTATE_DATABASE_URL": url, "ESTATE_DATA_DIR": str(work)}
     process, base = serve("server.web.app:create_app", env, workers, factory=True)
+    extra: dict[str, object] = {}
     try:
+        extra["burst_300"] = burst(base, seeded, 300)
         releases = wrk(base, "/api/v1/gate/releases", RELEASE_BODY, seeded, seeded.gate, seconds, process.pid)
         issue_body = json.dumps(
             {
@@ -170,9 +180,93 @@ def estate_run(url: str, work: Path, seeded: Seeded, workers: int, seconds: int)
             }
         )
         issue = wrk(base, "/api/v1/slips", issue_body.replace("%", "%%"), seeded, seeded.kiosk, seconds, process.pid)
+        if import_rows:
+            extra["verify_during_import"] = verify_during_import(base, url, work, seeded, import_rows)
     finally:
         stop(process)
-    return {"workers": workers, "releases": releases, "kiosk_issue": issue}
+    return {"workers": workers, "releases": releases, "kiosk_issue": issue} | extra
+
+
+def burst(base: str, seeded: Seeded, size: int) -> dict[str, object]:
+    """`size` requests at once, a third each from gates (releases of slips not yet used), kiosks (slip requests)
+    and key cabinets (event uploads): server errors and the p99 latency."""
+    tokens = seeded.tokens.read_text().split()[-(size // 3) :]
+    event = {"event": "door_held_open", "board": 1, "slot": 2, "at": datetime.now(UTC).isoformat()}
+    slip_request = {
+        "unit": "5-8B",
+        "applicant": "owner",
+        "identity": {"card": CARD},
+        "items": [{"code": "SOFA", "quantity": 1}],
+        "planned_date": date.today().isoformat(),
+    }
+
+    async def one(client: httpx.AsyncClient, kind: str, i: int) -> tuple[int, float]:
+        headers = {"Idempotency-Key": uuid.uuid4().hex}
+        started = time.perf_counter()
+        if kind == "gate":
+            body = json.loads(RELEASE_BODY % tokens[i])
+            answer = await client.post("/gate/releases", json=body, headers=headers | _auth(seeded.gate))
+        elif kind == "kiosk":
+            answer = await client.post("/slips", json=slip_request, headers=headers | _auth(seeded.kiosk))
+        else:
+            answer = await client.post(
+                "/cabinet/events", json={"events": [event]}, headers=headers | _auth(seeded.cabinet)
+            )
+        return answer.status_code, time.perf_counter() - started
+
+    async def run() -> list[tuple[int, float]]:
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        async with httpx.AsyncClient(base_url=base + "/api/v1", limits=limits, timeout=300) as client:
+            return await asyncio.gather(
+                *[one(client, kind, i) for i in range(len(tokens)) for kind in ("gate", "kiosk", "cabinet")]
+            )
+
+    answers = asyncio.run(run())
+    latencies = [elapsed for _status, elapsed in answers]
+    return {
+        "requests": len(answers),
+        "server_errors": sum(1 for status, _ in answers if status >= 500),
+        "not_2xx": sum(1 for status, _ in answers if not 200 <= status < 300),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+    }
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def verify_during_import(base: str, url: str, work: Path, seeded: Seeded, rows: int) -> dict[str, object]:
+    """`estate residents import` of a `rows`-row sheet beside the server on the same database, and a gate verifying
+    a slip over and over meanwhile: the verify latencies while the import ran."""
+    sheet = work / "residents.csv"
+    lines = ["房号,姓名,电话,身份,起始日期"]
+    lines += [f"{i % 30 + 1}-{i % 20 + 1}A,住户{i},139{i:08d},业主,2021-03-01" for i in range(rows)]
+    sheet.write_text("\n".join(lines) + "\n")
+    env = os.environ | {"ESTATE_DATABASE_URL": url, "ESTATE_DATA_DIR": str(work)}
+    started = time.perf_counter()
+    importer = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "residents", "import", str(sheet), "--estate", "GH"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    token = seeded.tokens.read_text().split()[0]
+    latencies: list[float] = []
+    with httpx.Client(base_url=base + "/api/v1", headers=_auth(seeded.gate), timeout=300) as http:
+        while importer.poll() is None:
+            began = time.perf_counter()
+            http.post("/gate/verify", json={"text": token})
+            latencies.append(time.perf_counter() - began)
+            time.sleep(0.05)
+    return {
+        "rows": rows,
+        "import_s": round(time.perf_counter() - started, 1),
+        "import_ok": importer.returncode == 0,
+        "verifies": len(latencies),
+        "verify_p99_ms": round(percentile(latencies, 0.99) * 1000, 1) if latencies else None,
+        "verify_max_ms": round(max(latencies) * 1000, 1) if latencies else None,
+    }
 
 
 def anchor_run(db_file: Path, seeded: Seeded, seconds: int) -> dict[str, object]:
@@ -334,7 +428,10 @@ def main() -> None:
         seeded = seed(f"sqlite:///{work / 'seeded.db'}", slips, work / "tokens.txt")
         for name in ("release.db", "anchor.db"):
             shutil.copyfile(work / "seeded.db", work / name)
-        out["sqlite"] = estate_run(f"sqlite:///{work / 'release.db'}", work, seeded, 1, seconds)
+        import_rows = 2_000 if args.quick else 20_000
+        out["sqlite"] = estate_run(
+            f"sqlite:///{work / 'release.db'}", work, seeded, 1, seconds, import_rows=import_rows
+        )
         out["anchor"] = anchor_run(work / "anchor.db", seeded, seconds)
         pg = postgres_database()
         if pg is None:

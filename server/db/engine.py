@@ -123,12 +123,11 @@ def _configure_sqlite(engine: Engine) -> None:
             _take_writer(connection)
 
     @event.listens_for(engine, "handle_error")
-    def _on_error(context: ExceptionContext) -> BaseException | None:
+    def _on_error(context: ExceptionContext) -> None:
         code = getattr(context.original_exception, "sqlite_errorcode", None)
         connection = context.connection
         if code in _STALE_CODES and connection is not None and connection.info.get(_OPTIMISTIC):
-            return StaleSnapshot("the data read was changed by another writer; run the unit of work again")
-        return None
+            raise StaleSnapshot("the data read was changed by another writer; run the unit of work again")
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:

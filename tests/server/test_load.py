@@ -54,6 +54,12 @@ def _issue(db: Session, estate: Estate, unit: Unit, count: int) -> list[str]:
     return tokens
 
 
+def fresh(db: Session) -> None:
+    """End the test session's snapshot and forget what it loaded: the next reads see what the server wrote."""
+    db.rollback()
+    db.expire_all()
+
+
 def _release_body(token: str) -> dict[str, object]:
     return {"text": token, "guard": "张保安", "lines": [{"line": 1, "counted": 1}]}
 
@@ -98,7 +104,7 @@ def test_bursts_of_every_device_kind_queue_and_none_fails(
     assert len(answers) == per_kind * 3
     assert [a for a in answers if a[1] >= 500] == []
     assert all(status == 201 for _kind, status in answers), sorted(set(answers))
-    db.rollback()  # a fresh snapshot
+    fresh(db)
     assert db.scalar(select(func.count()).select_from(SlipRelease)) == per_kind
 
 
@@ -153,7 +159,7 @@ def test_a_gate_is_answered_while_a_long_import_is_still_writing(
     assert failure == []
     assert answer.status_code == 200 and answer.json()["slip"]["state"] == "issued"
     assert still_importing, "the gate was answered only once the import had finished"
-    db.rollback()  # a fresh snapshot
+    fresh(db)
     assert db.scalar(select(func.count()).select_from(Person)) == rows + 1
     assert audit.verify(db).ok
 
@@ -189,7 +195,7 @@ def test_a_failed_chunk_takes_the_earlier_chunks_out_again(
             session, SYSTEM, target, "late.csv", ("\n".join(lines) + "\n").encode(), writer=TakeTheCardMeanwhile()
         )
     assert not report.ok and report.problems[0].row == importing.CHUNK * 2 + 2
-    db.rollback()  # a fresh snapshot
+    fresh(db)
     assert db.scalar(select(func.count()).select_from(Person)) == before
     assert db.scalar(select(func.count()).select_from(Occupancy)) == 0
     assert "registry.import_undone" in audit.actions(db, estate.id)
@@ -294,7 +300,7 @@ def test_every_acknowledged_release_survives_a_kill_9_and_none_is_doubled(
         for index, key in unanswered.items():
             again = http.post("/gate/releases", json=_release_body(tokens[index]), headers={"Idempotency-Key": key})
             assert again.status_code == 201, again.text  # the first answer if it was recorded, else recorded now
-    db.rollback()  # a fresh snapshot
+    fresh(db)
     counts = db.execute(select(SlipRelease.slip_id, func.count()).group_by(SlipRelease.slip_id)).all()
     assert all(n == 1 for _slip, n in counts)
     assert len(counts) == len(acknowledged) + len(unanswered)
@@ -327,3 +333,37 @@ def test_a_sign_in_hashes_the_password_holding_no_write_lock(
         answer = sign_in(client, "desk.one", "correct-horse-1")
     assert answer.status_code == 200 and "/console/login" not in str(answer.url)
     assert held == [False]
+
+
+def test_a_request_whose_snapshot_was_overtaken_runs_again_and_succeeds(
+    app: FastAPI, engine: Engine, db: Session, make_device: Callable[..., tuple]
+) -> None:
+    """Requests read from a snapshot and take the write lock only for their write; when another writer committed
+    in between, the write cannot go ahead on what was read, so the request runs once more, lock first, and
+    succeeds: the device's answer is the same as with no one else writing."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+
+    from server.db.models import Device
+
+    device, token = make_device("kiosk")
+    overtaken: list[int] = []
+
+    def another_writer_commits_first(_session: Session) -> None:
+        if not overtaken:
+            overtaken.append(1)
+            with make_sessionmaker(engine)() as other:
+                audit.record(other, SYSTEM, "test.meanwhile", "test")
+                other.commit()
+
+    event.listen(app.state.sessionmaker, "before_commit", another_writer_commits_first)
+    client = TestClient(app)
+    answer = client.post(
+        "/api/v1/device/heartbeat",
+        json={"software": "kiosk 1", "peripherals": {"printer": "paper_out"}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert overtaken == [1]
+    assert answer.status_code == 204, answer.text
+    fresh(db)
+    assert "paper_out" in (db.get(Device, device.id).last_status or "")
