@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from server.contract import slip_token
 from server.db.base import utcnow
@@ -74,13 +74,13 @@ def find_scanned(session: Session, estate: Estate, text: str, now: datetime) -> 
         number_estate, _day, _seq = slip_token.parse_slip_number(text)
         if number_estate != estate.code:
             raise Rejected("wrong_estate")
-        slip = session.scalar(_slip_by_number(text.upper()))
+        slip = session.execute(_slip_by_number(text.upper())).unique().scalar_one_or_none()
     else:
         try:
             claims = slip_token.verify(text, keys.ring(session), estate=estate.code, now=now)
         except slip_token.TokenError as exc:
             raise Rejected(exc.code) from None
-        slip = session.scalar(_slip_by_number(claims.number))
+        slip = session.execute(_slip_by_number(claims.number)).unique().scalar_one_or_none()
         if slip is not None and slip.token != text:
             raise Rejected("revoked")
     if slip is None or slip.estate_id != estate.id:
@@ -90,11 +90,11 @@ def find_scanned(session: Session, estate: Estate, text: str, now: datetime) -> 
 
 
 def _slip_by_number(number: str) -> Select[tuple[ReleaseSlip]]:
-    """A slip with its lines and its release, in one round of queries (a gate checks all three)."""
+    """A slip with its lines and its release, in one query (a gate checks all three)."""
     return (
         select(ReleaseSlip)
         .where(ReleaseSlip.number == number)
-        .options(joinedload(ReleaseSlip.release), selectinload(ReleaseSlip.items))
+        .options(joinedload(ReleaseSlip.release), joinedload(ReleaseSlip.items))
     )
 
 
