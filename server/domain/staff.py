@@ -149,6 +149,9 @@ def sign_in(
     if _recent_failures(session, LoginAttempt.ip, ip, now - ADDRESS_WINDOW) >= policy.max_failures * 2:
         raise LoginThrottled("此地址登录失败过多，请 1 分钟后再试", "too many failed sign-ins from here, wait a minute")
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    # The reads are done: end their snapshot, so the slow hash runs holding nothing and the attempt's write
+    # starts a fresh transaction that cannot find its snapshot overtaken (and be run again under the lock).
+    session.commit()
     password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     ok = user is not None and user.is_active and password_ok
     session.add(LoginAttempt(username=username, ip=ip, success=ok))
