@@ -27,7 +27,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from server.db.models import Device
-from tests.server.fuzzing import Known, backend_of, calendar_edge, clear_of, has_nul
+from tests.server.fuzzing import Known, backend_of, clear_of
 
 OPENAPI = "/api/v1/openapi.json"
 EXAMPLES = int(os.environ.get("ESTATE_FUZZ_EXAMPLES", "25"))
@@ -54,41 +54,9 @@ OPERATIONS = [
 ]
 
 
-NUL = "0000000\u0000"
-SYNC, REPRINT, DAY_SLIPS = "POST /api/v1/gate/sync", "POST /api/v1/slips/{number}/reprint", "GET /api/v1/gate/slips"
-# Each fails today (xfail, strict) and turns test_no_server_error_on_inputs_fuzzing_found red when the fix lands:
-# then drop it from here, and the fuzz test covers inputs of that kind again.
-KNOWN_SERVER_ERRORS = [
-    Known(
-        "gate slips of a day at the end of the calendar: OverflowError in clock.day_bounds",
-        DAY_SLIPS, "/api/v1/gate/slips?day=9999-12-31", calendar_edge,
-    ),
-    Known(
-        "gate slips of a day at the start of the calendar: OverflowError in clock.day_bounds",
-        DAY_SLIPS, "/api/v1/gate/slips?day=0001-01-01", calendar_edge,
-    ),
-    Known(
-        "NUL byte in a synced event's nonce: psycopg DataError (PostgreSQL text cannot hold NUL)",
-        SYNC, "/api/v1/gate/sync", has_nul, ("postgresql",),
-        json={"events": [{"nonce": NUL, "kind": "reject", "text": "x", "at": "2026-01-01T00:00:00Z"}]},
-    ),
-    Known(
-        "NUL byte in a synced rejection's code: psycopg DataError (PostgreSQL text cannot hold NUL)",
-        SYNC, "/api/v1/gate/sync", has_nul, ("postgresql",),
-        json={"events": [{"nonce": "0123456789abcdef", "kind": "reject", "text": "x", "code": NUL,
-                          "at": "2026-01-01T00:00:00Z"}]},
-    ),
-    Known(
-        "NUL byte in a synced sign-in's username: psycopg DataError (PostgreSQL text cannot hold NUL)",
-        SYNC, "/api/v1/gate/sync", has_nul, ("postgresql",),
-        json={"events": [{"nonce": "0123456789abcdef", "kind": "sign_in", "text": NUL,
-                          "at": "2026-01-01T00:00:00Z"}]},
-    ),
-    Known(
-        "NUL byte in the slip number of a kiosk reprint: psycopg DataError (PostgreSQL text cannot hold NUL)",
-        REPRINT, "/api/v1/slips/GH%00X/reprint", has_nul, ("postgresql",), json={"identity": {"card": "X1"}},
-    ),
-]  # fmt: skip
+# Server errors the fuzzing found, each marked xfail (strict) until fixed; fixed ones are dropped, and the fuzz test
+# then covers inputs of that kind again. None is known today.
+KNOWN_SERVER_ERRORS: list[Known] = []
 DEVICE_OF = {"/api/v1/gate/": "gate", "/api/v1/slips": "kiosk"}  # which device's token sends a known request
 
 
