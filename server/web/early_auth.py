@@ -34,7 +34,7 @@ class DeviceFirst:
             if not (length.isdigit() and int(length) <= SMALL_BODY):
                 await to_thread.run_sync(self._known, scope, token)
         except DomainError as exc:
-            response = JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+            response = JSONResponse(error_body(exc.code, exc.zh, message_en=exc.en), status_code=exc.status)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -255,8 +255,8 @@ def world(_db_templates: Any, tmp_path_factory: pytest.TempPathFactory) -> Itera
     sessionmaker = make_sessionmaker(engine)
     with sessionmaker() as db:
         db.expire_on_commit = False
-        a = _estate(db, "GH", "观海台", "CARDA001", "2468")
-        b = _estate(db, "XS", "西山苑", "CARDB001", "1357")
+        a = _estate(db, "GH", "观海台", "CARDA001", "246802")
+        b = _estate(db, "XS", "西山苑", "CARDB001", "135791")
         for role in Role:
             staff.create_user(
                 db,
