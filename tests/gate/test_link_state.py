@@ -20,7 +20,7 @@ from server.domain import devices
 from server.domain.actors import SYSTEM
 from tests.conftest import wait_until
 
-from .conftest import RestartableServer, build_gate
+from .conftest import GUARD_PIN, RestartableServer, build_gate
 
 PROMISE_S = 5.0  # the guard sees a change of the link within this many seconds
 
@@ -89,7 +89,7 @@ def test_a_refused_device_token_is_shown_and_the_gate_checks_on_its_own(
         syncer.stop()
     assert not gate.link.online
     assert any("device token (401)" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
-    for key in "1357":
+    for key in GUARD_PIN:
         gate.flow.signin_key(key)
     gate.flow.signin_submit()
     assert gate.flow.state == "ready"  # from the roster it keeps
