@@ -1,6 +1,9 @@
 """The gate's link to the server: online checks with a short timeout and an offline fall-back, releases recorded
 online or queued in the outbox, the guard roster and the day's slips, and the background sync.
 
+A slip is checked here, with the public keys, revocations and day's slips the gate keeps; online, the release is one
+call whose answer is the server's verdict (a slip used at another gate a moment ago is refused then).
+
 Online or offline is decided by outcomes and by the background sync's heartbeat: any answer from the server (even
 a refusal) means online; no answer (`httpx.TransportError`) means offline until the background sync reaches the
 server again. A 401 means the server no longer knows this gate's device token (revoked, or a new one issued): the
@@ -14,7 +17,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import httpx
@@ -42,6 +45,10 @@ class TokenRefused(Exception):
 
 def token_refused(error: ApiError) -> bool:
     return error.status == 401
+
+
+# Local verdicts the server can complete when it is reachable.
+_ASK_SERVER = ("unknown_slip", "not_synced", "already_released")
 
 
 class DecisionRefused(Exception):
@@ -144,23 +151,28 @@ class GateLink:
     # --- checking a slip --------------------------------------------------------------------------------------
 
     def check(self, text: str) -> Verdict:
-        """The verdict on a scanned code or typed number: from the server when online, else from the local check."""
+        """The verdict on a scanned code or typed number, checked here with the keys and lists the gate holds; the
+        server is asked only for what the gate cannot know (a number typed for a slip not among the day's slips,
+        nothing synced yet, or when and where a used slip was released). Online, the release call then carries
+        the server's own verdict."""
         text = text.strip()
         number = number_of(text)
         local = self.verifier.local_rejection(number, text, self._online) if number else None
         if local is not None:
             return local
-        if self._online:
+        verdict = replace(self.verifier.check(text, self.clock()), online=self._online)
+        if self._online and verdict.code in _ASK_SERVER:
             try:
                 result = self.api.verify(text)
             except ApiError as exc:
                 if not self._refused_by(exc):
                     return _server_verdict(text, exc)
+                verdict = replace(verdict, online=False)
             except httpx.TransportError:
                 self._set_online(False)
+                verdict = replace(verdict, online=False)
             else:
                 return Verdict(text, True, slip=SlipView.from_out(result.slip, text))
-        verdict = self.verifier.check(text, self.clock())
         if not verdict.ok:  # failed scans are uploaded too, for the audit trail
             event = GateEvent(
                 nonce=uuid.uuid4().hex, kind="reject", text=text[:2000], at=self.clock(), code=(verdict.code or "")[:30]

@@ -10,9 +10,11 @@ import json
 from datetime import timedelta
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from server.api.slip_views import slip_out
 from server.contract.schemas import (
@@ -29,13 +31,15 @@ from server.contract.schemas import (
 )
 from server.db.base import utcnow
 from server.db.models import Device
+from server.domain.actors import SYSTEM, Actor
 from server.domain.errors import DomainError, Forbidden
 from server.domain.slips import catalogue, gate, idempotency, keys
-from server.web.deps import CurrentDevice, DbSession, SettingsDep, device_actor
+from server.web.deps import CurrentDevice, DbSession, DbWriter, SettingsDep, device_actor, device_work
 from server.web.errors import error_body
 from server.web.limits import GATE_RELEASE_BODY, GATE_SYNC_BODY
 
 router = APIRouter(prefix="/gate", tags=["gate"])
+RELEASE_ROUTE = "gate.release"
 
 REJECTIONS = {
     409: {
@@ -82,48 +86,54 @@ def _photo(value: str | None) -> bytes | None:
 @router.post(
     "/releases", response_model=ReleaseOut, status_code=201, responses=REJECTIONS, max_body_size=GATE_RELEASE_BODY
 )
-def release(
+async def release(
     body: ReleaseRequest,
     request: Request,
-    device: CurrentDevice,
-    db: DbSession,
+    writer: DbWriter,
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The guard counted each line (R-REL-6): all match → released with the time; else refused with the reason.
+    The answer is the server's verdict: a slip used, cancelled or re-issued meanwhile is rejected with its code.
     A retry with the same Idempotency-Key gets the first answer and records nothing more."""
-    _gate(device)
-    key = idempotency.check_key(idempotency_key)
-    stored = idempotency.find(db, device.id, key, "gate.release", body.model_dump_json())
-    if stored is not None:
-        return Response(stored.body, status_code=stored.status, media_type="application/json")
-    if body.decided_at is not None:
-        status, text = _queued_release(body, request, device, db, key, settings)
-        idempotency.store(db, device.id, key, "gate.release", status, text, body.model_dump_json())
-        return Response(text, status_code=status, media_type="application/json")
-    record = gate.release(
-        db,
-        device_actor(request, device),
-        device,
-        body.text,
-        body.guard,
-        [gate.Count(c.line, c.counted) for c in body.lines],
-        reason=body.reason,
-        photo=_photo(body.photo_jpeg_b64),
-    )
-    slip = record.slip
-    out = ReleaseOut.model_validate(
-        {
-            "number": slip.number,
-            "outcome": record.outcome,
-            "at": record.at,
-            "reason": record.reason,
-            "state": slip.state.value,
-        }
-    )
-    text = out.model_dump_json()
-    idempotency.store(db, device.id, key, "gate.release", 201, text, body.model_dump_json())
-    return Response(text, status_code=201, media_type="application/json")
+    request_text = body.model_dump_json()
+
+    def check(db: Session, device: Device) -> tuple[Response | gate.ReleasePlan, Actor, str]:
+        _gate(device)
+        key = idempotency.check_key(idempotency_key)
+        stored = idempotency.find(db, device.id, key, RELEASE_ROUTE, request_text)
+        if stored is not None:
+            return Response(stored.body, status_code=stored.status, media_type="application/json"), SYSTEM, key
+        if body.decided_at is not None:  # rare: written in this request's own transaction
+            status, text = _queued_release(body, request, device, db, key, settings)
+            idempotency.store(db, device.id, key, RELEASE_ROUTE, status, text, request_text)
+            return Response(text, status_code=status, media_type="application/json"), SYSTEM, key
+        counts = [gate.Count(c.line, c.counted) for c in body.lines]
+        plan = gate.plan_release(
+            db, device, body.text, body.guard, counts, reason=body.reason, photo=_photo(body.photo_jpeg_b64)
+        )
+        return plan, device_actor(request, device), key
+
+    # The device, the signature, the slip and the counts are checked on a worker thread in one read-only
+    # snapshot, outside any write lock; only the write queues for the writer, awaited here so that no worker
+    # thread sits waiting for it.
+    plan, actor, key = await anyio.to_thread.run_sync(device_work, request, check)
+    if isinstance(plan, Response):
+        return plan
+    answer = {"number": plan.number, "outcome": plan.outcome, "at": plan.at, "reason": plan.reason}
+    text = ReleaseOut.model_validate(answer | {"state": plan.state.value}).model_dump_json()
+
+    def write(session: Session) -> tuple[int, str]:
+        # A request with the same key written since the check (a concurrent retry) gets that answer.
+        stored = idempotency.find(session, plan.device_id, key, RELEASE_ROUTE, request_text)
+        if stored is not None:
+            return stored.status, stored.body
+        gate.record_release(session, actor, plan)
+        idempotency.store(session, plan.device_id, key, RELEASE_ROUTE, 201, text, request_text)
+        return 201, text
+
+    status, written = await writer.submit(write)
+    return Response(written, status_code=status, media_type="application/json")
 
 
 def _gate_clock(db: DbSession, device: Device, settings: SettingsDep) -> gate.GateClock:

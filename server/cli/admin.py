@@ -16,6 +16,7 @@ from sqlalchemy import select
 from server.cli.context import estate_by_code, fail, open_engine, transaction
 from server.db.migrate import current_revision, head_revision
 from server.db.models import Role, StaffUser
+from server.db.writer import make_writer
 from server.domain import audit, guards, importing, registry, staff
 from server.domain.actors import cli_actor
 
@@ -158,7 +159,8 @@ def residents_import(sheet: Path, estate: EstateOpt = None) -> None:
         raise fail(f"no such file: {sheet}")
     content = sheet.read_bytes()
     engine = open_engine()
-    with transaction(engine) as session:
+    # Read from a snapshot and write in short chunks: a running server's writes never wait long for the import.
+    with transaction(engine, reader=True) as session:
         target = estate_by_code(session, estate)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
             task = bar.add_task(f"importing {sheet.name}", total=None)
@@ -169,6 +171,7 @@ def residents_import(sheet: Path, estate: EstateOpt = None) -> None:
                 sheet.name,
                 content,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
+                writer=make_writer(engine),
             )
         if not report.ok:
             session.rollback()

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, select
 
-from server.cli.context import open_engine, transaction
+from server.cli.context import fail, open_engine, transaction
 from server.config import Settings, get_settings
 from server.db.models import Estate
 from server.domain.actors import cli_actor
@@ -33,14 +33,24 @@ err = Console(stderr=True)
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default from settings: 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings: 8000).")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (PostgreSQL only; SQLite serves from one).")
+    ] = 1,
 ) -> None:
     """Run the server: the device API under /api/v1, the console under /console, OpenAPI at /docs."""
     from server.web.app import create_app
 
     settings = get_settings()
     engine = open_engine(settings)
-    app = create_app(settings, engine)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    address = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
+    if workers == 1:
+        uvicorn.run(create_app(settings, engine), **address)
+        return
+    if engine.dialect.name == "sqlite":
+        # One process owns a SQLite file: its writer commits every request's writes together.
+        raise fail("SQLite is served by one process; use PostgreSQL (ESTATE_DATABASE_URL) for several workers")
+    engine.dispose()  # migrated; each worker opens its own
+    uvicorn.run("server.web.app:create_app", factory=True, workers=workers, **address)
 
 
 def demo(

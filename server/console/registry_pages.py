@@ -27,7 +27,7 @@ from server.db.models import Estate, OccupancyKind, Unit
 from server.domain import importing, registry
 from server.domain.errors import DomainError, NotFound
 from server.domain.permissions import Perm
-from server.web.deps import Console, ConsoleForm, DbSession, require
+from server.web.deps import Console, ConsoleForm, DbSession, DbWriter, require
 from server.web.limits import IMPORT_BODY, MAX_UPLOAD
 from server.web.params import PageNo, RowId
 
@@ -242,6 +242,7 @@ def import_sheet(
     console: Importer,
     db: DbSession,
     form: ConsoleForm,
+    writer: DbWriter,
 ) -> Response:
     """The sheet arrives as the form's `sheet` file, read only after the session check (not as a body parameter,
     which would be read before it)."""
@@ -259,7 +260,7 @@ def import_sheet(
     if len(content) > MAX_UPLOAD:
         return answer(413, error=translate(lang, "import.too_large", mb=MAX_UPLOAD // (1024 * 1024)))
     try:
-        report = importing.import_residents(db, console.actor, estate, sheet.filename, content)
+        report = importing.import_residents(db, console.actor, estate, sheet.filename, content, writer=writer)
     except DomainError as exc:
         return answer(exc.status, error=exc.text(language(request)), filename=sheet.filename)
     if not report.ok:

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, cast, or_, select, text
+from sqlalchemy import ColumnElement, Select, String, and_, bindparam, cast, or_, select, text
 from sqlalchemy.orm import Session
 
 from server.db.base import utcnow
@@ -55,9 +55,11 @@ def record(
     **detail: Any,
 ) -> AuditEntry:
     """Append an entry in the caller's transaction: it commits or rolls back together with the change."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-    last = session.scalar(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
+    session.flush()  # what the caller changed so far is written first, in order
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_PG_LOCK, {"k": _PG_AUDIT_LOCK})
+    last = connection.execute(_LAST).first()
     entry = AuditEntry(
         seq=(last.seq + 1) if last else 1,
         at=utcnow(),
@@ -72,12 +74,24 @@ def record(
         prev_hash=last.hash if last else GENESIS,
     )
     entry.hash = _entry_hash(entry)
-    session.add(entry)
-    head = session.get(AuditHead, HEAD_ID) or AuditHead(id=HEAD_ID)
-    head.seq, head.hash = entry.seq, entry.hash
-    session.add(head)
-    session.flush()
+    # Written with a plain INSERT: the entry is never changed afterwards, so the session need not track it.
+    connection.execute(_INSERT, {c: getattr(entry, c) for c in _COLUMNS})
+    # The head moves in the same transaction, so entries removed from the end of the log are noticed.
+    if not connection.execute(_MOVE_HEAD, {"head_seq": entry.seq, "head_hash": entry.hash}).rowcount:
+        connection.execute(_NEW_HEAD, {"id": HEAD_ID, "seq": entry.seq, "hash": entry.hash})
     return entry
+
+
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_LAST = select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+_INSERT = AuditEntry.__table__.insert()
+_COLUMNS = [c.key for c in AuditEntry.__table__.columns]
+_MOVE_HEAD = (
+    AuditHead.__table__.update()
+    .where(AuditHead.__table__.c.id == HEAD_ID)
+    .values(seq=bindparam("head_seq"), hash=bindparam("head_hash"))
+)
+_NEW_HEAD = AuditHead.__table__.insert()
 
 
 @dataclass(frozen=True)

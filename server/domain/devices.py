@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server.db.base import utcnow
 from server.db.models import Device, DeviceKind, Estate
@@ -55,7 +55,8 @@ def bearer_token(authorization: str) -> str:
 
 def authenticate(session: Session, token: str) -> Device:
     """The device a bearer token belongs to; unknown or revoked tokens are refused."""
-    device = session.scalar(select(Device).where(Device.token_digest == token_digest(token))) if token else None
+    query = select(Device).where(Device.token_digest == token_digest(token)).options(joinedload(Device.estate))
+    device = session.scalar(query) if token else None
     if device is None or device.revoked_at is not None:
         raise Unauthorized("设备令牌无效或已吊销", "unknown or revoked device token", code="invalid_device_token")
     return device

@@ -1,7 +1,9 @@
 """Importing the resident registry from the office's own sheet (XLSX or CSV).
 
 Every row is validated first and every problem reported by row and column; the import writes only when the whole
-sheet is clean, in the caller's single transaction, so a sheet with one bad row imports nothing.
+sheet is clean, so a sheet with one bad row imports nothing. Given a writer, it writes in chunks of CHUNK rows, each
+a short transaction of its own, so a large sheet never keeps the estate's other writes waiting for long; should a
+chunk fail part-way, what the earlier chunks wrote is taken out again.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from server.contract.fields import check_text
-from server.db.models import Estate, Occupancy, OccupancyKind, Person
+from server.db.models import Estate, Occupancy, OccupancyKind, Person, ResidentCredential, Unit
+from server.db.writer import Writer
 from server.domain import audit, registry
 from server.domain.actors import Actor
 from server.domain.errors import DomainError
+from server.domain.secrets import keyed_digest
 
 # Column headers an office sheet may use, Chinese or English, mapped to our fields.
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -238,6 +242,24 @@ def validate(rows: list[list[object]], report: ImportReport) -> list[ResidentRow
     return good
 
 
+CHUNK = 10  # rows per write transaction when importing through a writer
+
+
+@dataclass
+class _Written:
+    """What the chunks written so far created or changed, so that a failure part-way can take it out again."""
+
+    units: list[int] = field(default_factory=list)
+    persons: list[int] = field(default_factory=list)
+    occupancies: list[int] = field(default_factory=list)
+    credentials: list[int] = field(default_factory=list)
+    cards: list[tuple[int, str | None]] = field(default_factory=list)  # credential id, card digest before
+
+    def merge(self, other: _Written) -> None:
+        for name in ("units", "persons", "occupancies", "credentials", "cards"):
+            getattr(self, name).extend(getattr(other, name))
+
+
 def import_residents(
     session: Session,
     actor: Actor,
@@ -245,27 +267,94 @@ def import_residents(
     filename: str,
     content: bytes,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    writer: Writer | None = None,
 ) -> ImportReport:
-    """Validate the whole sheet, then import it. On any problem nothing is written (the caller rolls back)."""
+    """Validate the whole sheet, then import it. On any problem nothing is written (without a writer, the caller
+    rolls back its transaction). With a writer, `session` only reads and the rows are written in chunks."""
     report = ImportReport()
     rows = validate(read_sheet(filename, content), report)
+    if report.ok:
+        _check_cards(session, estate, rows, report)
     if not report.ok:
         return report
-    _write(session, actor, estate, rows, report, progress)
-    if report.ok:
-        audit.record(
-            session,
-            actor,
-            "registry.import",
-            "estate",
-            estate.id,
-            estate_id=estate.id,
-            file=filename,
-            rows=report.rows,
-            persons=report.persons_created,
-            occupancies=report.occupancies_created,
-        )
+    people = {(name, phone): pid for pid, name, phone in session.execute(_PEOPLE, {"estate": estate.id})}
+    if writer is None:
+        _write(session, actor, estate, rows, report, people, _Written(), progress)
+        if report.ok:
+            _record(session, actor, estate, filename, report)
+        return report
+    # The card check may have made the server's secret: commit it, so that this thread holds no write of its own
+    # while its chunks queue for the writer.
+    session.commit()
+    written = _Written()
+    estate_id = estate.id
+    try:
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+
+            def write_chunk(s: Session, chunk: list[ResidentRow] = chunk) -> _Written:
+                target = s.get(Estate, estate_id)
+                assert target is not None
+                done = _Written()
+                _write(s, actor, target, chunk, report, people, done, None)
+                if not report.ok:
+                    raise _ChunkRefused
+                return done
+
+            # Only a committed chunk's rows are remembered for taking out: a rolled-back one left nothing.
+            written.merge(writer.run(write_chunk))
+            if progress:
+                progress(min(start + CHUNK, len(rows)), len(rows))
+        writer.run(lambda s: _record(s, actor, s.get(Estate, estate_id), filename, report))
+    except Exception:
+        writer.run(lambda s: _undo(s, actor, estate_id, filename, written))
+        if report.ok:
+            raise
     return report
+
+
+class _ChunkRefused(Exception):
+    """A row of the chunk was refused (its problem is in the report): the chunk writes nothing."""
+
+
+_PEOPLE = select(Person.id, Person.name, Person.phone).where(Person.estate_id == bindparam("estate"))
+
+
+def _check_cards(session: Session, estate: Estate, rows: list[ResidentRow], report: ImportReport) -> None:
+    """A card the registry already gives to someone else: reported before anything is written."""
+    holders = {
+        digest: (estate_id, name, phone)
+        for digest, estate_id, name, phone in session.execute(
+            select(ResidentCredential.card_digest, Person.estate_id, Person.name, Person.phone)
+            .join(Person, Person.id == ResidentCredential.person_id)
+            .where(ResidentCredential.card_digest.is_not(None))
+        )
+    }
+    for row in rows:
+        if not row.card:
+            continue
+        holder = holders.get(keyed_digest(session, row.card))
+        if holder is not None and holder != (estate.id, row.name, row.phone):
+            report.problems.append(
+                RowProblem(row.row, HEADERS["card"][0], "该卡已登记给其他住户", "this card belongs to another resident")
+            )
+
+
+def _record(session: Session, actor: Actor, estate: Estate | None, filename: str, report: ImportReport) -> None:
+    assert estate is not None
+    audit.record(
+        session,
+        actor,
+        "registry.import",
+        "estate",
+        estate.id,
+        estate_id=estate.id,
+        file=filename,
+        rows=report.rows,
+        persons=report.persons_created,
+        occupancies=report.occupancies_created,
+    )
 
 
 def _write(
@@ -274,24 +363,28 @@ def _write(
     estate: Estate,
     rows: Iterable[ResidentRow],
     report: ImportReport,
+    people: dict[tuple[str, str], int],
+    written: _Written,
     progress: Callable[[int, int], None] | None,
 ) -> None:
     rows = list(rows)
-    people: dict[tuple[str, str], Person] = {
-        (p.name, p.phone): p for p in session.scalars(select(Person).where(Person.estate_id == estate.id))
-    }
     for done, row in enumerate(rows, start=1):
         unit = registry.find_unit(session, estate, row.unit)
         if unit is None:
             unit = registry.ensure_unit(session, actor, estate, row.unit)
+            written.units.append(unit.id)
             report.units_created += 1
-        person = people.get((row.name, row.phone))
-        if person is None:
+        person_id = people.get((row.name, row.phone))
+        if person_id is None:
             person = registry.add_person(session, actor, estate, row.name, row.phone, row.id_tail)
-            people[(row.name, row.phone)] = person
+            people[(row.name, row.phone)] = person.id
+            written.persons.append(person.id)
             report.persons_created += 1
+        else:
+            person = session.get(Person, person_id)
+            assert person is not None
         exists = session.scalar(
-            select(Occupancy).where(
+            select(Occupancy.id).where(
                 Occupancy.unit_id == unit.id,
                 Occupancy.person_id == person.id,
                 Occupancy.kind == row.kind,
@@ -301,12 +394,50 @@ def _write(
         if exists is not None:
             report.skipped_duplicates += 1
         else:
-            registry.add_occupancy(session, actor, unit, person, row.kind, row.starts_on, row.ends_on)
+            occupancy = registry.add_occupancy(session, actor, unit, person, row.kind, row.starts_on, row.ends_on)
+            written.occupancies.append(occupancy.id)
             report.occupancies_created += 1
         if row.card:
+            before = session.execute(
+                select(ResidentCredential.id, ResidentCredential.card_digest).where(
+                    ResidentCredential.person_id == person.id
+                )
+            ).first()
             try:
-                registry.set_credentials(session, actor, person, card=row.card)
+                credential = registry.set_credentials(session, actor, person, card=row.card)
             except DomainError as exc:
                 report.problems.append(RowProblem(row.row, HEADERS["card"][0], exc.zh, exc.en))
+            else:
+                if before is None:
+                    written.credentials.append(credential.id)
+                else:
+                    written.cards.append((before.id, before.card_digest))
         if progress:
             progress(done, len(rows))
+
+
+def _undo(session: Session, actor: Actor, estate_id: int, filename: str, written: _Written) -> None:
+    """Take out what the chunks of a failed import wrote (its audit entries stay, followed by this one)."""
+    for credential_id, digest in written.cards:
+        session.execute(
+            update(ResidentCredential).where(ResidentCredential.id == credential_id).values(card_digest=digest)
+        )
+    for model, ids in (
+        (ResidentCredential, written.credentials),
+        (Occupancy, written.occupancies),
+        (Person, written.persons),
+        (Unit, written.units),
+    ):
+        if ids:
+            session.execute(delete(model).where(model.id.in_(ids)))
+    audit.record(
+        session,
+        actor,
+        "registry.import_undone",
+        "estate",
+        estate_id,
+        estate_id=estate_id,
+        file=filename,
+        persons=len(written.persons),
+        occupancies=len(written.occupancies),
+    )

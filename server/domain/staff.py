@@ -135,6 +135,11 @@ def sign_in(
     with the right password, so guessing is slow; each attempt is recorded.
     """
     username = username.strip().lower()[:40]
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    # The slow hash runs first, holding nothing: the read's snapshot ends here, and the attempt is then counted
+    # and recorded in one short transaction.
+    session.commit()
+    password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     # One attempt at a time per account and per address, so concurrent guesses cannot share one count.
     throttle.serialize(session, f"login:user:{username}", f"login:ip:{ip}")
     now = utcnow()
@@ -148,8 +153,6 @@ def sign_in(
     # the lock-out window because of one of them, yet a guesser trying many accounts gets few tries a minute.
     if _recent_failures(session, LoginAttempt.ip, ip, now - ADDRESS_WINDOW) >= policy.max_failures * 2:
         raise LoginThrottled("此地址登录失败过多，请 1 分钟后再试", "too many failed sign-ins from here, wait a minute")
-    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
-    password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     ok = user is not None and user.is_active and password_ok
     session.add(LoginAttempt(username=username, ip=ip, success=ok))
     if not ok or user is None:

@@ -13,7 +13,9 @@ from sqlalchemy import Engine
 from server.config import Settings, get_settings
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.migrate import upgrade
+from server.db.writer import make_writer
 from server.web import errors, limits
+from server.web.admission import Admission
 from server.web.early_auth import DeviceFirst
 from server.web.headers import ResponseHeaders
 
@@ -42,10 +44,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
+    # Request sessions read from a snapshot and take SQLite's write lock only for their writes; the hot writes
+    # (gate releases, kiosk slips) go to the writer, which commits many requests' writes together.
+    app.state.sessionmaker = make_sessionmaker(engine, optimistic=True)
+    app.state.writer = make_writer(engine)
     errors.install(app)
     app.add_middleware(DeviceFirst)
     app.add_middleware(ResponseHeaders)
+    app.add_middleware(Admission)
     app.include_router(api_routes.router, prefix="/api/v1")
     app.include_router(console_routes.router, prefix="/console")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -13,11 +13,13 @@ from starlette.datastructures import FormData
 
 from server.config import Settings
 from server.db.models import ConsoleSession, Device, Estate, StaffUser
+from server.db.writer import Writer
 from server.domain import devices, staff
 from server.domain.actors import Actor
 from server.domain.errors import DomainError, Forbidden
 from server.domain.permissions import Perm, allowed
 
+T = TypeVar("T")
 SESSION_COOKIE = "estate_session"
 LOGIN_CSRF_COOKIE = "estate_login_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -51,6 +53,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
+def get_writer(request: Request) -> Writer:
+    return request.app.state.writer
+
+
+# The short writes a request prepared, committed for it (together with other requests' writes on SQLite).
+DbWriter = Annotated[Writer, Depends(get_writer)]
+
+
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
@@ -63,6 +73,20 @@ def get_device(request: Request, db: DbSession) -> Device:
 
 
 CurrentDevice = Annotated[Device, Depends(get_device)]
+
+
+def device_work(request: Request, work: Callable[[Session, Device], T]) -> T:
+    """`work` for the calling device in one request transaction, as `get_db` and `get_device` give it, but all in
+    the calling thread: for routes that check on a worker thread and then await the writer for their write."""
+    with request.app.state.sessionmaker() as session:
+        try:
+            result = work(session, get_device(request, session))
+            session.commit()
+            return result
+        except DomainError as exc:
+            if exc.keep_changes:
+                session.commit()
+            raise
 
 
 def device_actor(request: Request, device: Device) -> Actor:

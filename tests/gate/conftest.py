@@ -89,15 +89,18 @@ def guard(db: Session, estate: Estate, make_user: Callable[..., StaffUser]) -> S
 
 
 class Switch(httpx.BaseTransport):
-    """A network cable that can be pulled: while `down`, every request fails to connect."""
+    """A network cable that can be pulled: while `down`, every request fails to connect. `sent` lists the paths
+    of the requests that went through."""
 
     def __init__(self, inner: httpx.BaseTransport) -> None:
         self.inner = inner
         self.down = False
+        self.sent: list[str] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self.down:
             raise httpx.ConnectError("network down", request=request)
+        self.sent.append(request.url.path)
         return self.inner.handle_request(request)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
@@ -26,7 +27,8 @@ MODES = ["online", "offline"]
 
 
 def ready_gate(gate: Gate, mode: str) -> Gate:
-    """Synced once online, the guard signed in, then (offline mode) the network pulled."""
+    """Synced once online, the guard signed in, then (offline mode) the network pulled and noticed by the
+    background sync (a scan no longer asks the server, so it is no longer what finds the network gone)."""
     gate.link.refresh_reference()
     for key in GUARD_PIN:
         gate.flow.signin_key(key)
@@ -35,6 +37,9 @@ def ready_gate(gate: Gate, mode: str) -> Gate:
     if mode == "offline":
         assert gate.switch is not None
         gate.switch.down = True
+        with pytest.raises(httpx.TransportError):
+            gate.link.refresh_reference()
+        assert not gate.link.online
     return gate
 
 
@@ -191,6 +196,34 @@ def test_a_slip_released_here_is_refused_here_with_time_and_gate(
     assert gate.flow.state == "rejected" and verdict is not None and verdict.code == "already_released"
     assert verdict.released_gate == "东门" and verdict.released_at is not None
     assert abs(verdict.released_at - decision.at) < timedelta(seconds=1)
+
+
+def test_an_online_release_is_one_call_that_carries_the_servers_verdict(
+    make_gate: Callable[..., Gate], guard: StaffUser, slip_maker: Callable[..., ReleaseSlip]
+) -> None:
+    """Online, the gate checks a scanned slip with the keys it holds and records the release in one call; a slip
+    used at another gate after this one checked it is refused by that call, saying where it was used (R-REL-6)."""
+    first, second = slip_maker(), slip_maker()
+    east = ready_gate(make_gate("东门"), "online")
+    west = ready_gate(make_gate("西门"), "online")
+    assert east.switch is not None
+    east.switch.sent.clear()
+    east.flow.on_scan(first.token)
+    count_everything(east)
+    east.flow.release()
+    assert east.flow.decision is not None and not east.flow.decision.queued
+    assert east.switch.sent == ["/api/v1/gate/releases"]
+    east.flow.next()
+    east.flow.on_scan(second.token)
+    assert east.flow.state == "checklist"
+    west.flow.on_scan(second.token)
+    count_everything(west)
+    west.flow.release()
+    count_everything(east)
+    east.flow.release()
+    verdict = east.flow.verdict
+    assert east.flow.state == "rejected" and verdict is not None and verdict.code == "already_released"
+    assert verdict.released_gate == "西门"
 
 
 # --- the checklist -------------------------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server.contract import slip_token
 from server.db.base import utcnow
@@ -20,6 +20,7 @@ from server.db.models import (
     ReleaseSlip,
     SlipAttachment,
     SlipConflict,
+    SlipItem,
     SlipRelease,
     SlipState,
 )
@@ -73,19 +74,28 @@ def find_scanned(session: Session, estate: Estate, text: str, now: datetime) -> 
         number_estate, _day, _seq = slip_token.parse_slip_number(text)
         if number_estate != estate.code:
             raise Rejected("wrong_estate")
-        slip = session.scalar(select(ReleaseSlip).where(ReleaseSlip.number == text.upper()))
+        slip = session.execute(_slip_by_number(text.upper())).unique().scalar_one_or_none()
     else:
         try:
             claims = slip_token.verify(text, keys.ring(session), estate=estate.code, now=now)
         except slip_token.TokenError as exc:
             raise Rejected(exc.code) from None
-        slip = session.scalar(select(ReleaseSlip).where(ReleaseSlip.number == claims.number))
+        slip = session.execute(_slip_by_number(claims.number)).unique().scalar_one_or_none()
         if slip is not None and slip.token != text:
             raise Rejected("revoked")
     if slip is None or slip.estate_id != estate.id:
         raise NotFound("本小区没有这张放行条", "no such slip in this estate", code="unknown_slip")
     check_state(slip, now)
     return slip
+
+
+def _slip_by_number(number: str) -> Select[tuple[ReleaseSlip]]:
+    """A slip with its lines and its release, in one query (a gate checks all three)."""
+    return (
+        select(ReleaseSlip)
+        .where(ReleaseSlip.number == number)
+        .options(joinedload(ReleaseSlip.release), joinedload(ReleaseSlip.items))
+    )
 
 
 def check_state(slip: ReleaseSlip, now: datetime) -> None:
@@ -115,6 +125,116 @@ def _compare(slip: ReleaseSlip, counts: list[Count]) -> list[str]:
     return [f"{i.name}: 条上 {i.quantity} / 实点 {given[i.line]}" for i in slip.items if given[i.line] != i.quantity]
 
 
+@dataclass(frozen=True)
+class ReleasePlan:
+    """A guard's decision, checked against what was read, ready to be written: plain values, no session."""
+
+    slip_id: int
+    estate_id: int
+    number: str
+    device_id: int
+    gate: str
+    guard: str
+    outcome: str  # released | refused
+    reason: str
+    at: datetime
+    counted: dict[int, int]
+    photo: bytes | None = None
+
+    @property
+    def state(self) -> SlipState:
+        return SlipState.released if self.outcome == "released" else SlipState.refused
+
+
+def plan_release(
+    session: Session,
+    device: Device,
+    text: str,
+    guard: str,
+    counts: list[Count],
+    *,
+    reason: str = "",
+    photo: bytes | None = None,
+    now: datetime | None = None,
+) -> ReleasePlan:
+    """Everything the decision needs that only reads (R-REL-6): the token's signature, the slip's state and the
+    counted lines against the slip. Every line matches → released; otherwise refused with the reason."""
+    now = now or utcnow()
+    slip = find_scanned(session, device.estate, text, now)
+    differences = _compare(slip, counts)
+    if photo is not None and len(photo) > MAX_PHOTO:
+        raise DomainError("照片不能超过 2 MB", "a photo is at most 2 MB", code="photo_too_large")
+    return ReleasePlan(
+        slip_id=slip.id,
+        estate_id=slip.estate_id,
+        number=slip.number,
+        device_id=device.id,
+        gate=device.name,
+        guard=guard.strip()[:40],
+        outcome="refused" if differences else "released",
+        reason="; ".join([*differences, reason.strip()] if reason.strip() else differences)[:200],
+        at=now,
+        counted={c.line: c.counted for c in counts},
+        photo=photo,
+    )
+
+
+def record_release(session: Session, actor: Actor, plan: ReleasePlan) -> None:
+    """The short write of a planned decision, in plain statements. The slip changes only if it is still unused and
+    not revoked, so a use, cancel or re-issue that committed since the plan was read is answered with its rejection."""
+    connection = session.connection()
+    if connection.execute(_CLAIM, {"slip": plan.slip_id, "to": plan.state}).rowcount != 1:
+        slip = session.get(ReleaseSlip, plan.slip_id, populate_existing=True)
+        assert slip is not None
+        check_state(slip, plan.at)
+        raise Rejected("revoked")
+    values = {
+        "slip_id": plan.slip_id,
+        "estate_id": plan.estate_id,
+        "device_id": plan.device_id,
+        "gate": plan.gate,
+        "guard": plan.guard,
+        "outcome": plan.outcome,
+        "reason": plan.reason,
+        "at": plan.at,
+        "recorded_at": plan.at,
+        "offline": False,
+    }
+    try:
+        connection.execute(_RECORD, values)
+    except IntegrityError:  # a release recorded some other way (an offline upload) while the slip stayed unused
+        existing = session.scalar(select(SlipRelease).where(SlipRelease.slip_id == plan.slip_id))
+        raise Rejected("already_released", **(_release_detail(existing) if existing else {})) from None
+    connection.execute(_COUNTED, [{"s": plan.slip_id, "n": n, "c": c} for n, c in plan.counted.items()])
+    if plan.photo:
+        session.add(SlipAttachment(slip_id=plan.slip_id, kind="gate_photo", media_type="image/jpeg", data=plan.photo))
+    audit.record(
+        session,
+        actor,
+        f"slip.{plan.outcome}",
+        "slip",
+        plan.slip_id,
+        estate_id=plan.estate_id,
+        number=plan.number,
+        guard=plan.guard,
+        reason=plan.reason,
+    )
+
+
+_slips, _items = ReleaseSlip.__table__, SlipItem.__table__
+_CLAIM = (
+    _slips.update()
+    .where(_slips.c.id == bindparam("slip"), _slips.c.state == SlipState.issued, _slips.c.revoked_at.is_(None))
+    .values(state=bindparam("to"))
+)
+_RECORD = SlipRelease.__table__.insert()
+_COUNTED = (
+    _items.update()
+    .where(_items.c.slip_id == bindparam("s"), _items.c.line == bindparam("n"))
+    .values(counted=bindparam("c"))
+)
+
+
 def release(
     session: Session,
     actor: Actor,
@@ -127,45 +247,11 @@ def release(
     photo: bytes | None = None,
     now: datetime | None = None,
 ) -> SlipRelease:
-    """The guard's decision: every line matches → released with the time; otherwise refused with the reason."""
-    now = now or utcnow()
-    slip = find_scanned(session, device.estate, text, now)
-    differences = _compare(slip, counts)
-    outcome = "refused" if differences else "released"
-    if photo is not None and len(photo) > MAX_PHOTO:
-        raise DomainError("照片不能超过 2 MB", "a photo is at most 2 MB", code="photo_too_large")
-    full_reason = "; ".join([*differences, reason.strip()] if reason.strip() else differences)[:200]
-    record = SlipRelease(
-        slip_id=slip.id,
-        estate_id=slip.estate_id,
-        device_id=device.id,
-        gate=device.name,
-        guard=guard.strip()[:40],
-        outcome=outcome,
-        reason=full_reason,
-        at=now,
-        recorded_at=now,
-        offline=False,
-    )
-    _insert_release(session, slip, record)
-    given = {c.line: c.counted for c in counts}
-    for item in slip.items:
-        item.counted = given[item.line]
-    slip.state = SlipState.released if outcome == "released" else SlipState.refused
-    if photo:
-        session.add(SlipAttachment(slip_id=slip.id, kind="gate_photo", media_type="image/jpeg", data=photo))
-    audit.record(
-        session,
-        actor,
-        f"slip.{outcome}",
-        "slip",
-        slip.id,
-        estate_id=slip.estate_id,
-        number=slip.number,
-        guard=record.guard,
-        reason=full_reason,
-    )
-    return record
+    """The guard's decision checked and written in one session (commands and tests; the API splits the two)."""
+    plan = plan_release(session, device, text, guard, counts, reason=reason, photo=photo, now=now)
+    record_release(session, actor, plan)
+    session.expire_all()  # the plain statements changed rows this session may hold
+    return session.scalars(select(SlipRelease).where(SlipRelease.slip_id == plan.slip_id)).one()
 
 
 def release_of(session: Session, number: str) -> SlipRelease:
@@ -176,7 +262,7 @@ def release_of(session: Session, number: str) -> SlipRelease:
     return record
 
 
-def _insert_release(session: Session, slip: ReleaseSlip, record: SlipRelease) -> None:
+def _insert_release(session: Session, slip_id: int, record: SlipRelease) -> None:
     """Insert the slip's one release; the unique constraint turns a concurrent second use into already_released."""
     try:
         with session.begin_nested():
@@ -184,7 +270,7 @@ def _insert_release(session: Session, slip: ReleaseSlip, record: SlipRelease) ->
             session.flush()
     except IntegrityError:
         existing = session.scalar(
-            select(SlipRelease).where(SlipRelease.slip_id == slip.id).execution_options(populate_existing=True)
+            select(SlipRelease).where(SlipRelease.slip_id == slip_id).execution_options(populate_existing=True)
         )
         if existing is None:
             raise
@@ -351,7 +437,7 @@ def _apply(
             offline=True,
         )
         try:
-            _insert_release(session, slip, record)
+            _insert_release(session, slip.id, record)
         except Rejected:
             session.refresh(slip)
             earlier = slip.release

@@ -99,4 +99,7 @@ def published(session: Session, now: datetime) -> list[PublishedKey]:
 
 def ring(session: Session) -> dict[int, Ed25519PublicKey]:
     """Every key the server has ever signed with, by id (the server can check any slip it issued)."""
-    return {k.id: public_key(k.public_key) for k in session.scalars(select(SigningKey))}
+    return {key_id: public_key(hex_value) for key_id, hex_value in session.execute(_RING)}
+
+
+_RING = select(SigningKey.id, SigningKey.public_key)

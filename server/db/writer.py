@@ -1,0 +1,140 @@
+"""Short writes prepared by requests, run for them: on SQLite by one writer thread that commits the writes of many
+requests in one transaction and one fsync (group commit); on PostgreSQL each in its own short transaction.
+
+A request does its reads, checks and rendering first, outside any write lock, and hands over only the write: a
+function of a session that changes rows and returns plain data. `run` returns only once that write is durable, so
+an answer never reports a change that a power loss could take back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import anyio.to_thread
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.db.engine import holds_write_lock, make_sessionmaker
+
+T = TypeVar("T")
+Work = Callable[[Session], T]
+MAX_BATCH = 256
+IDLE_SECONDS = 2.0  # the writer thread ends after this long without work and starts again with the next write
+
+
+class Writer(Protocol):
+    def run(self, work: Work[T]) -> T:
+        """Run `work` and commit; from a worker thread."""
+        ...
+
+    async def submit(self, work: Work[T]) -> T:
+        """The same, awaited on the event loop: no worker thread waits while the write queues."""
+        ...
+
+
+class DirectWriter:
+    """Each write in its own short transaction, in the calling thread (PostgreSQL: many workers, row locks)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def run(self, work: Work[T]) -> T:
+        with self.sessions() as session:
+            result = work(session)
+            session.commit()
+            return result
+
+    async def submit(self, work: Work[T]) -> T:
+        return await anyio.to_thread.run_sync(self.run, work)
+
+
+@dataclass
+class _Job:
+    work: Work[Any]
+    done: Callable[[], None]
+    result: Any = None
+    error: BaseException | None = None
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+class GroupCommitWriter:
+    """One thread runs the queued writes in batches: each write in its own savepoint (a refused write undoes only
+    itself), one COMMIT for the batch, then every caller of the batch gets its answer. While a batch commits, the
+    next one gathers, so under load many requests share one fsync."""
+
+    def __init__(self, engine: Engine, max_batch: int = MAX_BATCH) -> None:
+        self.engine = engine
+        self.sessions = make_sessionmaker(engine)
+        self.max_batch = max_batch
+        self._pending: list[_Job] = []
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def run(self, work: Work[T]) -> T:
+        if holds_write_lock(self.engine):  # it would wait for itself
+            raise RuntimeError("commit this thread's write before handing the next one to the writer")
+        finished = threading.Event()
+        job = _Job(work, finished.set)
+        self._enqueue(job)
+        finished.wait()
+        return job.outcome()
+
+    async def submit(self, work: Work[T]) -> T:
+        loop = asyncio.get_running_loop()
+        finished = asyncio.Event()
+        job = _Job(work, lambda: loop.call_soon_threadsafe(finished.set))
+        self._enqueue(job)
+        await finished.wait()
+        return job.outcome()
+
+    def _enqueue(self, job: _Job) -> None:
+        with self._wake:
+            self._pending.append(job)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="estate-group-writer", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                if not self._pending:
+                    self._wake.wait(IDLE_SECONDS)
+                if not self._pending:
+                    self._thread = None
+                    return
+                batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Job]) -> None:
+        try:
+            with self.sessions() as session:
+                for job in batch:
+                    try:
+                        with session.begin_nested():
+                            job.result = job.work(session)
+                    except Exception as exc:
+                        job.error = exc
+                session.commit()
+        except BaseException as exc:  # the batch did not commit: no caller may hear of success
+            for job in batch:
+                if job.error is None:
+                    job.error = exc
+        finally:
+            for job in batch:
+                job.done()
+
+
+def make_writer(engine: Engine) -> Writer:
+    """The group-committing writer on SQLite (one process owns the file), plain short transactions elsewhere."""
+    if engine.dialect.name == "sqlite":
+        return GroupCommitWriter(engine)
+    return DirectWriter(make_sessionmaker(engine))
