@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -190,7 +191,7 @@ def estate_run(
 def burst(base: str, seeded: Seeded, size: int) -> dict[str, object]:
     """`size` requests at once, a third each from gates (releases of slips not yet used), kiosks (slip requests)
     and key cabinets (event uploads): server errors and the p99 latency."""
-    tokens = seeded.tokens.read_text().split()[-(size // 3) :]
+    tokens = seeded.tokens.read_text().splitlines()[-(size // 3) :]  # RS2 tokens hold spaces (Base45)
     event = {"event": "door_held_open", "board": 1, "slot": 2, "at": datetime.now(UTC).isoformat()}
     slip_request = {
         "unit": "5-8B",
@@ -200,7 +201,7 @@ def burst(base: str, seeded: Seeded, size: int) -> dict[str, object]:
         "planned_date": date.today().isoformat(),
     }
 
-    async def one(client: httpx.AsyncClient, kind: str, i: int) -> tuple[int, float]:
+    async def one(client: httpx.AsyncClient, kind: str, i: int) -> tuple[int, float, str]:
         headers = {"Idempotency-Key": uuid.uuid4().hex}
         started = time.perf_counter()
         if kind == "gate":
@@ -212,9 +213,9 @@ def burst(base: str, seeded: Seeded, size: int) -> dict[str, object]:
             answer = await client.post(
                 "/cabinet/events", json={"events": [event]}, headers=headers | _auth(seeded.cabinet)
             )
-        return answer.status_code, time.perf_counter() - started
+        return answer.status_code, time.perf_counter() - started, answer.text
 
-    async def run() -> list[tuple[int, float]]:
+    async def run() -> list[tuple[int, float, str]]:
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
         async with httpx.AsyncClient(base_url=base + "/api/v1", limits=limits, timeout=300) as client:
             return await asyncio.gather(
@@ -222,11 +223,16 @@ def burst(base: str, seeded: Seeded, size: int) -> dict[str, object]:
             )
 
     answers = asyncio.run(run())
-    latencies = [elapsed for _status, elapsed in answers]
+    kinds = [kind for _i in range(len(tokens)) for kind in ("gate", "kiosk", "cabinet")]
+    latencies = [elapsed for _status, elapsed, _text in answers]
     return {
         "requests": len(answers),
-        "server_errors": sum(1 for status, _ in answers if status >= 500),
-        "not_2xx": sum(1 for status, _ in answers if not 200 <= status < 300),
+        "server_errors": sum(1 for status, _, _ in answers if status >= 500),
+        "not_2xx": sum(1 for status, _, _ in answers if not 200 <= status < 300),
+        "first_refusal": next((text[:300] for status, _, text in answers if status >= 300), None),
+        "statuses": dict(
+            sorted(Counter(f"{kind} {status}" for (status, _, _), kind in zip(answers, kinds, strict=True)).items())
+        ),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
     }
 
