@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -142,6 +143,19 @@ class GateLink:
         self._set_online(not token_refused(error), refused=token_refused(error))
         return token_refused(error)
 
+    @contextmanager
+    def _background_call(self) -> Iterator[None]:
+        """A call of the background work: no answer means offline and a 401 raises TokenRefused; both propagate."""
+        try:
+            yield
+        except httpx.TransportError:
+            self._set_online(False)
+            raise
+        except ApiError as exc:
+            if self._refused_by(exc):
+                raise TokenRefused(exc.message) from None
+            raise
+
     def queue_length(self) -> int:
         return self.outbox.pending_count()
 
@@ -256,22 +270,15 @@ class GateLink:
 
     def heartbeat(self) -> None:
         """Ask the server who this gate is, to know the link is up. Raises TransportError or TokenRefused."""
-        try:
+        with self._background_call():
             self.api.device()
-        except httpx.TransportError:
-            self._set_online(False)
-            raise
-        except ApiError as exc:
-            if self._refused_by(exc):
-                raise TokenRefused(exc.message) from None
-            raise
         self._set_online(True)
 
     def refresh_reference(self) -> None:
         """Download what changed (ETags) of keys, revocations, roster and the day's slips.
         Raises TransportError or TokenRefused."""
         with self._lock:
-            try:
+            with self._background_call():
                 now = self.clock()
                 self.store.save_reference(DEVICE, self.api.device(), None, now)
                 keys, etag = self.api.keys(self.store.etag(KEYS))
@@ -286,13 +293,6 @@ class GateLink:
                 slips, etag = self.api.day_slips(None, self.store.etag(SLIPS))
                 if slips is not None:
                     self.store.save_reference(SLIPS, slips, etag, now)
-            except httpx.TransportError:
-                self._set_online(False)
-                raise
-            except ApiError as exc:
-                if self._refused_by(exc):
-                    raise TokenRefused(exc.message) from None
-                raise
             self.verifier.reload()
             self._set_online(True)
 
@@ -315,15 +315,8 @@ class GateLink:
                     batch.append(entry)
                 pending = pending[len(batch) :]
                 self.outbox.mark_attempt([e.nonce for e in batch])
-                try:
+                with self._background_call():
                     out = self.api.sync([e.event() for e in batch])
-                except httpx.TransportError:
-                    self._set_online(False)
-                    raise
-                except ApiError as exc:
-                    if self._refused_by(exc):
-                        raise TokenRefused(exc.message) from None
-                    raise
                 now = self.clock()
                 for result in out.results:
                     self.outbox.mark_sent(result.nonce, result.result, result.code, now)
