@@ -44,10 +44,6 @@ class TokenRefused(Exception):
     """The server refused this gate's device token (401): the gate must be enrolled again."""
 
 
-def token_refused(error: ApiError) -> bool:
-    return error.status == 401
-
-
 # Local verdicts the server can complete when it is reachable.
 _ASK_SERVER = ("unknown_slip", "not_synced", "already_released")
 
@@ -140,8 +136,8 @@ class GateLink:
 
     def _refused_by(self, error: ApiError) -> bool:
         """Note a 401 (the gate then works offline); False for any other answer, which means online."""
-        self._set_online(not token_refused(error), refused=token_refused(error))
-        return token_refused(error)
+        self._set_online(not error.token_refused, refused=error.token_refused)
+        return error.token_refused
 
     @contextmanager
     def _background_call(self) -> Iterator[None]:

@@ -70,7 +70,7 @@ class HeartbeatSender:
         try:
             self.send(beat)
         except ApiError as exc:
-            self._link("token_refused" if exc.status == 401 else "offline" if exc.status >= 500 else "online", exc)
+            self._link("token_refused" if exc.token_refused else "offline" if exc.status >= 500 else "online", exc)
         except httpx.HTTPError as exc:  # the server is away: the next beat tries again
             self._link("offline", exc)
         else:

@@ -34,6 +34,7 @@ class Driver:
         self.index = 0
         self.started = time.monotonic()
         self.settle = 0
+        self.still, self.last_place = 0, None
 
     def write(self, **entry: object) -> None:
         with self.log.open("a", encoding="utf-8") as out:
@@ -47,9 +48,11 @@ class Driver:
             return True
         step = self.steps[self.index]
         flow = self.app.flow
-        if "wait" in step or "wait_link" in step or "wait_repeats" in step:
+        if "wait" in step or "wait_link" in step or "wait_repeats" in step or "wait_text" in step:
             if "wait" in step:
                 reached = flow.state == step["wait"]
+            elif "wait_text" in step:  # a label showing this text, e.g. an answer that arrives from a background call
+                reached = any(label["text"] == step["wait_text"] for label in labels(self.app.root))
             elif "wait_link" in step:
                 reached = self.app.runtime.link.state == step["wait_link"]
             else:  # the slip just finished was seen again and ignored that many times
@@ -67,8 +70,15 @@ class Driver:
             keys = [k for k in list(self.app.taps.widgets) if k.startswith(step["tap_all"])]
             self.write(step=step, ok=all(self.app.taps.tap(k) for k in keys), taps=keys)
         elif "where" in step:
+            # A new screen's labels wrap to their width over a few frames: the place is read once it has held still
+            # for three frames in a row, so it is where the guard sees the widget, not where it passed on the way.
             widget = self.app.taps.widgets[step["where"]]
-            self.write(step=step, ok=True, pos=list(widget.to_window(*widget.pos)), size=list(widget.size))
+            place = (list(widget.to_window(*widget.pos)), list(widget.size))
+            self.still = self.still + 1 if place == self.last_place else 0
+            self.last_place = place
+            if self.still < 3:
+                return True
+            self.write(step=step, ok=True, pos=place[0], size=place[1])
         elif "texts" in step:
             self.write(step=step, ok=True, texts=labels(self.app.root))
         elif "screenshot" in step:
@@ -83,6 +93,7 @@ class Driver:
             self.app.stop()
             return False
         self.index += 1
+        self.still, self.last_place = 0, None
         self.started = time.monotonic()
         self.settle = 3
         return True

@@ -48,7 +48,7 @@ class Screens:
         box.add_widget(text(self.t("signin_hint"), 32, GREY, halign="center"))
         box.add_widget(text("●  " * len(flow.signin.state.digits) or "—", 56, halign="center"))
         error = flow.signin.state.error
-        box.add_widget(text(self.t(f"err_{error}") if error else "", 34, ALERT, halign="center"))
+        box.add_widget(text(self.t(f"err_{error}") if error else "", 34, ALERT, lines=2, halign="center"))
         box.add_widget(self._keypad("pin", flow.signin_key))
         box.add_widget(self.taps.button("signin", self.t("signin_button"), flow.signin_submit))
         box.add_widget(Widget())

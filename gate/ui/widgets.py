@@ -27,16 +27,17 @@ GOOD = (0.35, 0.85, 0.50, 1)
 AMBER = (1.0, 0.72, 0.30, 1)
 
 
-def text(value: str, size: int = 36, color: tuple[float, ...] = WHITE, **kwargs: object) -> Label:
-    """A wrapping label that is as tall as its text."""
+def text(value: str, size: int = 36, color: tuple[float, ...] = WHITE, lines: int = 1, **kwargs: object) -> Label:
+    """A wrapping label that is as tall as its text, and never shorter than `lines` lines."""
     kwargs.setdefault("halign", "left")
     kwargs.setdefault("valign", "middle")
     label = Label(text=value, font_name=FONT_NAME, font_size=size, color=color, size_hint_y=None, **kwargs)
-    # One line's height from the start, also for an empty line kept for an error or a preview: the widgets under
-    # it (a keypad) stay where they are when the text appears.
-    label.height = size * 1.4
+    # The reserved height from the start, also for an empty label kept for an error or a preview: the widgets under
+    # it (a keypad) stay where they are when a text of up to `lines` lines appears.
+    reserved = size * 1.4 * lines
+    label.height = reserved
     label.bind(width=lambda lbl, w: setattr(lbl, "text_size", (w, None)))
-    label.bind(texture_size=lambda lbl, ts: setattr(lbl, "height", max(ts[1], size * 1.4)))
+    label.bind(texture_size=lambda lbl, ts: setattr(lbl, "height", max(ts[1], reserved)))
     return label
 
 

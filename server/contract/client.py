@@ -42,6 +42,10 @@ from server.contract.slip_token import public_key_from_bytes
 M = TypeVar("M", bound=BaseModel)
 
 
+# The error codes of a 401 that refuses the device itself (server.domain.devices.authenticate).
+DEVICE_TOKEN_REFUSED = frozenset({"missing_device_token", "invalid_device_token"})
+
+
 class ApiError(Exception):
     """The server refused: `code` is the error code (e.g. ``already_released``), `message` its Chinese text,
     `message_en` its English text (the Chinese one when the server sent none), `detail` any extra fields."""
@@ -63,6 +67,12 @@ class ApiError(Exception):
     def text(self, language: str) -> str:
         """The server's message in `language` ("en", otherwise Chinese)."""
         return self.message_en if language == "en" else self.message
+
+    @property
+    def token_refused(self) -> bool:
+        """The server refused this device's bearer token (missing, unknown or revoked). Other 401s, such as a
+        guard's wrong PIN (``guard_unknown``), are answers about the request, not about the device."""
+        return self.status == 401 and self.code in DEVICE_TOKEN_REFUSED
 
 
 class EstateClient:

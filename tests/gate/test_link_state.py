@@ -132,3 +132,25 @@ def test_the_camera_is_logged_when_it_gives_no_picture_and_when_it_is_back(
     assert lost.startswith("gate camera: no picture (image folder not found") and "streaming again" in back
     assert all(r.levelname in ("WARNING", "INFO") for r in caplog.records if r.name == "gate.runtime")
     assert len(camera_lines()) == 2
+
+
+def test_a_wrong_pin_answered_by_the_server_leaves_the_link_online(
+    live_server: str,
+    make_device: Callable[..., tuple],
+    guard: StaffUser,
+    tmp_path: Path,
+) -> None:
+    """The server answers an unknown PIN with 401 guard_unknown: that is the guard's mistake, not a refused device
+    token, so the gate stays online and shows the guard's error, not "device token refused"."""
+    _device, token = make_device("gate", "东门")
+    gate = build_gate(tmp_path / "gate", live_server, token, "东门")
+    try:
+        gate.link.refresh_reference()
+        assert gate.link.state == "online"
+        for key in "999999":
+            gate.flow.signin_key(key)
+        gate.flow.signin_submit()
+        assert gate.flow.state == "signed_out" and gate.flow.signin.state.error == "guard_unknown"
+        assert gate.link.state == "online"
+    finally:
+        gate.client.close()

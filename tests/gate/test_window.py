@@ -225,10 +225,11 @@ def test_gate_window_in_english_names_items_reasons_and_keeps_its_keypads_still(
     folder = camera_folder(slip, tmp_path)
     steps = [
         {"wait": "signed_out"},
+        {"wait_link": "online", "timeout": 60},  # the server answers for the PIN, not an unsynced roster
         {"where": "pin:1"},
         *({"tap": f"pin:{d}"} for d in "999999"),
         {"tap": "signin"},
-        {"wait": "signed_out"},
+        {"wait_text": "Unknown PIN or card"},
         {"where": "pin:1"},
         {"texts": True},
         {"screenshot": str(SHOTS / "gate-en-signin-error.png")},
