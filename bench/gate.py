@@ -37,9 +37,9 @@ from server.contract.client import EstateClient  # noqa: E402
 from server.db.engine import make_engine, make_sessionmaker  # noqa: E402
 from server.db.migrate import upgrade  # noqa: E402
 from server.db.models import ApplicantKind, DeviceKind, OccupancyKind, Role  # noqa: E402
-from server.domain import devices, guards, registry, staff  # noqa: E402
+from server.domain import clock, devices, guards, registry, staff  # noqa: E402
 from server.domain.actors import SYSTEM, Actor  # noqa: E402
-from server.domain.slips import clock, eligibility, issuing  # noqa: E402
+from server.domain.slips import eligibility, issuing  # noqa: E402
 from server.web.app import create_app  # noqa: E402
 
 PIN = "2580"

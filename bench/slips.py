@@ -41,9 +41,9 @@ sys.path.insert(0, str(ROOT))
 from server.db.engine import make_engine, make_sessionmaker  # noqa: E402
 from server.db.migrate import upgrade  # noqa: E402
 from server.db.models import ApplicantKind, DeviceKind, Estate, OccupancyKind, Role  # noqa: E402
-from server.domain import devices, registry, staff  # noqa: E402
+from server.domain import clock, devices, registry, staff  # noqa: E402
 from server.domain.actors import SYSTEM  # noqa: E402
-from server.domain.slips import clock, eligibility, issuing  # noqa: E402
+from server.domain.slips import eligibility, issuing  # noqa: E402
 
 THREADS = 2
 CONNECTIONS = 32

@@ -14,6 +14,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from server.domain.clock import DEFAULT_ZONE
+
 DEFAULT_CONFIG_FILE = Path("estate.toml")
 
 
@@ -30,7 +32,7 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite at <data_dir>/estate.db.")
     host: str = "127.0.0.1"
     port: int = 8000
-    timezone: str = "Asia/Shanghai"
+    timezone: str = Field(DEFAULT_ZONE, description="The zone of new estates (`estate estates add --timezone`).")
     default_language: str = "zh"
     secure_cookies: bool = Field(
         False, description="Mark session cookies Secure even on plain HTTP (they always are over HTTPS)."

@@ -21,10 +21,10 @@ from server.db.models import (
     SlipState,
     StaffUser,
 )
-from server.domain import devices, guards, registry, staff
+from server.domain import clock, devices, guards, registry, staff
 from server.domain.actors import Actor
 from server.domain.errors import Unauthorized
-from server.domain.slips import clock, eligibility, issuing
+from server.domain.slips import eligibility, issuing
 
 DEMO_PASSWORD = "demo-2026"
 GUARD_USERNAME, GUARD_PIN, GUARD_CARD = "guard", "246813", "G0001"

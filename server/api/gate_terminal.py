@@ -11,8 +11,8 @@ from server.api.slip_views import slip_out
 from server.contract.fields import Day
 from server.contract.schemas import GateSlipsOut, GuardOut, GuardRosterEntry, GuardRosterOut, GuardSignInRequest
 from server.db.base import utcnow
-from server.domain import guards
-from server.domain.slips import catalogue, clock, gate_day
+from server.domain import clock, guards
+from server.domain.slips import catalogue, gate_day
 from server.web.deps import CurrentDevice, DbSession, device_actor
 from server.web.errors import error_body
 

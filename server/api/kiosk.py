@@ -15,9 +15,9 @@ from server.contract.schemas import (
 )
 from server.db.base import utcnow
 from server.db.models import Device
-from server.domain import audit, kiosk, registry
+from server.domain import audit, clock, kiosk, registry
 from server.domain.errors import Forbidden
-from server.domain.slips import catalogue, clock
+from server.domain.slips import catalogue
 from server.web.deps import CurrentDevice, DbSession, device_actor
 
 router = APIRouter(prefix="/kiosk", tags=["kiosk"])
@@ -37,7 +37,7 @@ def services(device: CurrentDevice, db: DbSession) -> KioskServicesOut:
     _kiosk(device)
     return KioskServicesOut(
         estate_name=device.estate.name,
-        timezone=device.estate.timezone or "Asia/Shanghai",
+        timezone=clock.zone(device.estate).key,
         services=list(kiosk.SERVICES),
         unit_letters=registry.unit_code_letters(db, device.estate),
     )

@@ -11,9 +11,9 @@ from server.contract.device import DeviceInfo, Health, Heartbeat
 from server.contract.schemas import KioskIdentify, KioskResident, KioskResidentUnit, Refusal
 from server.db.base import utcnow
 from server.db.migrate import current_revision
-from server.domain import registry
+from server.domain import clock, registry
 from server.domain.errors import Forbidden
-from server.domain.slips import clock, eligibility
+from server.domain.slips import eligibility
 from server.web.deps import CurrentDevice, DbSession
 from server.web.errors import error_body
 

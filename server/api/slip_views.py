@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from server.contract.schemas import PrintData, SlipItemOut, SlipOut
 from server.db.models import Estate, ReleaseSlip
-from server.domain.slips import clock
+from server.domain import clock
 
 
 def print_data(slip: ReleaseSlip, estate: Estate, english: Mapping[str, str]) -> PrintData:

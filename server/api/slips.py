@@ -16,10 +16,10 @@ from server.api.slip_views import slip_out
 from server.contract.fields import Text
 from server.contract.schemas import MySlipsRequest, SlipOut, SlipRequest
 from server.db.models import ApplicantKind, Device, Estate, Person, Unit
-from server.domain import registry
+from server.domain import clock, registry
 from server.domain.actors import Actor
 from server.domain.errors import Forbidden
-from server.domain.slips import catalogue, clock, eligibility, idempotency, issuing
+from server.domain.slips import catalogue, eligibility, idempotency, issuing
 from server.web.deps import CurrentDevice, DbSession, DbWriter, device_actor, device_work
 from server.web.errors import error_body
 

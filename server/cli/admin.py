@@ -14,6 +14,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from server.cli.context import estate_by_code, fail, open_engine, transaction
+from server.config import get_settings
 from server.db.migrate import current_revision, head_revision
 from server.db.models import Role, StaffUser
 from server.db.writer import make_writer
@@ -54,11 +55,19 @@ def db_status() -> None:
 
 
 @estates_app.command("add")
-def estates_add(code: str, name: str, name_en: Annotated[str, typer.Option("--name-en")] = "") -> None:
-    """Add an estate, e.g. `estate estates add GH 观海台 --name-en Guanhaitai`."""
+def estates_add(
+    code: str,
+    name: str,
+    name_en: Annotated[str, typer.Option("--name-en")] = "",
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help="IANA zone, e.g. Asia/Shanghai (default: ESTATE_TIMEZONE).")
+    ] = None,
+) -> None:
+    """Add an estate, e.g. `estate estates add GH 观海台 --name-en Guanhaitai --timezone Asia/Shanghai`."""
+    zone = timezone or get_settings().timezone
     with transaction() as session:
-        estate = registry.create_estate(session, cli_actor("estates add"), code, name, name_en)
-        typer.echo(f"estate {estate.code} {estate.name} added")
+        estate = registry.create_estate(session, cli_actor("estates add"), code, name, name_en, timezone=zone)
+        typer.echo(f"estate {estate.code} {estate.name} added ({estate.timezone})")
 
 
 @users_app.command("create")

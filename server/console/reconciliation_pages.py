@@ -16,9 +16,10 @@ from server.console.registry_pages import XLSX, flash_key, view
 from server.console.slip_exports import FIGURES, reconciliation_pdf, reconciliation_xlsx
 from server.contract.fields import Text, parse_day
 from server.db.models import Estate
+from server.domain import clock
 from server.domain.errors import DomainError
 from server.domain.permissions import Perm
-from server.domain.slips import catalogue, clock, gate, reconciliation, register
+from server.domain.slips import catalogue, gate, reconciliation, register
 from server.web.deps import Console, DbSession, require
 from server.web.params import RowId
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,7 +23,7 @@ from server.console.pages import language, render
 from server.console.spreadsheet import inert_row
 from server.contract.fields import Text
 from server.db.models import Estate, OccupancyKind, Unit
-from server.domain import importing, registry
+from server.domain import clock, importing, registry
 from server.domain.errors import DomainError, NotFound
 from server.domain.permissions import Perm
 from server.web.deps import Console, ConsoleForm, DbSession, DbWriter, require
@@ -63,17 +62,8 @@ def parse_yuan(text: str) -> int | None:
     return int(amount * 100)
 
 
-def estate_zone(estate: Estate | None) -> ZoneInfo:
-    return ZoneInfo(estate.timezone if estate else "Asia/Shanghai")
-
-
-def estate_today(estate: Estate) -> date:
-    return datetime.now(estate_zone(estate)).date()
-
-
 def local_formatter(estate: Estate | None) -> Callable[[datetime | None], str]:
-    zone = estate_zone(estate)
-    return lambda at: at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else "—"
+    return lambda at: clock.local_text(estate, at, empty="—")
 
 
 def view(request: Request, console: Console, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -143,7 +133,7 @@ def _unit_in_estate(db: Session, console: Console, unit_id: int) -> Unit:
 def _unit_page(
     request: Request, db: Session, console: Console, unit: Unit, *, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    today = estate_today(console.require_estate())
+    today = clock.today(console.require_estate())
     occupancies = sorted(unit.occupancies, key=lambda o: o.starts_on, reverse=True)
     return view(
         request,
@@ -204,7 +194,7 @@ def residents(
 ) -> Response:
     estate = console.require_estate()
     chosen = OccupancyKind(kind) if kind in OccupancyKind.__members__ else None
-    today = estate_today(estate)
+    today = clock.today(estate)
     found = registry.search_residents(
         db,
         estate,

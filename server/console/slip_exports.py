@@ -15,7 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from server.console.spreadsheet import inert_row
 from server.db.models import Estate, Reconciliation, ReleaseSlip, SlipItem
-from server.domain.slips import clock
+from server.domain import clock
 from server.domain.slips.reconciliation import DailyReport
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")

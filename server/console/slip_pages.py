@@ -20,10 +20,10 @@ from server.console.registry_pages import XLSX, flash_key, page_size, view, want
 from server.console.slip_exports import register_csv, register_xlsx
 from server.contract.fields import Text, check_text, parse_day, to_utc
 from server.db.models import ApplicantKind, Estate, ReleaseSlip, SlipAttachment, SlipItem, SlipState
-from server.domain import registry
+from server.domain import clock, registry
 from server.domain.errors import DomainError, NotFound
 from server.domain.permissions import Perm
-from server.domain.slips import catalogue, clock, eligibility, issuing, register
+from server.domain.slips import catalogue, eligibility, issuing, register
 from server.web.deps import Console, DbSession, require
 from server.web.limits import ID_IMAGE_BODY
 from server.web.params import ROW_ID, RowId, RowIdQuery

@@ -22,7 +22,7 @@ from server.db.models import (
     StaffUser,
     Unit,
 )
-from server.domain import audit, throttle
+from server.domain import audit, clock, throttle
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound, Unauthorized
 from server.domain.paging import Page, paginate
@@ -60,16 +60,30 @@ def parse_unit_code(code: str) -> UnitCode:
     return UnitCode(m["building"], int(m["floor"]), m["label"])
 
 
-def create_estate(session: Session, actor: Actor, code: str, name: str, name_en: str = "") -> Estate:
+def create_estate(
+    session: Session, actor: Actor, code: str, name: str, name_en: str = "", *, timezone: str = clock.DEFAULT_ZONE
+) -> Estate:
+    """A new estate; its zone (an IANA name such as Asia/Shanghai) sets its days and the times its pages show."""
     code = code.strip().upper()
+    timezone = clock.check_zone(timezone)
     if not re.fullmatch(r"[A-Z]{2,8}", code):
         raise DomainError("小区代码应为 2–8 个字母", "an estate code is 2–8 letters", code="bad_estate_code")
     if session.scalar(select(Estate).where(Estate.code == code)):
         raise Conflict(f"小区代码 {code} 已存在", f"estate code {code} exists")
-    estate = Estate(code=code, name=name, name_en=name_en)
+    estate = Estate(code=code, name=name, name_en=name_en, timezone=timezone)
     session.add(estate)
     session.flush()
-    audit.record(session, actor, "estate.create", "estate", estate.id, estate_id=estate.id, code=code, name=name)
+    audit.record(
+        session,
+        actor,
+        "estate.create",
+        "estate",
+        estate.id,
+        estate_id=estate.id,
+        code=code,
+        name=name,
+        timezone=timezone,
+    )
     return estate
 
 

@@ -24,9 +24,9 @@ from server.config import Settings
 from server.contract.client import EstateClient
 from server.db.engine import make_engine
 from server.db.models import ApplicantKind, Estate, OccupancyKind, Person, ReleaseSlip, Role, StaffUser, Unit
-from server.domain import guards, registry
+from server.domain import clock, guards, registry
 from server.domain.actors import SYSTEM, Actor
-from server.domain.slips import clock, eligibility, issuing
+from server.domain.slips import eligibility, issuing
 from server.web.app import create_app
 
 STAFF = Actor("user", 1, "desk")

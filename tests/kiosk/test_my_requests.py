@@ -22,8 +22,9 @@ from server.contract.schemas import (
     SlipRequest,
 )
 from server.db.models import ApplicantKind, AuditEntry, Estate, ReleaseSlip
+from server.domain import clock
 from server.domain.actors import Actor
-from server.domain.slips import clock, eligibility, issuing
+from server.domain.slips import eligibility, issuing
 from tests.conftest import wait_until
 
 from .conftest import OWNER_CARD, OWNER_PIN, TENANT_CARD, Household

@@ -45,10 +45,10 @@ from server.db.models import (
     StaffUser,
     Unit,
 )
-from server.domain import devices, guards, registry, secrets, staff
+from server.domain import clock, devices, guards, registry, secrets, staff
 from server.domain.actors import SYSTEM, Actor
 from server.domain.permissions import Perm, allowed
-from server.domain.slips import clock, eligibility, issuing
+from server.domain.slips import eligibility, issuing
 from server.web.app import create_app
 from tests.conftest import csrf_of, sign_in
 

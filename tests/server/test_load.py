@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from server.db.engine import holds_write_lock, make_engine, make_sessionmaker
 from server.db.models import ApplicantKind, Estate, Occupancy, OccupancyKind, Person, ReleaseSlip, SlipRelease, Unit
-from server.domain import audit, importing, registry
+from server.domain import audit, clock, importing, registry
 from server.domain.actors import SYSTEM
-from server.domain.slips import clock, eligibility, issuing
+from server.domain.slips import eligibility, issuing
 from tests.conftest import ROOT, _free_port, wait_until
 
 CARD = "LOAD0001"

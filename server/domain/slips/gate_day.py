@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from server.db.models import Estate, ReleaseSlip
-from server.domain.slips import clock
+from server.domain import clock
 from server.domain.slips.issuing import MAX_DAYS_AHEAD, MAX_VALID_DAYS
 
 MAX_SLIPS = 5000

@@ -22,10 +22,10 @@ from server.db.models import (
     SlipState,
     Unit,
 )
-from server.domain import audit
+from server.domain import audit, clock
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound
-from server.domain.slips import catalogue, clock, keys
+from server.domain.slips import catalogue, keys
 from server.domain.slips.eligibility import Applicant
 
 MAX_DAYS_AHEAD = 30

@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 
 from server.db.base import utcnow
 from server.db.models import Estate, Reconciliation, ReleaseSlip, SlipConflict, SlipRelease, SlipState
-from server.domain import audit
+from server.domain import audit, clock
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError
-from server.domain.slips import clock
 
 DEADLINE = time(17, 30)  # R-REL-7: reconciled every day before 17:30
 SIDES = ("security", "records")

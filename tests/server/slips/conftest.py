@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from server.db.engine import make_sessionmaker
 from server.db.models import ApplicantKind, Estate, OccupancyKind, Person, ReleaseSlip, Unit
-from server.domain import registry
+from server.domain import clock, registry
 from server.domain.actors import SYSTEM, Actor
-from server.domain.slips import clock, eligibility, issuing
+from server.domain.slips import eligibility, issuing
 
 STAFF = Actor("user", 1, "desk")
 

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from server.contract import slip_token
 from server.db.engine import make_sessionmaker
 from server.db.models import ApplicantKind, Device, Estate, ReleaseSlip, SlipRelease, SlipState
+from server.domain import clock
 from server.domain.errors import DomainError
-from server.domain.slips import clock, eligibility, gate, issuing, keys, reconciliation
+from server.domain.slips import eligibility, gate, issuing, keys, reconciliation
 from server.domain.slips.gate import Rejected
 
 from .conftest import STAFF, Household, direct_slip
