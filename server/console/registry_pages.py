@@ -37,7 +37,6 @@ Importer = Annotated[Console, require(Perm.registry_import)]
 Finance = Annotated[Console, require(Perm.arrears_edit)]
 
 RESULTS = "results"  # the id of the element a listing's filter form swaps
-MAX_ARREARS_FEN = 10_000_000 * 100  # ¥10 million: beyond any household's arrears, well inside an INTEGER column
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -165,7 +164,7 @@ def set_unit_arrears(
 ) -> Response:
     unit = _unit_in_estate(db, console, unit_id)
     fen = parse_yuan(balance)
-    if fen is None or fen > MAX_ARREARS_FEN:
+    if fen is None or fen > registry.MAX_ARREARS_FEN:
         key = "unit.arrears_bad_amount" if fen is None else "unit.arrears_too_large"
         message = translate(language(request), key, value=balance)
         return _unit_page(request, db, console, unit, status=400, error=message, balance=balance, note=note)

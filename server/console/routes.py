@@ -9,13 +9,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func, select
 
 from server.console import admin_pages, registry_pages, slip_pages
 from server.console.pages import LANG_COOKIE, language, render
 from server.contract.fields import Text
-from server.db.models import Device, Occupancy, Unit
-from server.domain import cabinet, staff
+from server.domain import dashboard, staff
 from server.domain.errors import Forbidden
 from server.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, CurrentConsole, DbSession, SettingsDep, client_ip
 from server.web.params import RowIdForm
@@ -126,18 +124,7 @@ def switch_estate(
 
 
 @router.get("/")
-def dashboard(request: Request, console: CurrentConsole, db: DbSession) -> Response:
-    figures = {}
-    if console.estate is not None:
-        eid = console.estate.id
-        figures = {
-            "units": db.scalar(select(func.count()).select_from(Unit).where(Unit.estate_id == eid)),
-            "residents": db.scalar(select(func.count()).select_from(Occupancy).where(Occupancy.estate_id == eid)),
-            "in_arrears": db.scalar(
-                select(func.count()).select_from(Unit).where(Unit.estate_id == eid, Unit.arrears_fen > 0)
-            ),
-            "devices": db.scalar(select(func.count()).select_from(Device).where(Device.estate_id == eid)),
-            "cabinet_alerts": cabinet.alerts_since(db, eid),
-        }
+def home(request: Request, console: CurrentConsole, db: DbSession) -> Response:
+    figures = dashboard.figures(db, console.estate) if console.estate is not None else None
     slip_overdue = slip_pages.reconciliation_pages.dashboard_flag(db, console)
     return render(request, "dashboard.html", console=console, figures=figures, slip_overdue=slip_overdue)

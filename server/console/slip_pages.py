@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
@@ -19,7 +18,7 @@ from server.console.pages import language
 from server.console.registry_pages import XLSX, flash_key, page_size, view, wants_fragment
 from server.console.slip_exports import register_csv, register_xlsx
 from server.contract.fields import Text, check_text, parse_day, to_utc
-from server.db.models import ApplicantKind, Estate, ReleaseSlip, SlipAttachment, SlipItem, SlipState
+from server.db.models import ApplicantKind, Estate, ReleaseSlip, SlipItem, SlipState
 from server.domain import clock, registry
 from server.domain.errors import DomainError, NotFound
 from server.domain.permissions import Perm
@@ -265,33 +264,25 @@ async def issue_slip(request: Request, console: Issuer, db: DbSession) -> Respon
 @router.get("/slips/{slip_id}")
 def slip_detail(request: Request, console: Viewer, db: DbSession, slip_id: RowId, done: Text = "") -> Response:
     estate = console.require_estate()
-    slip = issuing.get_slip(db, estate, slip_id)
-    attachments = db.execute(
-        select(SlipAttachment.id, SlipAttachment.kind).where(SlipAttachment.slip_id == slip.id)
-    ).all()
-    replaced_by = db.scalar(select(ReleaseSlip).where(ReleaseSlip.reissue_of_id == slip.id))
-    reissue_of = db.get(ReleaseSlip, slip.reissue_of_id) if slip.reissue_of_id else None
+    found = register.detail(db, estate, slip_id)
     return view(
         request,
         console,
         "slips/detail.html",
-        slip=slip,
-        timeline=register.timeline(db, slip),
-        attachments=attachments,
-        replaced_by=replaced_by,
-        reissue_of=reissue_of,
+        slip=found.slip,
+        timeline=found.timeline,
+        attachments=found.attachments,
+        replaced_by=found.replaced_by,
+        reissue_of=found.reissue_of,
         flash=flash_key(done, DONE),
-        valid_local=clock.local_text(estate, slip.valid_until),
+        valid_local=clock.local_text(estate, found.slip.valid_until),
         item_name=_item_name(request, db, estate),
     )
 
 
 @router.get("/slips/{slip_id}/attachments/{attachment_id}")
 def slip_attachment(console: Viewer, db: DbSession, slip_id: RowId, attachment_id: RowId) -> Response:
-    slip = issuing.get_slip(db, console.require_estate(), slip_id)
-    found = db.get(SlipAttachment, attachment_id)
-    if found is None or found.slip_id != slip.id:
-        raise NotFound("没有这个附件", "no such attachment", code="unknown_attachment")
+    found = register.attachment(db, console.require_estate(), slip_id, attachment_id)
     return Response(found.data, media_type=found.media_type, headers={"Cache-Control": "private, no-store"})
 
 

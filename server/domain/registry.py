@@ -171,6 +171,12 @@ def add_occupancy(
 
 
 MAX_ARREARS_FEN = 1_000_000_000  # ¥10,000,000: far above any real balance, well inside a 32-bit column
+# R-REL-5: finance confirms there are *no* arrears before a non-owner's slip, so any balance above this is arrears.
+ARREARS_LIMIT_FEN = 0
+
+
+def in_arrears(unit: Unit) -> bool:
+    return unit.arrears_fen > ARREARS_LIMIT_FEN
 
 
 def set_arrears(session: Session, actor: Actor, unit: Unit, balance_fen: int, note: str = "") -> ArrearsChange:
@@ -345,7 +351,7 @@ def search_units(
     if building:
         query = query.where(Building.number == building)
     if in_arrears:
-        query = query.where(Unit.arrears_fen > 0)
+        query = query.where(Unit.arrears_fen > ARREARS_LIMIT_FEN)
     query = query.order_by(Building.number, Unit.floor, Unit.label)
     return paginate(session, query, page, size)
 

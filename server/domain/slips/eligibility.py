@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from server.db.base import utcnow
 from server.db.models import ApplicantKind, Estate, OccupancyKind, Person, Unit
-from server.domain import audit
+from server.domain import audit, registry
 from server.domain.actors import Actor
 from server.domain.errors import DomainError, Forbidden
 
@@ -123,7 +123,7 @@ def resident_refusal(unit: Unit, person: Person, kind: ApplicantKind, today: dat
         return None
     if not _holds(unit, person, NON_OWNER_KINDS, today):
         return Forbidden(f"您不是 {unit.code} 的住户", "not an occupant of the unit", code="not_resident")
-    if unit.arrears_fen > 0:  # R-REL-5: a non-owner's slip needs finance to confirm there are no arrears
+    if registry.in_arrears(unit):  # R-REL-5: a non-owner's slip needs finance to confirm there are no arrears
         yuan = f"¥{unit.arrears_fen // 100:,}.{unit.arrears_fen % 100:02d}"
         return Forbidden(
             f"{unit.code} 尚有欠费 {yuan}，请到前台或财务部结清后再办理放行条",

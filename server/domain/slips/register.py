@@ -17,11 +17,13 @@ from server.db.models import (
     AuditEntry,
     Estate,
     ReleaseSlip,
+    SlipAttachment,
     SlipConflict,
     SlipState,
 )
-from server.domain.errors import DomainError
+from server.domain.errors import DomainError, NotFound
 from server.domain.registry import parse_unit_code
+from server.domain.slips import issuing
 
 DATED_NUMBER = re.compile(r"^[A-Z]{2,8}-(\d{8})")
 
@@ -135,3 +137,44 @@ def conflicts(session: Session, estate: Estate, *, open_only: bool = False) -> l
     if open_only:
         query = query.where(SlipConflict.resolved_at.is_(None))
     return list(session.scalars(query.order_by(SlipConflict.id.desc()).limit(500)))
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    id: int
+    kind: str  # "proxy_id": the proxy's ID copy (R-REL-3)
+
+
+@dataclass(frozen=True)
+class SlipDetail:
+    """One slip as its detail page shows it: its timeline, attachments, and the slips it replaced or that replaced
+    it."""
+
+    slip: ReleaseSlip
+    timeline: list[AuditEntry]
+    attachments: list[AttachmentRef]
+    reissue_of: ReleaseSlip | None
+    replaced_by: ReleaseSlip | None
+
+
+def detail(session: Session, estate: Estate, slip_id: int) -> SlipDetail:
+    slip = issuing.get_slip(session, estate, slip_id)
+    attachments = session.execute(
+        select(SlipAttachment.id, SlipAttachment.kind).where(SlipAttachment.slip_id == slip.id)
+    ).all()
+    return SlipDetail(
+        slip=slip,
+        timeline=timeline(session, slip),
+        attachments=[AttachmentRef(row.id, row.kind) for row in attachments],
+        reissue_of=session.get(ReleaseSlip, slip.reissue_of_id) if slip.reissue_of_id else None,
+        replaced_by=session.scalar(select(ReleaseSlip).where(ReleaseSlip.reissue_of_id == slip.id)),
+    )
+
+
+def attachment(session: Session, estate: Estate, slip_id: int, attachment_id: int) -> SlipAttachment:
+    """A file kept with one of the estate's slips (the proxy's ID copy); nothing of another slip or estate."""
+    slip = issuing.get_slip(session, estate, slip_id)
+    found = session.get(SlipAttachment, attachment_id)
+    if found is None or found.slip_id != slip.id:
+        raise NotFound("没有这个附件", "no such attachment", code="unknown_attachment")
+    return found
