@@ -24,7 +24,7 @@ from server.db.models import (
 from server.domain import clock, devices, guards, registry, staff
 from server.domain.actors import Actor
 from server.domain.errors import Unauthorized
-from server.domain.slips import eligibility, issuing
+from server.domain.slips import issuing
 
 DEMO_PASSWORD = "demo-2026"
 GUARD_USERNAME, GUARD_PIN, GUARD_CARD = "guard", "246813", "G0001"
@@ -171,11 +171,11 @@ def demo_slip(session: Session, actor: Actor, estate: Estate, unit_code: str) ->
         return earlier
     unit = registry.get_unit(session, estate, unit_code)
     owner = next(o.person for o in unit.occupancies if o.kind == OccupancyKind.owner and o.current_on(today))
-    applicant = eligibility.check(
-        session, actor, estate, unit, ApplicantKind.owner, owner, channel="kiosk", today=today
-    )
     draft = issuing.SlipDraft(
         [issuing.LineDraft("SOFA", None, 1), issuing.LineDraft("BOX", None, 5), issuing.LineDraft(None, "落地灯", 1)],
         today,
     )
-    return issuing.issue(session, actor, estate, unit, applicant, draft, channel="kiosk")
+    kind = ApplicantKind.owner
+    return issuing.request_slip(session, actor, estate, unit, kind, owner, draft, channel="kiosk", now=now).issue(
+        session
+    )

@@ -13,12 +13,11 @@ from server.contract.schemas import (
     MySlipsOut,
     MySlipsRequest,
 )
-from server.db.base import utcnow
 from server.db.models import Device
 from server.domain import audit, clock, kiosk, registry
 from server.domain.errors import Forbidden
 from server.domain.slips import catalogue
-from server.web.deps import CurrentDevice, DbSession, device_actor
+from server.web.deps import CurrentDevice, DbSession, Now, device_actor
 
 router = APIRouter(prefix="/kiosk", tags=["kiosk"])
 
@@ -64,18 +63,15 @@ def item_catalogue(device: CurrentDevice, db: DbSession) -> CatalogueOut:
         429: {"description": "pin_locked"},
     },
 )
-def my_slips(body: MySlipsRequest, request: Request, device: CurrentDevice, db: DbSession) -> MySlipsOut:
+def my_slips(body: MySlipsRequest, request: Request, device: CurrentDevice, db: DbSession, now: Now) -> MySlipsOut:
     """The identified resident's own latest slips and their state now: issued, released (with the time),
     refused at the gate, expired or cancelled. Viewing is logged, as the list shows personal records."""
     _kiosk(device)
     estate = device.estate
-    now = utcnow()
-    if body.identity.card is not None:
-        person = registry.identify_by_card(db, estate, body.identity.card, kiosk_id=device.id)
-    else:
-        person = registry.identify_by_pin(
-            db, estate, body.unit or "", body.identity.pin or "", clock.local_day(estate, now)
-        )
+    identity = body.identity
+    person = registry.identify(
+        db, estate, card=identity.card, unit=body.unit or "", pin=identity.pin or "", kiosk_id=device.id, now=now
+    )
     found = kiosk.resident_slips(db, estate, person, now)
     english = catalogue.english_names(db, estate)
     audit.record(

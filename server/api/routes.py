@@ -11,10 +11,10 @@ from server.contract.device import DeviceInfo, Health, Heartbeat
 from server.contract.schemas import KioskIdentify, KioskResident, KioskResidentUnit, Refusal
 from server.db.base import utcnow
 from server.db.migrate import current_revision
-from server.domain import clock, registry
+from server.domain import kiosk as kiosk_rules
+from server.domain import registry
 from server.domain.errors import Forbidden
-from server.domain.slips import eligibility
-from server.web.deps import CurrentDevice, DbSession
+from server.web.deps import CurrentDevice, DbSession, Now
 from server.web.errors import error_body
 
 router = APIRouter()
@@ -66,27 +66,23 @@ def _mask(name: str) -> str:
 
 
 @router.post("/residents/identify", response_model=KioskResident, tags=["residents"], responses=ERRORS)
-def identify(body: KioskIdentify, device: CurrentDevice, db: DbSession) -> KioskResident:
+def identify(body: KioskIdentify, device: CurrentDevice, db: DbSession, now: Now) -> KioskResident:
     """A kiosk identifies a resident of its own estate by card, or by unit and PIN (wrong PINs are limited)."""
     if device.kind.value != "kiosk":
         raise Forbidden("只有大堂自助机可以识别住户", "only kiosks identify residents", code="wrong_device_kind")
-    today = clock.local_day(device.estate, utcnow())  # the estate's day, as the slip request will judge it
-    if body.card is not None:
-        person = registry.identify_by_card(db, device.estate, body.card, kiosk_id=device.id)
-    else:
-        person = registry.identify_by_pin(db, device.estate, body.unit or "", body.pin or "", today)
-    units = []
-    for occupancy in registry.current_occupancies(db, person, today):
-        kind = eligibility.applicant_kind(occupancy.kind)
-        refused = eligibility.resident_refusal(occupancy.unit, person, kind, today)
-        units.append(
-            KioskResidentUnit(
-                unit=occupancy.unit.code,
-                kind=occupancy.kind.value,
-                applicant=kind.value,
-                slip_refusal=None
-                if refused is None
-                else Refusal(code=refused.code, message=refused.zh, message_en=refused.en, detail=refused.detail),
-            )
+    estate = device.estate
+    person = registry.identify(
+        db, estate, card=body.card, unit=body.unit or "", pin=body.pin or "", kiosk_id=device.id, now=now
+    )
+    units = [
+        KioskResidentUnit(
+            unit=u.occupancy.unit.code,
+            kind=u.occupancy.kind.value,
+            applicant=u.applicant.value,
+            slip_refusal=None
+            if u.refusal is None
+            else Refusal(code=u.refusal.code, message=u.refusal.zh, message_en=u.refusal.en, detail=u.refusal.detail),
         )
+        for u in kiosk_rules.resident_units(estate, person, now)
+    ]
     return KioskResident(person_id=person.id, display_name=_mask(person.name), units=units)

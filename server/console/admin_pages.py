@@ -6,6 +6,7 @@ Every change goes through the domain functions, which write the audit entries.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -13,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from server.console.i18n import translate
-from server.console.pages import language
+from server.console.pages import form_action, language
 from server.console.registry_pages import flash_key, page_size, view, wants_fragment
 from server.contract.fields import Text
 from server.db.models import AuditEntry, Device, DeviceKind, Role, StaffUser
@@ -88,7 +89,8 @@ def staff_create(
     allowed = {e.id: e for e in console.estates}
     if any(i not in allowed for i in estate_ids):
         raise Forbidden("您无权管理该小区", "you may not work in that estate", code="estate_denied")
-    try:
+
+    def create() -> Response:
         staff.create_user(
             db,
             console.actor,
@@ -99,10 +101,12 @@ def staff_create(
             estates=[allowed[i] for i in estate_ids],
             all_estates=all_estates,
         )
-    except DomainError as exc:
-        db.rollback()
-        return _staff_page(request, db, console, status=exc.status, error=exc.text(language(request)), form=form)
-    return RedirectResponse("/console/staff?done=staff_created", status_code=303)
+        return RedirectResponse("/console/staff?done=staff_created", status_code=303)
+
+    def form_again(status: int, error: str) -> Response:
+        return _staff_page(request, db, console, status=status, error=error, form=form)
+
+    return form_action(request, db, create, form_again)
 
 
 @router.post("/staff/{user_id}/active")
@@ -123,13 +127,12 @@ def staff_reset_password(
     password: Annotated[Text, Form(max_length=200)] = "",
 ) -> Response:
     user = _staff_user(db, user_id)
-    try:
+
+    def reset() -> Response:
         staff.set_password(db, console.actor, user, password)
-    except DomainError as exc:
-        db.rollback()
-        message = f"{user.username}: {exc.text(language(request))}"
-        return _staff_page(request, db, console, status=exc.status, error=message)
-    return RedirectResponse("/console/staff?done=password_reset", status_code=303)
+        return RedirectResponse("/console/staff?done=password_reset", status_code=303)
+
+    return form_action(request, db, reset, _staff_error(request, db, console, user))
 
 
 @router.post("/staff/{user_id}/gate-credentials")
@@ -143,18 +146,21 @@ def staff_gate_credentials(
 ) -> Response:
     """A gate guard's PIN and/or card for signing in at the gate terminal (R-REL-6: every release names the guard)."""
     user = _staff_user(db, user_id)
-    try:
+
+    def set_credentials() -> Response:
         if not pin and not card:
             raise DomainError("请填写 PIN 或卡号", "enter a PIN or a card number", code="nothing_to_set")
         guards.set_credentials(
             db, console.actor, console.require_estate(), user, pin=pin or None, card=card.strip() or None
         )
-    except DomainError as exc:
-        db.rollback()
-        return _staff_page(
-            request, db, console, status=exc.status, error=f"{user.username}: {exc.text(language(request))}"
-        )
-    return RedirectResponse("/console/staff?done=gate_credentials_set", status_code=303)
+        return RedirectResponse("/console/staff?done=gate_credentials_set", status_code=303)
+
+    return form_action(request, db, set_credentials, _staff_error(request, db, console, user))
+
+
+def _staff_error(request: Request, db: Session, console: Console, user: StaffUser) -> Callable[[int, str], Response]:
+    """The staff page again with a refusal about one user, named first."""
+    return lambda status, error: _staff_page(request, db, console, status=status, error=f"{user.username}: {error}")
 
 
 # --- devices ------------------------------------------------------------------------------------------------------
@@ -203,12 +209,15 @@ def device_enrol(
     if kind not in DeviceKind.__members__:
         error = translate(language(request), "devices.pick_kind")
         return _devices_page(request, db, console, status=400, error=error, form=form)
-    try:
+
+    def enrol() -> Response:
         devices.enrol(db, console.actor, console.require_estate(), DeviceKind(kind), name, location)
-    except DomainError as exc:
-        db.rollback()
-        return _devices_page(request, db, console, status=exc.status, error=exc.text(language(request)), form=form)
-    return RedirectResponse("/console/devices?done=device_enrolled", status_code=303)
+        return RedirectResponse("/console/devices?done=device_enrolled", status_code=303)
+
+    def form_again(status: int, error: str) -> Response:
+        return _devices_page(request, db, console, status=status, error=error, form=form)
+
+    return form_action(request, db, enrol, form_again)
 
 
 @router.post("/devices/{device_id}/token")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from server.console.i18n import pick_language, translate
 from server.db.base import utcnow
+from server.domain.errors import DomainError
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 LANG_COOKIE = "estate_lang"
@@ -29,6 +32,19 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         {"lang": lang, "t": lambda key, **v: translate(lang, key, **v), "now": utcnow(), **context},
         status_code=status,
     )
+
+
+def form_action(
+    request: Request, db: Session, action: Callable[[], Response], form_again: Callable[[int, str], Response]
+) -> Response:
+    """A console form's handler: run its use case (`action`, which answers with a redirect or a page). When the rules
+    refuse it, undo its changes, keeping only a refusal that must stay recorded (R-REL-5), and show the form again
+    (`form_again(status, message)`) with the message in the reader's language."""
+    try:
+        return action()
+    except DomainError as exc:
+        db.commit() if exc.keep_changes else db.rollback()
+        return form_again(exc.status, exc.text(language(request)))
 
 
 def error_page(request: Request, status: int, message: str) -> Response:

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from server.console.i18n import translate
-from server.console.pages import language
+from server.console.pages import form_action, language
 from server.console.registry_pages import XLSX, flash_key, view
 from server.console.slip_exports import FIGURES, reconciliation_pdf, reconciliation_xlsx
 from server.contract.fields import Text, parse_day
@@ -159,21 +159,16 @@ def save_catalogue_item(
     active: Annotated[bool, Form()] = False,
 ) -> Response:
     estate = console.require_estate()
-    try:
+
+    def save() -> Response:
         catalogue.save_item(db, console.actor, estate, code, name, name_en, active)
-    except DomainError as exc:
-        db.rollback()
+        return RedirectResponse("/console/slips/catalogue?done=catalogue_saved", status_code=303)
+
+    def form_again(status: int, error: str) -> Response:
         found = catalogue.items(db, estate, active_only=False)
-        return view(
-            request,
-            console,
-            "slips/catalogue.html",
-            status=exc.status,
-            items=found,
-            can_edit=True,
-            error=exc.text(language(request)),
-        )
-    return RedirectResponse("/console/slips/catalogue?done=catalogue_saved", status_code=303)
+        return view(request, console, "slips/catalogue.html", status=status, items=found, can_edit=True, error=error)
+
+    return form_action(request, db, save, form_again)
 
 
 def dashboard_flag(db: Session, console: Console) -> date | None:

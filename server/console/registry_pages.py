@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from server.console.i18n import translate
-from server.console.pages import language, render
+from server.console.pages import form_action, language, render
 from server.console.spreadsheet import inert_row
 from server.contract.fields import Text
 from server.db.models import Estate, OccupancyKind, Unit
@@ -168,14 +168,15 @@ def set_unit_arrears(
         key = "unit.arrears_bad_amount" if fen is None else "unit.arrears_too_large"
         message = translate(language(request), key, value=balance)
         return _unit_page(request, db, console, unit, status=400, error=message, balance=balance, note=note)
-    try:
+
+    def save() -> Response:
         registry.set_arrears(db, console.actor, unit, fen, note.strip())
-    except DomainError as exc:
-        db.rollback()
-        return _unit_page(
-            request, db, console, unit, status=exc.status, error=exc.text(language(request)), balance=balance, note=note
-        )
-    return RedirectResponse(f"/console/units/{unit.id}?done=arrears_saved", status_code=303)
+        return RedirectResponse(f"/console/units/{unit.id}?done=arrears_saved", status_code=303)
+
+    def form_again(status: int, error: str) -> Response:
+        return _unit_page(request, db, console, unit, status=status, error=error, balance=balance, note=note)
+
+    return form_action(request, db, save, form_again)
 
 
 # --- residents ----------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from server.console import reconciliation_pages
 from server.console.i18n import translate
-from server.console.pages import language
+from server.console.pages import form_action, language
 from server.console.registry_pages import XLSX, flash_key, page_size, view, wants_fragment
 from server.console.slip_exports import register_csv, register_xlsx
 from server.contract.fields import Text, check_text, parse_day, to_utc
@@ -23,7 +23,7 @@ from server.domain import clock, registry
 from server.domain.errors import DomainError, NotFound
 from server.domain.permissions import Perm
 from server.domain.slips import catalogue, eligibility, issuing, register
-from server.web.deps import Console, DbSession, require
+from server.web.deps import Console, DbSession, Now, require
 from server.web.limits import ID_IMAGE_BODY
 from server.web.params import ROW_ID, RowId, RowIdQuery
 
@@ -191,7 +191,7 @@ def _draft(form: FormData) -> issuing.SlipDraft:
         code, name, qty = _text(form, f"code_{n}", 8), _text(form, f"name_{n}", 40), _text(form, f"qty_{n}", 4)
         if not code and not name:
             continue
-        if not qty.isdigit():
+        if not (qty.isascii() and qty.isdigit()):  # int() refuses "²", which isdigit() accepts
             raise DomainError(f"第 {n} 行数量不对", f"line {n}: the quantity is not a number", code="bad_quantity")
         lines.append(issuing.LineDraft(code or None, None if code else name, int(qty)))
     try:
@@ -202,13 +202,15 @@ def _draft(form: FormData) -> issuing.SlipDraft:
     return issuing.SlipDraft(lines, planned, _text(form, "vehicle_plate", 12), _text(form, "note"), valid_days)
 
 
-async def _proxy(form: FormData, console: Console) -> eligibility.ProxyDetails:
+async def _upload(form: FormData) -> tuple[bytes, str]:
+    """The proxy's ID copy as posted (bytes and media type); empty when none was."""
     upload = form.get("id_image")
-    image, media = b"", ""
     if isinstance(upload, UploadFile) and upload.filename:
-        image = await upload.read(eligibility.MAX_ID_IMAGE + 1)
-        media = upload.content_type or ""
-    estate = console.require_estate()
+        return await upload.read(eligibility.MAX_ID_IMAGE + 1), upload.content_type or ""
+    return b"", ""
+
+
+def _proxy(form: FormData, estate: Estate, id_image: tuple[bytes, str]) -> eligibility.ProxyDetails:
     try:
         local = datetime.fromisoformat(_text(form, "confirmed_at", 20))
         confirmed_at = to_utc(local.replace(tzinfo=clock.zone(estate)) if local.tzinfo is None else local)
@@ -220,13 +222,20 @@ async def _proxy(form: FormData, console: Console) -> eligibility.ProxyDetails:
         confirmed_by=_text(form, "confirmed_by", 60),
         confirmed_at=confirmed_at,
         confirmation=_text(form, "confirmation"),
-        id_image=image,
-        id_media_type=media,
+        id_image=id_image[0],
+        id_media_type=id_image[1],
     )
 
 
+def _applicant_kind(form: FormData) -> ApplicantKind:
+    kind = _text(form, "applicant", 10) or "owner"
+    if kind not in ApplicantKind.__members__:
+        raise DomainError("请选择申请人类型", "pick the kind of applicant", code="bad_applicant")
+    return ApplicantKind(kind)
+
+
 @router.post("/slips/new", max_body_size=ID_IMAGE_BODY)
-async def issue_slip(request: Request, console: Issuer, db: DbSession) -> Response:
+async def issue_slip(request: Request, console: Issuer, db: DbSession, now: Now) -> Response:
     estate = console.require_estate()
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
@@ -234,28 +243,34 @@ async def issue_slip(request: Request, console: Issuer, db: DbSession) -> Respon
     if reissue_of and not ROW_ID.fullmatch(reissue_of):
         raise NotFound("没有这张放行条", "no such slip", code="unknown_slip")
     old = issuing.get_slip(db, estate, int(reissue_of)) if reissue_of else None
-    today = clock.local_day(estate, issuing.utcnow())
-    try:
-        kind = ApplicantKind(_text(form, "applicant", 10) or "owner")
+    id_image = await _upload(form)
+
+    def issue() -> Response:
+        kind = _applicant_kind(form)
         unit = registry.get_unit(db, estate, old.unit_code if old else _text(form, "unit", 16))
-        person = eligibility.find_person(unit, kind, _text(form, "applicant_name", 60), today)
-        proxy = await _proxy(form, console) if kind == ApplicantKind.proxy else None
-        applicant = eligibility.check(
-            db, console.actor, estate, unit, kind, person, channel="console", today=today, proxy=proxy
+        person = eligibility.find_person(unit, kind, _text(form, "applicant_name", 60), clock.today(estate, now))
+        proxy = _proxy(form, estate, id_image) if kind == ApplicantKind.proxy else None
+        approval = issuing.request_slip(
+            db,
+            console.actor,
+            estate,
+            unit,
+            kind,
+            person,
+            _draft(form),
+            channel="console",
+            proxy=proxy,
+            reissue_of=old,
+            now=now,
         )
-        draft = _draft(form)
-        if old is not None:
-            slip = issuing.reissue(db, console.actor, estate, old, applicant, draft)
-        else:
-            slip = issuing.issue(db, console.actor, estate, unit, applicant, draft, channel="console")
-    except (DomainError, ValueError) as exc:
-        keep = isinstance(exc, DomainError) and exc.keep_changes
-        db.commit() if keep else db.rollback()  # a recorded refusal stays recorded (R-REL-5)
-        message = exc.text(language(request)) if isinstance(exc, DomainError) else str(exc)
-        status = exc.status if isinstance(exc, DomainError) else 400
-        return _form_page(request, db, console, status=status, values=values, error=message, old=old)
-    done = "slip_reissued" if old else "slip_issued"
-    return RedirectResponse(f"/console/slips/{slip.id}?done={done}", status_code=303)
+        slip = approval.issue(db)
+        done = "slip_reissued" if old else "slip_issued"
+        return RedirectResponse(f"/console/slips/{slip.id}?done={done}", status_code=303)
+
+    def form_again(status: int, error: str) -> Response:
+        return _form_page(request, db, console, status=status, values=values, error=error, old=old)
+
+    return form_action(request, db, issue, form_again)
 
 
 # --- one slip -------------------------------------------------------------------------------------------------------

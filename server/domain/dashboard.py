@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Device, Estate, Occupancy, Unit
@@ -22,7 +23,7 @@ class Figures:
 
 
 def figures(session: Session, estate: Estate, now: datetime | None = None) -> Figures:
-    def count(model: type, *where: object) -> int:
+    def count(model: type[Any], *where: ColumnElement[bool]) -> int:
         return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
     return Figures(

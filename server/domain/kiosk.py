@@ -8,12 +8,36 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from server.db.models import Estate, Person, ReleaseSlip, SlipState
+from server.db.models import ApplicantKind, Estate, Occupancy, Person, ReleaseSlip, SlipState
+from server.domain import clock
+from server.domain.errors import Forbidden
+from server.domain.slips import eligibility
 
 # The kiosk's services, in the order its home screen shows them. Repairs, cleaning and feedback join this list
 # when their server side exists; the kiosk draws a button only for what is listed here.
 SERVICES: tuple[str, ...] = ("item_release", "my_requests")
 MY_SLIPS_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class ResidentUnit:
+    """A unit the identified resident lives in now, how they would apply for it, and why a slip for it would be
+    refused today (R-REL-2/5), so the kiosk says so before items are picked."""
+
+    occupancy: Occupancy
+    applicant: ApplicantKind
+    refusal: Forbidden | None
+
+
+def resident_units(estate: Estate, person: Person, now: datetime) -> list[ResidentUnit]:
+    """Judged on the estate's local day at `now`, as `issuing.request_slip` judges the slip request."""
+    today = clock.local_day(estate, now)
+    out = []
+    for occupancy in person.occupancies:
+        if occupancy.current_on(today):
+            kind = eligibility.applicant_kind(occupancy.kind)
+            out.append(ResidentUnit(occupancy, kind, eligibility.resident_refusal(occupancy.unit, person, kind, today)))
+    return out
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -269,19 +269,32 @@ def unit_code_letters(session: Session, estate: Estate) -> list[str]:
     return sorted({char for code in codes for char in code if char.isalpha()})
 
 
-def current_occupancies(session: Session, person: Person, on: date) -> list[Occupancy]:
-    return [o for o in person.occupancies if o.current_on(on)]
+def identify(
+    session: Session,
+    estate: Estate,
+    *,
+    card: str | None,
+    unit: str = "",
+    pin: str = "",
+    kiosk_id: int,
+    now: datetime | None = None,
+) -> Person:
+    """The resident a kiosk is talking to: by card, or by unit and PIN. Whose occupancy is current is judged by the
+    estate's local day at `now`, as the slip request judges it (at 00:30 in Shanghai it is already the new day)."""
+    now = now or utcnow()
+    if card is not None:
+        return _by_card(session, estate, card, kiosk_id=kiosk_id, now=now)
+    return _by_pin(session, estate, unit, pin, now=now)
 
 
-def identify_by_card(session: Session, estate: Estate, card: str, *, kiosk_id: int) -> Person:
-    """The resident whose card this is. Unknown cards count per kiosk: after a few a minute the kiosk must wait,
-    so card numbers cannot be guessed at speed."""
+def _by_card(session: Session, estate: Estate, card: str, *, kiosk_id: int, now: datetime) -> Person:
+    """Unknown cards count per kiosk: after a few a minute the kiosk must wait, so card numbers cannot be guessed
+    at speed."""
     key = f"card:kiosk:{kiosk_id}"
     throttle.serialize(session, key)
-    since = utcnow() - CARD_WINDOW
     failures = session.scalar(
         select(func.count()).where(
-            LoginAttempt.username == key, LoginAttempt.success.is_(False), LoginAttempt.at >= since
+            LoginAttempt.username == key, LoginAttempt.success.is_(False), LoginAttempt.at >= now - CARD_WINDOW
         )
     )
     if (failures or 0) >= MAX_CARD_FAILURES:
@@ -297,19 +310,19 @@ def identify_by_card(session: Session, estate: Estate, card: str, *, kiosk_id: i
         )
     )
     if cred is None:
-        session.add(LoginAttempt(username=key, ip="", success=False))
+        session.add(LoginAttempt(username=key, ip="", success=False, at=now))
         session.flush()
         raise Unauthorized("未登记的住户卡", "this card is not registered", code="unknown_card", keep_changes=True)
     return cred.person
 
 
-def identify_by_pin(session: Session, estate: Estate, unit_code: str, pin: str, on: date) -> Person:
-    """A resident of `unit_code` whose PIN matches. Wrong PINs count per resident; too many lock the PIN."""
+def _by_pin(session: Session, estate: Estate, unit_code: str, pin: str, *, now: datetime) -> Person:
+    """A current resident of `unit_code` whose PIN matches. Wrong PINs count per resident; too many lock the PIN."""
     unit = get_unit(session, estate, unit_code)
-    people = [o.person for o in unit.occupancies if o.current_on(on)]
+    today = clock.local_day(estate, now)
+    people = [o.person for o in unit.occupancies if o.current_on(today)]
     # One attempt at a time per resident, so concurrent guesses cannot all be checked against the same count.
     throttle.serialize(session, *(f"pin:person:{p.id}" for p in people))
-    now = utcnow()
     creds = session.scalars(
         select(ResidentCredential)
         .where(ResidentCredential.person_id.in_([p.id for p in people]))

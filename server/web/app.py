@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -11,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from server.config import Settings, get_settings
+from server.db.base import utcnow
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.migrate import upgrade
 from server.db.writer import make_writer
@@ -24,8 +27,11 @@ SWAGGER_UI = Path(__file__).resolve().parent / "swagger_ui"  # swagger-ui-dist's
 OPENAPI_URL = "/api/v1/openapi.json"
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """Build the app. The database is opened and migrated to the newest schema here, before serving."""
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, clock: Callable[[], datetime] = utcnow
+) -> FastAPI:
+    """Build the app. The database is opened and migrated to the newest schema here, before serving. `clock` gives
+    the time requests are judged at (the system clock; tests pass their own)."""
     from server.api import routes as api_routes
     from server.console import routes as console_routes
 
@@ -48,6 +54,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # (gate releases, kiosk slips) go to the writer, which commits many requests' writes together.
     app.state.sessionmaker = make_sessionmaker(engine, optimistic=True)
     app.state.writer = make_writer(engine)
+    app.state.clock = clock
     errors.install(app)
     app.add_middleware(DeviceFirst)
     app.add_middleware(ResponseHeaders)

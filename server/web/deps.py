@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
@@ -59,6 +60,14 @@ def get_writer(request: Request) -> Writer:
 
 # The short writes a request prepared, committed for it (together with other requests' writes on SQLite).
 DbWriter = Annotated[Writer, Depends(get_writer)]
+
+
+def get_now(request: Request) -> datetime:
+    """The time of the request by the app's clock (`app.state.clock`), which tests set to any moment they ask about."""
+    return request.app.state.clock()
+
+
+Now = Annotated[datetime, Depends(get_now)]
 
 
 def client_ip(request: Request) -> str:

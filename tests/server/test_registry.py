@@ -74,7 +74,7 @@ def test_credentials_are_stored_hashed(db: Session, estate: Estate) -> None:
     assert cred is not None
     assert "88001234" not in (cred.card_digest or "") and "246810" not in (cred.pin_hash or "")
     assert cred.pin_hash and cred.pin_hash.startswith("$argon2")
-    assert registry.identify_by_card(db, estate, "88001234", kiosk_id=1).id == person.id
+    assert registry.identify(db, estate, card="88001234", kiosk_id=1).id == person.id
 
 
 def test_a_card_cannot_belong_to_two_residents(db: Session, estate: Estate) -> None:
@@ -150,4 +150,4 @@ def test_identification_is_scoped_to_the_kiosks_estate(
     other = registry.create_estate(db, SYSTEM, "HW", "海湾花园")
     db.commit()
     with pytest.raises(Unauthorized):
-        registry.identify_by_card(db, other, "30808B1", kiosk_id=1)
+        registry.identify(db, other, card="30808B1", kiosk_id=1)

@@ -95,12 +95,14 @@ def check(
     channel: str,
     today: date,
     proxy: ProxyDetails | None = None,
+    now: datetime | None = None,
 ) -> Applicant:
-    """The applicant, if the rules let them have a slip for `unit`; otherwise a specific, recorded refusal."""
+    """The applicant, if the rules let them have a slip for `unit` on the estate's day `today`; otherwise a
+    specific, recorded refusal. `now` (the system clock by default) bounds a proxy's confirmation time."""
     if unit.estate_id != estate.id or person.estate_id != estate.id:
         raise Forbidden("住户或房屋不属于本小区", "resident or unit of another estate", code="wrong_estate")
     if kind == ApplicantKind.proxy:
-        return Applicant(kind, person, _check_proxy(unit, person, channel, today, proxy))
+        return Applicant(kind, person, _check_proxy(unit, person, channel, today, proxy, now or utcnow()))
     refused = resident_refusal(unit, person, kind, today)
     if refused is not None:
         raise _refuse(session, actor, unit, kind, refused)
@@ -134,7 +136,9 @@ def resident_refusal(unit: Unit, person: Person, kind: ApplicantKind, today: dat
     return None
 
 
-def _check_proxy(unit: Unit, owner: Person, channel: str, today: date, proxy: ProxyDetails | None) -> ProxyDetails:
+def _check_proxy(
+    unit: Unit, owner: Person, channel: str, today: date, proxy: ProxyDetails | None, now: datetime
+) -> ProxyDetails:
     """R-REL-3: only staff take a proxy's request, after phoning the owner and copying the proxy's ID."""
     if channel != "console":
         raise Forbidden(
@@ -150,7 +154,7 @@ def _check_proxy(unit: Unit, owner: Person, channel: str, today: date, proxy: Pr
             "record who phoned the owner and what was confirmed",
             code="owner_confirmation_missing",
         )
-    if proxy.confirmed_at > utcnow() + timedelta(minutes=5):
+    if proxy.confirmed_at > now + timedelta(minutes=5):
         raise DomainError(
             "确认时间不能晚于现在", "the confirmation time is in the future", code="bad_confirmation_time"
         )

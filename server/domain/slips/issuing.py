@@ -15,6 +15,7 @@ from server.db.base import utcnow
 from server.db.models import (
     ApplicantKind,
     Estate,
+    Person,
     ReleaseSlip,
     SlipAttachment,
     SlipCounter,
@@ -25,8 +26,8 @@ from server.db.models import (
 from server.domain import audit, clock
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound
-from server.domain.slips import catalogue, keys
-from server.domain.slips.eligibility import Applicant
+from server.domain.slips import catalogue, eligibility, keys
+from server.domain.slips.eligibility import Applicant, ProxyDetails
 
 MAX_DAYS_AHEAD = 30
 MAX_VALID_DAYS = 7
@@ -197,6 +198,71 @@ def issue(
     return slip
 
 
+@dataclass(frozen=True)
+class Approval:
+    """A slip request the eligibility rules accepted, as plain values: `issue` numbers, signs and records the slip,
+    in this session or a later one (the kiosk's request is checked on a worker thread and written by the writer)."""
+
+    actor: Actor
+    estate_id: int
+    unit_id: int
+    kind: ApplicantKind
+    person_id: int
+    draft: SlipDraft
+    channel: str
+    now: datetime
+    proxy: ProxyDetails | None = None
+    reissue_of_id: int | None = None
+
+    def issue(self, session: Session) -> ReleaseSlip:
+        estate = session.get(Estate, self.estate_id)
+        unit = session.get(Unit, self.unit_id)
+        person = session.get(Person, self.person_id)
+        assert estate is not None and unit is not None and person is not None
+        applicant = Applicant(self.kind, person, self.proxy)
+        if self.reissue_of_id is not None:
+            old = get_slip(session, estate, self.reissue_of_id)
+            return reissue(session, self.actor, estate, old, applicant, self.draft, now=self.now)
+        return issue(session, self.actor, estate, unit, applicant, self.draft, channel=self.channel, now=self.now)
+
+
+def request_slip(
+    session: Session,
+    actor: Actor,
+    estate: Estate,
+    unit: Unit,
+    kind: ApplicantKind,
+    person: Person,
+    draft: SlipDraft,
+    *,
+    channel: str,
+    proxy: ProxyDetails | None = None,
+    reissue_of: ReleaseSlip | None = None,
+    now: datetime | None = None,
+) -> Approval:
+    """A resident (or a proxy, at the console) asks for a slip for `unit`: checked by the eligibility rules on the
+    estate's day at `now` (R-REL-2/3/5), a refusal recorded; what passes is an approval whose `issue` makes the slip.
+
+    The kiosk and the console both ask here, so both judge a request by the same day and the same rules."""
+    now = now or utcnow()
+    today = clock.local_day(estate, now)
+    applicant = eligibility.check(
+        session, actor, estate, unit, kind, person, channel=channel, today=today, proxy=proxy, now=now
+    )
+    return Approval(
+        actor=actor,
+        estate_id=estate.id,
+        unit_id=unit.id,
+        kind=applicant.kind,
+        person_id=person.id,
+        draft=draft,
+        channel=channel,
+        now=now,
+        proxy=applicant.proxy,
+        reissue_of_id=reissue_of.id if reissue_of is not None else None,
+    )
+
+
 def get_slip(session: Session, estate: Estate, number_or_id: str | int) -> ReleaseSlip:
     if isinstance(number_or_id, int):
         slip = session.get(ReleaseSlip, number_or_id)
@@ -220,14 +286,14 @@ def reprint(session: Session, actor: Actor, slip: ReleaseSlip) -> ReleaseSlip:
     return slip
 
 
-def cancel(session: Session, actor: Actor, slip: ReleaseSlip, reason: str) -> ReleaseSlip:
+def cancel(session: Session, actor: Actor, slip: ReleaseSlip, reason: str, now: datetime | None = None) -> ReleaseSlip:
     """Cancel an unused slip; its number goes on the revocation list gates download."""
     if slip.state != SlipState.issued:
         raise Conflict("只能作废未使用的放行条", "only an unused slip can be cancelled", code="not_cancellable")
     if not reason.strip():
         raise DomainError("请填写作废原因", "give a reason", code="reason_missing")
     slip.state = SlipState.cancelled
-    slip.cancelled_at = utcnow()
+    slip.cancelled_at = now or utcnow()
     audit.record(
         session, actor, "slip.cancel", "slip", slip.id, estate_id=slip.estate_id, number=slip.number, reason=reason
     )
@@ -257,12 +323,14 @@ def reissue(
     return new
 
 
-def countersign(session: Session, actor: Actor, slip: ReleaseSlip, staff_name: str) -> ReleaseSlip:
+def countersign(
+    session: Session, actor: Actor, slip: ReleaseSlip, staff_name: str, now: datetime | None = None
+) -> ReleaseSlip:
     """R-REL-3: the owner came and countersigned the slip a proxy took."""
     if not slip.countersign_pending:
         raise Conflict("该放行条无需或已完成业主补签", "no countersign is pending", code="no_countersign_pending")
     slip.countersign_pending = False
-    slip.countersigned_at = utcnow()
+    slip.countersigned_at = now or utcnow()
     slip.countersigned_by = staff_name[:60]
     audit.record(session, actor, "slip.countersign", "slip", slip.id, estate_id=slip.estate_id, number=slip.number)
     return slip
