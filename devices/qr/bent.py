@@ -9,12 +9,13 @@ a couple of dozen modules across. Here, for a code zxing-cpp found but could not
    spline through their offsets gives a first, smooth displacement of every module;
 3. the module edges themselves then give what is left: in the image resampled on that grid, edges fall on
    whole module coordinates, so the phase of the edge strength at the module frequency, averaged over a few
-   modules, is the remaining offset; it is known modulo one module, so it is unwrapped across the code and
-   pinned to the patterns;
+   modules, is the remaining offset; it is known modulo one module, so it is unwrapped across the code (least
+   squares) and pinned to the patterns;
 4. every module is sampled at its corrected centre, thresholded against its neighbours and drawn as a clean
    symbol, which zxing-cpp then decodes with its usual Reed–Solomon check.
 
-A wrong grid gives a symbol that fails that check, so this never reads a text the code does not hold.
+The result is only ever a candidate for that check: a wrong grid gives a symbol that fails it, as a damaged
+code does in any decoder, and nothing here makes up a text (the slip's signature is checked after that).
 """
 
 from __future__ import annotations
@@ -84,15 +85,11 @@ class BentGrid:
         if self.anchors:
             self.dx, self.dy = _thin_plate(self.anchors, self.size)
 
-    def edge_phase(self) -> tuple[np.ndarray, np.ndarray]:
-        """Step 3, measured: per module, the offset (wrapped to ±½ module) the edges still show in x and y."""
-        return _edge_phase(self.resampled(), self.size)
-
-    def follow_edges(self, phase: tuple[np.ndarray, np.ndarray], *, rows_first: bool) -> None:
-        """Step 3, applied: add the measured offset, unwrapped across the code and pinned to the patterns."""
+    def follow_edges(self) -> None:
+        """Step 3: add the offset the module edges still show, unwrapped across the code, pinned to the patterns."""
         shifts = []
-        for wrapped in phase:
-            offset = _unwrap(wrapped, rows_first=rows_first)
+        for wrapped in _edge_phase(self.resampled(), self.size):
+            offset = _unwrap(wrapped)
             at_anchors = [offset[int(v), int(u)] for (u, v), _ in self.anchors] or [0.0]
             shifts.append(offset - np.round(np.median(at_anchors)))
         self.dx = self.dx + shifts[0]
@@ -222,25 +219,42 @@ def _module_phase(real: np.ndarray, imaginary: np.ndarray, size: int) -> np.ndar
     return (np.arctan2(sums[1], sums[0]) / (2 * np.pi)).astype(np.float32)
 
 
-def _unwrap(phase: np.ndarray, *, rows_first: bool) -> np.ndarray:
-    """A smooth field from one known modulo 1: along each row, then the rows lined up along a column near the
-    finder patterns (or the other way round)."""
-    if not rows_first:
-        return _unwrap(phase.T, rows_first=True).T
-    along_rows = np.unwrap(phase, period=1.0, axis=1)
-    column = np.unwrap(phase[:, 3], period=1.0)
-    unwrapped: np.ndarray = (along_rows + (column - along_rows[:, 3])[:, None]).astype(np.float32)
+def _unwrap(phase: np.ndarray) -> np.ndarray:
+    """A smooth field from one known modulo 1: the least-squares fit to its wrapped differences (a Poisson
+    equation, solved with a cosine transform), then moved by whole turns to agree with the measurement.
+
+    Least squares spreads a few noisy differences over their neighbours where unwrapping along lines would
+    carry each one to the end of its line.
+    """
+    rows, columns = phase.shape
+    even = np.pad(phase, ((0, rows % 2), (0, columns % 2)), mode="edge").astype(np.float64)  # cv2.dct: even sizes
+    across = np.zeros_like(even)
+    down = np.zeros_like(even)
+    across[:, :-1] = _wrapped(np.diff(even, axis=1))
+    down[:-1, :] = _wrapped(np.diff(even, axis=0))
+    divergence = across + down
+    divergence[:, 1:] -= across[:, :-1]
+    divergence[1:, :] -= down[:-1, :]
+    height, width = even.shape
+    eigen = 2 * np.cos(np.pi * np.arange(height) / height)[:, None] + 2 * np.cos(np.pi * np.arange(width) / width)
+    eigen -= 4
+    eigen[0, 0] = 1.0
+    spectrum = cv2.dct(divergence) / eigen
+    spectrum[0, 0] = 0.0
+    smooth = cv2.idct(spectrum)[:rows, :columns]
+    unwrapped: np.ndarray = (smooth + _wrapped(phase - smooth)).astype(np.float32)
     return unwrapped
 
 
-def bent_symbols(grey: np.ndarray, corners: tuple[Point, ...], version: int) -> Iterator[np.ndarray]:
-    """Clean drawings of the code zxing-cpp found at ``corners`` (of ``version``) but could not read, sampled
-    on its bent grid: the edges unwrapped along rows first, then along columns first."""
+def _wrapped(turns: np.ndarray) -> np.ndarray:
+    wrapped: np.ndarray = turns - np.round(turns)
+    return wrapped
+
+
+def bent_symbol(grey: np.ndarray, corners: tuple[Point, ...], version: int) -> np.ndarray:
+    """A clean drawing of the code zxing-cpp found at ``corners`` (of ``version``) but could not read, sampled
+    on its bent grid."""
     grid = BentGrid(grey, corners, version)
     grid.fit_patterns()
-    fitted = grid.dx, grid.dy
-    phase = grid.edge_phase()
-    for rows_first in (True, False):
-        grid.dx, grid.dy = fitted
-        grid.follow_edges(phase, rows_first=rows_first)
-        yield grid.symbol()
+    grid.follow_edges()
+    return grid.symbol()

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from devices.qr.bent import bent_symbols
+from devices.qr.bent import bent_symbol
 from devices.qr.decoders import DEFAULT_DECODER, Decoder, make_decoder
 from devices.qr.decoders.zxing import Unread, ZxingDecoder
 from devices.qr.grey import to_grey
@@ -149,10 +149,9 @@ class ScanPipeline:
         def bent(context: _Context) -> list[Decoded]:
             for unread in _versioned(context.unread):
                 assert unread.version is not None
-                for symbol in bent_symbols(context.grey, unread.corners, unread.version):
-                    found = pure.decode_grey(symbol)
-                    if found:
-                        return [Decoded(code.text, code.raw, unread.corners, code.decoder) for code in found]
+                found = pure.decode_grey(bent_symbol(context.grey, unread.corners, unread.version))
+                if found:
+                    return [Decoded(code.text, code.raw, unread.corners, code.decoder) for code in found]
             return []
 
         def centre(context: _Context) -> list[Decoded]:
