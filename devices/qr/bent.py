@@ -29,9 +29,10 @@ from devices.qr.result import Point
 
 _PX = 4  # pixels per module of the resampled code
 _MARGIN = 3  # modules around the code in the resampled image, room to find a misplaced finder pattern
-_EDGE_WINDOW = 2.4  # modules: the spread of the average that measures the grid's phase
+_EDGE_WINDOW = 2.0  # modules: the spread of the average that measures the grid's phase
 _QUIET = 4  # modules of quiet zone around the drawn symbol
-_MIN_MATCH = 0.35  # normalised correlation below which a pattern is taken as not found
+_THRESHOLD_WINDOW = 9  # modules: a module is dark when darker than the mean of this square around it
+_MIN_MATCH = 0.5  # normalised correlation below which a pattern is taken as not found
 _TPS_STRIDE = 3  # modules between the points where the spline is solved
 
 
@@ -120,7 +121,7 @@ class BentGrid:
         # The mean of each module's middle half: it averages noise and keeps clear of the neighbours.
         middle = cv2.blur(image, (_PX // 2, _PX // 2))[_PX // 2 :: _PX, _PX // 2 :: _PX]
         values = middle[_MARGIN:-_MARGIN, _MARGIN:-_MARGIN]
-        threshold = cv2.blur(values, (9, 9), borderType=cv2.BORDER_REFLECT)
+        threshold = cv2.blur(values, (_THRESHOLD_WINDOW, _THRESHOLD_WINDOW), borderType=cv2.BORDER_REFLECT)
         drawn = np.full((self.size + 2 * _QUIET, self.size + 2 * _QUIET), 255, np.uint8)
         drawn[_QUIET:-_QUIET, _QUIET:-_QUIET] = np.where(values < threshold, 0, 255)
         return cv2.resize(drawn, None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST)
