@@ -4,9 +4,9 @@ frame budget has time left.
 Passes, in order:
 1. ``first``   zxing-cpp, local-average binarizer, inverted codes, downscaled copies; it also reports codes it
                found (finder patterns located) but could not read.
-2. ``region``  each found-but-unread code's surroundings, upscaled and read with both binarizers.
-3. ``bent``    each found-but-unread code resampled along its bent module grid (crumpled paper), see
+2. ``bent``    each found-but-unread code resampled along its bent module grid (crumpled paper), see
                :mod:`devices.qr.bent`.
+3. ``region``  each found-but-unread code's surroundings, upscaled and read with both binarizers.
 4. ``global``  the whole frame with the global-histogram binarizer (copes with glare gradients differently).
 5. ``centre``  the middle of the frame upscaled, where a held slip usually is: small modules get more pixels.
 
@@ -30,6 +30,8 @@ from devices.qr.decoders.zxing import Unread, ZxingDecoder
 from devices.qr.grey import to_grey
 from devices.qr.result import Decoded, Point
 
+# A failed first pass (~2 ms), the bent grid (~4 ms a code) and the region pass must fit; a 25 fps camera
+# gives 40 ms a frame.
 DEFAULT_BUDGET_MS = 20.0
 _REGION_UPSCALE = 2.0
 _CENTRE_FRACTION = 0.6
@@ -147,11 +149,10 @@ class ScanPipeline:
             return codes
 
         def bent(context: _Context) -> list[Decoded]:
-            for unread in _versioned(context.unread):
-                assert unread.version is not None
-                found = pure.decode_grey(bent_symbol(context.grey, unread.corners, unread.version))
+            for corners, version in _versioned(context.unread):
+                found = pure.decode_grey(bent_symbol(context.grey, corners, version))
                 if found:
-                    return [Decoded(code.text, code.raw, unread.corners, code.decoder) for code in found]
+                    return [Decoded(code.text, code.raw, corners, code.decoder) for code in found]
             return []
 
         def centre(context: _Context) -> list[Decoded]:
@@ -190,10 +191,11 @@ def _centre(corners: tuple[Point, ...]) -> Point:
     return sum(x for x, _ in corners) / len(corners), sum(y for _, y in corners) / len(corners)
 
 
-def _versioned(unread: list[Unread]) -> list[Unread]:
-    """Found codes whose version zxing-cpp made out (the grid's size), largest first: a misread small one is
-    more often a piece of clutter than a slip."""
-    return sorted((u for u in unread if u.version is not None), key=lambda u: -(u.version or 0))
+def _versioned(unread: list[Unread]) -> list[tuple[tuple[Point, ...], int]]:
+    """Corners and version of the found codes whose version zxing-cpp made out (the grid's size), largest
+    first: a misread small one is more often a piece of clutter than a slip."""
+    found = [(u.corners, u.version) for u in unread if u.version is not None]
+    return sorted(found, key=lambda item: -item[1])
 
 
 def _around(grey: np.ndarray, corners: tuple[Point, ...]) -> tuple[np.ndarray, tuple[int, int]]:
