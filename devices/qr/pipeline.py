@@ -4,9 +4,11 @@ frame budget has time left.
 Passes, in order:
 1. ``first``   zxing-cpp, local-average binarizer, inverted codes, downscaled copies; it also reports codes it
                found (finder patterns located) but could not read.
-2. ``region``  each found-but-unread code's surroundings, upscaled and read with both binarizers.
-3. ``global``  the whole frame with the global-histogram binarizer (copes with glare gradients differently).
-4. ``centre``  the middle of the frame upscaled, where a held slip usually is: small modules get more pixels.
+2. ``bent``    each found-but-unread code resampled along its bent module grid (crumpled paper), see
+               :mod:`devices.qr.bent`.
+3. ``region``  each found-but-unread code's surroundings, upscaled and read with both binarizers.
+4. ``global``  the whole frame with the global-histogram binarizer (copes with glare gradients differently).
+5. ``centre``  the middle of the frame upscaled, where a held slip usually is: small modules get more pixels.
 
 Each pass's cost is learnt as it runs (a moving average), and a pass is skipped when it would not fit in
 what is left of the budget, so a frame's cost stays bounded whatever it shows.
@@ -22,12 +24,15 @@ import cv2
 import numpy as np
 import zxingcpp
 
+from devices.qr.bent import bent_symbol
 from devices.qr.decoders import DEFAULT_DECODER, Decoder, make_decoder
-from devices.qr.decoders.zxing import ZxingDecoder
+from devices.qr.decoders.zxing import Unread, ZxingDecoder
 from devices.qr.grey import to_grey
 from devices.qr.result import Decoded, Point
 
-DEFAULT_BUDGET_MS = 8.0
+# A failed first pass (~2 ms), the bent grid (~4 ms a code) and the region pass must fit; a 25 fps camera
+# gives 40 ms a frame.
+DEFAULT_BUDGET_MS = 20.0
 _REGION_UPSCALE = 2.0
 _CENTRE_FRACTION = 0.6
 _CENTRE_UPSCALE = 1.5
@@ -45,7 +50,7 @@ class FrameScan:
 @dataclass
 class _Context:
     grey: np.ndarray
-    unread: list[tuple[Point, ...]] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)
 
 
 @dataclass
@@ -122,7 +127,7 @@ class ScanPipeline:
     def _first_zxing(self, context: _Context) -> list[Decoded]:
         assert isinstance(self.primary, ZxingDecoder)
         read = self.primary.read(context.grey, with_unread=True)
-        context.unread = read.unread
+        context.unread = _distinct(read.unread)
         return read.codes
 
     def _first_other(self, context: _Context) -> list[Decoded]:
@@ -132,15 +137,23 @@ class ScanPipeline:
         sharp = ZxingDecoder(try_downscale=False)
         sharp_global = ZxingDecoder(try_downscale=False, binarizer=zxingcpp.Binarizer.GlobalHistogram)
         global_hist = ZxingDecoder(binarizer=zxingcpp.Binarizer.GlobalHistogram)
+        pure = ZxingDecoder(try_downscale=False, try_invert=False, is_pure=True)
 
         def region(context: _Context) -> list[Decoded]:
             codes: list[Decoded] = []
-            for corners in context.unread:
-                crop, (x0, y0) = _around(context.grey, corners)
+            for unread in context.unread:
+                crop, (x0, y0) = _around(context.grey, unread.corners)
                 big = cv2.resize(crop, None, fx=_REGION_UPSCALE, fy=_REGION_UPSCALE, interpolation=cv2.INTER_CUBIC)
                 found = sharp.decode_grey(big) or sharp_global.decode_grey(big)
                 codes += [_moved(code, _REGION_UPSCALE, x0, y0) for code in found]
             return codes
+
+        def bent(context: _Context) -> list[Decoded]:
+            for corners, version in _versioned(context.unread):
+                found = pure.decode_grey(bent_symbol(context.grey, corners, version))
+                if found:
+                    return [Decoded(code.text, code.raw, corners, code.decoder) for code in found]
+            return []
 
         def centre(context: _Context) -> list[Decoded]:
             height, width = context.grey.shape
@@ -151,10 +164,38 @@ class ScanPipeline:
             return [_moved(code, _CENTRE_UPSCALE, x0, y0) for code in sharp.decode_grey(big)]
 
         return [
+            _Pass("bent", bent, lambda context: bool(_versioned(context.unread)), 6.0),
             _Pass("region", region, lambda context: bool(context.unread), 1.0),
             _Pass("global", lambda context: global_hist.decode_grey(context.grey), lambda _: True, 0.8),
             _Pass("centre", centre, lambda _: True, 3.0),
         ]
+
+
+def _distinct(unread: list[Unread]) -> list[Unread]:
+    """Each found code once: zxing-cpp reports one code again from each downscaled copy it tried. The one kept
+    is the first with a version (the grid's size), else the first."""
+    kept: list[Unread] = []
+    for code in sorted(unread, key=lambda u: u.version is None):
+        if not any(_same_place(code, other) for other in kept):
+            kept.append(code)
+    return kept
+
+
+def _same_place(a: Unread, b: Unread) -> bool:
+    (ax, ay), (bx, by) = _centre(a.corners), _centre(b.corners)
+    side = max(x for x, _ in a.corners) - min(x for x, _ in a.corners)
+    return (ax - bx) ** 2 + (ay - by) ** 2 < (0.25 * side) ** 2
+
+
+def _centre(corners: tuple[Point, ...]) -> Point:
+    return sum(x for x, _ in corners) / len(corners), sum(y for _, y in corners) / len(corners)
+
+
+def _versioned(unread: list[Unread]) -> list[tuple[tuple[Point, ...], int]]:
+    """Corners and version of the found codes whose version zxing-cpp made out (the grid's size), largest
+    first: a misread small one is more often a piece of clutter than a slip."""
+    found = [(u.corners, u.version) for u in unread if u.version is not None]
+    return sorted(found, key=lambda item: -item[1])
 
 
 def _around(grey: np.ndarray, corners: tuple[Point, ...]) -> tuple[np.ndarray, tuple[int, int]]:

@@ -85,3 +85,30 @@ def test_a_printed_token_is_in_the_qr_alphanumeric_set() -> None:
     slip = printed_slip(token, items=2)
     read = ScanPipeline(budget_ms=None).scan(np.dstack([slip.image] * 3)).codes
     assert [code.text for code in read] == [token] and to_grey(slip.image) is not None
+
+
+def test_a_medium_crumpled_slip_is_read_on_its_bent_grid(printed: PrintedFrames) -> None:
+    """The first pass finds the code but samples a straight grid over bent paper; the bent-grid pass reads it."""
+    frame = printed.frame("crumple_medium", 8)
+    assert frame.text not in {code.text for code in ScanPipeline(fallbacks=False).scan(frame.image).codes}
+    result = ScanPipeline(budget_ms=None).scan(frame.image)
+    assert [code.text for code in result.codes] == [frame.text]
+    assert result.passes[-1] == "bent"
+
+
+def test_a_code_damaged_beyond_its_error_correction_is_not_misread(printed: PrintedFrames) -> None:
+    """A near miss: a slip's code, crumpled, with the middle third of its data modules scrambled. zxing-cpp
+    still finds the code, so every pass runs on it, the bent-grid pass too, and none reads anything."""
+    slip = printed.slips[2]
+    paper = slip.image.copy()
+    x0, y0, x1, y1 = slip.qr_box
+    step = int(slip.module)
+    rng = np.random.default_rng(5)
+    third = (y1 - y0) // 3
+    band = paper[y0 + third : y1 - third, x0 + 10 * step : x1 - 10 * step]
+    noise = rng.integers(0, 2, (band.shape[0] // step + 1, band.shape[1] // step + 1)).astype(np.uint8) * 255
+    band[:] = np.kron(noise, np.ones((step, step), np.uint8))[: band.shape[0], : band.shape[1]]
+    crumpled = degrade.crumple(rng, paper, 0.8 * slip.module)
+    result = ScanPipeline(budget_ms=None).scan(np.dstack([crumpled] * 3))
+    assert result.codes == []
+    assert "bent" in result.passes
