@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from devices.cabinet.driver import Cabinet
 from devices.printing import open_printer, query_status
 from devices.qr import load_image, make_decoder, to_grey
-from server.cli import demo_devices
+from estate_cli import demo_devices
 from server.cli.context import transaction
 from server.db.models import Device, Estate, Occupancy, OccupancyKind, ReleaseSlip, Role, StaffUser, Unit
 from server.demo import DEMO_PASSWORD, DEMO_SLIP_UNIT, GUARD_CARD, GUARD_PIN, demo_slip, seed
@@ -117,7 +117,7 @@ def test_demo_hardware_answers_like_the_real_thing(tmp_path: Path) -> None:
 def test_demo_seed_only_prints_logins_and_writes_tokens(tmp_path: Path) -> None:
     env = os.environ | {"ESTATE_DATA_DIR": str(tmp_path), "ESTATE_DATABASE_URL": ""}
     run = subprocess.run(
-        [sys.executable, "-m", "server.cli", "demo", "--seed-only"],
+        [sys.executable, "-m", "estate_cli", "demo", "--seed-only"],
         capture_output=True,
         text=True,
         env=env,
@@ -142,7 +142,7 @@ def test_demo_runs_the_system_and_says_how_to_see_the_windows(tmp_path: Path) ->
         "COLUMNS": "300",
     }
     demo = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "demo", *_free_ports(port)],
+        [sys.executable, "-m", "estate_cli", "demo", *_free_ports(port)],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -179,7 +179,7 @@ def test_sigterm_stops_the_demo_and_every_process_it_started(tmp_path: Path) -> 
         "COLUMNS": "300",
     }
     demo = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "demo", *_free_ports(_free_port())],
+        [sys.executable, "-m", "estate_cli", "demo", *_free_ports(_free_port())],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.DEVNULL,

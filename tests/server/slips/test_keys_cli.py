@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[3]
 def estate_cli(database_url: str, tmp_path: Path, *args: str) -> list[dict]:
     env = os.environ | {"ESTATE_DATABASE_URL": database_url, "ESTATE_DATA_DIR": str(tmp_path)}
     run = subprocess.run(
-        [sys.executable, "-m", "server.cli", "keys", *args], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "estate_cli", "keys", *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert run.returncode == 0, run.stderr
     return [json.loads(line) for line in run.stdout.splitlines()]

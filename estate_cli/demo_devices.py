@@ -16,9 +16,6 @@ from devices.printing.virtual import VirtualPrinter
 from devices.qr.synthetic import FrameFactory, load_slip
 from server.db.models import Estate, ReleaseSlip
 
-PRINTER_PORT = 9100
-CABINET_PORT = 7000  # the defaults of `estate demo --printer-port / --cabinet-port`
-
 
 @dataclass
 class DemoDevices:
@@ -50,11 +47,9 @@ def _cabinet(host: str, port: int, notes: list[str]) -> tuple[CabinetSimulator, 
     raise OSError("the cabinet simulator found no port to listen on")
 
 
-def start(
-    data_dir: Path, host: str = "127.0.0.1", *, printer_port: int = PRINTER_PORT, cabinet_port: int = CABINET_PORT
-) -> DemoDevices:
-    """Start both simulators on localhost (port 0: any free port); printed slips land in `<data_dir>/printer` as
-    .bin and .png, numbered on from earlier runs."""
+def start(data_dir: Path, host: str = "127.0.0.1", *, printer_port: int, cabinet_port: int) -> DemoDevices:
+    """Start both simulators on localhost (port 0: any free port; a busy port falls back to a free one); printed
+    slips land in `<data_dir>/printer` as .bin and .png, numbered on from earlier runs."""
     notes: list[str] = []
     printer = _printer(data_dir / "printer", host, printer_port, notes)
     cabinet, url = _cabinet(host, cabinet_port, notes)
