@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,13 +37,13 @@ def _printer(out: Path, host: str, port: int, notes: list[str]) -> VirtualPrinte
 
 
 def _cabinet(host: str, port: int, notes: list[str]) -> tuple[CabinetSimulator, str]:
-    profile = BoardProfile.default(protocol_by_name("xor485"))
-    for candidate in dict.fromkeys((port, 0)):
-        simulator = CabinetSimulator(SimCabinet.stocked(profile, boards=2), listen=f"{host}:{candidate}")
-        with contextlib.suppress(OSError):
-            return simulator, simulator.start()
+    stocked = SimCabinet.stocked(BoardProfile.default(protocol_by_name("xor485")), boards=2)
+    try:
+        simulator = CabinetSimulator(stocked, listen=f"{host}:{port}")  # binds its port here, not in start()
+    except OSError:
         notes.append(f"port {port} is busy; the cabinet simulator took a free port")
-    raise OSError("the cabinet simulator found no port to listen on")
+        simulator = CabinetSimulator(stocked, listen=f"{host}:0")
+    return simulator, simulator.start()
 
 
 def start(data_dir: Path, host: str = "127.0.0.1", *, printer_port: int, cabinet_port: int) -> DemoDevices:

@@ -4,6 +4,7 @@ and every process it starts stops with it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -11,9 +12,11 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -22,11 +25,30 @@ from devices.cabinet.driver import Cabinet
 from devices.printing import open_printer, query_status
 from devices.qr import load_image, make_decoder, to_grey
 from estate_cli import demo_devices
+from estate_cli.demo import CABINET_PORT, PRINTER_PORT
 from server.cli.context import transaction
 from server.db.models import Device, Estate, Occupancy, OccupancyKind, ReleaseSlip, Role, StaffUser, Unit
 from server.demo import DEMO_PASSWORD, DEMO_SLIP_UNIT, GUARD_CARD, GUARD_PIN, demo_slip, seed
 from server.domain.actors import SYSTEM, cli_actor
 from tests.conftest import wait_until
+
+
+def _listening(port: int) -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", port))
+    sock.listen()
+    return sock
+
+
+@pytest.fixture(autouse=True)
+def demo_running_beside() -> Iterator[None]:
+    """Every test here runs while the demo's default printer and cabinet ports are taken, as they are when someone
+    runs `estate demo` on the machine that runs the tests."""
+    with contextlib.ExitStack() as taken:
+        for port in (PRINTER_PORT, CABINET_PORT):
+            with contextlib.suppress(OSError):  # already taken: by a running demo, which is the point
+                taken.enter_context(_listening(port))
+        yield
 
 
 def test_demo_estate_is_realistic_and_made_once(db: Session, client: TestClient, login) -> None:
@@ -103,6 +125,7 @@ def test_a_rerun_reuses_the_unused_demo_slip_and_numbers_printouts_on(engine: En
 def test_demo_hardware_answers_like_the_real_thing(tmp_path: Path) -> None:
     hardware = demo_devices.start(tmp_path, printer_port=0, cabinet_port=0)
     try:
+        assert hardware.notes == []  # port 0 asked for free ports: no busy port to fall back from
         printer = open_printer(hardware.printer.url)
         status = query_status(printer)
         printer.close()
@@ -110,6 +133,22 @@ def test_demo_hardware_answers_like_the_real_thing(tmp_path: Path) -> None:
         with Cabinet(hardware.cabinet_url, "xor485", [1, 2]) as cabinet:
             assert len(cabinet.query_board(1).doors_open) == len(cabinet.query_board(2).doors_open) > 0
             assert not any(cabinet.query_board(2).doors_open)
+    finally:
+        hardware.stop()
+
+
+def test_a_busy_demo_port_falls_back_to_a_free_one_and_says_so(tmp_path: Path) -> None:
+    with _listening(0) as printer_taken, _listening(0) as cabinet_taken:
+        busy = printer_taken.getsockname()[1], cabinet_taken.getsockname()[1]
+        hardware = demo_devices.start(tmp_path, printer_port=busy[0], cabinet_port=busy[1])
+    try:
+        assert hardware.notes == [
+            f"port {busy[0]} is busy; the virtual printer took a free port",
+            f"port {busy[1]} is busy; the cabinet simulator took a free port",
+        ]
+        assert hardware.printer.url.rsplit(":", 1)[1] not in {"0", str(busy[0])}
+        with Cabinet(hardware.cabinet_url, "xor485", [1]) as cabinet:
+            assert len(cabinet.query_board(1).doors_open) > 0
     finally:
         hardware.stop()
 
