@@ -24,9 +24,7 @@ from server.contract.schemas import (
 from server.db.models import ApplicantKind, AuditEntry, Estate, ReleaseSlip
 from server.domain.actors import Actor
 from server.domain.slips import clock, eligibility, issuing
-from tests.conftest import wait_until
-
-from .conftest import OWNER_CARD, OWNER_PIN, TENANT_CARD, Household
+from tests.conftest import OWNER_CARD, OWNER_PIN, TENANT_CARD, Household, wait_until
 
 DESK = Actor("user", 1, "desk")
 

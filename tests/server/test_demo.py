@@ -30,7 +30,7 @@ from server.cli.context import transaction
 from server.db.models import Device, Estate, Occupancy, OccupancyKind, ReleaseSlip, Role, StaffUser, Unit
 from server.demo import DEMO_PASSWORD, DEMO_SLIP_UNIT, GUARD_CARD, GUARD_PIN, demo_slip, seed
 from server.domain.actors import SYSTEM, cli_actor
-from tests.conftest import wait_until
+from tests.conftest import free_port, wait_until
 
 
 def _listening(port: int) -> socket.socket:
@@ -174,7 +174,7 @@ def test_demo_seed_only_prints_logins_and_writes_tokens(tmp_path: Path) -> None:
 def test_demo_runs_the_system_and_says_how_to_see_the_windows(tmp_path: Path) -> None:
     """`estate demo` on a machine with no display: server, virtual printer, cabinet simulator and agent run; the
     gate's camera frames are made from a slip the virtual printer printed; the kiosk and gate commands are shown."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"} | {
         "ESTATE_DATA_DIR": str(tmp_path),
         "ESTATE_DATABASE_URL": "",
@@ -218,7 +218,7 @@ def test_sigterm_stops_the_demo_and_every_process_it_started(tmp_path: Path) -> 
         "COLUMNS": "300",
     }
     demo = subprocess.Popen(
-        [sys.executable, "-m", "estate_cli", "demo", *_free_ports(_free_port())],
+        [sys.executable, "-m", "estate_cli", "demo", *_free_ports(free_port())],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -246,9 +246,3 @@ def test_sigterm_stops_the_demo_and_every_process_it_started(tmp_path: Path) -> 
 def _free_ports(port: int) -> list[str]:
     """The demo on a free port, its virtual printer and cabinet simulator on any free ports."""
     return ["--port", str(port), "--printer-port", "0", "--cabinet-port", "0"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

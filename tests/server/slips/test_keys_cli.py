@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from server.contract import slip_token
 from server.db.models import Estate
+from tests.conftest import Household
 
-from .conftest import Household, direct_slip
+from .conftest import direct_slip
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -18,8 +18,9 @@ from server.db.models import ApplicantKind, Device, Estate, ReleaseSlip, SlipRel
 from server.domain.errors import DomainError
 from server.domain.slips import clock, eligibility, gate, issuing, keys, reconciliation
 from server.domain.slips.gate import Rejected
+from tests.conftest import Household
 
-from .conftest import STAFF, Household, direct_slip
+from .conftest import STAFF, direct_slip
 
 
 def test_two_gates_releasing_at_the_same_moment_give_one_release(
