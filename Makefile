@@ -11,8 +11,7 @@ setup:
 demo: setup
 	$(BIN)/estate demo
 
-test: setup
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/python scripts/audit_deps.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -26,9 +25,13 @@ fuzz: setup
 	ESTATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/server/test_schema_fuzz.py \
 		tests/server/console/test_console_fuzz.py $(PYTEST_ARGS)
 
+# The static checks `make test` starts with: lint, formatting, types (strict on devices/, server/contract/ and
+# server/domain/) and the import contracts of pyproject.toml that keep the direction of dependencies.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: setup
 	@for f in bench/*.py; do echo "== $$f" >&2; $(BIN)/python $$f || exit 1; done

@@ -251,7 +251,7 @@ def verify_during_import(base: str, url: str, work: Path, seeded: Seeded, rows: 
     env = os.environ | {"ESTATE_DATABASE_URL": url, "ESTATE_DATA_DIR": str(work)}
     started = time.perf_counter()
     importer = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "residents", "import", str(sheet), "--estate", "GH"],
+        [sys.executable, "-m", "estate_cli", "residents", "import", str(sheet), "--estate", "GH"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

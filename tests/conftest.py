@@ -10,6 +10,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -32,7 +34,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from server.config import Settings  # noqa: E402
 from server.db.engine import make_engine, make_sessionmaker  # noqa: E402
 from server.db.migrate import upgrade  # noqa: E402
-from server.db.models import Device, DeviceKind, Estate, Role, StaffUser  # noqa: E402
+from server.db.models import Device, DeviceKind, Estate, OccupancyKind, Person, Role, StaffUser, Unit  # noqa: E402
 from server.domain import devices, registry, staff  # noqa: E402
 from server.domain.actors import SYSTEM  # noqa: E402
 from server.web.app import create_app  # noqa: E402
@@ -153,16 +155,15 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield c
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def live_server(app: FastAPI) -> Iterator[str]:
-    """The app served by uvicorn on a free local port, for the browser and for device clients."""
-    port = _free_port()
+def serve_in_thread(app: FastAPI, port: int) -> Callable[[], None]:
+    """Serve `app` with uvicorn on 127.0.0.1:`port` in a thread; return once it accepts connections, with the
+    function that stops it."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     ready = threading.Event()
     original_startup = server.startup
@@ -174,11 +175,25 @@ def live_server(app: FastAPI) -> Iterator[str]:
     server.startup = _startup  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    if not ready.wait(timeout=30):
-        pytest.fail("the live server did not start within 30 s")
+    if not ready.wait(timeout=30) or not server.started:
+        raise RuntimeError(f"uvicorn did not start on port {port} within 30 s")
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=15)
+        if thread.is_alive():
+            raise RuntimeError(f"uvicorn on port {port} did not stop within 15 s")
+
+    return stop
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[str]:
+    """The app served by uvicorn on a free local port, for the browser and for device clients."""
+    port = free_port()
+    stop = serve_in_thread(app, port)
     yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    stop()
 
 
 # --- factories ------------------------------------------------------------------------------------------------------
@@ -189,6 +204,43 @@ def estate(db: Session) -> Estate:
     e = registry.create_estate(db, SYSTEM, "GH", "观海台", "Guanhaitai")
     db.commit()
     return e
+
+
+OWNER_CARD, TENANT_CARD, OWNER_PIN, TENANT_PIN = "CARD0001", "CARD0002", "2468", "1357"
+
+
+@dataclass
+class Household:
+    """A unit with its owner and a tenant."""
+
+    unit: Unit
+    owner: Person
+    tenant: Person
+    owner_card: str = OWNER_CARD
+    tenant_card: str = TENANT_CARD
+    owner_pin: str = OWNER_PIN
+    tenant_pin: str = TENANT_PIN
+
+
+def make_household(db: Session, estate: Estate, unit_code: str = "5-8B", *, credentials: bool = True) -> Household:
+    """Unit `unit_code` with an owner since 2020 and a tenant since 2024, committed. With `credentials`, each has
+    a kiosk card and PIN; card numbers are unique across estates, so a second estate's household goes without."""
+    unit = registry.ensure_unit(db, SYSTEM, estate, unit_code)
+    owner = registry.add_person(db, SYSTEM, estate, "王建国", "13800000001")
+    tenant = registry.add_person(db, SYSTEM, estate, "李租客", "13800000002")
+    registry.add_occupancy(db, SYSTEM, unit, owner, OccupancyKind.owner, date(2020, 1, 1))
+    registry.add_occupancy(db, SYSTEM, unit, tenant, OccupancyKind.tenant, date(2024, 1, 1))
+    if credentials:
+        registry.set_credentials(db, SYSTEM, owner, card=OWNER_CARD, pin=OWNER_PIN)
+        registry.set_credentials(db, SYSTEM, tenant, card=TENANT_CARD, pin=TENANT_PIN)
+    db.commit()
+    return Household(unit, owner, tenant)
+
+
+@pytest.fixture
+def household(db: Session, estate: Estate) -> Household:
+    """Unit 5-8B of the estate: an owner and a tenant who can use the kiosk (cards and PINs as above)."""
+    return make_household(db, estate)
 
 
 @pytest.fixture

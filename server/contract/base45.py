@@ -17,7 +17,7 @@ def encoded_length(size: int) -> int:
 
 
 def b45encode(data: bytes) -> str:
-    out = []
+    out: list[str] = []
     for start in range(0, len(data) - 1, 2):
         value = data[start] * 256 + data[start + 1]
         out += (ALPHABET[value % 45], ALPHABET[value // 45 % 45], ALPHABET[value // 2025])

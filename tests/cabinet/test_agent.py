@@ -127,7 +127,7 @@ def test_estate_cabinet_reports_a_forced_door_from_the_boards(
         [
             sys.executable,
             "-m",
-            "server.cli",
+            "estate_cli",
             "cabinet",
             "--cabinet",
             url,
@@ -167,7 +167,7 @@ def test_bad_cabinet_settings_are_one_clear_error(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "server.cli",
+            "estate_cli",
             "cabinet",
             "--cabinet",
             "socket://127.0.0.1:9",

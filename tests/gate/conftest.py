@@ -1,20 +1,17 @@
-"""Fixtures for the gate terminal: a household with slips, a guard with a PIN and card, gate devices, a server
+"""Fixtures for the gate terminal: slips issued to the household, a guard with a PIN and card, gate devices, a server
 that can be stopped and started again on the same database, and gates wired to it."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gate.flows.gate_flow import GateFlow
@@ -23,30 +20,16 @@ from gate.storage import open_storage
 from server.config import Settings
 from server.contract.client import EstateClient
 from server.db.engine import make_engine
-from server.db.models import ApplicantKind, Estate, OccupancyKind, Person, ReleaseSlip, Role, StaffUser, Unit
-from server.domain import clock, guards, registry
+from server.db.models import ApplicantKind, Estate, ReleaseSlip, Role, StaffUser
+from server.domain import clock, guards
 from server.domain.actors import SYSTEM, Actor
 from server.domain.slips import eligibility, issuing
 from server.web.app import create_app
+from tests.conftest import Household, free_port, serve_in_thread
 
 STAFF = Actor("user", 1, "desk")
 GUARD_PIN = "135791"
 GUARD_CARD = "STAFF-0042"
-
-
-@dataclass
-class Household:
-    unit: Unit
-    owner_id: int
-
-
-@pytest.fixture
-def household(db: Session, estate: Estate) -> Household:
-    unit = registry.ensure_unit(db, SYSTEM, estate, "5-8B")
-    owner = registry.add_person(db, SYSTEM, estate, "王建国", "13800000001")
-    registry.add_occupancy(db, SYSTEM, unit, owner, OccupancyKind.owner, date(2020, 1, 1))
-    db.commit()
-    return Household(unit, owner.id)
 
 
 def issue_slip(
@@ -59,9 +42,8 @@ def issue_slip(
     """An owner's slip issued at the front desk (no HTTP), committed."""
     when = now or issuing.utcnow()
     day = clock.local_day(estate, when)
-    owner = db.get(Person, household.owner_id)
     applicant = eligibility.check(
-        db, STAFF, estate, household.unit, ApplicantKind.owner, owner, channel="console", today=day
+        db, STAFF, estate, household.unit, ApplicantKind.owner, household.owner, channel="console", today=day
     )
     drafts = [issuing.LineDraft(c, n, q) for c, n, q in (lines or [("SOFA", None, 1), (None, "旧书架", 2)])]
     slip = issuing.issue(
@@ -158,12 +140,6 @@ def make_gate(client: TestClient, make_device: Callable[..., tuple], tmp_path: P
         gate.client.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class RestartableServer:
     """uvicorn serving the app on one port and one database; `stop()` and `start()` as often as needed."""
 
@@ -172,36 +148,22 @@ class RestartableServer:
         self.database_url = database_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._engine = None
+        self._engine: Engine | None = None
+        self._stop: Callable[[], None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._stop is not None
 
     def start(self) -> None:
         self._engine = make_engine(self.database_url)
-        app: FastAPI = create_app(self.settings, self._engine)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        ready = threading.Event()
-        original = server.startup
-
-        async def _startup(sockets: list[socket.socket] | None = None) -> None:
-            await original(sockets)
-            ready.set()
-
-        server.startup = _startup  # type: ignore[method-assign]
-        self._server = server
-        self._thread = threading.Thread(target=server.run, daemon=True)
-        self._thread.start()
-        if not ready.wait(timeout=30) or not server.started:
-            raise RuntimeError("the server did not start")
+        self._stop = serve_in_thread(create_app(self.settings, self._engine), self.port)
 
     def stop(self) -> None:
-        assert self._server is not None and self._thread is not None
-        self._server.should_exit = True
-        self._thread.join(timeout=15)
-        assert not self._thread.is_alive(), "the server did not stop"
-        if self._engine is not None:
-            self._engine.dispose()
-        self._server = self._thread = None
+        assert self._stop is not None and self._engine is not None
+        self._stop()
+        self._engine.dispose()
+        self._stop = self._engine = None
 
 
 @pytest.fixture
@@ -209,5 +171,5 @@ def restartable_server(settings: Settings, database_url: str) -> Iterator[Restar
     server = RestartableServer(settings, database_url)
     server.start()
     yield server
-    if server._server is not None:
+    if server.running:
         server.stop()

@@ -16,12 +16,13 @@ from gate.flows.checklist import Checklist
 from gate.flows.gate_flow import QUIET_S
 from gate.flows.verdict import ItemLine
 from server.contract import slip_token
-from server.db.models import Estate, OccupancyKind, ReleaseSlip, SlipRelease, StaffUser
+from server.db.models import Estate, ReleaseSlip, SlipRelease, StaffUser
 from server.domain import registry
 from server.domain.actors import SYSTEM
 from server.domain.slips import issuing
+from tests.conftest import Household, make_household
 
-from .conftest import GUARD_CARD, GUARD_PIN, STAFF, Gate, Household, issue_slip
+from .conftest import GUARD_CARD, GUARD_PIN, STAFF, Gate, issue_slip
 
 MODES = ["online", "offline"]
 
@@ -135,11 +136,7 @@ def test_every_rejection_shows_its_reason(
     db.commit()
     used = slip_maker()
     other = registry.create_estate(db, SYSTEM, "XY", "翠苑", "Cuiyuan")
-    unit = registry.ensure_unit(db, SYSTEM, other, "1-1A")
-    owner = registry.add_person(db, SYSTEM, other, "赵先生", "13900000009")
-    registry.add_occupancy(db, SYSTEM, unit, owner, OccupancyKind.owner, issuing.utcnow().date() - timedelta(days=400))
-    db.commit()
-    elsewhere = issue_slip(db, other, Household(unit, owner.id))
+    elsewhere = issue_slip(db, other, make_household(db, other, "1-1A", credentials=False))
     good = slip_maker()
     claims = slip_token.decode(good.token).claims
     stranger = slip_token.encode(

@@ -1,10 +1,9 @@
-"""Fixtures for kiosk tests: a household that can use the kiosk, the kiosk's API client on a live server, the
-virtual printer, and a flow with a hand-moved clock."""
+"""Fixtures for kiosk tests: the kiosk's API client on a live server, the virtual printer, and a flow with a
+hand-moved clock."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,31 +17,8 @@ from kiosk.flows.kiosk_flow import KioskFlow
 from kiosk.printer import UrlPrinter
 from server.contract.client import EstateClient
 from server.db.engine import make_sessionmaker
-from server.db.models import Estate, OccupancyKind, Person, Unit
-from server.domain import registry
-from server.domain.actors import SYSTEM
-
-OWNER_CARD, TENANT_CARD, OWNER_PIN, TENANT_PIN = "CARD0001", "CARD0002", "2468", "1357"
-
-
-@dataclass
-class Household:
-    unit: Unit
-    owner: Person
-    tenant: Person
-
-
-@pytest.fixture
-def household(db: Session, estate: Estate) -> Household:
-    unit = registry.ensure_unit(db, SYSTEM, estate, "5-8B")
-    owner = registry.add_person(db, SYSTEM, estate, "王建国", "13800000001")
-    tenant = registry.add_person(db, SYSTEM, estate, "李租客", "13800000002")
-    registry.add_occupancy(db, SYSTEM, unit, owner, OccupancyKind.owner, date(2020, 1, 1))
-    registry.add_occupancy(db, SYSTEM, unit, tenant, OccupancyKind.tenant, date(2024, 1, 1))
-    registry.set_credentials(db, SYSTEM, owner, card=OWNER_CARD, pin=OWNER_PIN)
-    registry.set_credentials(db, SYSTEM, tenant, card=TENANT_CARD, pin=TENANT_PIN)
-    db.commit()
-    return Household(unit, owner, tenant)
+from server.db.models import Person
+from tests.conftest import Household
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from kiosk.flows.state import Screen, Service
 from kiosk.printer import UrlPrinter
 from server.contract.client import EstateClient
 from server.db.models import ReleaseSlip
-from tests.conftest import wait_until
+from tests.conftest import OWNER_CARD, wait_until
 
-from .conftest import OWNER_CARD, HandClock, LostAnswers, Unreachable
+from .conftest import HandClock, LostAnswers, Unreachable
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -39,7 +39,7 @@ def test_a_refused_token_is_shown_and_logged_and_sigterm_closes_the_kiosk(
 ) -> None:
     stderr = tmp_path / "stderr.txt"
     command = [
-        sys.executable, "-m", "server.cli", "kiosk",
+        sys.executable, "-m", "estate_cli", "kiosk",
         "--server", live_server, "--printer", printer.url, "--device-token", "edt_revoked-or-replaced",
         "--windowed", "--size", "540x960", "--position", "0,0",
     ]  # fmt: skip

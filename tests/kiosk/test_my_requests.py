@@ -25,9 +25,7 @@ from server.db.models import ApplicantKind, AuditEntry, Estate, ReleaseSlip
 from server.domain import clock
 from server.domain.actors import Actor
 from server.domain.slips import eligibility, issuing
-from tests.conftest import wait_until
-
-from .conftest import OWNER_CARD, OWNER_PIN, TENANT_CARD, Household
+from tests.conftest import OWNER_CARD, OWNER_PIN, TENANT_CARD, Household, wait_until
 
 DESK = Actor("user", 1, "desk")
 

@@ -21,8 +21,9 @@ from server.domain import registry
 from server.domain.actors import SYSTEM
 from server.domain.slips import catalogue
 from terminal.i18n import Catalogue
+from tests.conftest import OWNER_CARD, OWNER_PIN, TENANT_CARD, TENANT_PIN, Household
 
-from .conftest import OWNER_CARD, OWNER_PIN, TENANT_CARD, TENANT_PIN, Household, end_occupancies, type_other
+from .conftest import end_occupancies, type_other
 
 LOCALES = Path(__file__).resolve().parents[2] / "kiosk" / "locales"
 

@@ -13,8 +13,9 @@ from devices.qr.decoders import make_decoder
 from kiosk.flows.kiosk_flow import KioskFlow
 from kiosk.flows.state import Screen, Service
 from server.contract.client import EstateClient
+from tests.conftest import OWNER_CARD
 
-from .conftest import OWNER_CARD, type_other
+from .conftest import type_other
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from devices.printing.virtual import VirtualPrinter
-
-from .conftest import OWNER_CARD, OWNER_PIN, Household
+from tests.conftest import OWNER_CARD, OWNER_PIN, Household
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"

@@ -73,7 +73,7 @@ def test_rolled_back_change_leaves_no_entry(db: Session, estate: Estate) -> None
 def _estate_cli(args: list[str], database_url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"ESTATE_DATABASE_URL": database_url, "ESTATE_DATA_DIR": str(tmp_path)}
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, env=env, timeout=120, check=False
+        [sys.executable, "-m", "estate_cli", *args], capture_output=True, text=True, env=env, timeout=120, check=False
     )
 
 

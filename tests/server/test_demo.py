@@ -4,6 +4,7 @@ and every process it starts stops with it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -11,9 +12,11 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -21,12 +24,31 @@ from sqlalchemy.orm import Session
 from devices.cabinet.driver import Cabinet
 from devices.printing import open_printer, query_status
 from devices.qr import load_image, make_decoder, to_grey
-from server.cli import demo_devices
+from estate_cli import demo_devices
+from estate_cli.demo import CABINET_PORT, PRINTER_PORT
 from server.cli.context import transaction
 from server.db.models import Device, Estate, Occupancy, OccupancyKind, ReleaseSlip, Role, StaffUser, Unit
 from server.demo import DEMO_PASSWORD, DEMO_SLIP_UNIT, GUARD_CARD, GUARD_PIN, demo_slip, seed
 from server.domain.actors import SYSTEM, cli_actor
-from tests.conftest import wait_until
+from tests.conftest import free_port, wait_until
+
+
+def _listening(port: int) -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", port))
+    sock.listen()
+    return sock
+
+
+@pytest.fixture(autouse=True)
+def demo_running_beside() -> Iterator[None]:
+    """Every test here runs while the demo's default printer and cabinet ports are taken, as they are when someone
+    runs `estate demo` on the machine that runs the tests."""
+    with contextlib.ExitStack() as taken:
+        for port in (PRINTER_PORT, CABINET_PORT):
+            with contextlib.suppress(OSError):  # already taken: by a running demo, which is the point
+                taken.enter_context(_listening(port))
+        yield
 
 
 def test_demo_estate_is_realistic_and_made_once(db: Session, client: TestClient, login) -> None:
@@ -103,6 +125,7 @@ def test_a_rerun_reuses_the_unused_demo_slip_and_numbers_printouts_on(engine: En
 def test_demo_hardware_answers_like_the_real_thing(tmp_path: Path) -> None:
     hardware = demo_devices.start(tmp_path, printer_port=0, cabinet_port=0)
     try:
+        assert hardware.notes == []  # port 0 asked for free ports: no busy port to fall back from
         printer = open_printer(hardware.printer.url)
         status = query_status(printer)
         printer.close()
@@ -114,10 +137,26 @@ def test_demo_hardware_answers_like_the_real_thing(tmp_path: Path) -> None:
         hardware.stop()
 
 
+def test_a_busy_demo_port_falls_back_to_a_free_one_and_says_so(tmp_path: Path) -> None:
+    with _listening(0) as printer_taken, _listening(0) as cabinet_taken:
+        busy = printer_taken.getsockname()[1], cabinet_taken.getsockname()[1]
+        hardware = demo_devices.start(tmp_path, printer_port=busy[0], cabinet_port=busy[1])
+    try:
+        assert hardware.notes == [
+            f"port {busy[0]} is busy; the virtual printer took a free port",
+            f"port {busy[1]} is busy; the cabinet simulator took a free port",
+        ]
+        assert hardware.printer.url.rsplit(":", 1)[1] not in {"0", str(busy[0])}
+        with Cabinet(hardware.cabinet_url, "xor485", [1]) as cabinet:
+            assert len(cabinet.query_board(1).doors_open) > 0
+    finally:
+        hardware.stop()
+
+
 def test_demo_seed_only_prints_logins_and_writes_tokens(tmp_path: Path) -> None:
     env = os.environ | {"ESTATE_DATA_DIR": str(tmp_path), "ESTATE_DATABASE_URL": ""}
     run = subprocess.run(
-        [sys.executable, "-m", "server.cli", "demo", "--seed-only"],
+        [sys.executable, "-m", "estate_cli", "demo", "--seed-only"],
         capture_output=True,
         text=True,
         env=env,
@@ -135,14 +174,14 @@ def test_demo_seed_only_prints_logins_and_writes_tokens(tmp_path: Path) -> None:
 def test_demo_runs_the_system_and_says_how_to_see_the_windows(tmp_path: Path) -> None:
     """`estate demo` on a machine with no display: server, virtual printer, cabinet simulator and agent run; the
     gate's camera frames are made from a slip the virtual printer printed; the kiosk and gate commands are shown."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"} | {
         "ESTATE_DATA_DIR": str(tmp_path),
         "ESTATE_DATABASE_URL": "",
         "COLUMNS": "300",
     }
     demo = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "demo", *_free_ports(port)],
+        [sys.executable, "-m", "estate_cli", "demo", *_free_ports(port)],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -179,7 +218,7 @@ def test_sigterm_stops_the_demo_and_every_process_it_started(tmp_path: Path) -> 
         "COLUMNS": "300",
     }
     demo = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "demo", *_free_ports(_free_port())],
+        [sys.executable, "-m", "estate_cli", "demo", *_free_ports(free_port())],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -207,9 +246,3 @@ def test_sigterm_stops_the_demo_and_every_process_it_started(tmp_path: Path) -> 
 def _free_ports(port: int) -> list[str]:
     """The demo on a free port, its virtual printer and cabinet simulator on any free ports."""
     return ["--port", str(port), "--printer-port", "0", "--cabinet-port", "0"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -45,7 +45,7 @@ def test_the_command_line_sets_a_guards_card(
     _gate, token = make_device("gate", "北门")
     env = os.environ | {"ESTATE_DATABASE_URL": database_url, "ESTATE_DATA_DIR": str(tmp_path)}
     run = subprocess.run(
-        [sys.executable, "-m", "server.cli", "users", "gate-credentials", "wang", "--card", "G-0042"],
+        [sys.executable, "-m", "estate_cli", "users", "gate-credentials", "wang", "--card", "G-0042"],
         capture_output=True,
         text=True,
         env=env,

@@ -113,7 +113,7 @@ def test_cli_import_reports_rows_and_imports_nothing(
     sheet.write_text(BAD, encoding="utf-8")
     env = os.environ | {"ESTATE_DATABASE_URL": database_url, "ESTATE_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
     run = subprocess.run(
-        [sys.executable, "-m", "server.cli", "residents", "import", str(sheet)],
+        [sys.executable, "-m", "estate_cli", "residents", "import", str(sheet)],
         capture_output=True,
         text=True,
         env=env,
@@ -128,7 +128,7 @@ def test_cli_import_reports_rows_and_imports_nothing(
 
     sheet.write_text(GOOD, encoding="utf-8")
     ok = subprocess.run(
-        [sys.executable, "-m", "server.cli", "residents", "import", str(sheet), "--estate", "GH"],
+        [sys.executable, "-m", "estate_cli", "residents", "import", str(sheet), "--estate", "GH"],
         capture_output=True,
         text=True,
         env=env,
@@ -153,7 +153,7 @@ def test_a_csv_cell_over_the_field_limit_is_a_plain_refusal(
     env = os.environ | {"ESTATE_DATABASE_URL": database_url, "ESTATE_DATA_DIR": str(tmp_path)}
     db.rollback()  # end the read so the CLI can write (SQLite has one writer)
     run = subprocess.run(
-        [sys.executable, "-m", "server.cli", "residents", "import", str(sheet), "--estate", "GH"],
+        [sys.executable, "-m", "estate_cli", "residents", "import", str(sheet), "--estate", "GH"],
         capture_output=True,
         text=True,
         env=env,

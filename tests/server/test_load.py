@@ -25,7 +25,7 @@ from server.db.models import ApplicantKind, Estate, Occupancy, OccupancyKind, Pe
 from server.domain import audit, clock, importing, registry
 from server.domain.actors import SYSTEM
 from server.domain.slips import eligibility, issuing
-from tests.conftest import ROOT, _free_port, wait_until
+from tests.conftest import ROOT, free_port, wait_until
 
 CARD = "LOAD0001"
 
@@ -210,7 +210,7 @@ def server_process(database_url: str, tmp_path: Path) -> Iterator[Callable[[], t
     started: list[subprocess.Popen[bytes]] = []
 
     def start() -> tuple[subprocess.Popen[bytes], str]:
-        port = _free_port()
+        port = free_port()
         env = os.environ | {"ESTATE_DATABASE_URL": database_url, "ESTATE_DATA_DIR": str(tmp_path / "data")}
         command = [sys.executable, "-m", "uvicorn", "--factory", "server.web.app:create_app", "--port", str(port)]
         process = subprocess.Popen([*command, "--log-level", "warning"], cwd=ROOT, env=env)

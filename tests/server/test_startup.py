@@ -45,7 +45,7 @@ def test_serve_with_a_bad_database_url_prints_one_line_and_exits(tmp_path: Path)
         "ESTATE_DATA_DIR": str(tmp_path),
     }
     run = subprocess.run(
-        [sys.executable, "-m", "server.cli", "serve", "--port", "1"],
+        [sys.executable, "-m", "estate_cli", "serve", "--port", "1"],
         capture_output=True,
         text=True,
         env=env,

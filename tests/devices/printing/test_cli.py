@@ -106,7 +106,7 @@ def _read_json_line(proc: subprocess.Popen[str], deadline: float) -> dict[str, o
 
 def test_emulate_command_serves_jobs_and_reports_each(tmp_path: Path) -> None:
     out = tmp_path / "jobs"
-    code = "from server.cli.main import main; main()"
+    code = "from estate_cli.main import main; main()"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [sys.executable, "-c", code, "devices", "printer", "emulate", "--listen", "127.0.0.1:0", "--out", str(out)],

@@ -1,9 +1,8 @@
-"""Fixtures for release-slip tests: a unit with an owner and a tenant who can use the kiosk, and device clients."""
+"""Fixtures for release-slip tests: device clients and slips issued the ways a slip can be."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -13,35 +12,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from server.db.engine import make_sessionmaker
-from server.db.models import ApplicantKind, Estate, OccupancyKind, Person, ReleaseSlip, Unit
-from server.domain import clock, registry
-from server.domain.actors import SYSTEM, Actor
+from server.db.models import ApplicantKind, Estate, ReleaseSlip
+from server.domain import clock
+from server.domain.actors import Actor
 from server.domain.slips import eligibility, issuing
+from tests.conftest import Household
 
 STAFF = Actor("user", 1, "desk")
-
-
-@dataclass
-class Household:
-    unit: Unit
-    owner: Person
-    tenant: Person
-    owner_card: str = "CARD0001"
-    tenant_card: str = "CARD0002"
-    owner_pin: str = "2468"
-
-
-@pytest.fixture
-def household(db: Session, estate: Estate) -> Household:
-    unit = registry.ensure_unit(db, SYSTEM, estate, "5-8B")
-    owner = registry.add_person(db, SYSTEM, estate, "王建国", "13800000001")
-    tenant = registry.add_person(db, SYSTEM, estate, "李租客", "13800000002")
-    registry.add_occupancy(db, SYSTEM, unit, owner, OccupancyKind.owner, date(2020, 1, 1))
-    registry.add_occupancy(db, SYSTEM, unit, tenant, OccupancyKind.tenant, date(2024, 1, 1))
-    registry.set_credentials(db, SYSTEM, owner, card="CARD0001", pin="2468")
-    registry.set_credentials(db, SYSTEM, tenant, card="CARD0002")
-    db.commit()
-    return Household(unit, owner, tenant)
 
 
 def auth(token: str) -> dict[str, str]:

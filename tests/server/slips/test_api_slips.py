@@ -17,8 +17,9 @@ from server.domain import registry
 from server.domain.actors import SYSTEM
 from server.domain.errors import DomainError
 from server.domain.slips import eligibility
+from tests.conftest import Household
 
-from .conftest import Household, kiosk_slip, slip_request, today
+from .conftest import kiosk_slip, slip_request, today
 
 
 def test_owner_gets_a_numbered_signed_slip_with_print_data(

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from server.db.models import CatalogueItem, Device, Estate, SlipConflict
 from server.domain.slips import gate
+from tests.conftest import Household
 
-from .conftest import STAFF, Household, direct_slip
+from .conftest import STAFF, direct_slip
 
 
 def test_catalogue_items_can_be_added_and_withdrawn(

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from server.db.models import Estate, SlipRelease
+from tests.conftest import Household
 
-from .conftest import Household, count_all, kiosk_slip
+from .conftest import count_all, kiosk_slip
 
 
 def test_a_key_replayed_with_another_body_is_refused(

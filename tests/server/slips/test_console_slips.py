@@ -20,8 +20,9 @@ from server.db.models import AuditEntry, Estate, ReleaseSlip
 from server.domain import registry
 from server.domain.actors import SYSTEM
 from server.domain.slips import issuing, reconciliation
+from tests.conftest import Household
 
-from .conftest import Household, direct_slip, today
+from .conftest import direct_slip, today
 
 
 def signed_in(client: TestClient, make_user: Callable[..., Any], login: Callable[..., Any], role: str) -> None:

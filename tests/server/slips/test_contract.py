@@ -13,8 +13,9 @@ from server.contract import slip_token
 from server.contract.client import ApiError, EstateClient, key_ring
 from server.contract.schemas import CountedLine, ItemLineIn, ReleaseRequest, ResidentIdentity, SlipRequest
 from server.db.models import Estate
+from tests.conftest import Household
 
-from .conftest import Household, today
+from .conftest import today
 
 
 def test_the_contract_imports_no_database_web_or_domain_module() -> None:

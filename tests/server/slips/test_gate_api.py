@@ -19,8 +19,9 @@ from server.db.models import Estate, ReleaseSlip, SlipConflict, SlipRelease
 from server.domain import registry
 from server.domain.actors import SYSTEM
 from server.domain.slips import issuing
+from tests.conftest import Household, make_household
 
-from .conftest import STAFF, Household, count_all, direct_slip, kiosk_slip
+from .conftest import STAFF, count_all, direct_slip, kiosk_slip
 
 
 def verify(client: TestClient, gate: dict, text: str) -> tuple[int, dict]:
@@ -132,15 +133,7 @@ def test_every_rejection_code(
     assert verify(client, gate_a, forged_key)[1]["error"]["code"] == "unknown_key"
     other = registry.create_estate(db, SYSTEM, "HY", "海韵")
     db.commit()
-    other_unit = registry.ensure_unit(db, SYSTEM, other, "1-1A")
-    other_owner = registry.add_person(db, SYSTEM, other, "赵业主")
-    from datetime import date
-
-    from server.db.models import OccupancyKind
-
-    registry.add_occupancy(db, SYSTEM, other_unit, other_owner, OccupancyKind.owner, date(2020, 1, 1))
-    db.commit()
-    foreign = direct_slip(db, other, Household(other_unit, other_owner, other_owner))
+    foreign = direct_slip(db, other, make_household(db, other, "1-1A", credentials=False))
     assert verify(client, gate_a, foreign.token)[1]["error"]["code"] == "wrong_estate"
     assert verify(client, gate_a, foreign.number)[1]["error"]["code"] == "wrong_estate"
     stale = direct_slip(db, estate, household, now=datetime.now(UTC) - timedelta(days=3))

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Device, Estate, ReleaseSlip, SlipConflict, SlipRelease
 from server.domain.slips import issuing
+from tests.conftest import Household
 
-from .conftest import STAFF, Household, count_all, direct_slip, kiosk_slip
+from .conftest import STAFF, count_all, direct_slip, kiosk_slip
 
 
 def _sync(client: TestClient, gate: dict, slip: ReleaseSlip | dict, at: datetime) -> dict:

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from server.db.models import Device, Estate, GateSyncEvent, ReleaseSlip
+from tests.conftest import Household
 
-from .conftest import Household, slip_request
+from .conftest import slip_request
 
 
 def _raw(client: TestClient, path: str, text: str, headers: dict) -> Any:

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from server.contract import slip_token
 from server.db.models import Estate
+from tests.conftest import Household
 
-from .conftest import Household, direct_slip
+from .conftest import direct_slip
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 def estate_cli(database_url: str, tmp_path: Path, *args: str) -> list[dict]:
     env = os.environ | {"ESTATE_DATABASE_URL": database_url, "ESTATE_DATA_DIR": str(tmp_path)}
     run = subprocess.run(
-        [sys.executable, "-m", "server.cli", "keys", *args], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "estate_cli", "keys", *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert run.returncode == 0, run.stderr
     return [json.loads(line) for line in run.stdout.splitlines()]

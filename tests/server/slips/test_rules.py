@@ -19,8 +19,9 @@ from server.domain import clock
 from server.domain.errors import DomainError
 from server.domain.slips import eligibility, gate, issuing, keys, reconciliation
 from server.domain.slips.gate import Rejected
+from tests.conftest import Household
 
-from .conftest import STAFF, Household, direct_slip
+from .conftest import STAFF, direct_slip
 
 
 def test_two_gates_releasing_at_the_same_moment_give_one_release(

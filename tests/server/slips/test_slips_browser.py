@@ -12,9 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from server.db.models import Estate
-from tests.conftest import save_screenshot
-
-from .conftest import Household
+from tests.conftest import Household, save_screenshot
 
 pytestmark = pytest.mark.browser
 

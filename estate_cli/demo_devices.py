@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,9 +14,6 @@ from devices.printing import ApplicantKind, ReleaseSlipPrint, SlipItem, print_sl
 from devices.printing.virtual import VirtualPrinter
 from devices.qr.synthetic import FrameFactory, load_slip
 from server.db.models import Estate, ReleaseSlip
-
-PRINTER_PORT = 9100
-CABINET_PORT = 7000  # the defaults of `estate demo --printer-port / --cabinet-port`
 
 
 @dataclass
@@ -41,20 +37,18 @@ def _printer(out: Path, host: str, port: int, notes: list[str]) -> VirtualPrinte
 
 
 def _cabinet(host: str, port: int, notes: list[str]) -> tuple[CabinetSimulator, str]:
-    profile = BoardProfile.default(protocol_by_name("xor485"))
-    for candidate in dict.fromkeys((port, 0)):
-        simulator = CabinetSimulator(SimCabinet.stocked(profile, boards=2), listen=f"{host}:{candidate}")
-        with contextlib.suppress(OSError):
-            return simulator, simulator.start()
+    stocked = SimCabinet.stocked(BoardProfile.default(protocol_by_name("xor485")), boards=2)
+    try:
+        simulator = CabinetSimulator(stocked, listen=f"{host}:{port}")  # binds its port here, not in start()
+    except OSError:
         notes.append(f"port {port} is busy; the cabinet simulator took a free port")
-    raise OSError("the cabinet simulator found no port to listen on")
+        simulator = CabinetSimulator(stocked, listen=f"{host}:0")
+    return simulator, simulator.start()
 
 
-def start(
-    data_dir: Path, host: str = "127.0.0.1", *, printer_port: int = PRINTER_PORT, cabinet_port: int = CABINET_PORT
-) -> DemoDevices:
-    """Start both simulators on localhost (port 0: any free port); printed slips land in `<data_dir>/printer` as
-    .bin and .png, numbered on from earlier runs."""
+def start(data_dir: Path, host: str = "127.0.0.1", *, printer_port: int, cabinet_port: int) -> DemoDevices:
+    """Start both simulators on localhost (port 0: any free port; a busy port falls back to a free one); printed
+    slips land in `<data_dir>/printer` as .bin and .png, numbered on from earlier runs."""
     notes: list[str] = []
     printer = _printer(data_dir / "printer", host, printer_port, notes)
     cabinet, url = _cabinet(host, cabinet_port, notes)

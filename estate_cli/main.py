@@ -21,9 +21,10 @@ app.command("cabinet")(cabinet_cli.run)
 
 
 def _server_commands() -> None:
-    """Register the server's commands when its extras are installed."""
+    """Mount the server's commands and the demo when the server's extras are installed."""
     try:
-        from server.cli import admin, keys, serve
+        from estate_cli import demo
+        from server.cli.app import app as server_app
     except ImportError as exc:  # a kiosk or gate machine: no database drivers installed
         missing = exc.name or "a server dependency"
 
@@ -34,14 +35,8 @@ def _server_commands() -> None:
             raise typer.Exit(2)
 
         return
-    app.command("serve")(serve.serve)
-    app.command("demo")(serve.demo)
-    app.add_typer(admin.db_app, name="db")
-    app.add_typer(admin.users_app, name="users")
-    app.add_typer(admin.audit_app, name="audit")
-    app.add_typer(admin.residents_app, name="residents")
-    app.add_typer(admin.estates_app, name="estates")
-    app.add_typer(keys.keys_app, name="keys")
+    app.add_typer(server_app)
+    app.command("demo")(demo.demo)
 
 
 _server_commands()

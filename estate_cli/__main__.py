@@ -1,0 +1,5 @@
+"""`python -m estate_cli` is the `estate` command."""
+
+from estate_cli.main import main
+
+main()

@@ -1,5 +1,0 @@
-"""`python -m server.cli` is the `estate` command."""
-
-from server.cli.main import main
-
-main()

@@ -1,0 +1,16 @@
+"""The server's commands in one Typer app, for the `estate` command to mount."""
+
+from __future__ import annotations
+
+import typer
+
+from server.cli import admin, keys, serve
+
+app = typer.Typer(no_args_is_help=True, help="The estate-desk server.")
+app.command("serve")(serve.serve)
+app.add_typer(admin.db_app, name="db")
+app.add_typer(admin.users_app, name="users")
+app.add_typer(admin.audit_app, name="audit")
+app.add_typer(admin.residents_app, name="residents")
+app.add_typer(admin.estates_app, name="estates")
+app.add_typer(keys.keys_app, name="keys")
