@@ -59,7 +59,6 @@ class EventForwarder:
         self.send = send
         self.retry = retry or Retry()
         self.failures = 0
-        self.last_error = ""
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -81,11 +80,10 @@ class EventForwarder:
         except (httpx.HTTPError, ApiError) as exc:
             # Network faults and refusals alike keep the batch: an event is never dropped on the agent's side.
             self.failures += 1
-            self.last_error = str(exc)
             log.warning("cabinet events not uploaded (%s); %d waiting", exc, self.outbox.pending())
             return False
         self.outbox.done(key)
-        self.failures, self.last_error = 0, ""
+        self.failures = 0
         return True
 
     def _run(self) -> None:

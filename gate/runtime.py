@@ -86,7 +86,7 @@ class GateRuntime:
         return utcnow().astimezone(zone).date()
 
     def on_scan(self, event: ScanEvent) -> None:
-        self.flow.on_scan(event.text, event.captured_at)
+        self.flow.on_scan(event.text)
 
     def _on_frame(self, frame: Frame, _scan: FrameScan) -> None:
         self.latest_frame = frame  # the preview shows the newest frame the scanner looked at

@@ -58,7 +58,6 @@ class Bus:
         self._cond = threading.Condition()
         self._busy = False
         self._urgent = 0
-        self.last_write_done: float = 0.0
 
     # Port lifecycle -------------------------------------------------------------------------------------------
     def _ensure_open(self) -> Any:
@@ -138,7 +137,6 @@ class Bus:
             port.reset_input_buffer()
             port.write(request.frame)
             port.flush()
-            self.last_write_done = time.monotonic()
             try:
                 return self._read_reply(port, request, codec)
             except (NoReply, FrameError):

@@ -17,8 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from gate.flows.checklist import Checklist
 from gate.flows.signin import SignIn
@@ -32,12 +31,6 @@ REFUSE_REASONS = ("reason_quantity", "reason_items", "reason_damaged", "reason_p
 MANUAL_MAX = 12
 # Longer than the scanner's debounce window (3 s), so a slip still held up is seen again before this runs out.
 QUIET_S = 5.0
-
-
-@dataclass(frozen=True)
-class Timing:
-    verdict_ready: datetime  # when the verdict was ready (for the benchmark)
-    captured_at: datetime | None
 
 
 class GateFlow:
@@ -64,7 +57,6 @@ class GateFlow:
         self.count_digits = ""
         self.manual_digits = ""
         self.decision: Decision | None = None
-        self.last_timing: Timing | None = None
         self._lock = threading.RLock()
         self._listeners: list[Callable[[], None]] = []
 
@@ -111,12 +103,12 @@ class GateFlow:
 
     # --- scanning and manual entry --------------------------------------------------------------------------
 
-    def on_scan(self, text: str, captured_at: datetime | None = None) -> bool:
+    def on_scan(self, text: str) -> bool:
         """A code read by the camera; False when ignored (nobody signed in, or the guard is busy with a slip)."""
         with self._lock:
             if self.state not in ("ready", "rejected") or self._just_done(text):
                 return False
-            self._check(text, captured_at)
+            self._check(text)
         self._changed()
         return True
 
@@ -158,12 +150,11 @@ class GateFlow:
                 self.verdict = Verdict(self.manual_digits, self.link.online, code="malformed")
                 self.state = "rejected"
             else:
-                self._check(number, None)
+                self._check(number)
         self._changed()
 
-    def _check(self, text: str, captured_at: datetime | None) -> None:
+    def _check(self, text: str) -> None:
         verdict = self.link.check(text)
-        self.last_timing = Timing(self.link.clock(), captured_at)
         self.verdict = verdict
         self.decision = None
         if verdict.slip is not None:
@@ -270,10 +261,6 @@ class GateFlow:
                 self._reset_slip()
                 self.state = "ready"
         self._changed()
-
-    def _quiet_after(self, text: str) -> None:
-        number = number_of(text)
-        self._quiet = (number, self._monotonic() + QUIET_S) if number else None
 
     def _just_done(self, text: str) -> bool:
         """The slip the guard has just finished with, still (or again within QUIET_S) in front of the camera."""
