@@ -25,7 +25,7 @@ import httpx
 
 from gate.api import GateApi
 from gate.flows.signin import SignInRefused
-from gate.flows.verdict import SlipView, Verdict
+from gate.flows.verdict import Rejection, SlipView, Verdict
 from gate.outbox import Entry, Outbox
 from gate.store import LocalStore, LocalUse
 from gate.verifier import DEVICE, GUARDS, KEYS, REVOCATIONS, SLIPS, OfflineVerifier, typed_number
@@ -45,7 +45,7 @@ class TokenRefused(Exception):
 
 
 # Local verdicts the server can complete when it is reachable.
-_ASK_SERVER = ("unknown_slip", "not_synced", "already_released")
+_ASK_SERVER = (Rejection.UNKNOWN_SLIP, Rejection.NOT_SYNCED, Rejection.ALREADY_RELEASED)
 
 
 class DecisionRefused(Exception):

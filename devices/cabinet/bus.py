@@ -15,7 +15,7 @@ from typing import Any
 
 import serial
 
-from devices.cabinet.codec import Codec, Reply, Request
+from devices.cabinet.codec import Codec, Reply, Request, RequestKind
 from devices.cabinet.errors import FrameError, LineDown, NoReply
 from devices.cabinet.url import parse_cabinet_url
 
@@ -28,7 +28,7 @@ except ImportError:  # not a POSIX system
 
 # What a vanished port raises, depending on where it notices.
 LINE_ERRORS: tuple[type[Exception], ...] = (serial.SerialException, OSError, *_TTY_ERRORS)
-UNLOCK_KINDS = frozenset({"unlock", "open_all", "batch"})
+UNLOCK_KINDS = frozenset({RequestKind.UNLOCK, RequestKind.OPEN_ALL, RequestKind.BATCH})
 PortOpener = Callable[..., Any]
 
 
