@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from cabinet.outbox import EventOutbox
+from devices.backoff import Backoff
 from devices.cabinet.events import CabinetEvent
 from server.contract.cabinet import CabinetEventIn, CabinetEventsIn, CabinetEventsOut
 from server.contract.client import ApiError
+from terminal.worker import Worker
 
 log = logging.getLogger("estate.cabinet")
 
@@ -42,65 +42,48 @@ def to_wire(event: CabinetEvent) -> dict[str, Any]:
     return wire.model_dump(mode="json")
 
 
-@dataclass(frozen=True)
-class Retry:
-    """Delays after failed uploads: doubling from `initial` up to `maximum` seconds."""
-
-    initial: float = 1.0
-    maximum: float = 60.0
-
-    def delay(self, failures: int) -> float:
-        return min(self.maximum, self.initial * 2 ** max(0, failures - 1))
-
-
 class EventForwarder:
-    def __init__(self, outbox: EventOutbox, send: Send, retry: Retry | None = None) -> None:
+    """Uploads the outbox's batches on a worker thread, one after another while they wait, with a back-off while
+    the server cannot take them."""
+
+    def __init__(self, outbox: EventOutbox, send: Send, backoff: Backoff | None = None) -> None:
         self.outbox = outbox
         self.send = send
-        self.retry = retry or Retry()
-        self.failures = 0
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        backoff = backoff or Backoff(initial=1.0, maximum=60.0)
+        self.worker = Worker("cabinet-uploader", self._step, backoff, expected=(httpx.HTTPError, ApiError))
+
+    @property
+    def failures(self) -> int:
+        return self.worker.failures
 
     def accept(self, event: CabinetEvent) -> None:
         """Keep the event (on disk) and wake the uploader. Called on the cabinet's polling thread."""
         self.outbox.add(to_wire(event))
-        if self.failures == 0:  # while the server is away, retries keep their back-off
-            self._wake.set()
+        self.worker.wake()  # while the server is away, retries keep their back-off
 
     def flush_once(self) -> bool:
         """Try to upload the oldest batch. True if the server took it (or nothing was waiting)."""
+        self.worker.run_once()
+        return self.worker.failures == 0
+
+    def _step(self) -> float | None:
+        """Upload the oldest batch; at once again while more wait, else when an event comes."""
         batch = self.outbox.next_batch()
         if batch is None:
-            return True
+            return None
         key, events = batch
         try:
             self.send(CabinetEventsIn.model_validate({"events": events}), key)
         except (httpx.HTTPError, ApiError) as exc:
             # Network faults and refusals alike keep the batch: an event is never dropped on the agent's side.
-            self.failures += 1
             log.warning("cabinet events not uploaded (%s); %d waiting", exc, self.outbox.pending())
-            return False
+            raise
         self.outbox.done(key)
-        self.failures = 0
-        return True
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            sent = self.flush_once()
-            if sent and self.outbox.pending():
-                continue
-            self._wake.wait(timeout=self.retry.delay(self.failures) if not sent else None)
-            self._wake.clear()
+        return 0.0 if self.outbox.pending() else None
 
     def start(self) -> EventForwarder:
-        self._thread = threading.Thread(target=self._run, name="cabinet-uploader", daemon=True)
-        self._thread.start()
+        self.worker.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self.worker.stop()

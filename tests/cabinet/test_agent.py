@@ -17,8 +17,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cabinet.agent import EventForwarder, Retry, to_wire
+from cabinet.agent import EventForwarder, to_wire
 from cabinet.outbox import EventOutbox
+from devices.backoff import Backoff
 from devices.cabinet.events import DoorHeldOpen, DoorOpenedWithoutCommand, KeyRemoved
 from devices.cabinet.profiles import BoardProfile, protocol_by_name
 from devices.cabinet.sim_model import SimCabinet
@@ -83,7 +84,7 @@ def test_nothing_is_lost_while_the_server_is_away(live_server: str, make_device,
     _device, token = make_device("cabinet")
     outbox = EventOutbox(tmp_path / "outbox.db")
     with EstateClient("http://127.0.0.1:9", token, timeout=1) as down:  # nothing listens on the discard port
-        away = EventForwarder(outbox, down.cabinet_events, Retry(initial=30))
+        away = EventForwarder(outbox, down.cabinet_events, Backoff(initial=30, maximum=60))
         for slot in (1, 2, 3):
             away.accept(DoorOpenedWithoutCommand(board=1, slot=slot))
         assert not away.flush_once() and away.failures == 1
