@@ -35,9 +35,8 @@ def run(
 ) -> None:
     """Watch the cabinet's doors and keys and report every event to the server (kept locally while it is away).
     One JSON line per event on stdout."""
-    from cabinet.agent import EventForwarder
+    from cabinet.agent import EventForwarder, open_outbox
     from cabinet.config import CabinetConfig
-    from cabinet.outbox import EventOutbox
     from devices.cabinet.driver import Cabinet
     from devices.cabinet.errors import CabinetError
     from devices.cabinet.events import CabinetEvent
@@ -60,7 +59,7 @@ def run(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     client = EstateClient(settings.server, settings.device_token, timeout=5.0)
-    outbox = EventOutbox(settings.data_dir / "outbox.db")
+    outbox = open_outbox(settings.data_dir / "outbox.db")
     forwarder = EventForwarder(outbox, client.cabinet_events).start()
 
     def on_event(event: CabinetEvent) -> None:
@@ -79,7 +78,7 @@ def run(
     driver.start()
     typer.echo(
         f"cabinet {settings.cabinet} ({settings.protocol}, boards {addresses}) reporting to {settings.server}; "
-        f"{outbox.pending()} events waiting from before",
+        f"{outbox.pending_count()} events waiting from before",
         err=True,
     )
     try:
