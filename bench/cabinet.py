@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from devices.cabinet.codec import codec_for
+from devices.cabinet.codec import RequestKind, codec_for
 from devices.cabinet.driver import Cabinet
 from devices.cabinet.events import DoorOpened
 from devices.cabinet.profiles import BoardProfile
@@ -69,7 +69,9 @@ def bench_protocol(protocol: str) -> dict[str, Any]:
             frame = codec.unlock(board, slot).frame
             start = time.monotonic()
             cabinet.open_slot(board, slot, f"bench-{n}")
-            got = sim.wait_received(lambda r, b=board, s=slot: r.kind == "unlock" and (r.board, r.slot) == (b, s), 5)
+            got = sim.wait_received(
+                lambda r, b=board, s=slot: r.kind is RequestKind.UNLOCK and (r.board, r.slot) == (b, s), 5
+            )
             assert got is not None, "unlock frame never reached the board"
             # The pty delivers at once; a real line needs the frame's byte time before its last byte is out.
             unlock.append(got.at + wire_time(len(frame), profile.baudrate) - start)

@@ -110,7 +110,7 @@ def measure(flow: GateFlow, frames: list, pipeline: ScanPipeline) -> list[float]
     for frame in frames:
         start = time.perf_counter()
         codes = pipeline.scan(frame.image).codes
-        flow.on_scan(codes[0].text, datetime.now(UTC))
+        flow.on_scan(codes[0].text)
         times.append((time.perf_counter() - start) * 1000)
         assert flow.state == "checklist", flow.verdict
         flow.next()

@@ -36,7 +36,7 @@ from server.db.models import DeviceKind, OccupancyKind  # noqa: E402
 from server.domain import devices, registry  # noqa: E402
 from server.domain.actors import SYSTEM  # noqa: E402
 from server.web.app import create_app  # noqa: E402
-from terminal.display import virtual_display  # noqa: E402
+from tests.display import virtual_display  # noqa: E402
 
 RUNS = 40
 STATUS_QUERY = re.compile(rb"\x10\x04[\x01\x02\x04]")

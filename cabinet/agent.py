@@ -1,23 +1,71 @@
-"""Forwarding cabinet events to the server: taken into the outbox at once, uploaded in the background."""
+"""Forwarding cabinet events to the server: taken into the outbox (`terminal.outbox`) at once, uploaded in the
+background in batches; a batch keeps its Idempotency-Key until the server has taken it, so one whose answer was lost
+is recorded once."""
 
 from __future__ import annotations
 
+import json
 import logging
-import threading
+import sqlite3
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from cabinet.outbox import EventOutbox
+from devices.backoff import Backoff
 from devices.cabinet.events import CabinetEvent
 from server.contract.cabinet import CabinetEventIn, CabinetEventsIn, CabinetEventsOut
 from server.contract.client import ApiError
+from terminal.outbox import SCHEMA, Outbox
+from terminal.salvage import Salvage, finish_interrupted, problem_of, rebuild
+from terminal.worker import Worker
 
 log = logging.getLogger("estate.cabinet")
 
 Send = Callable[[CabinetEventsIn, str], CabinetEventsOut]
+ROUTE = "cabinet_events"  # POST /cabinet/events
+KEEP_SENT = timedelta(days=7)  # what the server took stays in the file a week, for a technician looking into a case
+
+
+def open_outbox(path: Path, now: datetime | None = None) -> Outbox:
+    """The agent's outbox in `path`: a damaged file is moved aside and what could be read of it kept; events an
+    earlier agent kept in its own `events` table are moved in, a batch already formed keeping its key."""
+    finish_interrupted(path)
+    problem = problem_of(path, "integrity_check") if path.exists() else None
+    if problem is not None:
+        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+        done = rebuild(path, f"corrupt-{stamp}", Salvage())
+        log.warning(
+            "the cabinet's outbox was damaged (%s); moved to %s: %d events recovered, %s could not be read",
+            problem,
+            done.moved_to.name,
+            done.salvaged,
+            "an unknown number" if done.lost is None else done.lost,
+        )
+    elif path.exists():
+        _take_old_events(path)
+    return Outbox(path)
+
+
+def _take_old_events(path: Path) -> None:
+    with closing(sqlite3.connect(path)) as conn:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone() is None:
+            return
+        conn.executescript(SCHEMA)
+        with conn:
+            for body, batch in conn.execute("SELECT body, batch FROM events ORDER BY id").fetchall():
+                nonce = uuid.uuid4().hex
+                conn.execute(
+                    "INSERT INTO outbox (nonce, route, body, number, at) VALUES (?, ?, ?, '', ?)",
+                    (nonce, ROUTE, body, json.loads(body)["at"]),
+                )
+                if batch is not None:
+                    conn.execute("INSERT INTO outbox_batches (nonce, batch) VALUES (?, ?)", (nonce, batch))
+            conn.execute("DROP TABLE events")
 
 
 def to_wire(event: CabinetEvent) -> dict[str, Any]:
@@ -42,67 +90,51 @@ def to_wire(event: CabinetEvent) -> dict[str, Any]:
     return wire.model_dump(mode="json")
 
 
-@dataclass(frozen=True)
-class Retry:
-    """Delays after failed uploads: doubling from `initial` up to `maximum` seconds."""
-
-    initial: float = 1.0
-    maximum: float = 60.0
-
-    def delay(self, failures: int) -> float:
-        return min(self.maximum, self.initial * 2 ** max(0, failures - 1))
-
-
 class EventForwarder:
-    def __init__(self, outbox: EventOutbox, send: Send, retry: Retry | None = None) -> None:
+    """Uploads the outbox's batches on a worker thread, one after another while they wait, with a back-off while
+    the server cannot take them."""
+
+    def __init__(self, outbox: Outbox, send: Send, backoff: Backoff | None = None) -> None:
         self.outbox = outbox
         self.send = send
-        self.retry = retry or Retry()
-        self.failures = 0
-        self.last_error = ""
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        backoff = backoff or Backoff(initial=1.0, maximum=60.0)
+        self.worker = Worker("cabinet-uploader", self._step, backoff, expected=(httpx.HTTPError, ApiError))
+
+    @property
+    def failures(self) -> int:
+        return self.worker.failures
 
     def accept(self, event: CabinetEvent) -> None:
         """Keep the event (on disk) and wake the uploader. Called on the cabinet's polling thread."""
-        self.outbox.add(to_wire(event))
-        if self.failures == 0:  # while the server is away, retries keep their back-off
-            self._wake.set()
+        self.outbox.add(uuid.uuid4().hex, ROUTE, json.dumps(to_wire(event), ensure_ascii=False), event.at)
+        self.worker.wake()  # while the server is away, retries keep their back-off
 
     def flush_once(self) -> bool:
         """Try to upload the oldest batch. True if the server took it (or nothing was waiting)."""
+        self.worker.run_once()
+        return self.worker.failures == 0
+
+    def _step(self) -> float | None:
+        """Upload the oldest batch; at once again while more wait, else when an event comes."""
         batch = self.outbox.next_batch()
         if batch is None:
-            return True
-        key, events = batch
+            return None
+        key, entries = batch
+        events = [json.loads(entry.body) for entry in entries]
         try:
             self.send(CabinetEventsIn.model_validate({"events": events}), key)
         except (httpx.HTTPError, ApiError) as exc:
             # Network faults and refusals alike keep the batch: an event is never dropped on the agent's side.
-            self.failures += 1
-            self.last_error = str(exc)
-            log.warning("cabinet events not uploaded (%s); %d waiting", exc, self.outbox.pending())
-            return False
-        self.outbox.done(key)
-        self.failures, self.last_error = 0, ""
-        return True
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            sent = self.flush_once()
-            if sent and self.outbox.pending():
-                continue
-            self._wake.wait(timeout=self.retry.delay(self.failures) if not sent else None)
-            self._wake.clear()
+            log.warning("cabinet events not uploaded (%s); %d waiting", exc, self.outbox.pending_count())
+            raise
+        now = datetime.now(UTC)
+        self.outbox.batch_sent(key, "recorded", now)
+        self.outbox.forget_sent(now - KEEP_SENT)
+        return 0.0 if self.outbox.pending_count() else None
 
     def start(self) -> EventForwarder:
-        self._thread = threading.Thread(target=self._run, name="cabinet-uploader", daemon=True)
-        self._thread.start()
+        self.worker.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self.worker.stop()

@@ -15,34 +15,51 @@ import typer
 
 def run(
     cabinet: Annotated[
-        str, typer.Option("--cabinet", help="lock-board bus URL, e.g. serial:///dev/ttyUSB1 or socket://…")
-    ],
-    protocol: Annotated[str, typer.Option("--protocol", help="xor485 or kerong-cu16")],
-    server: Annotated[str, typer.Option("--server", help="server address, e.g. http://127.0.0.1:8000")],
+        str | None, typer.Option("--cabinet", help="lock-board bus URL, e.g. serial:///dev/ttyUSB1 or socket://…")
+    ] = None,
+    protocol: Annotated[str | None, typer.Option("--protocol", help="xor485 or kerong-cu16")] = None,
+    server: Annotated[str | None, typer.Option("--server", help="server address, e.g. http://127.0.0.1:8000")] = None,
     device_token: Annotated[
-        str, typer.Option("--device-token", envvar="ESTATE_DEVICE_TOKEN", help="the cabinet's token")
-    ],
-    boards: Annotated[str, typer.Option("--boards", help="board addresses on the bus, comma-separated")] = "1",
-    data_dir: Annotated[Path, typer.Option("--data-dir", help="where the event outbox is kept")] = Path("var/cabinet"),
-    poll_interval: Annotated[float, typer.Option("--poll-interval", min=0.05)] = 0.2,
+        str | None, typer.Option("--device-token", envvar="ESTATE_DEVICE_TOKEN", help="the cabinet's token")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", exists=True, dir_okay=False, help="TOML file with the same settings")
+    ] = None,
+    boards: Annotated[
+        str | None, typer.Option("--boards", help="board addresses on the bus, comma-separated (default 1)")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="where the event outbox is kept (default var/cabinet)")
+    ] = None,
+    poll_interval: Annotated[float | None, typer.Option("--poll-interval", min=0.05)] = None,
 ) -> None:
     """Watch the cabinet's doors and keys and report every event to the server (kept locally while it is away).
     One JSON line per event on stdout."""
-    from cabinet.agent import EventForwarder
-    from cabinet.outbox import EventOutbox
+    from cabinet.agent import EventForwarder, open_outbox
+    from cabinet.config import CabinetConfig
     from devices.cabinet.driver import Cabinet
     from devices.cabinet.errors import CabinetError
     from devices.cabinet.events import CabinetEvent
     from server.contract.client import EstateClient
 
     try:
-        addresses = [int(b) for b in boards.split(",") if b.strip()]
-        driver = Cabinet(cabinet, protocol, addresses, poll_interval=poll_interval)
-    except (ValueError, CabinetError) as exc:
+        settings = CabinetConfig.load(
+            config,
+            cabinet=cabinet,
+            protocol=protocol,
+            server=server,
+            device_token=device_token,
+            boards=boards,
+            data_dir=data_dir,
+            poll_interval=poll_interval,
+        ).check()
+        addresses = list(settings.boards)
+        driver = Cabinet(settings.cabinet, settings.protocol, addresses, poll_interval=settings.poll_interval)
+    except (OSError, ValueError, CabinetError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    client = EstateClient(server, device_token, timeout=5.0)
-    outbox = EventOutbox(data_dir / "outbox.db")
+    client = EstateClient(settings.server, settings.device_token, timeout=5.0)
+    outbox = open_outbox(settings.data_dir / "outbox.db")
     forwarder = EventForwarder(outbox, client.cabinet_events).start()
 
     def on_event(event: CabinetEvent) -> None:
@@ -60,8 +77,8 @@ def run(
     driver.subscribe(on_event)
     driver.start()
     typer.echo(
-        f"cabinet {cabinet} ({protocol}, boards {addresses}) reporting to {server}; "
-        f"{outbox.pending()} events waiting from before",
+        f"cabinet {settings.cabinet} ({settings.protocol}, boards {addresses}) reporting to {settings.server}; "
+        f"{outbox.pending_count()} events waiting from before",
         err=True,
     )
     try:

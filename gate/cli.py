@@ -59,7 +59,7 @@ def run(
         )
         if settings.language not in ("zh", "en"):
             raise ValueError("--language is zh or en")
-        from terminal.kivy_setup import WindowSpec, prepare, stop_on_signals
+        from terminal.kivy_setup import WindowSpec
 
         spec = WindowSpec.from_options(
             settings.orientation, fullscreen=not settings.windowed, size=size, scale=scale, position=position
@@ -68,11 +68,6 @@ def run(
     except (ValueError, CameraUrlError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    prepare(spec, settings.font, home=settings.data_dir / "kivy")
-    from gate.ui.app import GateApp
-    from gate.ui.driver import attach
+    from gate.ui.launch import launch
 
-    app = GateApp(runtime, settings.language, spec)
-    attach(app)
-    stop_on_signals(app)
-    app.run()
+    launch(runtime, settings, spec)

@@ -9,6 +9,13 @@ a refusal) means online; no answer (`httpx.TransportError`) means offline until 
 server again. A 401 means the server no longer knows this gate's device token (revoked, or a new one issued): the
 gate works as if offline and says so until it is enrolled again. While offline, checks go straight to the local
 verifier so a guard never waits for a timeout per scan.
+
+Every release, refusal and turned-away scan goes into the outbox (`terminal.outbox`) with the original time of the
+guard's decision, which the server keeps as the release time (R-REL-6), by one of two routes:
+- ``sync``: the gate was offline when it decided; uploaded in order through ``POST /gate/sync``.
+- ``release``: a release sent online whose answer was lost; resent through ``POST /gate/releases`` with the same
+  Idempotency-Key (the nonce), so if the first one arrived the server answers it again and records nothing more.
+Conflicts the server reports are shown to the guard and go to the security captain on the server.
 """
 
 from __future__ import annotations
@@ -25,14 +32,14 @@ import httpx
 
 from gate.api import GateApi
 from gate.flows.signin import SignInRefused
-from gate.flows.verdict import SlipView, Verdict
-from gate.outbox import Entry, Outbox
+from gate.flows.verdict import Rejection, SlipView, Verdict
 from gate.store import LocalStore, LocalUse
 from gate.verifier import DEVICE, GUARDS, KEYS, REVOCATIONS, SLIPS, OfflineVerifier, typed_number
 from server.contract import slip_token
 from server.contract.client import ApiError
 from server.contract.guard_secret import verify_secret
 from server.contract.schemas import CountedLine, GateEvent, GuardOut, GuardSignInRequest, ReleaseRequest
+from terminal.outbox import Entry, Outbox
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -45,7 +52,7 @@ class TokenRefused(Exception):
 
 
 # Local verdicts the server can complete when it is reachable.
-_ASK_SERVER = ("unknown_slip", "not_synced", "already_released")
+_ASK_SERVER = (Rejection.UNKNOWN_SLIP, Rejection.NOT_SYNCED, Rejection.ALREADY_RELEASED)
 
 
 class DecisionRefused(Exception):
@@ -187,7 +194,7 @@ class GateLink:
             event = GateEvent(
                 nonce=uuid.uuid4().hex, kind="reject", text=text[:2000], at=self.clock(), code=(verdict.code or "")[:30]
             )
-            self.outbox.add_event(event, number or "")
+            self._queue(event, number or "")
         return verdict
 
     # --- the guard's decision ---------------------------------------------------------------------------------
@@ -209,7 +216,7 @@ class GateLink:
                 self._queue_event(nonce, slip, guard, lines, reason, released, at)
             except _MAYBE_SENT:
                 self._set_online(False)
-                self.outbox.add_release(nonce, request, slip.number, at)
+                self.outbox.add(nonce, "release", request.model_dump_json(), at, slip.number)
             except httpx.TransportError:
                 self._set_online(False)
                 self._queue_event(nonce, slip, guard, lines, reason, released, at)
@@ -219,6 +226,9 @@ class GateLink:
             self._queue_event(nonce, slip, guard, lines, reason, released, at)
         self.store.record_use(LocalUse(slip.number, outcome, at, guard))
         return Decision(slip.number, outcome, at, guard, queued, reason)
+
+    def _queue(self, event: GateEvent, number: str) -> None:
+        self.outbox.add(event.nonce, "sync", event.model_dump_json(), event.at, number)
 
     def _queue_event(
         self,
@@ -232,7 +242,7 @@ class GateLink:
     ) -> None:
         kind = "release" if released else "refuse"
         event = GateEvent(nonce=nonce, kind=kind, text=slip.text, at=at, guard=guard, lines=lines, reason=reason)
-        self.outbox.add_event(event, slip.number)
+        self._queue(event, slip.number)
 
     # --- guards -----------------------------------------------------------------------------------------------
 
@@ -258,7 +268,7 @@ class GateLink:
                     at=self.clock(),
                     guard=guard.display_name,
                 )
-                self.outbox.add_event(event, "")
+                self._queue(event, "")
                 return GuardOut(user_id=guard.user_id, username=guard.username, display_name=guard.display_name)
         raise SignInRefused("guard_unknown" if roster else "not_synced")
 
@@ -312,7 +322,7 @@ class GateLink:
                 pending = pending[len(batch) :]
                 self.outbox.mark_attempt([e.nonce for e in batch])
                 with self._background_call():
-                    out = self.api.sync([e.event() for e in batch])
+                    out = self.api.sync([event_of(e) for e in batch])
                 now = self.clock()
                 for result in out.results:
                     self.outbox.mark_sent(result.nonce, result.result, result.code, now)
@@ -324,7 +334,7 @@ class GateLink:
         self.outbox.mark_attempt([entry.nonce])
         try:
             # The guard was already shown this release: the original time tells the server it is not a new scan.
-            request = entry.release_request().model_copy(update={"decided_at": entry.at})
+            request = ReleaseRequest.model_validate_json(entry.body).model_copy(update={"decided_at": entry.at})
             out = self.api.release(request, idempotency_key=entry.nonce)
         except ApiError as exc:
             if self._refused_by(exc):
@@ -337,3 +347,8 @@ class GateLink:
         else:
             self.outbox.mark_sent(entry.nonce, "recorded", out.outcome, self.clock())
         return 1
+
+
+def event_of(entry: Entry) -> GateEvent:
+    """An outbox entry of the `sync` route as the event it uploads."""
+    return GateEvent.model_validate_json(entry.body)

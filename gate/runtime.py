@@ -4,11 +4,11 @@ the link, the flow, the background sync and the camera scanner. The CLI and the 
 from __future__ import annotations
 
 import logging
-import tomllib
-from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from pydantic_settings import SettingsConfigDict
 
 from devices.camera import CameraState, Frame, ScanEvent, Scanner, StateChange
 from devices.qr.pipeline import FrameScan
@@ -17,13 +17,15 @@ from gate.link import GateLink
 from gate.storage import open_storage
 from gate.syncer import Syncer, SyncTiming
 from server.contract.client import EstateClient
+from terminal.settings import ProgramSettings
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class GateConfig:
-    """Settings of one gate; a TOML file gives defaults, command-line options win."""
+class GateConfig(ProgramSettings):
+    """Settings of one gate: command-line options over `ESTATE_GATE_*` over a TOML file over the defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="ESTATE_GATE_")
 
     server: str = "http://127.0.0.1:8000"
     camera: str = "v4l2://0"
@@ -36,24 +38,7 @@ class GateConfig:
     timezone: str = "Asia/Shanghai"
     font: str | None = None
     timeout_s: float = 2.0
-    timing: SyncTiming = field(default_factory=SyncTiming)
-
-    @classmethod
-    def load(cls, path: Path | None, **options: object) -> GateConfig:
-        """The TOML file's values (if any) overridden by the options that were given (not None)."""
-        values: dict[str, object] = {}
-        if path is not None:
-            values.update(tomllib.loads(path.read_text(encoding="utf-8")))
-        values.update({k: v for k, v in options.items() if v is not None})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown gate settings: {', '.join(unknown)}")
-        if "data_dir" in values:
-            values["data_dir"] = Path(str(values["data_dir"]))
-        if isinstance(values.get("timing"), dict):
-            values["timing"] = SyncTiming(**values["timing"])  # type: ignore[arg-type]
-        return cls(**values)  # type: ignore[arg-type]
+    timing: SyncTiming = SyncTiming()
 
 
 def utcnow() -> datetime:
@@ -86,7 +71,7 @@ class GateRuntime:
         return utcnow().astimezone(zone).date()
 
     def on_scan(self, event: ScanEvent) -> None:
-        self.flow.on_scan(event.text, event.captured_at)
+        self.flow.on_scan(event.text)
 
     def _on_frame(self, frame: Frame, _scan: FrameScan) -> None:
         self.latest_frame = frame  # the preview shows the newest frame the scanner looked at

@@ -8,13 +8,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel
+
+from terminal.outbox import connect
 
 REFERENCE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS reference (
@@ -36,16 +37,6 @@ CREATE TABLE IF NOT EXISTS {schema}.local_uses (
     guard TEXT NOT NULL
 );
 """
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection usable from the UI, scanner and uploader threads (callers serialise with a lock)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")  # a release the guard saw recorded survives a power cut
-    conn.execute("PRAGMA busy_timeout=5000")
-    return conn
 
 
 @dataclass(frozen=True)

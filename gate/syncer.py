@@ -7,16 +7,14 @@ seconds, so it resyncs within seconds of the server's return."""
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from dataclasses import dataclass
 
 import httpx
 
+from devices.backoff import Backoff
 from gate.link import GateLink, TokenRefused
-
-log = logging.getLogger(__name__)
+from terminal.worker import Worker
 
 
 @dataclass(frozen=True)
@@ -31,28 +29,23 @@ class Syncer:
     def __init__(self, link: GateLink, timing: SyncTiming | None = None) -> None:
         self.link = link
         self.timing = timing or SyncTiming()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.failures = 0
+        backoff = Backoff(initial=self.timing.backoff_initial, maximum=self.timing.backoff_max)
+        self.worker = Worker("gate-sync", self._step, backoff, expected=(httpx.TransportError, OSError, TokenRefused))
+        self._next_refresh = 0.0
+
+    @property
+    def failures(self) -> int:
+        return self.worker.failures
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="gate-sync", daemon=True)
-        self._thread.start()
+        self.worker.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self.worker.stop(timeout)
 
     def kick(self) -> None:
         """Upload now (after a decision), unless the server is known to be away: the back-off then decides."""
-        if self.failures == 0:
-            self._wake.set()
-
-    def backoff(self) -> float:
-        return min(self.timing.backoff_max, self.timing.backoff_initial * 2 ** max(0, self.failures - 1))
+        self.worker.wake()
 
     def run_once(self, refresh: bool) -> None:
         """One round: refresh the reference data if due (or to find the server again), else a heartbeat; then
@@ -64,24 +57,10 @@ class Syncer:
         if self.link.queue_length():
             self.link.upload()
 
-    def _run(self) -> None:
-        next_refresh = 0.0
-        while not self._stop.is_set():
-            now = time.monotonic()
-            try:
-                self.run_once(now >= next_refresh)
-            except (httpx.TransportError, OSError, TokenRefused) as exc:
-                self.failures += 1
-                delay = self.backoff()
-                log.debug("sync round failed (%s); next try in %.1f s", type(exc).__name__, delay)
-            except Exception:  # a bad answer must not end the gate's sync for the shift
-                self.failures += 1
-                delay = self.backoff()
-                log.exception("sync failed; next try in %.1f s", delay)
-            else:
-                if now >= next_refresh:
-                    next_refresh = now + self.timing.refresh_every
-                self.failures = 0
-                delay = min(self.timing.heartbeat_every, max(0.0, next_refresh - time.monotonic()))
-            self._wake.wait(delay)
-            self._wake.clear()
+    def _step(self) -> float:
+        now = time.monotonic()
+        due = now >= self._next_refresh
+        self.run_once(due)
+        if due:
+            self._next_refresh = now + self.timing.refresh_every
+        return min(self.timing.heartbeat_every, max(0.0, self._next_refresh - time.monotonic()))

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from gate.flows.verdict import ItemLine, SlipView, Verdict
+from gate.flows.verdict import ItemLine, Rejection, SlipView, Verdict
 from gate.store import LocalStore
 from server.contract import slip_token
 from server.contract.client import key_ring
@@ -78,14 +78,16 @@ class OfflineVerifier:
         if use is None:
             return None
         if use.outcome == "released":
-            return Verdict(text, online, code="already_released", released_at=use.at, released_gate=self.gate_name)
-        return Verdict(text, online, code="refused")
+            return Verdict(
+                text, online, code=Rejection.ALREADY_RELEASED, released_at=use.at, released_gate=self.gate_name
+            )
+        return Verdict(text, online, code=Rejection.REFUSED)
 
     def check(self, text: str, now: datetime) -> Verdict:
         ref = self.reference
         text = text.strip()
         if ref.estate is None or not ref.ring:
-            return Verdict(text, False, code="not_synced")
+            return Verdict(text, False, code=Rejection.NOT_SYNCED)
         cached: SlipOut | None = None
         token = text
         if typed_number(text):
@@ -95,10 +97,10 @@ class OfflineVerifier:
             except slip_token.TokenError as exc:
                 return Verdict(text, False, code=exc.code)
             if estate != ref.estate:
-                return Verdict(text, False, code="wrong_estate")
+                return Verdict(text, False, code=Rejection.WRONG_ESTATE)
             cached = ref.slips.get(number)
             if cached is None:
-                return Verdict(text, False, code="unknown_slip")
+                return Verdict(text, False, code=Rejection.UNKNOWN_SLIP)
             token = cached.token
         try:
             claims = slip_token.verify(token, ref.ring, estate=ref.estate, now=now)
@@ -107,16 +109,16 @@ class OfflineVerifier:
         number = claims.number
         cached = cached or ref.slips.get(number)
         if cached is not None and cached.state == "cancelled":
-            return Verdict(text, False, code="cancelled")
+            return Verdict(text, False, code=Rejection.CANCELLED)
         if number in ref.revoked:  # revoked or cancelled after the day's slips were fetched
-            return Verdict(text, False, code="revoked")
+            return Verdict(text, False, code=Rejection.REVOKED)
         if cached is not None and cached.token != token:
-            return Verdict(text, False, code="revoked")  # re-issued: only the newest code is good
+            return Verdict(text, False, code=Rejection.REVOKED)  # re-issued: only the newest code is good
         local = self.local_rejection(number, text, False)
         if local is not None:
             return local
         if number in ref.released or (cached is not None and cached.state == "released"):
-            return Verdict(text, False, code="already_released")
+            return Verdict(text, False, code=Rejection.ALREADY_RELEASED)
         if cached is not None and cached.state in ("cancelled", "refused"):
             return Verdict(text, False, code=cached.state)
         if cached is not None:

@@ -1,15 +1,20 @@
-"""The kiosk's settings: a TOML file (`[kiosk]` table or top level) overridden by command-line options."""
+"""The kiosk's settings: command-line options over `ESTATE_KIOSK_*` over a TOML file (its `[kiosk]` table or its
+top level) over the defaults (`terminal.settings`)."""
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from pydantic_settings import SettingsConfigDict
 
-@dataclass(frozen=True)
-class KioskConfig:
+from terminal.settings import ProgramSettings
+
+
+class KioskConfig(ProgramSettings):
+    model_config = SettingsConfigDict(env_prefix="ESTATE_KIOSK_", frozen=True)
+    table = "kiosk"
+
     server: str = "http://127.0.0.1:8000"
     printer: str = "tcp://127.0.0.1:9100"
     device_token: str = ""
@@ -33,15 +38,5 @@ class KioskConfig:
 
 
 def load(path: Path | None, **overrides: Any) -> KioskConfig:
-    """Settings from `path` (if given), then every override that is not None."""
-    values: dict[str, Any] = {}
-    if path is not None:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        table = data.get("kiosk", data)
-        known = {f.name for f in fields(KioskConfig)}
-        unknown = set(table) - known
-        if unknown:
-            raise ValueError(f"unknown kiosk settings in {path}: {', '.join(sorted(unknown))}")
-        values.update(table)
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return replace(KioskConfig(), **values).check()
+    """The kiosk's settings, checked: `path` (if given) and every override that is not None on top."""
+    return KioskConfig.load(path, **overrides).check()

@@ -6,16 +6,17 @@ Each change of the link or of the printer is logged as one line."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 
 import httpx
 
+from devices.backoff import Backoff
 from devices.printing import CoverOpen, PaperOut, PrinterOffline, PrinterStatusUnknown, PrintingError
 from kiosk.printer import SlipPrinter
 from server.contract.client import ApiError
 from server.contract.device import Heartbeat
+from terminal.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,8 @@ class HeartbeatSender:
         self.on_link = on_link
         self.link = "unknown"  # online | offline | token_refused, after the first beat
         self.printer_state = "unknown"
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # A beat handles its own failures (they are the link's state), so the back-off is the interval itself.
+        self.worker = Worker("kiosk-heartbeat", self._step, Backoff(initial=interval, factor=1.0, maximum=interval))
 
     def beat_once(self) -> Heartbeat:
         state = printer_state(self.printer)
@@ -90,17 +91,13 @@ class HeartbeatSender:
         if self.on_link is not None:
             self.on_link(link)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.beat_once()
-            self._stop.wait(self.interval)
+    def _step(self) -> float:
+        self.beat_once()
+        return self.interval
 
     def start(self) -> HeartbeatSender:
-        self._thread = threading.Thread(target=self._run, name="kiosk-heartbeat", daemon=True)
-        self._thread.start()
+        self.worker.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self.worker.stop()

@@ -38,7 +38,7 @@ from server.db.models import Device, DeviceKind, Estate, OccupancyKind, Person, 
 from server.domain import devices, registry, staff  # noqa: E402
 from server.domain.actors import SYSTEM  # noqa: E402
 from server.web.app import create_app  # noqa: E402
-from terminal.display import NoVirtualDisplay, virtual_display  # noqa: E402
+from tests.display import NoVirtualDisplay, virtual_display  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get("ESTATE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 _pg_probe: list[str | None] = []

@@ -15,7 +15,7 @@ from typing import Any
 
 import serial
 
-from devices.cabinet.codec import Codec, Reply, Request
+from devices.cabinet.codec import Codec, Reply, Request, RequestKind
 from devices.cabinet.errors import FrameError, LineDown, NoReply
 from devices.cabinet.url import parse_cabinet_url
 
@@ -28,7 +28,7 @@ except ImportError:  # not a POSIX system
 
 # What a vanished port raises, depending on where it notices.
 LINE_ERRORS: tuple[type[Exception], ...] = (serial.SerialException, OSError, *_TTY_ERRORS)
-UNLOCK_KINDS = frozenset({"unlock", "open_all", "batch"})
+UNLOCK_KINDS = frozenset({RequestKind.UNLOCK, RequestKind.OPEN_ALL, RequestKind.BATCH})
 PortOpener = Callable[..., Any]
 
 
@@ -58,7 +58,6 @@ class Bus:
         self._cond = threading.Condition()
         self._busy = False
         self._urgent = 0
-        self.last_write_done: float = 0.0
 
     # Port lifecycle -------------------------------------------------------------------------------------------
     def _ensure_open(self) -> Any:
@@ -138,7 +137,6 @@ class Bus:
             port.reset_input_buffer()
             port.write(request.frame)
             port.flush()
-            self.last_write_done = time.monotonic()
             try:
                 return self._read_reply(port, request, codec)
             except (NoReply, FrameError):

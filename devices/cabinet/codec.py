@@ -8,9 +8,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from devices.cabinet.errors import FrameError, NoReply
-from devices.cabinet.profiles import BoardProfile, Checksum, Feedback, StatusOrder
+from devices.cabinet.profiles import BoardProfile, Checksum, Feedback, Framing, StatusOrder
 
 
 def bcc(data: bytes) -> int:
@@ -30,11 +31,19 @@ def checksum(kind: Checksum, data: bytes) -> int:
     return bcc(data) if kind is Checksum.XOR else sum8(data)
 
 
+class RequestKind(StrEnum):
+    UNLOCK = "unlock"
+    OPEN_ALL = "open_all"
+    BATCH = "batch"
+    QUERY = "query"  # the whole board
+    QUERY_ONE = "query_one"
+
+
 @dataclass(frozen=True)
 class Request:
-    """One frame to send. `kind`: unlock, open_all, batch, query (whole board), query_one."""
+    """One frame to send."""
 
-    kind: str
+    kind: RequestKind
     board: int
     frame: bytes
     slot: int | None = None
@@ -178,11 +187,13 @@ class XorCodec(Codec):
         self.profile.check_address(board)
         self.profile.check_slot(slot)
         frame = self._seal(bytes([self._cmd("unlock"), board, slot, self._cmd("unlock_arg")]))
-        return Request("unlock", board, frame, slot)
+        return Request(RequestKind.UNLOCK, board, frame, slot)
 
     def open_all(self, board: int) -> Request:
         self.profile.check_address(board)
-        return Request("open_all", board, self._seal(bytes([self._cmd("unlock"), board, 0, self._cmd("unlock_arg")])))
+        return Request(
+            RequestKind.OPEN_ALL, board, self._seal(bytes([self._cmd("unlock"), board, 0, self._cmd("unlock_arg")]))
+        )
 
     def batch(self, board: int, slots: Sequence[int]) -> Request:
         self.profile.check_address(board)
@@ -192,25 +203,27 @@ class XorCodec(Codec):
                 raise ValueError(f"a batch open reaches slots 1-24, not {slot}")
             bits[slot - 1] = True
         body = bytes([self._cmd("batch"), board]) + pack_bits(bits, 3, self.profile.order)
-        return Request("batch", board, self._seal(body))
+        return Request(RequestKind.BATCH, board, self._seal(body))
 
     def query(self, board: int) -> Request:
         self.profile.check_address(board)
-        return Request("query", board, self._seal(bytes([self._cmd("query"), board, 0, self._cmd("query_arg")])))
+        return Request(
+            RequestKind.QUERY, board, self._seal(bytes([self._cmd("query"), board, 0, self._cmd("query_arg")]))
+        )
 
     def query_one(self, board: int, slot: int) -> Request:
         self.profile.check_address(board)
         self.profile.check_slot(slot)
         frame = self._seal(bytes([self._cmd("query"), board, slot, self._cmd("query_arg")]))
-        return Request("query_one", board, frame, slot)
+        return Request(RequestKind.QUERY_ONE, board, frame, slot)
 
     def reply_header(self, request: Request) -> bytes:
         return request.frame[:2]
 
     def reply_lengths(self, request: Request, final: bool) -> Sequence[int]:
-        if request.kind == "batch":
+        if request.kind is RequestKind.BATCH:
             return (6,)
-        if request.kind != "query":
+        if request.kind is not RequestKind.QUERY:
             return (5,)
         known = self.profile.status_bytes
         if known is not None:
@@ -220,21 +233,21 @@ class XorCodec(Codec):
         return tuple(range(max_groups + 4, 4, -1)) if final else ()
 
     def decode(self, request: Request, frame: bytes) -> Reply | None:
-        if request.kind == "query":
+        if request.kind is RequestKind.QUERY:
             if frame[-2] != self._cmd("query_arg"):
                 return None
             groups = frame[2:-2]
             channels = self.profile.channels or len(groups) * 8
             contacts = unpack_bits(groups, channels, self.profile.order)
             return BoardStatus(request.board, contacts_to_open(contacts, self.profile.feedback))
-        if request.kind == "query_one":
+        if request.kind is RequestKind.QUERY_ONE:
             if frame[2] != request.slot:
                 return None
             is_open = contacts_to_open([frame[3] == self._cmd("level_high")], self.profile.feedback)[0]
             return BoardStatus(request.board, (is_open,))
-        if request.kind == "batch":
+        if request.kind is RequestKind.BATCH:
             return Ack(request.board, None) if frame == request.frame else None
-        expected_slot = 0 if request.kind == "open_all" else request.slot
+        expected_slot = 0 if request.kind is RequestKind.OPEN_ALL else request.slot
         if frame[2] != expected_slot:
             return None
         return Ack(request.board, request.slot, frame[3])
@@ -242,12 +255,20 @@ class XorCodec(Codec):
     def _request_from(self, frame: bytes) -> Request | None:
         head, board = frame[0], frame[1]
         if len(frame) == 6:
-            return Request("batch", board, frame) if head == self._cmd("batch") else None
+            return Request(RequestKind.BATCH, board, frame) if head == self._cmd("batch") else None
         channel, arg = frame[2], frame[3]
         if head == self._cmd("unlock") and arg == self._cmd("unlock_arg"):
-            return Request("open_all", board, frame) if channel == 0 else Request("unlock", board, frame, channel)
+            return (
+                Request(RequestKind.OPEN_ALL, board, frame)
+                if channel == 0
+                else Request(RequestKind.UNLOCK, board, frame, channel)
+            )
         if head == self._cmd("query") and arg == self._cmd("query_arg"):
-            return Request("query", board, frame) if channel == 0 else Request("query_one", board, frame, channel)
+            return (
+                Request(RequestKind.QUERY, board, frame)
+                if channel == 0
+                else Request(RequestKind.QUERY_ONE, board, frame, channel)
+            )
         return None
 
     def parse_request(self, buf: bytes) -> tuple[Request | None, int]:
@@ -267,9 +288,9 @@ class XorCodec(Codec):
         return self._seal(bytes([self._cmd("query"), board]) + groups + bytes([self._cmd("query_arg")]))
 
     def unlock_reply(self, request: Request, doors_open: Sequence[bool], presence: Sequence[bool]) -> bytes:
-        if request.kind == "batch":
+        if request.kind is RequestKind.BATCH:
             return request.frame
-        if request.kind == "open_all":
+        if request.kind is RequestKind.OPEN_ALL:
             return self._seal(bytes([self._cmd("unlock"), request.board, 0, self._cmd("unlock_arg")]))
         assert request.slot is not None
         level = self._level(doors_open[request.slot - 1])
@@ -291,11 +312,11 @@ class KerongCodec(Codec):
     def unlock(self, board: int, slot: int) -> Request:
         self.profile.check_address(board)
         self.profile.check_slot(slot)
-        return Request("unlock", board, self._frame(board, slot - 1, self.spec.commands["unlock"]), slot)
+        return Request(RequestKind.UNLOCK, board, self._frame(board, slot - 1, self.spec.commands["unlock"]), slot)
 
     def query(self, board: int) -> Request:
         self.profile.check_address(board)
-        return Request("query", board, self._frame(board, 0, self.spec.commands["status"]))
+        return Request(RequestKind.QUERY, board, self._frame(board, 0, self.spec.commands["status"]))
 
     def reply_header(self, request: Request) -> bytes:
         return bytes([self.spec.commands["stx"]])
@@ -318,9 +339,9 @@ class KerongCodec(Codec):
             return None
         board, index = frame[1] >> 4, frame[1] & 0x0F
         if frame[2] == c["unlock"]:
-            return Request("unlock", board, frame, index + 1)
+            return Request(RequestKind.UNLOCK, board, frame, index + 1)
         if frame[2] == c["status"]:
-            return Request("query", board, frame)
+            return Request(RequestKind.QUERY, board, frame)
         return None
 
     def parse_request(self, buf: bytes) -> tuple[Request | None, int]:
@@ -337,5 +358,9 @@ class KerongCodec(Codec):
         return self.status_reply(request.board, doors_open, presence)
 
 
+CODECS: dict[Framing, type[Codec]] = {Framing.XOR485: XorCodec, Framing.KERONG: KerongCodec}
+
+
 def codec_for(profile: BoardProfile) -> Codec:
-    return XorCodec(profile) if profile.protocol.checksum is Checksum.XOR else KerongCodec(profile)
+    """The codec the profile's protocol names (its framing, not its checksum: families share checksum kinds)."""
+    return CODECS[profile.protocol.framing](profile)

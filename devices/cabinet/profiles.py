@@ -12,6 +12,13 @@ from dataclasses import dataclass, replace
 from devices.cabinet.errors import CabinetError
 
 
+class Framing(enum.Enum):
+    """How a family's frames are built, which names the codec that reads and writes them."""
+
+    XOR485 = "xor485"  # `8A BB LL 11 BCC`: command, board, lock, argument, checksum
+    KERONG = "kerong"  # `02 ADDR CMD 03 SUM`: STX, board×16 + lock, command, ETX, checksum
+
+
 class Checksum(enum.Enum):
     XOR = "xor"  # BCC: XOR of every byte before it
     SUM = "sum"  # sum of every byte before it, mod 256
@@ -37,6 +44,7 @@ class ProtocolSpec:
 
     name: str
     title: str
+    framing: Framing
     checksum: Checksum
     baudrate: int
     addresses: range  # DIP-switch addresses a board may have on one bus
@@ -52,6 +60,7 @@ class ProtocolSpec:
 XOR485 = ProtocolSpec(
     name="xor485",
     title='common "485 lock board" (XOR BCC)',
+    framing=Framing.XOR485,
     checksum=Checksum.XOR,
     baudrate=9600,
     addresses=range(1, 32),
@@ -75,6 +84,7 @@ XOR485 = ProtocolSpec(
 KERONG_CU16 = ProtocolSpec(
     name="kerong-cu16",
     title="Kerong KR-CU16",
+    framing=Framing.KERONG,
     checksum=Checksum.SUM,
     baudrate=19200,
     addresses=range(0, 16),

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from devices.cabinet.codec import Request
+from devices.cabinet.codec import Request, RequestKind
 from devices.cabinet.profiles import BoardProfile
 
 # A key as a reader sees it: an iButton ROM (8 bytes) or an RFID tag number.
@@ -218,7 +218,7 @@ class SimCabinet:
 
     def unlock_frames(self, board: int, slot: int | None = None) -> list[Received]:
         """Every frame that could have opened `slot` on `board` (unlock, open-all, batch)."""
-        kinds = {"unlock", "open_all", "batch"}
+        kinds = {RequestKind.UNLOCK, RequestKind.OPEN_ALL, RequestKind.BATCH}
         with self._cond:
             return [
                 r

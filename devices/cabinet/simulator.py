@@ -18,7 +18,7 @@ import tty
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
-from devices.cabinet.codec import Codec, Request, XorCodec, codec_for
+from devices.cabinet.codec import Codec, Request, RequestKind, XorCodec, codec_for
 from devices.cabinet.sim_model import BURST_GAP, SimCabinet
 
 Burst = tuple[float, bytes]  # (seconds after the request arrived, bytes to send then)
@@ -41,15 +41,15 @@ class BoardResponder:
     def _act(self, request: Request) -> None:
         board = self.cabinet.boards[request.board]
         pulse = self.codec.profile.pulse_ms / 1000
-        if request.kind == "unlock":
+        if request.kind is RequestKind.UNLOCK:
             assert request.slot is not None
             if request.slot <= len(board.slots):
                 self.cabinet.pulse(request.board, request.slot)
-        elif request.kind == "open_all":
+        elif request.kind is RequestKind.OPEN_ALL:
             # The board opens its locks one after another, one pulse each.
             for index in range(len(board.slots)):
                 self.cabinet.pulse(request.board, index + 1, after=index * pulse)
-        elif request.kind == "batch":
+        elif request.kind is RequestKind.BATCH:
             assert isinstance(self.codec, XorCodec)
             for index, slot in enumerate(s for s in self.codec.batch_slots(request) if s <= len(board.slots)):
                 self.cabinet.pulse(request.board, slot, after=index * pulse)
@@ -57,9 +57,9 @@ class BoardResponder:
     def _reply(self, request: Request) -> bytes:
         doors = self.cabinet.doors_open(request.board)
         presence = self.cabinet.presence(request.board)
-        if request.kind == "query":
+        if request.kind is RequestKind.QUERY:
             return self.codec.status_reply(request.board, doors, presence)
-        if request.kind == "query_one":
+        if request.kind is RequestKind.QUERY_ONE:
             assert isinstance(self.codec, XorCodec)
             return self.codec.query_one_reply(request, doors)
         return self.codec.unlock_reply(request, doors, presence)

@@ -1,6 +1,7 @@
 """Cameras by URL, the capture thread, and the gate's scanner."""
 
-from devices.camera.capture import Backoff, CameraCapture, CameraState, Frame, StateChange
+from devices.backoff import Backoff
+from devices.camera.capture import CameraCapture, CameraState, Frame, StateChange
 from devices.camera.scanner import ScanEvent, Scanner
 from devices.camera.sources import (
     FrameSource,

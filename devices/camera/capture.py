@@ -12,6 +12,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from devices.backoff import Backoff
 from devices.camera.sources import FrameSource, SourceError, SourceFactory, source_factory
 
 
@@ -41,18 +42,6 @@ class Frame:
     number: int
     captured_at: datetime
     monotonic: float
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Reconnect delays: ``initial``, multiplied by ``factor`` after each failure, at most ``maximum`` seconds."""
-
-    initial: float = 0.5
-    factor: float = 2.0
-    maximum: float = 10.0
-
-    def delay(self, failures: int) -> float:
-        return min(self.maximum, self.initial * self.factor ** max(0, failures - 1))
 
 
 StateListener = Callable[[StateChange], None]

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from devices.camera.capture import Backoff, CameraCapture, CameraState, Frame, StateListener
+from devices.backoff import Backoff
+from devices.camera.capture import CameraCapture, CameraState, Frame, StateListener
 from devices.camera.sources import SourceFactory
 from devices.qr.debounce import DEFAULT_WINDOW_S, Debouncer
 from devices.qr.pipeline import FrameScan, ScanPipeline

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
+from devices.backoff import Backoff
 from devices.camera import CameraState, CameraUrlError, ScanEvent, Scanner, StateChange
-from devices.camera.capture import Backoff
 from devices.cli._output import PlainHelpCommand, PlainHelpGroup, emit, fail, say
 from devices.qr import DECODER_NAMES, DEFAULT_DECODER, DecoderUnavailable
 from devices.qr.pipeline import ScanPipeline

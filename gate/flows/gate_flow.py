@@ -17,12 +17,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from enum import StrEnum
 
 from gate.flows.checklist import Checklist
 from gate.flows.signin import SignIn
-from gate.flows.verdict import SlipView, Verdict
+from gate.flows.verdict import Rejection, SlipView, Verdict
 from gate.link import Decision, DecisionRefused, GateLink, number_of
 from server.contract import slip_token
 from server.contract.schemas import GuardOut
@@ -34,10 +34,14 @@ MANUAL_MAX = 12
 QUIET_S = 5.0
 
 
-@dataclass(frozen=True)
-class Timing:
-    verdict_ready: datetime  # when the verdict was ready (for the benchmark)
-    captured_at: datetime | None
+class GateState(StrEnum):
+    SIGNED_OUT = "signed_out"
+    READY = "ready"
+    MANUAL = "manual"
+    CHECKLIST = "checklist"
+    REFUSING = "refusing"
+    DONE = "done"
+    REJECTED = "rejected"
 
 
 class GateFlow:
@@ -55,7 +59,7 @@ class GateFlow:
         self._monotonic = monotonic
         self._quiet: tuple[str, float] | None = None  # the slip to ignore after "继续", and until when
         self.repeats_ignored = 0  # sightings of a just-finished slip that were ignored
-        self.state = "signed_out"
+        self.state = GateState.SIGNED_OUT
         self.guard: GuardOut | None = None
         self.signin = SignIn(link.sign_in)
         self.verdict: Verdict | None = None
@@ -64,7 +68,6 @@ class GateFlow:
         self.count_digits = ""
         self.manual_digits = ""
         self.decision: Decision | None = None
-        self.last_timing: Timing | None = None
         self._lock = threading.RLock()
         self._listeners: list[Callable[[], None]] = []
 
@@ -89,7 +92,7 @@ class GateFlow:
 
     def signin_card(self, card: str) -> None:
         with self._lock:
-            if self.state != "signed_out" or not card.strip():
+            if self.state is not GateState.SIGNED_OUT or not card.strip():
                 return
             self._signed_in(self.signin.card(card))
         self._changed()
@@ -98,33 +101,33 @@ class GateFlow:
         if guard is None:
             log.warning("gate sign-in refused: %s", self.signin.state.error)
             return
-        self.guard, self.state = guard, "ready"
+        self.guard, self.state = guard, GateState.READY
         log.info("gate: guard %s signed in", guard.username)
 
     def sign_out(self) -> None:
         with self._lock:
             if self.guard is not None:
                 log.info("gate: guard %s signed out", self.guard.username)
-            self.guard, self.state = None, "signed_out"
+            self.guard, self.state = None, GateState.SIGNED_OUT
             self._reset_slip()
         self._changed()
 
     # --- scanning and manual entry --------------------------------------------------------------------------
 
-    def on_scan(self, text: str, captured_at: datetime | None = None) -> bool:
+    def on_scan(self, text: str) -> bool:
         """A code read by the camera; False when ignored (nobody signed in, or the guard is busy with a slip)."""
         with self._lock:
-            if self.state not in ("ready", "rejected") or self._just_done(text):
+            if self.state not in (GateState.READY, GateState.REJECTED) or self._just_done(text):
                 return False
-            self._check(text, captured_at)
+            self._check(text)
         self._changed()
         return True
 
     def manual_open(self) -> None:
         with self._lock:
-            if self.state in ("ready", "rejected", "done"):
+            if self.state in (GateState.READY, GateState.REJECTED, GateState.DONE):
                 self._reset_slip()
-                self.state = "manual"
+                self.state = GateState.MANUAL
         self._changed()
 
     def manual_key(self, key: str) -> None:
@@ -151,40 +154,39 @@ class GateFlow:
 
     def manual_submit(self) -> None:
         with self._lock:
-            if self.state != "manual":
+            if self.state is not GateState.MANUAL:
                 return
             number = self.manual_number()
             if number is None:
-                self.verdict = Verdict(self.manual_digits, self.link.online, code="malformed")
-                self.state = "rejected"
+                self.verdict = Verdict(self.manual_digits, self.link.online, code=Rejection.MALFORMED)
+                self.state = GateState.REJECTED
             else:
-                self._check(number, None)
+                self._check(number)
         self._changed()
 
-    def _check(self, text: str, captured_at: datetime | None) -> None:
+    def _check(self, text: str) -> None:
         verdict = self.link.check(text)
-        self.last_timing = Timing(self.link.clock(), captured_at)
         self.verdict = verdict
         self.decision = None
         if verdict.slip is not None:
             self.checklist = Checklist(verdict.slip.lines)
-            self.state = "checklist"
+            self.state = GateState.CHECKLIST
         else:
             self.checklist = None
-            self.state = "rejected"
+            self.state = GateState.REJECTED
 
     # --- the checklist ----------------------------------------------------------------------------------------
 
     def tap_match(self, line: int) -> None:
         with self._lock:
-            if self.checklist is not None and self.state == "checklist":
+            if self.checklist is not None and self.state is GateState.CHECKLIST:
                 self.checklist.match(line)
                 self.counting = None
         self._changed()
 
     def count_open(self, line: int) -> None:
         with self._lock:
-            if self.checklist is not None and self.state == "checklist":
+            if self.checklist is not None and self.state is GateState.CHECKLIST:
                 self.counting, self.count_digits = line, ""
         self._changed()
 
@@ -208,7 +210,7 @@ class GateFlow:
     def set_count(self, line: int, counted: int) -> None:
         """The number counted for a line, in one step (what the keypad ends in)."""
         with self._lock:
-            if self.checklist is not None and self.state == "checklist":
+            if self.checklist is not None and self.state is GateState.CHECKLIST:
                 self.checklist.count(line, counted)
         self._changed()
 
@@ -216,29 +218,29 @@ class GateFlow:
 
     def release(self) -> None:
         with self._lock:
-            if self.state != "checklist" or self.checklist is None or not self.checklist.can_release:
+            if self.state is not GateState.CHECKLIST or self.checklist is None or not self.checklist.can_release:
                 return
             self._decide("")
         self._changed()
 
     def refuse_open(self) -> None:
         with self._lock:
-            if self.state == "checklist" and self.checklist is not None and self.checklist.can_refuse:
-                self.state = "refusing"
+            if self.state is GateState.CHECKLIST and self.checklist is not None and self.checklist.can_refuse:
+                self.state = GateState.REFUSING
         self._changed()
 
     def refuse(self, reason: str) -> None:
         """Refuse with the guard's reason (R-REL-6: the resident gets a re-issued slip at the front desk)."""
         with self._lock:
-            if self.state != "refusing" or self.checklist is None or not self.checklist.can_refuse:
+            if self.state is not GateState.REFUSING or self.checklist is None or not self.checklist.can_refuse:
                 return
             self._decide(reason)
         self._changed()
 
     def refuse_cancel(self) -> None:
         with self._lock:
-            if self.state == "refusing":
-                self.state = "checklist"
+            if self.state is GateState.REFUSING:
+                self.state = GateState.CHECKLIST
         self._changed()
 
     def _decide(self, reason: str) -> None:
@@ -249,31 +251,33 @@ class GateFlow:
             self.decision = self.link.decide(slip, self.guard.display_name, dict(self.checklist.counted), reason)
         except DecisionRefused as exc:
             log.warning("gate: the server would not record %s: %s", slip.number, exc.verdict.code)
-            self.verdict, self.checklist, self.state = exc.verdict, None, "rejected"
+            self.verdict, self.checklist, self.state = exc.verdict, None, GateState.REJECTED
             return
         log.info(
             "gate: %s %s%s", slip.number, self.decision.outcome, " (queued offline)" if self.decision.queued else ""
         )
-        self.state = "done"
+        self.state = GateState.DONE
         if self._on_decision is not None:
             self._on_decision()
 
     def next(self) -> None:
         """Back to scanning (after a rejection or a finished slip, or to leave manual entry)."""
         with self._lock:
-            if self.state in ("rejected", "done", "manual", "checklist", "refusing"):
+            if self.state in (
+                GateState.REJECTED,
+                GateState.DONE,
+                GateState.MANUAL,
+                GateState.CHECKLIST,
+                GateState.REFUSING,
+            ):
                 number = (
                     self.decision.number if self.decision else number_of(self.verdict.text) if self.verdict else None
                 )
-                if self.state in ("rejected", "done") and number:
+                if self.state in (GateState.REJECTED, GateState.DONE) and number:
                     self._quiet = (number, self._monotonic() + QUIET_S)
                 self._reset_slip()
-                self.state = "ready"
+                self.state = GateState.READY
         self._changed()
-
-    def _quiet_after(self, text: str) -> None:
-        number = number_of(text)
-        self._quiet = (number, self._monotonic() + QUIET_S) if number else None
 
     def _just_done(self, text: str) -> bool:
         """The slip the guard has just finished with, still (or again within QUIET_S) in front of the camera."""

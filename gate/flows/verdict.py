@@ -4,23 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from server.contract.schemas import SlipOut
 
-# Rejection codes the screen explains (server.domain.slips.gate and the offline check give the same codes).
-REJECTIONS = (
-    "malformed",
-    "bad_signature",
-    "unknown_key",
-    "wrong_estate",
-    "expired",
-    "revoked",
-    "cancelled",
-    "refused",
-    "already_released",
-    "unknown_slip",
-    "not_synced",
-)
+
+class Rejection(StrEnum):
+    """Rejection codes the screen explains (server.domain.slips.gate and the offline check give the same codes)."""
+
+    MALFORMED = "malformed"
+    BAD_SIGNATURE = "bad_signature"
+    UNKNOWN_KEY = "unknown_key"
+    WRONG_ESTATE = "wrong_estate"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    CANCELLED = "cancelled"
+    REFUSED = "refused"
+    ALREADY_RELEASED = "already_released"
+    UNKNOWN_SLIP = "unknown_slip"
+    NOT_SYNCED = "not_synced"
+
+
+def rejection(code: str) -> Rejection | None:
+    """The code as a Rejection; None for a code this gate does not know (a newer server's)."""
+    try:
+        return Rejection(code)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -65,7 +75,7 @@ class Verdict:
     text: str
     online: bool
     slip: SlipView | None = None
-    code: str | None = None
+    code: str | None = None  # a Rejection, or a code a newer server gave
     released_at: datetime | None = None
     released_gate: str | None = None
 

@@ -37,7 +37,6 @@ class GateApp(App):
         self.screens = Screens(self.flow, self.catalogue, runtime.zone, self.taps)
         self._preview_frame = -1
         self._card = ""
-        self.driver: object | None = None
 
     def build(self) -> Widget:
         self.title = self.catalogue.t("app_title")

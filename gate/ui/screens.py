@@ -10,7 +10,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from gate.flows.gate_flow import REFUSE_REASONS, GateFlow
-from gate.flows.verdict import REJECTIONS, ItemLine, Verdict
+from gate.flows.verdict import ItemLine, Rejection, Verdict, rejection
 from gate.ui.widgets import ALERT, AMBER, GREEN, GREY, RED, SLATE, Panel, Taps, text
 from terminal.i18n import Catalogue
 from terminal.widgets import Keypad
@@ -80,7 +80,7 @@ class Screens:
 
     def reason(self, verdict: Verdict) -> str:
         code = verdict.code or ""
-        return self.t(f"code_{code}") if code in REJECTIONS else self.t("code_other", code=code)
+        return self.t(f"code_{code}") if rejection(code) is not None else self.t("code_other", code=code)
 
     def _rejected(self) -> Widget:
         verdict = self.flow.verdict
@@ -89,7 +89,7 @@ class Screens:
         box.add_widget(Widget())
         box.add_widget(text("✕ " + self.t("rejected_title"), 72, halign="center"))
         box.add_widget(text(self.reason(verdict), 60, halign="center"))
-        if verdict.code == "already_released":
+        if verdict.code == Rejection.ALREADY_RELEASED:
             detail = (
                 self.t("released_when", when=self.when(verdict.released_at), gate=verdict.released_gate or "?")
                 if verdict.released_at

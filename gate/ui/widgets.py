@@ -61,9 +61,6 @@ class Panel(BoxLayout):
     def colour(self) -> tuple[float, ...]:
         return tuple(self._colour.rgba)
 
-    def set_colour(self, colour: tuple[float, ...]) -> None:
-        self._colour.rgba = colour
-
 
 class Taps:
     """Tappable widgets by id, rebuilt with every screen."""

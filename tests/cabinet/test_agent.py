@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cabinet.agent import EventForwarder, Retry, to_wire
-from cabinet.outbox import EventOutbox
+from cabinet.agent import EventForwarder, open_outbox, to_wire
+from devices.backoff import Backoff
 from devices.cabinet.events import DoorHeldOpen, DoorOpenedWithoutCommand, KeyRemoved
 from devices.cabinet.profiles import BoardProfile, protocol_by_name
 from devices.cabinet.sim_model import SimCabinet
@@ -81,20 +81,20 @@ def test_bad_uploads_are_refused_clearly(client: TestClient, make_device) -> Non
 
 def test_nothing_is_lost_while_the_server_is_away(live_server: str, make_device, db: Session, tmp_path: Path) -> None:
     _device, token = make_device("cabinet")
-    outbox = EventOutbox(tmp_path / "outbox.db")
+    outbox = open_outbox(tmp_path / "outbox.db")
     with EstateClient("http://127.0.0.1:9", token, timeout=1) as down:  # nothing listens on the discard port
-        away = EventForwarder(outbox, down.cabinet_events, Retry(initial=30))
+        away = EventForwarder(outbox, down.cabinet_events, Backoff(initial=30, maximum=60))
         for slot in (1, 2, 3):
             away.accept(DoorOpenedWithoutCommand(board=1, slot=slot))
         assert not away.flush_once() and away.failures == 1
-    assert outbox.pending() == 3 and _cabinet_actions(db) == []
+    assert outbox.pending_count() == 3 and _cabinet_actions(db) == []
     outbox.close()
 
-    reopened = EventOutbox(tmp_path / "outbox.db")  # as after a restart of the agent
+    reopened = open_outbox(tmp_path / "outbox.db")  # as after a restart of the agent
     with EstateClient(live_server, token) as up:
         back = EventForwarder(reopened, up.cabinet_events)
         assert back.flush_once()
-    assert reopened.pending() == 0
+    assert reopened.pending_count() == 0
     assert _cabinet_actions(db) == ["cabinet.door_opened_without_command"] * 3
 
 
@@ -102,8 +102,7 @@ def test_a_batch_whose_answer_was_lost_is_recorded_once(
     live_server: str, make_device, db: Session, tmp_path: Path
 ) -> None:
     _device, token = make_device("cabinet")
-    outbox = EventOutbox(tmp_path / "outbox.db")
-    outbox.add(to_wire(DoorHeldOpen(board=1, slot=7, open_s=120)))
+    outbox = open_outbox(tmp_path / "outbox.db")
     with EstateClient(live_server, token) as http:
         calls: list[str] = []
 
@@ -112,9 +111,11 @@ def test_a_batch_whose_answer_was_lost_is_recorded_once(
             http.cabinet_events(events, key)  # the server records it …
             raise ApiError(502, "bad_gateway", "the answer was lost on the way back")  # … the agent never hears
 
-        assert not EventForwarder(outbox, answer_lost).flush_once()
+        lost = EventForwarder(outbox, answer_lost)
+        lost.accept(DoorHeldOpen(board=1, slot=7, open_s=120))
+        assert not lost.flush_once()
         assert EventForwarder(outbox, http.cabinet_events).flush_once()
-    assert outbox.pending() == 0 and len(calls) == 1
+    assert outbox.pending_count() == 0 and len(calls) == 1
     assert _cabinet_actions(db) == ["cabinet.door_held_open"]
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from gate.flows.checklist import Checklist
 from gate.flows.gate_flow import QUIET_S
 from gate.flows.verdict import ItemLine
+from gate.link import event_of
 from server.contract import slip_token
 from server.db.models import Estate, ReleaseSlip, SlipRelease, StaffUser
 from server.domain import registry
@@ -171,7 +172,7 @@ def test_every_rejection_shows_its_reason(
     gate.flow.next()
     assert gate.flow.state == "ready"
     if mode == "offline":  # turned-away scans wait in the outbox for the audit trail
-        kinds = [e.event().kind for e in gate.link.outbox.pending()]
+        kinds = [event_of(e).kind for e in gate.link.outbox.pending()]
         assert kinds == ["reject"] * len(expected)
 
 

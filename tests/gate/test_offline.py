@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gate.link import event_of
 from gate.syncer import Syncer, SyncTiming
 from server.db.models import AuditEntry, GateSyncEvent, ReleaseSlip, SlipConflict, SlipRelease, StaffUser
 from tests.conftest import wait_until
@@ -96,7 +97,7 @@ def test_offline_releases_and_refusal_reach_the_server_once_with_original_times(
     assert db.scalar(select(func.count()).select_from(GateSyncEvent)) == 5
 
     # an upload whose answer was lost is sent again: the nonces make it record nothing more
-    again = east.client.sync([e.event() for e in east.link.outbox.all()])
+    again = east.client.sync([event_of(e) for e in east.link.outbox.all()])
     assert {r.result for r in again.results} == {"duplicate"}
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(SlipRelease)) == 4

@@ -15,20 +15,35 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gate.outbox import SCHEMA as OUTBOX_SCHEMA
-from gate.outbox import Outbox
 from gate.runtime import GateConfig, GateRuntime
 from gate.storage import CACHE_FILE, OLD_FILE, OUTBOX_FILE, open_storage
 from gate.store import REFERENCE_SCHEMA, LocalUse, uses_schema
 from gate.verifier import KEYS
 from server.contract.schemas import GateEvent, KeysOut
 from server.db.models import GateSyncEvent, ReleaseSlip, SlipRelease, StaffUser
+from terminal.outbox import Outbox
 
 from .conftest import GUARD_PIN, RestartableServer, build_gate
 from .test_offline import decide, signed_in
 
 T0 = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
 PAGE = 4096
+# The outbox table as gates in the field have it (written by every version so far): their files must still open.
+FIELD_OUTBOX_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    nonce TEXT NOT NULL UNIQUE,
+    route TEXT NOT NULL,
+    body TEXT NOT NULL,
+    number TEXT NOT NULL,
+    at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    sent_at TEXT,
+    result TEXT,
+    code TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (sent_at, seq);
+"""
 
 
 def queued_events(outbox: Outbox, count: int) -> dict[str, str]:
@@ -38,7 +53,7 @@ def queued_events(outbox: Outbox, count: int) -> dict[str, str]:
         event = GateEvent(
             nonce=uuid.uuid4().hex, kind="reject", text=f"RS1:{n:04d}-" + "X" * 400, at=T0 + timedelta(seconds=n)
         )
-        outbox.add_event(event, "")
+        outbox.add(event.nonce, "sync", event.model_dump_json(), event.at)
         bodies[event.nonce] = event.model_dump_json()
     return bodies
 
@@ -150,7 +165,7 @@ def test_a_damaged_cache_is_moved_aside_and_the_outbox_left_alone(tmp_path: Path
 def old_layout(path: Path, bodies: dict[str, str], sent: set[str]) -> None:
     """A gate.db as earlier versions wrote it: reference data, the gate's uses and the outbox in one file."""
     conn = sqlite3.connect(path)
-    conn.executescript(REFERENCE_SCHEMA + uses_schema() + OUTBOX_SCHEMA)
+    conn.executescript(REFERENCE_SCHEMA + uses_schema() + FIELD_OUTBOX_SCHEMA)
     with conn:
         conn.execute(
             "INSERT INTO reference VALUES (?, ?, ?, ?)",

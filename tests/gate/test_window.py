@@ -106,12 +106,10 @@ def test_gate_window_scans_checks_and_releases(
     env = {
         **os.environ,
         "DISPLAY": xvfb_display,
-        "ESTATE_GATE_TEST_SCRIPT": str(script),
-        "ESTATE_GATE_TEST_LOG": str(log),
     }
     started = issuing.utcnow()
     command = [
-        sys.executable, "-m", "estate_cli", "gate",
+        sys.executable, "-m", "tests.gate.run_scripted", str(script), str(log),
         "--server", live_server, "--camera", f"images://{folder}?fps=4", "--device-token", token,
         "--data-dir", str(tmp_path / "gate"), "--gate-name", "东门", "--windowed", "--language", "zh",
     ]  # fmt: skip
@@ -155,12 +153,10 @@ def test_gate_window_shows_a_refused_token_logs_and_stops_cleanly_on_sigterm(
     env = {
         **os.environ,
         "DISPLAY": xvfb_display,
-        "ESTATE_GATE_TEST_SCRIPT": str(script),
-        "ESTATE_GATE_TEST_LOG": str(log),
     }
     stderr = tmp_path / "stderr.txt"
     command = [
-        sys.executable, "-m", "estate_cli", "gate",
+        sys.executable, "-m", "tests.gate.run_scripted", str(script), str(log),
         "--server", live_server, "--camera", f"images://{tmp_path}?fps=4", "--device-token", token,
         "--data-dir", str(tmp_path / "gate"), "--windowed", "--scale", "0.5", "--language", "zh",
     ]  # fmt: skip
@@ -264,11 +260,9 @@ def test_gate_window_in_english_names_items_reasons_and_keeps_its_keypads_still(
     env = {
         **os.environ,
         "DISPLAY": xvfb_display,
-        "ESTATE_GATE_TEST_SCRIPT": str(script),
-        "ESTATE_GATE_TEST_LOG": str(log),
     }
     command = [
-        sys.executable, "-m", "estate_cli", "gate",
+        sys.executable, "-m", "tests.gate.run_scripted", str(script), str(log),
         "--server", live_server, "--camera", f"images://{folder}?fps=4", "--device-token", token,
         "--data-dir", str(tmp_path / "gate"), "--gate-name", "东门", "--windowed", "--language", "en",
     ]  # fmt: skip

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from terminal.display import NoVirtualDisplay, screen_size, side_by_side, virtual_display
+from terminal.display import screen_size, side_by_side
 from terminal.kivy_setup import WindowSpec, parse_pair
+from tests.display import NoVirtualDisplay, virtual_display
 
 
 def test_size_fits_the_panel_layout_inside_and_scale_multiplies_it() -> None:

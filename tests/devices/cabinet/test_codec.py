@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devices.cabinet.codec import Ack, BoardStatus, KerongCodec, XorCodec, bcc, sum8
+from devices.cabinet.codec import Ack, BoardStatus, KerongCodec, XorCodec, bcc, codec_for, sum8
 from devices.cabinet.errors import FrameError, NoReply
-from devices.cabinet.profiles import BoardProfile, Feedback, StatusOrder
+from devices.cabinet.profiles import KERONG_CU16, XOR485, BoardProfile, Checksum, Feedback, StatusOrder
 
 XOR = XorCodec(BoardProfile.default("xor485"))
 KERONG = KerongCodec(BoardProfile.default("kerong-cu16"))
@@ -179,4 +180,18 @@ def test_random_noise_never_passes_for_a_reply_from_another_board(noise: bytes) 
         reply = XOR.find_reply(request, noise, final=True)
     except (FrameError, NoReply):
         return
-    assert isinstance(reply, BoardStatus) and reply.board == 1
+    assert isinstance(reply, BoardStatus)
+    # Found only in a frame that starts with board 1's query header and whose checksum holds.
+    header = request.frame[:2]
+    starts = [i for i in range(len(noise) - 1) if noise[i : i + 2] == header]
+    assert any(bcc(noise[i : i + n]) == 0 for i in starts for n in range(5, len(noise) - i + 1))
+
+
+def test_the_codec_is_the_one_the_protocol_names_not_its_checksums() -> None:
+    # A new family with Kerong-style frames but an XOR checksum, and one the other way round.
+    xor_kerong = replace(KERONG_CU16, name="xor-kerong", checksum=Checksum.XOR)
+    sum_xor = replace(XOR485, name="sum-485", checksum=Checksum.SUM)
+    assert type(codec_for(BoardProfile.default(xor_kerong))) is KerongCodec
+    assert type(codec_for(BoardProfile.default(sum_xor))) is XorCodec
+    assert type(codec_for(BoardProfile.default("xor485"))) is XorCodec
+    assert type(codec_for(BoardProfile.default("kerong-cu16"))) is KerongCodec

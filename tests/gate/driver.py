@@ -1,5 +1,5 @@
-"""A test-only driver inside the running app: it taps through a JSON script of steps, waits for flow states,
-saves screenshots, and logs each step as a JSON line. Started only when ESTATE_GATE_TEST_SCRIPT names a script.
+"""The window tests' driver inside the running gate app (`tests.gate.run_scripted` attaches it): it taps through a
+JSON script of steps, waits for flow states, saves screenshots, and logs each step as a JSON line.
 
 Steps: {"wait": "checklist", "timeout": 60} · {"wait_link": "token_refused"} · {"wait_repeats": 1} ·
 {"tap": "release"} · {"where": "pin:1"} (the widget's place in the window) ·
@@ -23,9 +23,6 @@ from kivy.uix.widget import Widget
 
 from gate.ui.app import GateApp
 from gate.ui.widgets import Panel
-
-SCRIPT_ENV = "ESTATE_GATE_TEST_SCRIPT"
-LOG_ENV = "ESTATE_GATE_TEST_LOG"
 
 
 class Driver:
@@ -115,12 +112,8 @@ def labels(root: Widget) -> list[dict[str, object]]:
     return found
 
 
-def attach(app: GateApp) -> None:
-    """Run the script named by ESTATE_GATE_TEST_SCRIPT, if any, once the window is up."""
-    script = os.environ.get(SCRIPT_ENV)
-    if not script:
-        return
-    steps = json.loads(Path(script).read_text(encoding="utf-8"))
-    driver = Driver(app, steps, Path(os.environ.get(LOG_ENV, "gate-driver.log")))
-    app.driver = driver  # Kivy's clock holds callbacks weakly: the app keeps the driver alive
+def attach(app: GateApp, script: Path, log: Path) -> Driver:
+    """Run the steps of `script` once the window is up. Kivy's clock holds callbacks weakly: keep the driver."""
+    driver = Driver(app, json.loads(script.read_text(encoding="utf-8")), log)
     Clock.schedule_interval(driver.tick, 0.1)
+    return driver

@@ -1,0 +1,31 @@
+"""The cabinet agent's settings: the command line over ESTATE_CABINET_* over the TOML file over the defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cabinet.config import CabinetConfig
+
+
+def test_environment_over_file_over_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "cabinet.toml"
+    path.write_text(
+        '[cabinet]\ncabinet = "socket://127.0.0.1:7000"\nprotocol = "xor485"\nboards = [1, 2]\n'
+        'device_token = "edt_file"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("ESTATE_CABINET_BOARDS", "3,4")
+    monkeypatch.setenv("ESTATE_CABINET_POLL_INTERVAL", "0.5")
+    settings = CabinetConfig.load(path, protocol="kerong-cu16", device_token=None).check()
+    assert settings.cabinet == "socket://127.0.0.1:7000" and settings.device_token == "edt_file"  # the file
+    assert settings.boards == (3, 4) and settings.poll_interval == 0.5  # the environment over the file
+    assert settings.data_dir == Path("var/cabinet")  # the default
+    assert settings.protocol == "kerong-cu16"  # the command line over everything
+    assert CabinetConfig.load(path, boards="5,6").boards == (5, 6)  # as --boards gives them
+
+
+def test_what_the_agent_cannot_run_without_is_named() -> None:
+    with pytest.raises(ValueError, match="--cabinet, --protocol, --device-token"):
+        CabinetConfig.load(None).check()

@@ -1,0 +1,47 @@
+"""The cabinet agent's outbox file: an earlier agent's events are kept, a damaged file does not stop the agent."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cabinet.agent import open_outbox, to_wire
+from devices.cabinet.events import DoorHeldOpen, KeyRemoved
+
+T0 = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
+
+
+def test_events_an_earlier_agent_kept_move_in_and_a_formed_batch_keeps_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    with sqlite3.connect(path) as conn:  # the table earlier agents wrote
+        conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, body TEXT NOT NULL, batch TEXT)")
+        for n, batch in ((1, "b-lost-answer"), (2, "b-lost-answer"), (3, None)):
+            body = json.dumps(to_wire(KeyRemoved(board=1, slot=n, tag=f"{n:04x}", at=T0)))
+            conn.execute("INSERT INTO events (body, batch) VALUES (?, ?)", (body, batch))
+    conn.close()
+    outbox = open_outbox(path)
+    assert outbox.pending_count() == 3
+    batch = outbox.next_batch()
+    assert batch is not None
+    key, entries = batch
+    assert key == "b-lost-answer" and [json.loads(e.body)["slot"] for e in entries] == [1, 2]
+    outbox.batch_sent(key, "recorded", T0)
+    key, entries = outbox.next_batch() or ("", [])
+    assert key != "b-lost-answer" and [json.loads(e.body)["slot"] for e in entries] == [3]
+    outbox.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'events'").fetchone()[0] == 0
+    conn.close()
+
+
+def test_a_damaged_outbox_is_moved_aside_and_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    path.write_bytes(b"not a database at all" * 100)
+    outbox = open_outbox(path, now=T0)
+    assert outbox.pending_count() == 0
+    outbox.add("n1", "cabinet_events", json.dumps(to_wire(DoorHeldOpen(board=1, slot=2, open_s=90))), T0)
+    assert outbox.pending_count() == 1
+    outbox.close()
+    assert (tmp_path / "outbox.db.corrupt-20261130T010000Z").exists()
