@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from devices.printing.profiles import DEFAULT_PROFILE
+
 
 @dataclass(frozen=True)
 class KioskConfig:
@@ -17,7 +19,7 @@ class KioskConfig:
     windowed: bool = False
     language: str = "zh"
     idle_seconds: float = 60.0
-    printer_profile: str = "cn80"
+    printer_profile: str = DEFAULT_PROFILE
     font: str | None = None
 
     def check(self) -> KioskConfig:
