@@ -14,7 +14,7 @@ import httpx
 from sqlalchemy.orm import Session
 
 from server.db.models import Estate, OccupancyKind, Role
-from server.domain import guards, registry
+from server.domain import guards, registry, throttle
 from server.domain.actors import SYSTEM
 
 BURST = 24
@@ -77,5 +77,6 @@ def test_a_burst_of_wrong_guard_pins_gets_five_tries(
         return httpx.post(url, json=body, headers=headers, timeout=60).status_code
 
     answers = _burst(attempt)
-    assert answers.count(401) == guards.MAX_FAILURES and answers.count(429) == BURST - guards.MAX_FAILURES
+    allowed = throttle.LOCK_OUT.max_failures
+    assert answers.count(401) == allowed and answers.count(429) == BURST - allowed
     assert attempt(0, "135791") == 429
