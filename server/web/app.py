@@ -26,8 +26,7 @@ OPENAPI_URL = "/api/v1/openapi.json"
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the app. The database is opened and migrated to the newest schema here, before serving."""
-    from server.api import routes as api_routes
-    from server.console import routes as console_routes
+    from server.api.router import include_routers
 
     settings = settings or get_settings()
     engine = engine or make_engine(settings.effective_database_url)
@@ -52,8 +51,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(DeviceFirst)
     app.add_middleware(ResponseHeaders)
     app.add_middleware(Admission)
-    app.include_router(api_routes.router, prefix="/api/v1")
-    app.include_router(console_routes.router, prefix="/console")
+    include_routers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/docs-assets", StaticFiles(directory=SWAGGER_UI), name="docs-assets")
 

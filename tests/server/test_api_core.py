@@ -12,6 +12,7 @@ from server.db.migrate import head_revision
 from server.db.models import Device
 from server.domain import devices
 from server.domain.actors import SYSTEM
+from tests.conftest import keyed
 
 
 def test_health_reports_database_and_schema(client: TestClient, database_url: str) -> None:
@@ -37,11 +38,11 @@ def test_malformed_body_gets_422_in_the_json_error_form(client: TestClient, make
     _device, token = make_device("kiosk")
     auth = {"Authorization": f"Bearer {token}"}
     response = client.post(
-        "/api/v1/device/heartbeat", content=b"{not json", headers=auth | {"content-type": "application/json"}
+        "/api/v1/device/heartbeat", content=b"{not json", headers=keyed(auth | {"content-type": "application/json"})
     )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "malformed"
-    response = client.post("/api/v1/device/heartbeat", json={"software": 42, "surprise": 1}, headers=auth)
+    response = client.post("/api/v1/device/heartbeat", json={"software": 42, "surprise": 1}, headers=keyed(auth))
     assert response.status_code == 422
     fields = {p["field"] for p in response.json()["error"]["problems"]}
     assert fields == {"software", "surprise"}
@@ -105,7 +106,7 @@ def test_a_change_that_fails_to_commit_is_never_reported_as_done(app: FastAPI, d
     response = client.post(
         "/api/v1/device/heartbeat",
         json={"software": "kiosk 1", "peripherals": {"printer": "ok"}},
-        headers={"Authorization": f"Bearer {token}"},
+        headers=keyed({"Authorization": f"Bearer {token}"}),
     )
     assert response.status_code == 500 and response.json()["error"]["code"] == "internal"
     db.expire_all()

@@ -17,6 +17,7 @@ from server.db.models import ApplicantKind, Estate, OccupancyKind, Person, Relea
 from server.domain import registry
 from server.domain.actors import SYSTEM, Actor
 from server.domain.slips import clock, eligibility, issuing
+from tests.conftest import keyed
 
 STAFF = Actor("user", 1, "desk")
 
@@ -84,7 +85,7 @@ def slip_request(estate: Estate, **changes: object) -> dict[str, object]:
 
 
 def kiosk_slip(client: TestClient, estate: Estate, kiosk: dict[str, str], **changes: object) -> dict:
-    response = client.post("/api/v1/slips", json=slip_request(estate, **changes), headers=kiosk)
+    response = client.post("/api/v1/slips", json=slip_request(estate, **changes), headers=keyed(kiosk))
     assert response.status_code == 201, response.text
     return response.json()
 
