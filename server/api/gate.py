@@ -33,7 +33,9 @@ from server.db.models import Device, DeviceKind
 from server.domain import idempotency
 from server.domain.actors import Actor
 from server.domain.errors import DomainError
-from server.domain.slips import catalogue, gate, keys
+from server.domain.slips import catalogue, keys
+from server.domain.slips.gate import checking, offline, releases
+from server.domain.slips.gate.revocations import revocations as estate_revocations
 from server.web.deps import (
     DbSession,
     DbWriter,
@@ -48,7 +50,7 @@ from server.web.errors import error_body
 from server.web.limits import GATE_RELEASE_BODY, GATE_SYNC_BODY
 
 router = APIRouter(prefix="/gate", tags=["gate"])
-RELEASE_ROUTE = "gate.release"
+RELEASE_ROUTE = "releases.release"
 
 REJECTIONS = {
     409: {
@@ -73,7 +75,7 @@ REJECTIONS = {
 @router.post("/verify", response_model=VerifyResult, responses=REJECTIONS)
 def verify(body: VerifyRequest, device: GateDevice, db: DbSession, _key: IdempotencyKey) -> VerifyResult:
     """The slip a scanned code or typed number names, with its items and state; or a rejection code."""
-    slip = gate.find_scanned(db, device.estate, body.text, utcnow())
+    slip = checking.find_scanned(db, device.estate, body.text, utcnow())
     return VerifyResult(slip=slip_out(slip, device.estate, catalogue.english_names(db, device.estate)))
 
 
@@ -101,7 +103,7 @@ async def release(
     A retry with the same Idempotency-Key gets the first answer and records nothing more."""
     request_text = body.model_dump_json()
 
-    def check(db: Session, device: Device) -> Response | tuple[gate.ReleasePlan, Actor, idempotency.DeviceWrite]:
+    def check(db: Session, device: Device) -> Response | tuple[releases.ReleasePlan, Actor, idempotency.DeviceWrite]:
         write = idempotency.DeviceWrite(device.id, key, RELEASE_ROUTE, request_text)
         if body.decided_at is not None:  # rare: written in this request's own transaction
             queued = idempotency.answer_once(
@@ -111,8 +113,8 @@ async def release(
         kept = idempotency.kept(db, write)
         if kept is not None:
             return json_answer(kept)
-        counts = [gate.Count(c.line, c.counted) for c in body.lines]
-        plan = gate.plan_release(
+        counts = [releases.Count(c.line, c.counted) for c in body.lines]
+        plan = releases.plan_release(
             db, device, body.text, body.guard, counts, reason=body.reason, photo=_photo(body.photo_jpeg_b64)
         )
         return plan, device_actor(request, device), write
@@ -128,15 +130,15 @@ async def release(
     text = ReleaseOut.model_validate(answer | {"state": plan.state.value}).model_dump_json()
 
     def record(session: Session) -> idempotency.Answer:
-        gate.record_release(session, actor, plan)
+        releases.record_release(session, actor, plan)
         return 201, text
 
     # A request with the same key written since the check (a concurrent retry) gets that answer.
     return json_answer(await writer.submit(lambda session: idempotency.answer_once(session, write, record)))
 
 
-def _gate_clock(db: Session, device: Device, settings: SettingsDep) -> gate.GateClock:
-    return gate.gate_clock(db, device, timedelta(minutes=settings.gate_clock_skew_minutes))
+def _gate_clock(db: Session, device: Device, settings: SettingsDep) -> offline.GateClock:
+    return offline.gate_clock(db, device, timedelta(minutes=settings.gate_clock_skew_minutes))
 
 
 def _queued_release(
@@ -145,16 +147,16 @@ def _queued_release(
     """A release the gate already showed the guard as done, re-sent because its answer was lost: it follows the
     offline rules, so a slip released meanwhile by someone else is a conflict, never silently dropped."""
     assert body.decided_at is not None
-    event = gate.OfflineEvent(
+    event = offline.OfflineEvent(
         nonce=key[:64],
         kind="release",
         text=body.text,
         at=body.decided_at,
         guard=body.guard,
-        counts=tuple(gate.Count(c.line, c.counted) for c in body.lines),
+        counts=tuple(releases.Count(c.line, c.counted) for c in body.lines),
         reason=body.reason,
     )
-    outcome = gate.sync(db, device_actor(request, device), device, [event], _gate_clock(db, device, settings))[0]
+    outcome = offline.sync(db, device_actor(request, device), device, [event], _gate_clock(db, device, settings))[0]
     if outcome.result == "conflict":
         body = error_body(
             "conflict_recorded",
@@ -164,10 +166,10 @@ def _queued_release(
         )
         return 409, json.dumps(body, ensure_ascii=False)
     if outcome.result == "rejected":
-        zh, en = gate.REJECTION_TEXT.get(outcome.code, ("放行条无法核验", "the slip could not be checked"))
-        status = gate.REJECTION_STATUS.get(outcome.code, 422)
+        zh, en = checking.REJECTION_TEXT.get(outcome.code, ("放行条无法核验", "the slip could not be checked"))
+        status = checking.REJECTION_STATUS.get(outcome.code, 422)
         return status, json.dumps(error_body(outcome.code, zh, message_en=en), ensure_ascii=False)
-    record = gate.release_of(db, outcome.number)
+    record = releases.release_of(db, outcome.number)
     out = ReleaseOut.model_validate(
         {
             "number": record.slip.number,
@@ -187,7 +189,7 @@ def sync(
     """Events recorded while offline, with original times and nonces. A release of a slip already used elsewhere,
     or at a time the gate cannot have decided it, becomes a conflict for the security captain; a nonce sent before
     is answered `duplicate`."""
-    write = idempotency.DeviceWrite(device.id, key, "gate.sync", body.model_dump_json())
+    write = idempotency.DeviceWrite(device.id, key, "offline.sync", body.model_dump_json())
     return json_answer(idempotency.answer_once(db, write, lambda db: _sync(body, request, device, db, settings)))
 
 
@@ -195,19 +197,19 @@ def _sync(
     body: SyncRequest, request: Request, device: Device, db: Session, settings: SettingsDep
 ) -> idempotency.Answer:
     events = [
-        gate.OfflineEvent(
+        offline.OfflineEvent(
             nonce=e.nonce,
             kind=e.kind,
             text=e.text,
             at=e.at,
             guard=e.guard,
-            counts=tuple(gate.Count(c.line, c.counted) for c in e.lines),
+            counts=tuple(releases.Count(c.line, c.counted) for c in e.lines),
             reason=e.reason,
             code=e.code,
         )
         for e in body.events
     ]
-    outcomes = gate.sync(db, device_actor(request, device), device, events, _gate_clock(db, device, settings))
+    outcomes = offline.sync(db, device_actor(request, device), device, events, _gate_clock(db, device, settings))
     return 200, SyncOut(results=[SyncResult.model_validate(vars(o)) for o in outcomes]).model_dump_json()
 
 
@@ -243,5 +245,5 @@ def public_keys(request: Request, _device: GateDevice, db: DbSession) -> Respons
 )
 def revocations(request: Request, device: GateDevice, db: DbSession) -> Response:
     """Numbers of revoked, cancelled and used slips that are still inside their validity."""
-    found = gate.revocations(db, device.estate, utcnow())
+    found = estate_revocations(db, device.estate, utcnow())
     return _cached(request, RevocationsOut(estate=device.estate.code, revoked=found.revoked, released=found.released))

@@ -564,7 +564,7 @@ def test_a_gate_syncing_another_estates_slip_changes_nothing_of_it(world: World)
              "guard": "保安", "lines": [{"line": 1, "counted": 1}]}  # fmt: skip
     with world.sessionmaker() as db:
         before = estate_b_state(db, world.b)
-    answer = send(world, "gate", Call("POST", "/api/v1/gate/sync", json={"events": [event]}))
+    answer = send(world, "gate", Call("POST", "/api/v1/gate/sync", json={"events": [event]}, headers=keyed({})))
     with world.sessionmaker() as db:
         after = estate_b_state(db, world.b)
     assert answer.status_code == 200 and [r["result"] for r in answer.json()["results"]] == ["rejected"]
