@@ -28,6 +28,31 @@ def test_openapi_is_published(client: TestClient) -> None:
     assert "/api/v1/device" in paths and "/api/v1/residents/identify" in paths
 
 
+WRITES = {"post", "put", "patch", "delete"}
+
+
+def test_every_device_write_declares_a_required_idempotency_key(client: TestClient) -> None:
+    """ARCHITECTURE (API conventions): device writes carry an Idempotency-Key, so retries are safe."""
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    writes = [(m, p, op) for p, ops in paths.items() for m, op in ops.items() if m in WRITES]
+    assert writes
+    for method, path, op in writes:
+        keys = [q for q in op.get("parameters", []) if q["in"] == "header" and q["name"] == "Idempotency-Key"]
+        assert keys and keys[0]["required"], f"{method.upper()} {path}"
+
+
+def test_a_device_write_without_a_key_or_with_a_bad_one_is_told_so(client: TestClient, make_device) -> None:
+    _device, token = make_device("kiosk")
+    auth = {"Authorization": f"Bearer {token}"}
+    for headers in (auth, auth | {"Idempotency-Key": "short"}):
+        response = client.post("/api/v1/device/heartbeat", json={"software": "1.0"}, headers=headers)
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["code"] == "idempotency_key_required"
+        assert "Idempotency-Key" in error["message"] and "Idempotency-Key" in error["message_en"]
+    assert client.post("/api/v1/device/heartbeat", json={"software": "1.0"}, headers=keyed(auth)).status_code == 204
+
+
 def test_unknown_route_uses_the_json_error_form(client: TestClient) -> None:
     response = client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
