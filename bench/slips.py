@@ -262,7 +262,7 @@ def verify_during_import(base: str, url: str, work: Path, seeded: Seeded, rows: 
     with httpx.Client(base_url=base + "/api/v1", headers=_auth(seeded.gate), timeout=300) as http:
         while importer.poll() is None:
             began = time.perf_counter()
-            http.post("/gate/verify", json={"text": token})
+            http.post("/gate/verify", json={"text": token}, headers={"Idempotency-Key": uuid.uuid4().hex})
             latencies.append(time.perf_counter() - began)
             time.sleep(0.05)
     return {

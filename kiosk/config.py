@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic_settings import SettingsConfigDict
 
+from devices.printing.profiles import DEFAULT_PROFILE
 from terminal.settings import ProgramSettings
 
 
@@ -22,7 +23,7 @@ class KioskConfig(ProgramSettings):
     windowed: bool = False
     language: str = "zh"
     idle_seconds: float = 60.0
-    printer_profile: str = "cn80"
+    printer_profile: str = DEFAULT_PROFILE
     font: str | None = None
 
     def check(self) -> KioskConfig:

@@ -18,6 +18,7 @@ from devices.printing import (
     query_status,
 )
 from devices.printing.job import check_ready
+from devices.printing.profiles import DEFAULT_PROFILE
 from devices.printing.status import can_answer
 from server.contract.schemas import SlipOut
 
@@ -33,7 +34,7 @@ class SlipPrinter(Protocol):
 class UrlPrinter:
     """The printer at a device URL (`tcp://…:9100`, `usb://…`, `serial://…`, `file://…`, `dummy://`)."""
 
-    def __init__(self, url: str, *, profile: str = "cn80", timeout: float = 2.0) -> None:
+    def __init__(self, url: str, *, profile: str = DEFAULT_PROFILE, timeout: float = 2.0) -> None:
         self.url, self.profile, self.timeout = url, profile, timeout
         # One conversation with the printer at a time: a status check (the heartbeat's) never cuts into a job.
         self._lock = threading.Lock()

@@ -15,6 +15,7 @@ from pydantic_settings import (
 )
 
 from server.domain.clock import DEFAULT_ZONE
+from server.domain.throttle import LOCK_OUT
 
 DEFAULT_CONFIG_FILE = Path("estate.toml")
 
@@ -38,8 +39,10 @@ class Settings(BaseSettings):
         False, description="Mark session cookies Secure even on plain HTTP (they always are over HTTPS)."
     )
     session_hours: int = 12
-    login_max_failures: int = Field(5, description="Failed logins per user or address before a lock-out.")
-    login_lockout_minutes: int = 15
+    login_max_failures: int = Field(
+        LOCK_OUT.max_failures, description="Failed logins per user or address before a lock-out."
+    )
+    login_lockout_minutes: int = LOCK_OUT.minutes
     gate_clock_skew_minutes: int = Field(
         10, ge=0, description="How far a gate's clock may be off before its offline times become conflicts."
     )

@@ -286,6 +286,11 @@ def sign_in(client: TestClient, username: str, password: str) -> Response:
     return client.post("/console/login", data={"username": username, "password": password, "csrf_token": match[1]})
 
 
+def keyed(headers: dict[str, str]) -> dict[str, str]:
+    """A device's headers with a fresh Idempotency-Key, which every device write carries (as EstateClient sends)."""
+    return headers | {"Idempotency-Key": uuid.uuid4().hex}
+
+
 def csrf_of(html: str) -> str:
     """The CSRF token a console page embeds in its forms."""
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)

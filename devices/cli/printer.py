@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from devices.cli._output import PlainHelpCommand, PlainHelpGroup, emit, fail, say
+from devices.printing.profiles import DEFAULT_PROFILE
 
 app = typer.Typer(no_args_is_help=True, cls=PlainHelpGroup, help="printer diagnostics")
 
@@ -23,7 +24,7 @@ Timeout = Annotated[float, typer.Option("--timeout", help="seconds to wait for e
 def test(
     printer: PrinterUrl,
     mode: Annotated[str | None, typer.Option("--mode", help="native|raster (default: the profile's)")] = None,
-    profile: Annotated[str, typer.Option("--profile", help="cn80, cn58 or tm512")] = "cn80",
+    profile: Annotated[str, typer.Option("--profile", help="cn80, cn58 or tm512")] = DEFAULT_PROFILE,
     timeout: Timeout = 2.0,
     check_status: Annotated[
         bool, typer.Option("--check-status/--no-check-status", help="ask DLE EOT before and after")

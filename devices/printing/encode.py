@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from devices.printing import commands as cmd
 from devices.printing.layout import Block, Feed, QrBlock, TextLine, layout_slip
-from devices.printing.profiles import CELL_WIDTH, PrinterProfile, PrintMode, get_profile, with_mode
+from devices.printing.profiles import CELL_WIDTH, DEFAULT_PROFILE, PrinterProfile, PrintMode, get_profile, with_mode
 from devices.printing.qrmatrix import QR_EC
 from devices.printing.render import render_blocks, render_line, right_x
 from devices.printing.slip import ReleaseSlipPrint
@@ -15,7 +15,7 @@ TAIL_FEED_DOTS = 48  # paper between the last line and the cutter's edge
 
 def slip_bytes(
     slip: ReleaseSlipPrint,
-    profile: PrinterProfile | str = "cn80",
+    profile: PrinterProfile | str = DEFAULT_PROFILE,
     mode: PrintMode | str | None = None,
 ) -> bytes:
     """The complete print job for `slip`: initialise, content, feed, cut. Raises SlipContentError on bad input."""

@@ -13,7 +13,7 @@ from escpos.escpos import Escpos
 
 from devices.printing.encode import slip_bytes
 from devices.printing.errors import CoverOpen, PaperOut, PrinterOffline, PrinterStatusUnknown, PrintingError
-from devices.printing.profiles import PrinterProfile, PrintMode
+from devices.printing.profiles import DEFAULT_PROFILE, PrinterProfile, PrintMode
 from devices.printing.slip import ReleaseSlipPrint
 from devices.printing.status import (
     DEFAULT_TIMEOUT,
@@ -65,7 +65,7 @@ def check_ready(status: PrinterStatus, where: str, *, job_sent: bool) -> None:
 def print_slip(
     printer: str | Escpos,
     slip: ReleaseSlipPrint,
-    profile: PrinterProfile | str = "cn80",
+    profile: PrinterProfile | str = DEFAULT_PROFILE,
     mode: PrintMode | str | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,

@@ -8,10 +8,9 @@ import binascii
 import hashlib
 import json
 from datetime import timedelta
-from typing import Annotated
 
 import anyio.to_thread
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -30,16 +29,28 @@ from server.contract.schemas import (
     VerifyResult,
 )
 from server.db.base import utcnow
-from server.db.models import Device
-from server.domain.actors import SYSTEM, Actor
-from server.domain.errors import DomainError, Forbidden
-from server.domain.slips import catalogue, gate, idempotency, keys
-from server.web.deps import CurrentDevice, DbSession, DbWriter, SettingsDep, device_actor, device_work
+from server.db.models import Device, DeviceKind
+from server.domain import idempotency
+from server.domain.actors import Actor
+from server.domain.errors import DomainError
+from server.domain.slips import catalogue, keys
+from server.domain.slips.gate import checking, offline, releases
+from server.domain.slips.gate.revocations import revocations as estate_revocations
+from server.web.deps import (
+    DbSession,
+    DbWriter,
+    GateDevice,
+    IdempotencyKey,
+    SettingsDep,
+    device_actor,
+    device_work,
+    json_answer,
+)
 from server.web.errors import error_body
 from server.web.limits import GATE_RELEASE_BODY, GATE_SYNC_BODY
 
 router = APIRouter(prefix="/gate", tags=["gate"])
-RELEASE_ROUTE = "gate.release"
+RELEASE_ROUTE = "releases.release"
 
 REJECTIONS = {
     409: {
@@ -61,16 +72,10 @@ REJECTIONS = {
 }
 
 
-def _gate(device: Device) -> None:
-    if device.kind.value != "gate":
-        raise Forbidden("只有门岗终端可以核验放行条", "only gate terminals check slips", code="wrong_device_kind")
-
-
 @router.post("/verify", response_model=VerifyResult, responses=REJECTIONS)
-def verify(body: VerifyRequest, device: CurrentDevice, db: DbSession) -> VerifyResult:
+def verify(body: VerifyRequest, device: GateDevice, db: DbSession, _key: IdempotencyKey) -> VerifyResult:
     """The slip a scanned code or typed number names, with its items and state; or a rejection code."""
-    _gate(device)
-    slip = gate.find_scanned(db, device.estate, body.text, utcnow())
+    slip = checking.find_scanned(db, device.estate, body.text, utcnow())
     return VerifyResult(slip=slip_out(slip, device.estate, catalogue.english_names(db, device.estate)))
 
 
@@ -91,71 +96,67 @@ async def release(
     request: Request,
     writer: DbWriter,
     settings: SettingsDep,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    key: IdempotencyKey,
 ) -> Response:
     """The guard counted each line (R-REL-6): all match → released with the time; else refused with the reason.
     The answer is the server's verdict: a slip used, cancelled or re-issued meanwhile is rejected with its code.
     A retry with the same Idempotency-Key gets the first answer and records nothing more."""
     request_text = body.model_dump_json()
 
-    def check(db: Session, device: Device) -> tuple[Response | gate.ReleasePlan, Actor, str]:
-        _gate(device)
-        key = idempotency.check_key(idempotency_key)
-        stored = idempotency.find(db, device.id, key, RELEASE_ROUTE, request_text)
-        if stored is not None:
-            return Response(stored.body, status_code=stored.status, media_type="application/json"), SYSTEM, key
+    def check(db: Session, device: Device) -> Response | tuple[releases.ReleasePlan, Actor, idempotency.DeviceWrite]:
+        write = idempotency.DeviceWrite(device.id, key, RELEASE_ROUTE, request_text)
         if body.decided_at is not None:  # rare: written in this request's own transaction
-            status, text = _queued_release(body, request, device, db, key, settings)
-            idempotency.store(db, device.id, key, RELEASE_ROUTE, status, text, request_text)
-            return Response(text, status_code=status, media_type="application/json"), SYSTEM, key
-        counts = [gate.Count(c.line, c.counted) for c in body.lines]
-        plan = gate.plan_release(
+            queued = idempotency.answer_once(
+                db, write, lambda db: _queued_release(body, request, device, db, key, settings)
+            )
+            return json_answer(queued)
+        kept = idempotency.kept(db, write)
+        if kept is not None:
+            return json_answer(kept)
+        counts = [releases.Count(c.line, c.counted) for c in body.lines]
+        plan = releases.plan_release(
             db, device, body.text, body.guard, counts, reason=body.reason, photo=_photo(body.photo_jpeg_b64)
         )
-        return plan, device_actor(request, device), key
+        return plan, device_actor(request, device), write
 
     # The device, the signature, the slip and the counts are checked on a worker thread in one read-only
     # snapshot, outside any write lock; only the write queues for the writer, awaited here so that no worker
     # thread sits waiting for it.
-    plan, actor, key = await anyio.to_thread.run_sync(device_work, request, check)
-    if isinstance(plan, Response):
-        return plan
+    checked = await anyio.to_thread.run_sync(device_work, request, DeviceKind.gate, check)
+    if isinstance(checked, Response):
+        return checked
+    plan, actor, write = checked
     answer = {"number": plan.number, "outcome": plan.outcome, "at": plan.at, "reason": plan.reason}
     text = ReleaseOut.model_validate(answer | {"state": plan.state.value}).model_dump_json()
 
-    def write(session: Session) -> tuple[int, str]:
-        # A request with the same key written since the check (a concurrent retry) gets that answer.
-        stored = idempotency.find(session, plan.device_id, key, RELEASE_ROUTE, request_text)
-        if stored is not None:
-            return stored.status, stored.body
-        gate.record_release(session, actor, plan)
-        idempotency.store(session, plan.device_id, key, RELEASE_ROUTE, 201, text, request_text)
+    def record(session: Session) -> idempotency.Answer:
+        releases.record_release(session, actor, plan)
         return 201, text
 
-    status, written = await writer.submit(write)
-    return Response(written, status_code=status, media_type="application/json")
+    # A request with the same key written since the check (a concurrent retry) gets that answer.
+    return json_answer(await writer.submit(lambda session: idempotency.answer_once(session, write, record)))
 
 
-def _gate_clock(db: DbSession, device: Device, settings: SettingsDep) -> gate.GateClock:
-    return gate.gate_clock(db, device, timedelta(minutes=settings.gate_clock_skew_minutes))
+def _gate_clock(db: Session, device: Device, settings: SettingsDep) -> offline.GateClock:
+    return offline.gate_clock(db, device, timedelta(minutes=settings.gate_clock_skew_minutes))
 
 
 def _queued_release(
-    body: ReleaseRequest, request: Request, device: Device, db: DbSession, key: str, settings: SettingsDep
-) -> tuple[int, str]:
+    body: ReleaseRequest, request: Request, device: Device, db: Session, key: str, settings: SettingsDep
+) -> idempotency.Answer:
     """A release the gate already showed the guard as done, re-sent because its answer was lost: it follows the
     offline rules, so a slip released meanwhile by someone else is a conflict, never silently dropped."""
     assert body.decided_at is not None
-    event = gate.OfflineEvent(
+    event = offline.OfflineEvent(
         nonce=key[:64],
         kind="release",
         text=body.text,
         at=body.decided_at,
         guard=body.guard,
-        counts=tuple(gate.Count(c.line, c.counted) for c in body.lines),
+        counts=tuple(releases.Count(c.line, c.counted) for c in body.lines),
         reason=body.reason,
     )
-    outcome = gate.sync(db, device_actor(request, device), device, [event], _gate_clock(db, device, settings))[0]
+    outcome = offline.sync(db, device_actor(request, device), device, [event], _gate_clock(db, device, settings))[0]
     if outcome.result == "conflict":
         body = error_body(
             "conflict_recorded",
@@ -165,10 +166,10 @@ def _queued_release(
         )
         return 409, json.dumps(body, ensure_ascii=False)
     if outcome.result == "rejected":
-        zh, en = gate.REJECTION_TEXT.get(outcome.code, ("放行条无法核验", "the slip could not be checked"))
-        status = gate.REJECTION_STATUS.get(outcome.code, 422)
+        zh, en = checking.REJECTION_TEXT.get(outcome.code, ("放行条无法核验", "the slip could not be checked"))
+        status = checking.REJECTION_STATUS.get(outcome.code, 422)
         return status, json.dumps(error_body(outcome.code, zh, message_en=en), ensure_ascii=False)
-    record = gate.release_of(db, outcome.number)
+    record = releases.release_of(db, outcome.number)
     out = ReleaseOut.model_validate(
         {
             "number": record.slip.number,
@@ -182,26 +183,34 @@ def _queued_release(
 
 
 @router.post("/sync", response_model=SyncOut, max_body_size=GATE_SYNC_BODY)
-def sync(body: SyncRequest, request: Request, device: CurrentDevice, db: DbSession, settings: SettingsDep) -> SyncOut:
+def sync(
+    body: SyncRequest, request: Request, device: GateDevice, db: DbSession, settings: SettingsDep, key: IdempotencyKey
+) -> Response:
     """Events recorded while offline, with original times and nonces. A release of a slip already used elsewhere,
     or at a time the gate cannot have decided it, becomes a conflict for the security captain; a nonce sent before
     is answered `duplicate`."""
-    _gate(device)
+    write = idempotency.DeviceWrite(device.id, key, "offline.sync", body.model_dump_json())
+    return json_answer(idempotency.answer_once(db, write, lambda db: _sync(body, request, device, db, settings)))
+
+
+def _sync(
+    body: SyncRequest, request: Request, device: Device, db: Session, settings: SettingsDep
+) -> idempotency.Answer:
     events = [
-        gate.OfflineEvent(
+        offline.OfflineEvent(
             nonce=e.nonce,
             kind=e.kind,
             text=e.text,
             at=e.at,
             guard=e.guard,
-            counts=tuple(gate.Count(c.line, c.counted) for c in e.lines),
+            counts=tuple(releases.Count(c.line, c.counted) for c in e.lines),
             reason=e.reason,
             code=e.code,
         )
         for e in body.events
     ]
-    outcomes = gate.sync(db, device_actor(request, device), device, events, _gate_clock(db, device, settings))
-    return SyncOut(results=[SyncResult.model_validate(vars(o)) for o in outcomes])
+    outcomes = offline.sync(db, device_actor(request, device), device, events, _gate_clock(db, device, settings))
+    return 200, SyncOut(results=[SyncResult.model_validate(vars(o)) for o in outcomes]).model_dump_json()
 
 
 def _cached(request: Request, model: BaseModel) -> Response:
@@ -214,9 +223,8 @@ def _cached(request: Request, model: BaseModel) -> Response:
 
 
 @router.get("/keys", response_model=KeysOut, responses={304: {"description": "Not modified since the ETag"}})
-def public_keys(request: Request, device: CurrentDevice, db: DbSession) -> Response:
+def public_keys(request: Request, _device: GateDevice, db: DbSession) -> Response:
     """Public keys for offline checks: the one in use and retired ones whose slips are still valid."""
-    _gate(device)
     published = keys.published(db, utcnow())
     out = KeysOut(
         keys=[
@@ -235,8 +243,7 @@ def public_keys(request: Request, device: CurrentDevice, db: DbSession) -> Respo
 @router.get(
     "/revocations", response_model=RevocationsOut, responses={304: {"description": "Not modified since the ETag"}}
 )
-def revocations(request: Request, device: CurrentDevice, db: DbSession) -> Response:
+def revocations(request: Request, device: GateDevice, db: DbSession) -> Response:
     """Numbers of revoked, cancelled and used slips that are still inside their validity."""
-    _gate(device)
-    found = gate.revocations(db, device.estate, utcnow())
+    found = estate_revocations(db, device.estate, utcnow())
     return _cached(request, RevocationsOut(estate=device.estate.code, revoked=found.revoked, released=found.released))

@@ -13,27 +13,19 @@ from server.contract.schemas import (
     MySlipsOut,
     MySlipsRequest,
 )
-from server.db.models import Device
 from server.domain import audit, clock, kiosk, registry
-from server.domain.errors import Forbidden
 from server.domain.slips import catalogue
-from server.web.deps import CurrentDevice, DbSession, Now, device_actor
+from server.web.deps import DbSession, IdempotencyKey, KioskDevice, Now, device_actor
 
 router = APIRouter(prefix="/kiosk", tags=["kiosk"])
 
 KIOSK_ONLY = {403: {"description": "wrong_device_kind: not a kiosk"}, 401: {"description": "Unknown device token"}}
 
 
-def _kiosk(device: Device) -> None:
-    if device.kind.value != "kiosk":
-        raise Forbidden("只有大堂自助机可以使用", "only kiosks use this", code="wrong_device_kind")
-
-
 @router.get("/services", response_model=KioskServicesOut, responses=KIOSK_ONLY)
-def services(device: CurrentDevice, db: DbSession) -> KioskServicesOut:
+def services(device: KioskDevice, db: DbSession) -> KioskServicesOut:
     """The services the kiosk's home screen offers (only these get a button), with the estate's name and zone,
     and the letters its unit codes use (the kiosk's unit keypad offers those)."""
-    _kiosk(device)
     return KioskServicesOut(
         estate_name=device.estate.name,
         timezone=clock.zone(device.estate).key,
@@ -43,9 +35,8 @@ def services(device: CurrentDevice, db: DbSession) -> KioskServicesOut:
 
 
 @router.get("/catalogue", response_model=CatalogueOut, responses=KIOSK_ONLY)
-def item_catalogue(device: CurrentDevice, db: DbSession) -> CatalogueOut:
+def item_catalogue(device: KioskDevice, db: DbSession) -> CatalogueOut:
     """The estate's common items offered for release slips, with their codes and Chinese and English names."""
-    _kiosk(device)
     return CatalogueOut(
         items=[
             CatalogueItemOut(code=i.code, name=i.name, name_en=i.name_en or i.name)
@@ -63,10 +54,11 @@ def item_catalogue(device: CurrentDevice, db: DbSession) -> CatalogueOut:
         429: {"description": "pin_locked"},
     },
 )
-def my_slips(body: MySlipsRequest, request: Request, device: CurrentDevice, db: DbSession, now: Now) -> MySlipsOut:
+def my_slips(
+    body: MySlipsRequest, request: Request, device: KioskDevice, db: DbSession, now: Now, _key: IdempotencyKey
+) -> MySlipsOut:
     """The identified resident's own latest slips and their state now: issued, released (with the time),
     refused at the gate, expired or cancelled. Viewing is logged, as the list shows personal records."""
-    _kiosk(device)
     estate = device.estate
     identity = body.identity
     person = registry.identify(

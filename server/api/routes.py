@@ -6,22 +6,16 @@ import json
 
 from fastapi import APIRouter, Request
 
-from server.api import cabinet, gate_terminal, kiosk, slips
 from server.contract.device import DeviceInfo, Health, Heartbeat
 from server.contract.schemas import KioskIdentify, KioskResident, KioskResidentUnit, Refusal
 from server.db.base import utcnow
 from server.db.migrate import current_revision
 from server.domain import kiosk as kiosk_rules
 from server.domain import registry
-from server.domain.errors import Forbidden
-from server.web.deps import CurrentDevice, DbSession, Now
+from server.web.deps import CurrentDevice, DbSession, IdempotencyKey, KioskDevice, Now
 from server.web.errors import error_body
 
 router = APIRouter()
-router.include_router(slips.router)
-router.include_router(kiosk.router)
-router.include_router(gate_terminal.router)
-router.include_router(cabinet.router)
 ERRORS = {
     401: {
         "description": "Unknown or revoked device token",
@@ -57,7 +51,7 @@ def whoami(device: CurrentDevice) -> DeviceInfo:
 
 
 @router.post("/device/heartbeat", status_code=204, tags=["devices"], responses=ERRORS)
-def heartbeat(body: Heartbeat, device: CurrentDevice) -> None:
+def heartbeat(body: Heartbeat, device: CurrentDevice, _key: IdempotencyKey) -> None:
     device.last_status = json.dumps({"software": body.software, **body.peripherals}, ensure_ascii=False)
 
 
@@ -66,10 +60,10 @@ def _mask(name: str) -> str:
 
 
 @router.post("/residents/identify", response_model=KioskResident, tags=["residents"], responses=ERRORS)
-def identify(body: KioskIdentify, device: CurrentDevice, db: DbSession, now: Now) -> KioskResident:
+def identify(
+    body: KioskIdentify, device: KioskDevice, db: DbSession, now: Now, _key: IdempotencyKey
+) -> KioskResident:
     """A kiosk identifies a resident of its own estate by card, or by unit and PIN (wrong PINs are limited)."""
-    if device.kind.value != "kiosk":
-        raise Forbidden("只有大堂自助机可以识别住户", "only kiosks identify residents", code="wrong_device_kind")
     estate = device.estate
     person = registry.identify(
         db, estate, card=body.card, unit=body.unit or "", pin=body.pin or "", kiosk_id=device.id, now=now

@@ -19,7 +19,8 @@ from server.db.models import Estate
 from server.domain import clock
 from server.domain.errors import DomainError
 from server.domain.permissions import Perm
-from server.domain.slips import catalogue, gate, reconciliation, register
+from server.domain.slips import catalogue, reconciliation, register
+from server.domain.slips.gate import conflicts
 from server.web.deps import Console, DbSession, require
 from server.web.params import RowId
 
@@ -131,7 +132,9 @@ def conflicts_page(request: Request, console: Viewer, db: DbSession, done: Text 
 def resolve_conflict(
     console: Resolver, db: DbSession, conflict_id: RowId, note: Annotated[Text, Form(max_length=200)] = ""
 ) -> Response:
-    gate.resolve_conflict(db, console.actor, console.require_estate(), conflict_id, console.user.display_name, note)
+    conflicts.resolve_conflict(
+        db, console.actor, console.require_estate(), conflict_id, console.user.display_name, note
+    )
     return RedirectResponse("/console/slips/conflicts?done=conflict_resolved", status_code=303)
 
 

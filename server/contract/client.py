@@ -44,6 +44,7 @@ M = TypeVar("M", bound=BaseModel)
 
 # The error codes of a 401 that refuses the device itself (server.domain.devices.authenticate).
 DEVICE_TOKEN_REFUSED = frozenset({"missing_device_token", "invalid_device_token"})
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class ApiError(Exception):
@@ -102,9 +103,21 @@ class EstateClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def _call(self, method: str, path: str, body: BaseModel | None = None, **kwargs: Any) -> httpx.Response:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: BaseModel | None = None,
+        *,
+        idempotency_key: str | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Every write carries an Idempotency-Key: `idempotency_key` when the caller resends a write whose answer was
+        lost (the server then answers it again and records nothing more), else a fresh one."""
         content = body.model_dump_json().encode() if body is not None else None
         headers = {"content-type": "application/json", **kwargs.pop("headers", {})}
+        if method not in READS:
+            headers["Idempotency-Key"] = idempotency_key or uuid.uuid4().hex
         response = self._http.request(method, path, content=content, headers=headers, **kwargs)
         if response.status_code >= 400:
             try:
@@ -130,8 +143,7 @@ class EstateClient:
 
     def request_slip(self, request: SlipRequest, idempotency_key: str | None = None) -> SlipOut:
         """Ask for a slip; a retry with the same `idempotency_key` gets the same slip, never a second one."""
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        return self._as(SlipOut, self._call("POST", "/slips", request, headers=headers))
+        return self._as(SlipOut, self._call("POST", "/slips", request, idempotency_key=idempotency_key))
 
     def reprint(self, number: str, resident: MySlipsRequest) -> SlipOut:
         """Print one's own unused slip again; the resident proves who they are as for `my_slips`."""
@@ -155,8 +167,7 @@ class EstateClient:
         return self._as(VerifyResult, self._call("POST", "/gate/verify", VerifyRequest(text=text)))
 
     def release(self, request: ReleaseRequest, idempotency_key: str | None = None) -> ReleaseOut:
-        key = idempotency_key or uuid.uuid4().hex
-        response = self._call("POST", "/gate/releases", request, headers={"Idempotency-Key": key})
+        response = self._call("POST", "/gate/releases", request, idempotency_key=idempotency_key)
         return self._as(ReleaseOut, response)
 
     def sync(self, events: list[GateEvent]) -> SyncOut:
@@ -168,7 +179,7 @@ class EstateClient:
 
     def cabinet_events(self, events: CabinetEventsIn, idempotency_key: str) -> CabinetEventsOut:
         """Upload a batch of cabinet events; resending the same batch with the same key records it once."""
-        response = self._call("POST", "/cabinet/events", events, headers={"Idempotency-Key": idempotency_key})
+        response = self._call("POST", "/cabinet/events", events, idempotency_key=idempotency_key)
         return self._as(CabinetEventsOut, response)
 
     def keys(self, etag: str | None = None) -> tuple[KeysOut | None, str | None]:

@@ -10,7 +10,6 @@ go only to enrolled gate devices of the same estate, and why online sign-in is t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -24,8 +23,6 @@ from server.domain.errors import Conflict, DomainError
 from server.domain.staff import LoginRefused, LoginThrottled
 
 PIN_LENGTHS = range(6, 9)  # a roster every gate holds must not give up a PIN in minutes
-MAX_FAILURES = 5
-WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -110,17 +107,20 @@ def match(entries: list[RosterEntry], *, pin: str | None = None, card: str | Non
 def sign_in(
     session: Session, actor: Actor, device: Device, *, pin: str | None = None, card: str | None = None
 ) -> RosterEntry:
-    """A guard starts a shift at `device`. Five wrong tries at one gate lock its sign-in for 15 minutes."""
+    """A guard starts a shift at `device`. Wrong tries at one gate lock its sign-in (`throttle.LOCK_OUT`)."""
     attempt_name = f"gate:{device.id}"
     throttle.serialize(session, attempt_name)  # one attempt at a time per gate: the count stays true
-    since = utcnow() - WINDOW
+    lock_out = throttle.LOCK_OUT
+    since = utcnow() - lock_out.window
     failures = session.scalar(
         select(func.count()).where(
             LoginAttempt.username == attempt_name, LoginAttempt.success.is_(False), LoginAttempt.at >= since
         )
     )
-    if (failures or 0) >= MAX_FAILURES:
-        raise LoginThrottled("错误次数过多，请 15 分钟后再试", "too many wrong tries, wait 15 minutes")
+    if lock_out.locked(failures or 0):
+        raise LoginThrottled(
+            f"错误次数过多，请 {lock_out.minutes} 分钟后再试", f"too many wrong tries, wait {lock_out.minutes} minutes"
+        )
     found = match(roster(session, device.estate), pin=pin, card=card)
     session.add(LoginAttempt(username=attempt_name, ip=actor.ip or "", success=found is not None))
     session.flush()

@@ -30,8 +30,6 @@ from server.domain.secrets import hash_password, keyed_digest, verify_password
 
 UNIT_CODE = re.compile(r"^(?P<building>[0-9A-Z]{1,4})-(?P<floor>[0-9]{1,3})(?P<label>[A-Z]{1,2})$")
 PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
-MAX_PIN_FAILURES = 5
-PIN_LOCKOUT = timedelta(minutes=15)
 MAX_CARD_FAILURES = 10  # unknown cards a kiosk may read in CARD_WINDOW (a resident fumbling takes a few)
 CARD_WINDOW = timedelta(minutes=1)
 
@@ -342,8 +340,8 @@ def _by_pin(session: Session, estate: Estate, unit_code: str, pin: str, *, now: 
             return cred.person
     for cred in usable:
         cred.failed_pins += 1
-        if cred.failed_pins >= MAX_PIN_FAILURES:
-            cred.locked_until = now + PIN_LOCKOUT
+        if cred.failed_pins >= throttle.LOCK_OUT.max_failures:
+            cred.locked_until = now + throttle.LOCK_OUT.window
             cred.failed_pins = 0
     raise Unauthorized("房号或 PIN 不正确", "wrong unit or PIN", code="wrong_pin", keep_changes=True)
 

@@ -23,8 +23,8 @@ ALL_ESTATE_ROLES = frozenset({Role.admin, Role.general_manager})
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    max_failures: int = 5
-    window: timedelta = timedelta(minutes=15)
+    max_failures: int = throttle.LOCK_OUT.max_failures
+    window: timedelta = throttle.LOCK_OUT.window
     session_lifetime: timedelta = timedelta(hours=12)
 
 

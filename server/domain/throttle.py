@@ -8,9 +8,31 @@ alone (server.db.engine begins them IMMEDIATE)."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class LockOut:
+    """How many wrong tries within `window` lock further tries (even right ones) until the window has passed."""
+
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+
+    @property
+    def minutes(self) -> int:
+        return int(self.window.total_seconds() // 60)
+
+    def locked(self, failures: int) -> bool:
+        return failures >= self.max_failures
+
+
+# The one lock-out for guessable secrets: resident PINs, guard PINs and console passwords (the server's settings
+# may change the console's).
+LOCK_OUT = LockOut()
 
 
 def _lock_id(key: str) -> int:

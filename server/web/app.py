@@ -32,8 +32,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app. The database is opened and migrated to the newest schema here, before serving. `clock` gives
     the time requests are judged at (the system clock; tests pass their own)."""
-    from server.api import routes as api_routes
-    from server.console import routes as console_routes
+    from server.api.router import include_routers
 
     settings = settings or get_settings()
     engine = engine or make_engine(settings.effective_database_url)
@@ -59,8 +58,7 @@ def create_app(
     app.add_middleware(DeviceFirst)
     app.add_middleware(ResponseHeaders)
     app.add_middleware(Admission)
-    app.include_router(api_routes.router, prefix="/api/v1")
-    app.include_router(console_routes.router, prefix="/console")
+    include_routers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/docs-assets", StaticFiles(directory=SWAGGER_UI), name="docs-assets")
 

@@ -1,4 +1,5 @@
-"""Typed dependencies named for what they give: the database session, the calling device, the signed-in user."""
+"""Typed dependencies named for what they give: the database session, the calling device (of a kind), the
+Idempotency-Key of a device write, the signed-in user."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from server.config import Settings
-from server.db.models import ConsoleSession, Device, Estate, StaffUser
+from server.db.models import ConsoleSession, Device, DeviceKind, Estate, StaffUser
 from server.db.writer import Writer
-from server.domain import devices, staff
+from server.domain import devices, idempotency, staff
 from server.domain.actors import Actor
 from server.domain.errors import DomainError, Forbidden
 from server.domain.permissions import Perm, allowed
@@ -25,6 +27,7 @@ SESSION_COOKIE = "estate_session"
 LOGIN_CSRF_COOKIE = "estate_login_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def get_settings(request: Request) -> Settings:
@@ -83,13 +86,50 @@ def get_device(request: Request, db: DbSession) -> Device:
 
 CurrentDevice = Annotated[Device, Depends(get_device)]
 
+# What a device of another kind is told (403 wrong_device_kind).
+ONLY = {
+    DeviceKind.kiosk: ("只有大堂自助机可以使用", "only kiosks use this"),
+    DeviceKind.gate: ("只有门岗终端可以使用", "only gate terminals use this"),
+    DeviceKind.cabinet: ("只有钥匙柜可以使用", "only key cabinets use this"),
+}
 
-def device_work(request: Request, work: Callable[[Session, Device], T]) -> T:
-    """`work` for the calling device in one request transaction, as `get_db` and `get_device` give it, but all in
-    the calling thread: for routes that check on a worker thread and then await the writer for their write."""
+
+def require_kind(device: Device, kind: DeviceKind) -> Device:
+    if device.kind != kind:
+        raise Forbidden(*ONLY[kind], code="wrong_device_kind")
+    return device
+
+
+def _device_of(kind: DeviceKind) -> Callable[[Device], Device]:
+    def device_of_kind(device: CurrentDevice) -> Device:
+        return require_kind(device, kind)
+
+    return device_of_kind
+
+
+KioskDevice = Annotated[Device, Depends(_device_of(DeviceKind.kiosk))]
+GateDevice = Annotated[Device, Depends(_device_of(DeviceKind.gate))]
+CabinetDevice = Annotated[Device, Depends(_device_of(DeviceKind.cabinet))]
+
+# Every device write (POST, PUT, PATCH, DELETE) carries one; a missing or malformed key is answered
+# `idempotency_key_required` (server.web.errors).
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias=IDEMPOTENCY_HEADER,
+        pattern=idempotency.KEY.pattern,
+        description="Names this write: a retry with the same key gets the first answer and changes nothing.",
+    ),
+]
+
+
+def device_work(request: Request, kind: DeviceKind, work: Callable[[Session, Device], T]) -> T:
+    """`work` for the calling device, which must be of `kind`, in one request transaction, as `get_db` and
+    `get_device` give it, but all in the calling thread: for routes that check on a worker thread and then await
+    the writer for their write."""
     with request.app.state.sessionmaker() as session:
         try:
-            result = work(session, get_device(request, session))
+            result = work(session, require_kind(get_device(request, session), kind))
             session.commit()
             return result
         except DomainError as exc:
@@ -100,6 +140,12 @@ def device_work(request: Request, work: Callable[[Session, Device], T]) -> T:
 
 def device_actor(request: Request, device: Device) -> Actor:
     return Actor("device", device.id, device.name, ip=client_ip(request), device_id=device.id)
+
+
+def json_answer(answer: idempotency.Answer) -> Response:
+    """A device write's answer (`idempotency.answer_once`) as the response."""
+    status, body = answer
+    return Response(body, status_code=status, media_type="application/json")
 
 
 class SignInRequired(DomainError):

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.domain.errors import DomainError
+from server.domain.idempotency import KeyRequired
 
 log = logging.getLogger("estate.server")
 
@@ -49,6 +50,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if any(tuple(e.get("loc", ())) == ("header", "Idempotency-Key") for e in exc.errors()):
+            return await _domain(request, KeyRequired())
         problems = [
             {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg", "")}
             for e in exc.errors()

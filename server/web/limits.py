@@ -4,7 +4,7 @@ Content-Length is checked first, and the bytes of a streamed body are counted as
 from __future__ import annotations
 
 from server.domain.slips.eligibility import MAX_ID_IMAGE
-from server.domain.slips.gate import MAX_PHOTO
+from server.domain.slips.gate.releases import MAX_PHOTO
 
 KIB = 1024
 MAX_UPLOAD = 5 * KIB * KIB  # a resident sheet to import

@@ -12,6 +12,7 @@ from server.db.migrate import head_revision
 from server.db.models import Device
 from server.domain import devices
 from server.domain.actors import SYSTEM
+from tests.conftest import keyed
 
 
 def test_health_reports_database_and_schema(client: TestClient, database_url: str) -> None:
@@ -27,6 +28,31 @@ def test_openapi_is_published(client: TestClient) -> None:
     assert "/api/v1/device" in paths and "/api/v1/residents/identify" in paths
 
 
+WRITES = {"post", "put", "patch", "delete"}
+
+
+def test_every_device_write_declares_a_required_idempotency_key(client: TestClient) -> None:
+    """ARCHITECTURE (API conventions): device writes carry an Idempotency-Key, so retries are safe."""
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    writes = [(m, p, op) for p, ops in paths.items() for m, op in ops.items() if m in WRITES]
+    assert writes
+    for method, path, op in writes:
+        keys = [q for q in op.get("parameters", []) if q["in"] == "header" and q["name"] == "Idempotency-Key"]
+        assert keys and keys[0]["required"], f"{method.upper()} {path}"
+
+
+def test_a_device_write_without_a_key_or_with_a_bad_one_is_told_so(client: TestClient, make_device) -> None:
+    _device, token = make_device("kiosk")
+    auth = {"Authorization": f"Bearer {token}"}
+    for headers in (auth, auth | {"Idempotency-Key": "short"}):
+        response = client.post("/api/v1/device/heartbeat", json={"software": "1.0"}, headers=headers)
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["code"] == "idempotency_key_required"
+        assert "Idempotency-Key" in error["message"] and "Idempotency-Key" in error["message_en"]
+    assert client.post("/api/v1/device/heartbeat", json={"software": "1.0"}, headers=keyed(auth)).status_code == 204
+
+
 def test_unknown_route_uses_the_json_error_form(client: TestClient) -> None:
     response = client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
@@ -37,11 +63,11 @@ def test_malformed_body_gets_422_in_the_json_error_form(client: TestClient, make
     _device, token = make_device("kiosk")
     auth = {"Authorization": f"Bearer {token}"}
     response = client.post(
-        "/api/v1/device/heartbeat", content=b"{not json", headers=auth | {"content-type": "application/json"}
+        "/api/v1/device/heartbeat", content=b"{not json", headers=keyed(auth | {"content-type": "application/json"})
     )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "malformed"
-    response = client.post("/api/v1/device/heartbeat", json={"software": 42, "surprise": 1}, headers=auth)
+    response = client.post("/api/v1/device/heartbeat", json={"software": 42, "surprise": 1}, headers=keyed(auth))
     assert response.status_code == 422
     fields = {p["field"] for p in response.json()["error"]["problems"]}
     assert fields == {"software", "surprise"}
@@ -105,7 +131,7 @@ def test_a_change_that_fails_to_commit_is_never_reported_as_done(app: FastAPI, d
     response = client.post(
         "/api/v1/device/heartbeat",
         json={"software": "kiosk 1", "peripherals": {"printer": "ok"}},
-        headers={"Authorization": f"Bearer {token}"},
+        headers=keyed({"Authorization": f"Bearer {token}"}),
     )
     assert response.status_code == 500 and response.json()["error"]["code"] == "internal"
     db.expire_all()

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from fastapi.testclient import TestClient
 
 from server.web.limits import DEFAULT_BODY, IMPORT_BODY
+from tests.conftest import keyed
 
 
 def _headers_only(base_url: str, request_head: str) -> str:
@@ -61,7 +62,7 @@ def test_a_streamed_body_is_cut_off_at_the_limit(client: TestClient, make_device
     answer = client.post(
         "/api/v1/residents/identify",
         content=chunks(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        headers=keyed({"Authorization": f"Bearer {token}", "Content-Type": "application/json"}),
     )
     assert answer.status_code == 413 and answer.json()["error"]["code"] == "too_large"
 

@@ -30,7 +30,7 @@ from server.cli.context import transaction
 from server.db.models import Device, Estate, Occupancy, OccupancyKind, ReleaseSlip, Role, StaffUser, Unit
 from server.demo import DEMO_PASSWORD, DEMO_SLIP_UNIT, GUARD_CARD, GUARD_PIN, demo_slip, seed
 from server.domain.actors import SYSTEM, cli_actor
-from tests.conftest import free_port, wait_until
+from tests.conftest import free_port, keyed, wait_until
 
 
 def _listening(port: int) -> socket.socket:
@@ -94,7 +94,7 @@ def test_the_guard_signs_in_at_the_gate_with_the_printed_pin_and_card(db: Sessio
     roster = client.get("/api/v1/gate/guards", headers=gate)
     assert roster.status_code == 200 and [g["username"] for g in roster.json()["guards"]] == ["guard"]
     for body in ({"pin": GUARD_PIN}, {"card": GUARD_CARD}):
-        signed = client.post("/api/v1/gate/guards/sign-in", json=body, headers=gate)
+        signed = client.post("/api/v1/gate/guards/sign-in", json=body, headers=keyed(gate))
         assert signed.status_code == 200 and signed.json()["display_name"] == "孙保安"
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from tests.conftest import keyed
+
 
 def _staff_page(client: TestClient) -> str:
     return client.get("/console/staff").text
@@ -32,9 +34,9 @@ def test_an_admin_gives_a_guard_a_pin_that_works_at_the_gate(
     assert empty.status_code == 400
 
     gate = {"Authorization": f"Bearer {token}"}
-    ok = client.post("/api/v1/gate/guards/sign-in", json={"pin": "864213"}, headers=gate)
+    ok = client.post("/api/v1/gate/guards/sign-in", json={"pin": "864213"}, headers=keyed(gate))
     assert ok.status_code == 200 and ok.json()["username"] == "zhang"
-    wrong = client.post("/api/v1/gate/guards/sign-in", json={"pin": "000000"}, headers=gate)
+    wrong = client.post("/api/v1/gate/guards/sign-in", json={"pin": "000000"}, headers=keyed(gate))
     assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "guard_unknown"
 
 
@@ -54,7 +56,7 @@ def test_the_command_line_sets_a_guards_card(
     )
     assert run.returncode == 0, run.stderr
     signed = client.post(
-        "/api/v1/gate/guards/sign-in", json={"card": "G-0042"}, headers={"Authorization": f"Bearer {token}"}
+        "/api/v1/gate/guards/sign-in", json={"card": "G-0042"}, headers=keyed({"Authorization": f"Bearer {token}"})
     )
     assert signed.status_code == 200 and signed.json()["username"] == "wang"
 

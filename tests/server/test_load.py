@@ -25,7 +25,7 @@ from server.db.models import ApplicantKind, Estate, Occupancy, OccupancyKind, Pe
 from server.domain import audit, clock, importing, registry
 from server.domain.actors import SYSTEM
 from server.domain.slips import eligibility, issuing
-from tests.conftest import ROOT, free_port, wait_until
+from tests.conftest import ROOT, free_port, keyed, wait_until
 
 CARD = "LOAD0001"
 
@@ -150,7 +150,7 @@ def test_a_gate_is_answered_while_a_long_import_is_still_writing(
         answer = httpx.post(
             live_server + "/api/v1/gate/verify",
             json={"text": token},
-            headers={"Authorization": f"Bearer {device_token}"},
+            headers=keyed({"Authorization": f"Bearer {device_token}"}),
             timeout=120,
         )
         still_importing = progress[-1] < rows
@@ -361,7 +361,7 @@ def test_a_request_whose_snapshot_was_overtaken_runs_again_and_succeeds(
     answer = client.post(
         "/api/v1/device/heartbeat",
         json={"software": "kiosk 1", "peripherals": {"printer": "paper_out"}},
-        headers={"Authorization": f"Bearer {token}"},
+        headers=keyed({"Authorization": f"Bearer {token}"}),
     )
     assert overtaken == [1]
     assert answer.status_code == 204, answer.text

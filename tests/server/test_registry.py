@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import ArrearsChange, Estate, OccupancyKind, ResidentCredential
-from server.domain import registry
+from server.domain import registry, throttle
 from server.domain.actors import SYSTEM
 from server.domain.errors import DomainError, Unauthorized
+from tests.conftest import keyed
 
 
 @pytest.mark.parametrize(
@@ -101,10 +102,10 @@ def test_wrong_pins_lock_the_pin_and_the_count_survives_the_refusal(
     person_id = _resident(db, estate)
     _kiosk, token = make_device("kiosk")
     auth = {"Authorization": f"Bearer {token}"}
-    for _ in range(registry.MAX_PIN_FAILURES):
-        wrong = client.post("/api/v1/residents/identify", json={"unit": "3-8B", "pin": "000000"}, headers=auth)
+    for _ in range(throttle.LOCK_OUT.max_failures):
+        wrong = client.post("/api/v1/residents/identify", json={"unit": "3-8B", "pin": "000000"}, headers=keyed(auth))
         assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "wrong_pin"
-    locked = client.post("/api/v1/residents/identify", json={"unit": "3-8B", "pin": "135790"}, headers=auth)
+    locked = client.post("/api/v1/residents/identify", json={"unit": "3-8B", "pin": "135790"}, headers=keyed(auth))
     assert locked.status_code == 429 and locked.json()["error"]["code"] == "pin_locked"
     db.expire_all()
     cred = db.scalar(select(ResidentCredential).where(ResidentCredential.person_id == person_id))
@@ -117,8 +118,10 @@ def test_kiosk_identifies_by_card_or_pin_and_masks_the_name(
     person_id = _resident(db, estate)
     _kiosk, token = make_device("kiosk")
     auth = {"Authorization": f"Bearer {token}"}
-    by_card = client.post("/api/v1/residents/identify", json={"card": "30808B1"}, headers=auth).json()
-    by_pin = client.post("/api/v1/residents/identify", json={"unit": "3-8b", "pin": "135790"}, headers=auth).json()
+    by_card = client.post("/api/v1/residents/identify", json={"card": "30808B1"}, headers=keyed(auth)).json()
+    by_pin = client.post(
+        "/api/v1/residents/identify", json={"unit": "3-8b", "pin": "135790"}, headers=keyed(auth)
+    ).json()
     assert (
         by_card
         == by_pin
@@ -128,9 +131,11 @@ def test_kiosk_identifies_by_card_or_pin_and_masks_the_name(
             "units": [{"unit": "3-8B", "kind": "owner", "applicant": "owner", "slip_refusal": None}],
         }
     )
-    unknown = client.post("/api/v1/residents/identify", json={"card": "nope"}, headers=auth)
+    unknown = client.post("/api/v1/residents/identify", json={"card": "nope"}, headers=keyed(auth))
     assert unknown.status_code == 401 and unknown.json()["error"]["code"] == "unknown_card"
-    both = client.post("/api/v1/residents/identify", json={"card": "x", "unit": "3-8B", "pin": "1234"}, headers=auth)
+    both = client.post(
+        "/api/v1/residents/identify", json={"card": "x", "unit": "3-8B", "pin": "1234"}, headers=keyed(auth)
+    )
     assert both.status_code == 422
 
 
@@ -138,7 +143,7 @@ def test_only_kiosks_identify_residents(client: TestClient, db: Session, estate:
     _resident(db, estate)
     _gate, token = make_device("gate")
     response = client.post(
-        "/api/v1/residents/identify", json={"card": "30808B1"}, headers={"Authorization": f"Bearer {token}"}
+        "/api/v1/residents/identify", json={"card": "30808B1"}, headers=keyed({"Authorization": f"Bearer {token}"})
     )
     assert response.status_code == 403 and response.json()["error"]["code"] == "wrong_device_kind"
 

@@ -11,6 +11,7 @@ import numpy as np
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
+from devices.printing.profiles import DEFAULT_PROFILE
 from devices.qr.grey import to_grey
 from devices.qr.images import load_image
 
@@ -163,7 +164,7 @@ def printed_token(rng: np.random.Generator, length: int) -> str:
     return "RS2:" + body
 
 
-def printed_slip(token: str, items: int = 4, profile: str = "cn80") -> Slip:
+def printed_slip(token: str, items: int = 4, profile: str = DEFAULT_PROFILE) -> Slip:
     """A release slip as our virtual printer prints it: the real layout, the printer's font and QR module."""
     from datetime import UTC, datetime, timedelta
 

@@ -228,7 +228,7 @@ class IdempotentAnswer(Base):
     route: Mapped[str] = mapped_column(String(60))
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
-    # sha256 of the request the answer was given to: the key is bound to it (server.domain.slips.idempotency)
+    # sha256 of the request the answer was given to: the key is bound to it (server.domain.idempotency)
     request_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

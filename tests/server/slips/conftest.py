@@ -16,7 +16,7 @@ from server.db.models import ApplicantKind, Estate, ReleaseSlip
 from server.domain import clock
 from server.domain.actors import Actor
 from server.domain.slips import eligibility, issuing
-from tests.conftest import Household
+from tests.conftest import Household, keyed
 
 STAFF = Actor("user", 1, "desk")
 
@@ -61,7 +61,7 @@ def slip_request(estate: Estate, **changes: object) -> dict[str, object]:
 
 
 def kiosk_slip(client: TestClient, estate: Estate, kiosk: dict[str, str], **changes: object) -> dict:
-    response = client.post("/api/v1/slips", json=slip_request(estate, **changes), headers=kiosk)
+    response = client.post("/api/v1/slips", json=slip_request(estate, **changes), headers=keyed(kiosk))
     assert response.status_code == 201, response.text
     return response.json()
 

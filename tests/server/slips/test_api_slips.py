@@ -17,7 +17,7 @@ from server.domain import registry
 from server.domain.actors import SYSTEM
 from server.domain.errors import DomainError
 from server.domain.slips import eligibility
-from tests.conftest import Household
+from tests.conftest import Household, keyed
 
 from .conftest import kiosk_slip, slip_request, today
 
@@ -52,7 +52,9 @@ def test_tenant_with_arrears_is_refused_and_the_refusal_is_recorded(
     registry.set_arrears(db, SYSTEM, household.unit, 120000, "物业费")
     db.commit()
     response = client.post(
-        "/api/v1/slips", json=slip_request(estate, applicant="tenant", identity={"card": "CARD0002"}), headers=kiosk
+        "/api/v1/slips",
+        json=slip_request(estate, applicant="tenant", identity={"card": "CARD0002"}),
+        headers=keyed(kiosk),
     )
     assert response.status_code == 403
     error = response.json()["error"]
@@ -84,9 +86,9 @@ def test_refusals_carry_their_reason_codes(
         ({"items": [{"code": "SOFA", "name": "沙发", "quantity": 1}]}, 422, "malformed"),
     ]
     for change, status, code in cases:
-        response = client.post("/api/v1/slips", json=slip_request(estate, **change), headers=kiosk)
+        response = client.post("/api/v1/slips", json=slip_request(estate, **change), headers=keyed(kiosk))
         assert (response.status_code, response.json()["error"]["code"]) == (status, code), change
-    response = client.post("/api/v1/slips", json=slip_request(estate), headers=gate_a)
+    response = client.post("/api/v1/slips", json=slip_request(estate), headers=keyed(gate_a))
     assert response.json()["error"]["code"] == "wrong_device_kind"
 
 
@@ -95,11 +97,11 @@ def test_reprint_reuses_the_token_and_is_logged(
 ) -> None:
     body = kiosk_slip(client, estate, kiosk)
     url = f"/api/v1/slips/{body['number']}/reprint"
-    someone_else = client.post(url, json={"identity": {"card": household.tenant_card}}, headers=kiosk)
+    someone_else = client.post(url, json={"identity": {"card": household.tenant_card}}, headers=keyed(kiosk))
     assert someone_else.status_code == 403 and someone_else.json()["error"]["code"] == "not_your_slip"
-    unproven = client.post(url, json={}, headers=kiosk)
+    unproven = client.post(url, json={}, headers=keyed(kiosk))
     assert unproven.status_code == 422
-    again = client.post(url, json={"unit": "5-8B", "identity": {"pin": household.owner_pin}}, headers=kiosk)
+    again = client.post(url, json={"unit": "5-8B", "identity": {"pin": household.owner_pin}}, headers=keyed(kiosk))
     assert again.status_code == 200 and again.json()["token"] == body["token"]
     slip = look(select(ReleaseSlip))
     assert slip is not None and slip.reprints == 1
@@ -119,20 +121,22 @@ def test_identify_tells_the_kiosk_of_a_refusal_before_items_are_picked(
     """R-REL-5 decided once (eligibility.resident_refusal): identify says what a slip request would answer."""
     registry.set_arrears(db, SYSTEM, household.unit, 120000, "物业费")
     db.commit()
-    tenant = client.post("/api/v1/residents/identify", json={"card": "CARD0002"}, headers=kiosk).json()
+    tenant = client.post("/api/v1/residents/identify", json={"card": "CARD0002"}, headers=keyed(kiosk)).json()
     (unit,) = tenant["units"]
     assert unit["unit"] == "5-8B" and unit["applicant"] == "tenant"
     refusal = unit["slip_refusal"]
     assert refusal["code"] == "arrears_outstanding" and refusal["detail"] == {"arrears_fen": 120000}
     asked = client.post(
-        "/api/v1/slips", json=slip_request(estate, applicant="tenant", identity={"card": "CARD0002"}), headers=kiosk
+        "/api/v1/slips",
+        json=slip_request(estate, applicant="tenant", identity={"card": "CARD0002"}),
+        headers=keyed(kiosk),
     ).json()["error"]
     assert (refusal["message"], refusal["message_en"]) == (asked["message"], asked["message_en"])
-    owner = client.post("/api/v1/residents/identify", json={"card": "CARD0001"}, headers=kiosk).json()
+    owner = client.post("/api/v1/residents/identify", json={"card": "CARD0001"}, headers=keyed(kiosk)).json()
     assert owner["units"] == [{"unit": "5-8B", "kind": "owner", "applicant": "owner", "slip_refusal": None}]
     registry.set_arrears(db, SYSTEM, db.merge(household.unit), 0, "结清")
     db.commit()
-    cleared = client.post("/api/v1/residents/identify", json={"card": "CARD0002"}, headers=kiosk).json()
+    cleared = client.post("/api/v1/residents/identify", json={"card": "CARD0002"}, headers=keyed(kiosk)).json()
     assert cleared["units"][0]["slip_refusal"] is None
 
 
@@ -153,9 +157,9 @@ def test_slip_lines_carry_the_catalogues_english_name(
     slip = kiosk_slip(client, estate, kiosk)
     expected = [("SOFA", "沙发", "sofa"), (None, "旧书架", "")]
     assert [(i["code"], i["name"], i["name_en"]) for i in slip["items"]] == expected
-    mine = client.post("/api/v1/kiosk/my-slips", json={"identity": {"card": "CARD0001"}}, headers=kiosk).json()
+    mine = client.post("/api/v1/kiosk/my-slips", json={"identity": {"card": "CARD0001"}}, headers=keyed(kiosk)).json()
     assert [(i["code"], i["name"], i["name_en"]) for i in mine["slips"][0]["items"]] == expected
-    verified = client.post("/api/v1/gate/verify", json={"text": slip["token"]}, headers=gate_a).json()
+    verified = client.post("/api/v1/gate/verify", json={"text": slip["token"]}, headers=keyed(gate_a)).json()
     assert [(i["code"], i["name"], i["name_en"]) for i in verified["slip"]["items"]] == expected
     day = client.get("/api/v1/gate/slips", headers=gate_a).json()
     assert [(i["code"], i["name"], i["name_en"]) for i in day["slips"][0]["items"]] == expected
@@ -165,9 +169,9 @@ def test_domain_errors_carry_each_language_apart(
     client: TestClient, db: Session, estate: Estate, household: Household, kiosk: dict, gate_a: dict
 ) -> None:
     """Every refusal leaves with `message` in Chinese and `message_en` in English, neither holding the other."""
-    wrong_device = client.post("/api/v1/residents/identify", json={"card": "CARD0001"}, headers=gate_a).json()
-    assert wrong_device["error"]["message"] == "只有大堂自助机可以识别住户"
-    assert wrong_device["error"]["message_en"] == "only kiosks identify residents"
+    wrong_device = client.post("/api/v1/residents/identify", json={"card": "CARD0001"}, headers=keyed(gate_a)).json()
+    assert wrong_device["error"]["message"] == "只有大堂自助机可以使用"
+    assert wrong_device["error"]["message_en"] == "only kiosks use this"
     second = registry.add_person(db, SYSTEM, estate, "张家人", "13800000009")
     registry.add_occupancy(db, SYSTEM, db.merge(household.unit), second, registry.OccupancyKind.family, today(estate))
     db.commit()
@@ -181,7 +185,7 @@ def test_names_too_long_together_for_a_full_size_code_are_refused_before_a_numbe
 ) -> None:
     """R-REL-2 lines that the slip's QR code could only hold at a size a gate camera cannot read."""
     names = [{"name": f"红木雕花大衣柜带穿衣镜和抽屉{n}号", "quantity": 1} for n in range(10)]
-    response = client.post("/api/v1/slips", json=slip_request(estate, items=names), headers=kiosk)
+    response = client.post("/api/v1/slips", json=slip_request(estate, items=names), headers=keyed(kiosk))
     assert response.status_code in (400, 422) and response.json()["error"]["code"] == "items_too_long"
     assert look(select(ReleaseSlip)) is None
     body = kiosk_slip(client, estate, kiosk, items=[*names[:9], {"code": "SOFA", "quantity": 1}])

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import CatalogueItem, Device, Estate, SlipConflict
-from server.domain.slips import gate
+from server.domain.slips.gate import offline, releases
 from tests.conftest import Household
 
 from .conftest import STAFF, direct_slip
@@ -49,10 +49,12 @@ def test_the_security_captain_resolves_an_offline_double_use(
 ) -> None:
     slip = direct_slip(db, estate, household)
     east, west = (db.get(Device, make_device("gate", name)[0].id) for name in ("东门", "西门"))
-    gate.release(db, STAFF, east, slip.token, "老陈", [gate.Count(1, 1)])
-    event = gate.OfflineEvent("nonce-west-01", "release", slip.token, datetime.now(UTC) - timedelta(minutes=1), "小刘")
-    clock = gate.gate_clock(db, west, timedelta(minutes=10))
-    assert gate.sync(db, STAFF, west, [event], clock)[0].result == "conflict"
+    releases.release(db, STAFF, east, slip.token, "老陈", [releases.Count(1, 1)])
+    event = offline.OfflineEvent(
+        "nonce-west-01", "release", slip.token, datetime.now(UTC) - timedelta(minutes=1), "小刘"
+    )
+    clock = offline.gate_clock(db, west, timedelta(minutes=10))
+    assert offline.sync(db, STAFF, west, [event], clock)[0].result == "conflict"
     db.commit()
     user = make_user("security_captain", password="pw-for-tests-1")
     login(client, user.username, "pw-for-tests-1")

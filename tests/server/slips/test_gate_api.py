@@ -19,13 +19,13 @@ from server.db.models import Estate, ReleaseSlip, SlipConflict, SlipRelease
 from server.domain import registry
 from server.domain.actors import SYSTEM
 from server.domain.slips import issuing
-from tests.conftest import Household, make_household
+from tests.conftest import Household, keyed, make_household
 
 from .conftest import STAFF, count_all, direct_slip, kiosk_slip
 
 
 def verify(client: TestClient, gate: dict, text: str) -> tuple[int, dict]:
-    response = client.post("/api/v1/gate/verify", json={"text": text}, headers=gate)
+    response = client.post("/api/v1/gate/verify", json={"text": text}, headers=keyed(gate))
     return response.status_code, response.json()
 
 
@@ -145,7 +145,7 @@ def test_every_rejection_code(
     db.commit()
     assert verify(client, gate_a, cancelled.token)[1]["error"]["code"] == "cancelled"
     assert verify(client, gate_a, "GH-20000101-0001")[1]["error"]["code"] == "unknown_slip"
-    assert client.post("/api/v1/gate/verify", json={"text": token}, headers=kiosk).json()["error"]["code"] == (
+    assert client.post("/api/v1/gate/verify", json={"text": token}, headers=keyed(kiosk)).json()["error"]["code"] == (
         "wrong_device_kind"
     )
 
@@ -170,9 +170,9 @@ def test_offline_double_use_becomes_a_conflict_and_nonces_are_recorded_once(
         "guard": "东门老陈",
         "lines": count_all(slip),
     }
-    first = client.post("/api/v1/gate/sync", json={"events": [event]}, headers=gate_a).json()
+    first = client.post("/api/v1/gate/sync", json={"events": [event]}, headers=keyed(gate_a)).json()
     assert first["results"] == [{"nonce": "nonce-a-0001", "result": "recorded", "code": "released"}]
-    again = client.post("/api/v1/gate/sync", json={"events": [event]}, headers=gate_a).json()
+    again = client.post("/api/v1/gate/sync", json={"events": [event]}, headers=keyed(gate_a)).json()
     assert again["results"][0]["result"] == "duplicate"
     rel = look(select(SlipRelease))
     assert rel is not None and rel.offline and abs((rel.at - (now - timedelta(minutes=10))).total_seconds()) < 1
@@ -184,7 +184,7 @@ def test_offline_double_use_becomes_a_conflict_and_nonces_are_recorded_once(
         "at": now.isoformat(),
         "code": "malformed",
     }
-    out = client.post("/api/v1/gate/sync", json={"events": [second, rejected_scan]}, headers=gate_b).json()
+    out = client.post("/api/v1/gate/sync", json={"events": [second, rejected_scan]}, headers=keyed(gate_b)).json()
     assert out["results"] == [
         {"nonce": "nonce-b-0001", "result": "conflict", "code": "already_released"},
         {"nonce": "nonce-b-0002", "result": "recorded", "code": "malformed"},

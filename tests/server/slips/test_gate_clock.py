@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Device, Estate, ReleaseSlip, SlipConflict, SlipRelease
 from server.domain.slips import issuing
-from tests.conftest import Household
+from tests.conftest import Household, keyed
 
 from .conftest import STAFF, count_all, direct_slip, kiosk_slip
 
@@ -24,7 +24,7 @@ def _sync(client: TestClient, gate: dict, slip: ReleaseSlip | dict, at: datetime
     token = slip["token"] if isinstance(slip, dict) else slip.token
     lines = [{"line": 1, "counted": 1}] if not isinstance(slip, dict) else count_all(slip)
     event = {"nonce": uuid.uuid4().hex, "kind": "release", "text": token, "at": at.isoformat(), "lines": lines}
-    response = client.post("/api/v1/gate/sync", json={"events": [event]}, headers=gate)
+    response = client.post("/api/v1/gate/sync", json={"events": [event]}, headers=keyed(gate))
     assert response.status_code == 200, response.text
     return response.json()["results"][0]
 
@@ -127,7 +127,7 @@ def test_r_rel_6_an_offline_sign_in_is_recorded_only_for_a_guard_on_the_estates_
         {"nonce": uuid.uuid4().hex, "kind": "sign_in", "text": name, "at": now, "guard": name[:40]}
         for name in ("laochen", clerk.username, "nobody", "长" * 41)
     ]
-    out = client.post("/api/v1/gate/sync", json={"events": events}, headers=gate_a)
+    out = client.post("/api/v1/gate/sync", json={"events": events}, headers=keyed(gate_a))
     assert out.status_code == 200, out.text
     assert [(r["result"], r["code"]) for r in out.json()["results"]] == [
         ("recorded", ""),

@@ -17,8 +17,9 @@ from server.db.engine import make_sessionmaker
 from server.db.models import ApplicantKind, Device, Estate, ReleaseSlip, SlipRelease, SlipState
 from server.domain import clock
 from server.domain.errors import DomainError
-from server.domain.slips import eligibility, gate, issuing, keys, reconciliation
-from server.domain.slips.gate import Rejected
+from server.domain.slips import eligibility, issuing, keys, reconciliation
+from server.domain.slips.gate import checking, releases
+from server.domain.slips.gate.checking import Rejected
 from tests.conftest import Household
 
 from .conftest import STAFF, direct_slip
@@ -40,7 +41,7 @@ def test_two_gates_releasing_at_the_same_moment_give_one_release(
             session.commit()
             barrier.wait()
             try:
-                gate.release(session, STAFF, device, slip.token, "guard", [gate.Count(1, 1)])
+                releases.release(session, STAFF, device, slip.token, "guard", [releases.Count(1, 1)])
                 session.commit()
                 outcomes.append("released")
             except Rejected as exc:
@@ -67,9 +68,9 @@ def test_validity_ends_with_the_planned_day_in_the_estates_zone(
     device = Device(estate_id=estate.id, kind="gate", name="东门")
     db.add(device)
     db.flush()
-    assert gate.find_scanned(db, estate, slip.token, late + timedelta(minutes=9)).id == slip.id
+    assert checking.find_scanned(db, estate, slip.token, late + timedelta(minutes=9)).id == slip.id
     with pytest.raises(Rejected) as err:  # 00:00:00 on the 28th, Shanghai time
-        gate.find_scanned(db, estate, slip.token, datetime(2026, 11, 27, 16, 0, tzinfo=UTC))
+        checking.find_scanned(db, estate, slip.token, datetime(2026, 11, 27, 16, 0, tzinfo=UTC))
     assert err.value.code == "expired"
     # Ten minutes later it is the 28th in Shanghai (still the 27th in UTC): numbering starts again.
     after = direct_slip(db, estate, household, now=datetime(2026, 11, 27, 16, 10, tzinfo=UTC))
@@ -90,7 +91,7 @@ def test_rotation_old_slips_still_verify_new_slips_use_the_new_key(
     assert slip_token.decode(new.token).claims.key_id == rotated.id != first
     now = issuing.utcnow()
     for slip in (old, new):
-        assert gate.find_scanned(db, estate, slip.token, now).id == slip.id
+        assert checking.find_scanned(db, estate, slip.token, now).id == slip.id
     published = {k.key_id: k for k in keys.published(db, now)}
     assert published[rotated.id].active and not published[first].active
     assert published[first].publish_until == old.valid_until
@@ -175,8 +176,12 @@ def test_daily_reconciliation_counts_signs_and_flags_after_1730(
     slips = [direct_slip(db, estate, household, now=morning) for _ in range(4)]
     device = make_device("gate", "东门")[0]
     device = db.get(Device, device.id)
-    gate.release(db, STAFF, device, slips[0].token, "老陈", [gate.Count(1, 1)], now=morning + timedelta(hours=1))
-    gate.release(db, STAFF, device, slips[1].token, "老陈", [gate.Count(1, 2)], now=morning + timedelta(hours=2))
+    releases.release(
+        db, STAFF, device, slips[0].token, "老陈", [releases.Count(1, 1)], now=morning + timedelta(hours=1)
+    )
+    releases.release(
+        db, STAFF, device, slips[1].token, "老陈", [releases.Count(1, 2)], now=morning + timedelta(hours=2)
+    )
     issuing.cancel(db, STAFF, slips[2], "不搬了")
     db.commit()
     noon = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)

@@ -1,0 +1,89 @@
+"""Answers to device writes kept by Idempotency-Key, so a retried upload gets the same answer and changes nothing.
+
+Every device write carries a key (`KEY`); a write that records something runs through `answer_once`, which gives a
+retry the first answer instead of doing the write again."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.models import IdempotentAnswer
+from server.domain import throttle
+from server.domain.errors import DomainError
+
+KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
+Answer = tuple[int, str]  # HTTP status and JSON body
+
+
+class KeyRequired(DomainError):
+    code = "idempotency_key_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "设备写入须带 8–80 位的 Idempotency-Key 头", "device writes need an Idempotency-Key header (8–80 chars)"
+        )
+
+
+@dataclass(frozen=True)
+class DeviceWrite:
+    """One write of a device as its key names it: the route and the request as parsed (`request`, e.g. the body's
+    JSON) are bound to the key, so the key cannot be reused for another request."""
+
+    device_id: int
+    key: str
+    route: str
+    request: str
+
+
+def kept(session: Session, write: DeviceWrite) -> Answer | None:
+    """The answer kept for `write` when it was made before (a retry), else None. A second request with the key
+    waits for the first to finish, so both get one answer; another request with the key is refused (422)."""
+    throttle.serialize(session, f"idempotency:{write.device_id}:{write.key}")
+    answer = session.scalar(
+        select(IdempotentAnswer)
+        .where(IdempotentAnswer.device_id == write.device_id, IdempotentAnswer.key == write.key)
+        .execution_options(populate_existing=True)
+    )
+    if answer is None:
+        return None
+    # (an answer kept before keys were bound to their request has no hash and is replayed as before)
+    if answer.route != write.route or (answer.request_hash and answer.request_hash != _fingerprint(write.request)):
+        raise DomainError(
+            "该 Idempotency-Key 已用于其他请求",
+            "this Idempotency-Key was used for another request",
+            code="idempotency_key_reused",
+            status=422,
+        )
+    return answer.status, answer.body
+
+
+def answer_once(session: Session, write: DeviceWrite, do: Callable[[Session], Answer]) -> Answer:
+    """The answer kept for `write`, or else `do`'s, kept for a retry in the same transaction as the write itself.
+    A domain error raised by `do` is not kept: the retry is judged again."""
+    answer = kept(session, write)
+    if answer is not None:
+        return answer
+    status, body = do(session)
+    session.add(
+        IdempotentAnswer(
+            device_id=write.device_id,
+            key=write.key,
+            route=write.route,
+            status=status,
+            body=body,
+            request_hash=_fingerprint(write.request),
+        )
+    )
+    session.flush()
+    return status, body
+
+
+def _fingerprint(request: str) -> str:
+    """What binds a key to its request: the hash of the request as parsed (so key order or spacing do not count)."""
+    return hashlib.sha256(request.encode()).hexdigest()
