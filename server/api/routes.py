@@ -60,9 +60,7 @@ def _mask(name: str) -> str:
 
 
 @router.post("/residents/identify", response_model=KioskResident, tags=["residents"], responses=ERRORS)
-def identify(
-    body: KioskIdentify, device: KioskDevice, db: DbSession, now: Now, _key: IdempotencyKey
-) -> KioskResident:
+def identify(body: KioskIdentify, device: KioskDevice, db: DbSession, now: Now, _key: IdempotencyKey) -> KioskResident:
     """A kiosk identifies a resident of its own estate by card, or by unit and PIN (wrong PINs are limited)."""
     estate = device.estate
     person = registry.identify(

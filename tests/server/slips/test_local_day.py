@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from server.db.models import Estate, OccupancyKind
 from server.domain import clock, registry
 from server.domain.actors import SYSTEM
+from tests.conftest import keyed
 
 from .conftest import slip_request
 
@@ -47,9 +48,9 @@ def half_past_midnight(app: FastAPI, db: Session, estate: Estate) -> Iterator[Ha
 
 def _ask(client: TestClient, kiosk: dict, estate: Estate, day: date, identity: dict) -> tuple[dict, dict]:
     identify_body = {"unit": "6-1A", **identity} if "pin" in identity else identity
-    identified = client.post("/api/v1/residents/identify", json=identify_body, headers=kiosk)
+    identified = client.post("/api/v1/residents/identify", json=identify_body, headers=keyed(kiosk))
     body = slip_request(estate, unit="6-1A", applicant="tenant", identity=identity, planned_date=day.isoformat())
-    requested = client.post("/api/v1/slips", json=body, headers=kiosk)
+    requested = client.post("/api/v1/slips", json=body, headers=keyed(kiosk))
     return (
         {"status": identified.status_code, **identified.json()},
         {"status": requested.status_code, **requested.json()},
