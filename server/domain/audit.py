@@ -149,7 +149,7 @@ def _scope(estate_id: int) -> ColumnElement[bool]:
     )
 
 
-def recent(estate_id: int, action: str = "") -> Select[tuple[AuditEntry]]:
+def recent(estate_id: int, action: str = "") -> Select[AuditEntry]:
     """Entries seen from one estate, newest first, optionally of one action."""
     query = select(AuditEntry).where(_scope(estate_id)).order_by(AuditEntry.seq.desc())
     return query.where(AuditEntry.action == action) if action else query

@@ -177,7 +177,10 @@ def validate(rows: list[list[object]], report: ImportReport) -> list[ResidentRow
             continue
         report.rows += 1
         before = len(report.problems)
-        problem = lambda col, zh, en, n=number: report.problems.append(RowProblem(n, col, zh, en))  # noqa: E731
+
+        def problem(column: str, zh: str, en: str, row: int = number) -> None:
+            report.problems.append(RowProblem(row, column, zh, en))
+
         for idx, value in enumerate(raw):
             try:
                 check_text(_cell(value))
@@ -381,8 +384,9 @@ def _write(
             written.persons.append(person.id)
             report.persons_created += 1
         else:
-            person = session.get(Person, person_id)
-            assert person is not None
+            found = session.get(Person, person_id)
+            assert found is not None
+            person = found
         exists = session.scalar(
             select(Occupancy.id).where(
                 Occupancy.unit_id == unit.id,

@@ -23,7 +23,7 @@ class Page(Generic[T]):
         return max(1, -(-self.total // self.size))
 
 
-def paginate(session: Session, query: Select[tuple[T]], page: int, size: int) -> Page[T]:
+def paginate(session: Session, query: Select[T], page: int, size: int) -> Page[T]:
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     page = max(1, min(page, max(1, -(-total // size))))
     items = list(session.scalars(query.limit(size).offset((page - 1) * size)))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, delete, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from server.db.base import utcnow
 from server.db.models import ConsoleSession, Estate, LoginAttempt, Role, StaffUser
@@ -117,7 +117,7 @@ def user_by_name(session: Session, username: str) -> StaffUser:
     return user
 
 
-def _recent_failures(session: Session, column: object, value: str, since: object) -> int:
+def _recent_failures(session: Session, column: InstrumentedAttribute[str], value: str, since: datetime) -> int:
     return (
         session.scalar(
             select(func.count()).where(column == value, LoginAttempt.success.is_(False), LoginAttempt.at >= since)
@@ -185,7 +185,7 @@ def sign_out(session: Session, row: ConsoleSession) -> None:
     session.delete(row)
 
 
-def list_for_estate(session: Session, estate: Estate) -> Select[tuple[StaffUser]]:
+def list_for_estate(session: Session, estate: Estate) -> Select[StaffUser]:
     """Staff who work in `estate`, plus accounts not given any estate yet (so none is lost), active first."""
     return (
         select(StaffUser)

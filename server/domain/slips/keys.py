@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
-from sqlalchemy import func, insert, select
+from sqlalchemy import CursorResult, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -47,7 +48,8 @@ def active_key(session: Session) -> SigningKey:
     values = {"id": 1, "private_key": private_hex, "public_key": public_hex, "created_at": utcnow()}
     dialect = session.get_bind().dialect.name
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SigningKey).values(**values)
-    if session.execute(statement.on_conflict_do_nothing(index_elements=["id"])).rowcount:
+    created = session.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
+    if cast(CursorResult[Any], created).rowcount:  # an INSERT's result is a cursor result
         audit.record(session, SYSTEM, "slip_key.create", "slip_key", 1)
     key = session.scalar(select(SigningKey).where(SigningKey.retired_at.is_(None)).order_by(SigningKey.id.desc()))
     if key is None:  # key 1 existed but was retired: rotate to a fresh one

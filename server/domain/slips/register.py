@@ -43,7 +43,7 @@ class KeysetPage:
     next_after: int | None  # pass as `after` for the next page; None on the last page
 
 
-def _query(estate: Estate, f: RegisterFilter) -> Select[tuple[ReleaseSlip]]:
+def _query(estate: Estate, f: RegisterFilter) -> Select[ReleaseSlip]:
     query = select(ReleaseSlip).where(ReleaseSlip.estate_id == estate.id)
     if f.day is not None:
         query = query.where(ReleaseSlip.day == f.day)

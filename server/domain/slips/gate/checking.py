@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
@@ -40,7 +41,7 @@ REJECTION_TEXT: dict[str, tuple[str, str]] = {
 class Rejected(DomainError):
     """A slip the gate must not honour, with the gate's rejection code."""
 
-    def __init__(self, code: str, **detail: object) -> None:
+    def __init__(self, code: str, **detail: Any) -> None:
         super().__init__(*REJECTION_TEXT[code], code=code, status=REJECTION_STATUS[code], **detail)
 
 
@@ -71,7 +72,7 @@ def find_scanned(session: Session, estate: Estate, text: str, now: datetime) -> 
     return slip
 
 
-def _slip_by_number(number: str) -> Select[tuple[ReleaseSlip]]:
+def _slip_by_number(number: str) -> Select[ReleaseSlip]:
     """A slip with its lines and its release, in one query (a gate checks all three)."""
     return (
         select(ReleaseSlip)
