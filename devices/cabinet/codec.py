@@ -122,7 +122,7 @@ class Codec(ABC):
     @abstractmethod
     def reply_header(self, request: Request) -> bytes: ...
 
-    def find_reply(self, request: Request, buf: bytes, *, final: bool) -> Reply | None:
+    def find_reply(self, request: Request, buf: bytes | bytearray, *, final: bool) -> Reply | None:
         """The first valid reply to `request` in `buf`, skipping bytes before it.
 
         Not final (bytes may still come): None until a complete frame is there. Final (the line went quiet):

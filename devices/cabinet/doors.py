@@ -83,7 +83,8 @@ class DoorWatch:
             if is_open:
                 door.opened_at, door.held_reported = now, False
                 pending, door.pending = door.pending, None
-                events.append(DoorOpened(board=board, slot=slot, request_id=pending and pending.request_id))
+                request_id = None if pending is None else pending.request_id
+                events.append(DoorOpened(board=board, slot=slot, request_id=request_id))
                 if pending is None:
                     events.append(DoorOpenedWithoutCommand(board=board, slot=slot))
             else:

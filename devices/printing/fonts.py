@@ -61,7 +61,7 @@ def glyph(ch: str, bold: bool = False, font_path: Path | None = None) -> Image.I
     if ch.strip():
         font = _font(font_path or find_cjk_font())
         left, _top, right, _bottom = font.getbbox(ch)
-        drawn = Image.new("L", (max(right - left + 2, 1), CELL_HEIGHT), 255)
+        drawn = Image.new("L", (max(int(right - left) + 2, 1), CELL_HEIGHT), 255)  # FreeType's box is whole pixels
         ImageDraw.Draw(drawn).text((1 - left, 0), ch, font=font, fill=0, stroke_width=1 if bold else 0, stroke_fill=0)
         if drawn.width > width:  # wide Latin letters (m, W) are narrowed into the half-width cell
             drawn = drawn.resize((width, CELL_HEIGHT), Image.Resampling.LANCZOS)

@@ -6,7 +6,13 @@ the QR alphanumeric set (upper case, digits, `` $%*+-./:``), alphanumeric mode, 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import qrcode
+
+if TYPE_CHECKING:
+    from qrcode.image.pil import PilImage
+    from qrcode.image.pure import PyPNGImage
 
 _LEVELS = {
     "L": qrcode.constants.ERROR_CORRECT_L,
@@ -16,7 +22,7 @@ _LEVELS = {
 }
 
 
-def _code(data: str, ec: str) -> qrcode.QRCode:
+def _code(data: str, ec: str) -> qrcode.QRCode[PilImage | PyPNGImage]:  # the default image factory
     code = qrcode.QRCode(error_correction=_LEVELS[ec], border=0)
     code.add_data(data.encode("latin-1"))
     return code

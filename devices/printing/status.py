@@ -123,7 +123,7 @@ def _read(printer: Escpos, timeout: float) -> bytes | None:
     if isinstance(printer, Network):
         device.settimeout(timeout)
         try:
-            data = device.recv(64)
+            data: bytes = device.recv(64)
         except TimeoutError:
             return None
         finally:

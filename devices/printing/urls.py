@@ -113,7 +113,8 @@ def _reason(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-class SerialPrinter(backends.Serial):
+# python-escpos has inline annotations but no py.typed marker, so to mypy its classes are Any.
+class SerialPrinter(backends.Serial):  # type: ignore[misc]
     """python-escpos's serial backend, with RTS/CTS flow control when the URL asks for it."""
 
     rtscts = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import ModuleType
+from typing import cast
 
 import numpy as np
 
@@ -21,7 +22,7 @@ def _load_pyzbar() -> ModuleType:
         raise DecoderUnavailable(
             f"pyzbar cannot load ZBar ({exc}); install the system package libzbar0 (apt-get install libzbar0)"
         ) from None
-    return pyzbar
+    return cast(ModuleType, pyzbar)  # pyzbar ships no types
 
 
 class PyzbarDecoder(Decoder):

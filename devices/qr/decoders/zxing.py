@@ -11,6 +11,7 @@ from devices.qr.decoders.base import Decoder
 from devices.qr.result import Decoded, Point, text_from_bytes
 
 _QR = zxingcpp.BarcodeFormat.QRCode
+_QR_ONLY = zxingcpp.BarcodeFormats(_QR)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class ZxingDecoder(Decoder):
     def read(self, grey: np.ndarray, *, with_unread: bool = False) -> ZxingRead:
         barcodes = zxingcpp.read_barcodes(
             grey,
-            formats=_QR,
+            formats=_QR_ONLY,
             try_rotate=self.try_rotate,
             try_downscale=self.try_downscale,
             try_invert=self.try_invert,

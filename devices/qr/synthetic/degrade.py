@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
+from numpy.typing import NDArray
+
+
+def _pixels(values: NDArray[np.floating[Any]]) -> NDArray[np.uint8]:
+    """Float intensities back to 8-bit pixels, clipped to 0..255."""
+    clipped: NDArray[np.floating[Any]] = np.clip(values, 0, 255)  # numpy's stubs cannot infer this one
+    return clipped.astype(np.uint8)
 
 
 def smooth_field(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
@@ -25,7 +34,7 @@ def crumple(rng: np.random.Generator, image: np.ndarray, amplitude_px: float) ->
     shade = 1.0 - 0.12 * (smooth_field(rng, (height, width), 3) + 1.0) * min(1.0, amplitude_px / 3.0 + 0.3)
     if image.ndim == 3:
         shade = shade[:, :, None]
-    return np.clip(image.astype(np.float32) * shade, 0, 255).astype(np.uint8)
+    return _pixels(image.astype(np.float32) * shade)
 
 
 def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
@@ -39,11 +48,11 @@ def motion_blur(rng: np.random.Generator, image: np.ndarray, length_px: float) -
     size = round(length_px)
     if size < 2:
         return image
-    kernel = np.zeros((size, size), np.float32)
-    kernel[size // 2, :] = 1.0
+    line = np.zeros((size, size), np.float32)
+    line[size // 2, :] = 1.0
     angle = float(rng.uniform(0, 180))
     rotation = cv2.getRotationMatrix2D(((size - 1) / 2, (size - 1) / 2), angle, 1.0)
-    kernel = cv2.warpAffine(kernel, rotation, (size, size))
+    kernel = np.asarray(cv2.warpAffine(line, rotation, (size, size)), np.float32)
     kernel /= max(float(kernel.sum()), 1e-6)
     return cv2.filter2D(image, -1, kernel)
 
@@ -52,13 +61,13 @@ def sensor_noise(rng: np.random.Generator, image: np.ndarray, sigma: float) -> n
     if sigma <= 0:
         return image
     noise = rng.normal(0.0, sigma, size=image.shape).astype(np.float32)
-    return np.clip(image.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    return _pixels(image.astype(np.float32) + noise)
 
 
 def low_light(rng: np.random.Generator, image: np.ndarray, gain: float) -> np.ndarray:
     """A dim lobby: less signal, a lifted black level, then the sensor noise that comes with high gain."""
     dim = image.astype(np.float32) * gain + 8.0
-    return sensor_noise(rng, np.clip(dim, 0, 255).astype(np.uint8), 3.0 + 6.0 * (1.0 - gain))
+    return sensor_noise(rng, _pixels(dim), 3.0 + 6.0 * (1.0 - gain))
 
 
 def glare(
@@ -73,7 +82,7 @@ def glare(
     if image.ndim == 3:
         blob = blob[:, :, None]
     base = image.astype(np.float32)
-    return np.clip(base + (255.0 - base) * blob * strength, 0, 255).astype(np.uint8)
+    return _pixels(base + (255.0 - base) * blob * strength)
 
 
 def moire(rng: np.random.Generator, image: np.ndarray, strength: float) -> np.ndarray:
@@ -87,7 +96,7 @@ def moire(rng: np.random.Generator, image: np.ndarray, strength: float) -> np.nd
     pattern = 1.0 + strength * np.sin(phase) * beat
     if image.ndim == 3:
         pattern = pattern[:, :, None]
-    return np.clip(image.astype(np.float32) * pattern, 0, 255).astype(np.uint8)
+    return _pixels(image.astype(np.float32) * pattern)
 
 
 def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
@@ -95,7 +104,10 @@ def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
         raise RuntimeError("JPEG encoding failed")
-    return cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
+    if decoded is None:
+        raise RuntimeError("JPEG decoding failed")
+    return decoded
 
 
 def crease(rng: np.random.Generator, image: np.ndarray, through: tuple[float, float], depth_px: float) -> np.ndarray:
@@ -116,7 +128,7 @@ def crease(rng: np.random.Generator, image: np.ndarray, through: tuple[float, fl
     shade = side * ridge.astype(np.float32)
     if bent.ndim == 3:
         shade = shade[:, :, None]
-    return np.clip(bent.astype(np.float32) * shade, 0, 255).astype(np.uint8)
+    return _pixels(bent.astype(np.float32) * shade)
 
 
 def specular_glare(
@@ -134,4 +146,4 @@ def specular_glare(
     if image.ndim == 3:
         lift = lift[:, :, None]
     base = image.astype(np.float32)
-    return np.clip(base + (255.0 - base) * lift, 0, 255).astype(np.uint8)
+    return _pixels(base + (255.0 - base) * lift)

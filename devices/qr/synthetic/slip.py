@@ -143,15 +143,18 @@ def load_slip(path: str | Path, text: str) -> Slip:
 def _located(grey: np.ndarray, text: str, where: str) -> Slip:
     import zxingcpp
 
-    codes = [b for b in zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode) if b.text == text]
-    if not codes or not str(codes[0].extra.get("Version", "")).isdigit():
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    codes = [b for b in zxingcpp.read_barcodes(grey, formats=qr_only) if b.text == text]
+    extra = codes[0].extra if codes else None  # a dict, though the stubs say only object
+    version = str(extra.get("Version", "")) if isinstance(extra, dict) else ""
+    if not version.isdigit():
         raise ValueError(f"no QR code with the expected text in slip image {where}")
     position = codes[0].position
     corners = [(p.x, p.y) for p in (position.top_left, position.top_right, position.bottom_right, position.bottom_left)]
     xs = [x for x, _ in corners]
     ys = [y for _, y in corners]
     box = (int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1)
-    modules = 17 + 4 * int(codes[0].extra["Version"])
+    modules = 17 + 4 * int(version)
     return Slip(grey, text, box, (box[2] - box[0]) / modules)
 
 
