@@ -24,7 +24,7 @@ from server.console.spreadsheet import inert_row
 from server.contract.fields import Text
 from server.db.models import Estate, OccupancyKind, Unit
 from server.domain import clock, importing, registry
-from server.domain.errors import DomainError, NotFound
+from server.domain.errors import NotFound
 from server.domain.permissions import Perm
 from server.web.deps import Console, ConsoleForm, DbSession, DbWriter, require
 from server.web.limits import IMPORT_BODY, MAX_UPLOAD
@@ -241,21 +241,20 @@ def import_sheet(
     lang = language(request)
 
     def answer(status: int, **context: Any) -> Response:
-        db.rollback()  # a refused or faulty sheet leaves the registry exactly as it was
         return view(request, console, "import.html", status=status, columns=_columns(lang), **context)
 
     if not isinstance(sheet, UploadFile) or not sheet.filename:
         return answer(400, error=translate(lang, "import.no_file"))
-    content = sheet.file.read(MAX_UPLOAD + 1)
+    content, filename = sheet.file.read(MAX_UPLOAD + 1), sheet.filename
     if len(content) > MAX_UPLOAD:
         return answer(413, error=translate(lang, "import.too_large", mb=MAX_UPLOAD // (1024 * 1024)))
-    try:
-        report = importing.import_residents(db, console.actor, estate, sheet.filename, content, writer=writer)
-    except DomainError as exc:
-        return answer(exc.status, error=exc.text(language(request)), filename=sheet.filename)
-    if not report.ok:
-        return answer(422, report=report, filename=sheet.filename)
-    return view(request, console, "import.html", columns=_columns(lang), report=report, filename=sheet.filename)
+
+    def imported() -> Response:
+        # A refused or faulty sheet writes nothing: the rows go through the writer only once all of them are good.
+        report = importing.import_residents(db, console.actor, estate, filename, content, writer=writer)
+        return answer(200 if report.ok else 422, report=report, filename=filename)
+
+    return form_action(request, db, imported, lambda status, message: answer(status, error=message, filename=filename))
 
 
 @router.get("/residents/import/template.xlsx")

@@ -10,8 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from server.console import admin_pages, registry_pages, slip_pages
-from server.console.pages import LANG_COOKIE, language, render
+from server.config import Settings
+from server.console import reconciliation_pages
+from server.console.pages import LANG_COOKIE, form_action, render
 from server.contract.fields import Text
 from server.domain import dashboard, staff
 from server.domain.errors import Forbidden
@@ -19,9 +20,6 @@ from server.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, CurrentConsole, D
 from server.web.params import RowIdForm
 
 router = APIRouter(include_in_schema=False)
-router.include_router(registry_pages.router)
-router.include_router(admin_pages.router)
-router.include_router(slip_pages.router)
 
 
 def _safe_next(target: str | None) -> str:
@@ -73,13 +71,18 @@ def login(
         window=timedelta(minutes=settings.login_lockout_minutes),
         session_lifetime=timedelta(hours=settings.session_hours),
     )
-    try:
+
+    def signed_in() -> Response:
         _user, cookie, _row = staff.sign_in(db, username, password, client_ip(request), policy)
-    except (staff.LoginRefused, staff.LoginThrottled) as exc:
-        db.commit()  # the failed attempt counts towards throttling
-        return _login_page(
-            request, status=exc.status, next=_safe_next(next), error=exc.text(language(request)), username=username
-        )
+        return _session_started(request, settings, cookie, next)
+
+    def form_again(status: int, message: str) -> Response:  # a failed attempt stays recorded (keep_changes)
+        return _login_page(request, status=status, next=_safe_next(next), error=message, username=username)
+
+    return form_action(request, db, signed_in, form_again)
+
+
+def _session_started(request: Request, settings: Settings, cookie: str, next: str) -> Response:
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -126,5 +129,5 @@ def switch_estate(
 @router.get("/")
 def home(request: Request, console: CurrentConsole, db: DbSession) -> Response:
     figures = dashboard.figures(db, console.estate) if console.estate is not None else None
-    slip_overdue = slip_pages.reconciliation_pages.dashboard_flag(db, console)
+    slip_overdue = reconciliation_pages.dashboard_flag(db, console)
     return render(request, "dashboard.html", console=console, figures=figures, slip_overdue=slip_overdue)

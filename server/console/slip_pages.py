@@ -12,7 +12,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from server.console import reconciliation_pages
 from server.console.i18n import translate
 from server.console.pages import form_action, language
 from server.console.registry_pages import XLSX, flash_key, page_size, view, wants_fragment
@@ -28,7 +27,6 @@ from server.web.limits import ID_IMAGE_BODY
 from server.web.params import ROW_ID, RowId, RowIdQuery
 
 router = APIRouter()
-router.include_router(reconciliation_pages.router)
 
 Viewer = Annotated[Console, require(Perm.slips_view)]
 Issuer = Annotated[Console, require(Perm.slips_issue)]

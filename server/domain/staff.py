@@ -37,6 +37,7 @@ class LoginRefused(DomainError):
 class LoginThrottled(DomainError):
     code = "login_throttled"
     status = 429
+    keep_changes = True  # the attempt is recorded too, and keeps the lock in place
 
 
 def create_user(
