@@ -17,6 +17,7 @@ from gate.link import GateLink
 from gate.storage import open_storage
 from gate.syncer import Syncer, SyncTiming
 from server.contract.client import EstateClient
+from server.contract.zones import DEFAULT_ZONE
 from terminal.settings import ProgramSettings
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class GateConfig(ProgramSettings):
     orientation: str = "portrait"
     windowed: bool = False
     language: str = "zh"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_ZONE
     font: str | None = None
     timeout_s: float = 2.0
     timing: SyncTiming = SyncTiming()

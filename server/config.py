@@ -14,7 +14,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from server.domain.clock import DEFAULT_ZONE
+from server.contract.zones import DEFAULT_ZONE
 from server.domain.throttle import LOCK_OUT
 
 DEFAULT_CONFIG_FILE = Path("estate.toml")

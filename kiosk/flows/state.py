@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from kiosk.flows.draft import ItemDraft
 from server.contract.schemas import CatalogueItemOut, KioskResidentUnit, MySlipOut, SlipOut
+from server.contract.zones import DEFAULT_ZONE
 from terminal.pinyin import Composer
 
 
@@ -70,7 +71,7 @@ class KioskState:
     language: str = "zh"
     services: list[Service] = field(default_factory=list)
     estate_name: str = ""
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_ZONE
     unit_letters: list[str] = field(default_factory=list)  # the letters of the estate's unit codes, from the server
     offline: bool = False  # the server did not answer when the home screen asked what it offers
     busy: bool = False  # a request to the server or the printer is under way; touches wait

@@ -7,11 +7,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
+from server.contract.zones import DEFAULT_ZONE
 from server.db.base import utcnow
 from server.db.models import Estate
 from server.domain.errors import DomainError
-
-DEFAULT_ZONE = "Asia/Shanghai"  # an estate without a zone of its own, and ESTATE_TIMEZONE's default
 
 
 def check_zone(name: str) -> str:

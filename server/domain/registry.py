@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from server.contract.zones import DEFAULT_ZONE
 from server.db.base import utcnow
 from server.db.models import (
     ArrearsChange,
@@ -59,7 +60,7 @@ def parse_unit_code(code: str) -> UnitCode:
 
 
 def create_estate(
-    session: Session, actor: Actor, code: str, name: str, name_en: str = "", *, timezone: str = clock.DEFAULT_ZONE
+    session: Session, actor: Actor, code: str, name: str, name_en: str = "", *, timezone: str = DEFAULT_ZONE
 ) -> Estate:
     """A new estate; its zone (an IANA name such as Asia/Shanghai) sets its days and the times its pages show."""
     code = code.strip().upper()

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server.contract.zones import DEFAULT_ZONE
 from server.db.base import Base, UTCDateTime, utcnow
 
 
@@ -20,7 +21,7 @@ class Estate(Base):
     code: Mapped[str] = mapped_column(String(8), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100), default="")
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_ZONE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
