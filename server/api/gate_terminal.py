@@ -13,7 +13,7 @@ from server.contract.schemas import GateSlipsOut, GuardOut, GuardRosterEntry, Gu
 from server.db.base import utcnow
 from server.domain import clock, guards
 from server.domain.slips import catalogue, gate_day
-from server.web.deps import DbSession, GateDevice, IdempotencyKey, device_actor
+from server.web.deps import DbSession, GateDevice, IdempotencyKey, Now, device_actor
 from server.web.errors import error_body
 
 router = APIRouter(prefix="/gate", tags=["gate"])
@@ -32,10 +32,10 @@ NOT_MODIFIED = {304: {"description": "Not modified since the ETag"}}
     },
 )
 def guard_sign_in(
-    body: GuardSignInRequest, request: Request, device: GateDevice, db: DbSession, _key: IdempotencyKey
+    body: GuardSignInRequest, request: Request, device: GateDevice, db: DbSession, now: Now, _key: IdempotencyKey
 ) -> GuardOut:
     """A guard starts a shift at this gate by PIN or staff card; the sign-in is audited."""
-    found = guards.sign_in(db, device_actor(request, device), device, pin=body.pin, card=body.card)
+    found = guards.sign_in(db, device_actor(request, device), device, pin=body.pin, card=body.card, now=now)
     return GuardOut(user_id=found.user_id, username=found.username, display_name=found.display_name)
 
 

@@ -16,7 +16,7 @@ from server.console.pages import LANG_COOKIE, form_action, render
 from server.contract.fields import Text
 from server.domain import dashboard, staff
 from server.domain.errors import Forbidden
-from server.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, CurrentConsole, DbSession, SettingsDep, client_ip
+from server.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, CurrentConsole, DbSession, Now, SettingsDep, client_ip
 from server.web.params import RowIdForm
 
 router = APIRouter(include_in_schema=False)
@@ -56,6 +56,7 @@ def login(
     request: Request,
     db: DbSession,
     settings: SettingsDep,
+    now: Now,
     username: Annotated[Text, Form(max_length=40)],
     password: Annotated[Text, Form(max_length=200)],
     csrf_token: Annotated[Text, Form(max_length=100)] = "",
@@ -73,7 +74,7 @@ def login(
     )
 
     def signed_in() -> Response:
-        _user, cookie, _row = staff.sign_in(db, username, password, client_ip(request), policy)
+        _user, cookie, _row = staff.sign_in(db, username, password, client_ip(request), policy, now)
         return _session_started(request, settings, cookie, next)
 
     def form_again(status: int, message: str) -> Response:  # a failed attempt stays recorded (keep_changes)

@@ -10,6 +10,7 @@ go only to enrolled gate devices of the same estate, and why online sign-in is t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -105,13 +106,20 @@ def match(entries: list[RosterEntry], *, pin: str | None = None, card: str | Non
 
 
 def sign_in(
-    session: Session, actor: Actor, device: Device, *, pin: str | None = None, card: str | None = None
+    session: Session,
+    actor: Actor,
+    device: Device,
+    *,
+    pin: str | None = None,
+    card: str | None = None,
+    now: datetime | None = None,
 ) -> RosterEntry:
     """A guard starts a shift at `device`. Wrong tries at one gate lock its sign-in (`throttle.LOCK_OUT`)."""
+    now = now or utcnow()
     attempt_name = f"gate:{device.id}"
     throttle.serialize(session, attempt_name)  # one attempt at a time per gate: the count stays true
     lock_out = throttle.LOCK_OUT
-    since = utcnow() - lock_out.window
+    since = now - lock_out.window
     failures = session.scalar(
         select(func.count()).where(
             LoginAttempt.username == attempt_name, LoginAttempt.success.is_(False), LoginAttempt.at >= since
@@ -122,7 +130,7 @@ def sign_in(
             f"错误次数过多，请 {lock_out.minutes} 分钟后再试", f"too many wrong tries, wait {lock_out.minutes} minutes"
         )
     found = match(roster(session, device.estate), pin=pin, card=card)
-    session.add(LoginAttempt(username=attempt_name, ip=actor.ip or "", success=found is not None))
+    session.add(LoginAttempt(username=attempt_name, ip=actor.ip or "", success=found is not None, at=now))
     session.flush()
     if found is None:
         raise LoginRefused("PIN 或工卡无效", "unknown PIN or card", code="guard_unknown")

@@ -128,7 +128,7 @@ def _recent_failures(session: Session, column: InstrumentedAttribute[str], value
 
 
 def sign_in(
-    session: Session, username: str, password: str, ip: str, policy: LoginPolicy
+    session: Session, username: str, password: str, ip: str, policy: LoginPolicy, now: datetime | None = None
 ) -> tuple[StaffUser, str, ConsoleSession]:
     """Check a console login. Returns the user, the cookie value and the session row.
 
@@ -143,7 +143,7 @@ def sign_in(
     password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     # One attempt at a time per account and per address, so concurrent guesses cannot share one count.
     throttle.serialize(session, f"login:user:{username}", f"login:ip:{ip}")
-    now = utcnow()
+    now = now or utcnow()
     if _recent_failures(session, LoginAttempt.username, username, now - policy.window) >= policy.max_failures:
         minutes = int(policy.window.total_seconds() // 60)
         raise LoginThrottled(
@@ -155,7 +155,7 @@ def sign_in(
     if _recent_failures(session, LoginAttempt.ip, ip, now - ADDRESS_WINDOW) >= policy.max_failures * 2:
         raise LoginThrottled("此地址登录失败过多，请 1 分钟后再试", "too many failed sign-ins from here, wait a minute")
     ok = user is not None and user.is_active and password_ok
-    session.add(LoginAttempt(username=username, ip=ip, success=ok))
+    session.add(LoginAttempt(username=username, ip=ip, success=ok, at=now))
     if not ok or user is None:
         session.flush()
         raise LoginRefused("用户名或密码错误", "wrong username or password")
@@ -166,7 +166,7 @@ def sign_in(
         csrf_token=secrets.token_urlsafe(32),
         estate_id=user.estates[0].id if user.estates else None,
         ip=ip,
-        expires_at=utcnow() + policy.session_lifetime,
+        expires_at=now + policy.session_lifetime,
     )
     session.add(row)
     session.flush()
@@ -174,10 +174,10 @@ def sign_in(
     return user, cookie, row
 
 
-def session_for_cookie(session: Session, cookie: str) -> ConsoleSession | None:
+def session_for_cookie(session: Session, cookie: str, now: datetime | None = None) -> ConsoleSession | None:
     """The live session for a cookie: unknown, expired, or a deactivated user's session gives None."""
     row = session.scalar(select(ConsoleSession).where(ConsoleSession.digest == token_digest(cookie)))
-    if row is None or row.expires_at <= utcnow() or not row.user.is_active:
+    if row is None or row.expires_at <= (now or utcnow()) or not row.user.is_active:
         return None
     return row
 

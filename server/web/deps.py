@@ -178,10 +178,10 @@ class Console:
         return self.estate
 
 
-def console_session(request: Request, db: DbSession) -> ConsoleSession:
+def console_session(request: Request, db: DbSession, now: Now) -> ConsoleSession:
     """The live console session of the cookie; checked before any form body is read."""
     cookie = request.cookies.get(SESSION_COOKIE, "")
-    row = staff.session_for_cookie(db, cookie) if cookie else None
+    row = staff.session_for_cookie(db, cookie, now) if cookie else None
     if row is None:
         raise SignInRequired("请先登录", "please sign in")
     return row

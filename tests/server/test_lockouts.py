@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.orm import Session
 
-from server.db.models import Estate, OccupancyKind, Role
+from server.db.models import Device, Estate, OccupancyKind, Role
 from server.domain import guards, registry, throttle
 from server.domain.actors import SYSTEM
 from tests.conftest import keyed
@@ -82,3 +83,23 @@ def test_a_burst_of_wrong_guard_pins_gets_five_tries(
     allowed = throttle.LOCK_OUT.max_failures
     assert answers.count(401) == allowed and answers.count(429) == BURST - allowed
     assert attempt(0, "135791") == 429
+
+
+def test_a_lock_out_ends_when_its_window_has_passed_by_the_clock_the_caller_gives(
+    db: Session, estate: Estate, make_user: Callable[..., Any], make_device: Callable[..., Any]
+) -> None:
+    """The rule is judged at the `now` it is given: locked at the fifth wrong PIN, still locked a minute before
+    the window ends, open again after it — checked without waiting fifteen minutes."""
+    guard = make_user(Role.gate_guard, username="laowang")
+    guards.set_credentials(db, SYSTEM, estate, guard, pin="135791")
+    device, _token = make_device("gate", "东门")
+    gate = db.get(Device, device.id)
+    start = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    window = throttle.LOCK_OUT.window
+    for n in range(throttle.LOCK_OUT.max_failures):
+        with pytest.raises(guards.LoginRefused):
+            guards.sign_in(db, SYSTEM, gate, pin=f"{200000 + n}", now=start)
+    with pytest.raises(guards.LoginThrottled):
+        guards.sign_in(db, SYSTEM, gate, pin="135791", now=start + window - timedelta(minutes=1))
+    entry = guards.sign_in(db, SYSTEM, gate, pin="135791", now=start + window + timedelta(seconds=1))
+    assert entry.user_id == guard.id
