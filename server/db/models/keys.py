@@ -124,7 +124,10 @@ class Key(Base):
     """One key with its label, its tag (TM/iButton or RFID, unique in the estate) and its home slot."""
 
     __tablename__ = "keys"
-    __table_args__ = (UniqueConstraint("estate_id", "tag"), UniqueConstraint("estate_id", "board", "slot"))
+    __table_args__ = (
+        UniqueConstraint("estate_id", "tag", name="uq_keys_estate_tag"),
+        UniqueConstraint("estate_id", "board", "slot", name="uq_keys_estate_slot"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"), index=True)

@@ -30,7 +30,7 @@ from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound
 
 MAX_CHANNELS = 255  # a board's channels are addressed by one byte
-TAG = re.compile(r"^[0-9A-Z]{4,40}$")
+TAG = re.compile(r"^[0-9A-F]{4,40}$")
 OPEN_LOAN = (LoanState.requested, LoanState.out)
 
 

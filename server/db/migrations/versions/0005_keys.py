@@ -174,8 +174,8 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["set_id"], ["key_sets.id"], name=op.f("fk_keys_set_id_key_sets"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_keys")),
-        sa.UniqueConstraint("estate_id", "board", "slot", name=op.f("uq_keys_estate_id")),
-        sa.UniqueConstraint("estate_id", "tag", name=op.f("uq_keys_estate_id")),
+        sa.UniqueConstraint("estate_id", "board", "slot", name=op.f("uq_keys_estate_slot")),
+        sa.UniqueConstraint("estate_id", "tag", name=op.f("uq_keys_estate_tag")),
     )
     with op.batch_alter_table("keys", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_keys_estate_id"), ["estate_id"], unique=False)
