@@ -83,14 +83,36 @@ def cabinet(db: Session, estate: Estate, household: Household, make_user: Callab
     register.add_board(db, SYSTEM, estate, 1, 12)
     batch = receive(db, estate, admin, 9)
     add = register.register_set
-    add(db, SYSTEM, batch, KeyGroup.unit, [KeySpec("5-8B 入户门", "0A01"), KeySpec("5-8B 信箱", "0A02")], unit_code="5-8B")
+    add(
+        db,
+        SYSTEM,
+        batch,
+        KeyGroup.unit,
+        [KeySpec("5-8B 入户门", "0A01"), KeySpec("5-8B 信箱", "0A02")],
+        unit_code="5-8B",
+    )
     add(db, SYSTEM, batch, KeyGroup.unit, [KeySpec("5-3A", "0B01")], unit_code="5-3A")
     add(db, SYSTEM, batch, KeyGroup.unit, [KeySpec("10-2A", "0C01")], unit_code="10-2A")
     add(db, SYSTEM, batch, KeyGroup.unit, [KeySpec("2-5C", "0D01")], unit_code="2-5C")
-    add(db, SYSTEM, batch, KeyGroup.public_door, [KeySpec("5栋1单元1层", "0E01", KeyKind.tm)], building="5",
-        entrance="1", floor=1)
-    add(db, SYSTEM, batch, KeyGroup.plant_room, [KeySpec("水泵房", "0F01", KeyKind.tm)], equipment="水泵房",
-        copy=SetCopy.in_use)
+    add(
+        db,
+        SYSTEM,
+        batch,
+        KeyGroup.public_door,
+        [KeySpec("5栋1单元1层", "0E01", KeyKind.tm)],
+        building="5",
+        entrance="1",
+        floor=1,
+    )
+    add(
+        db,
+        SYSTEM,
+        batch,
+        KeyGroup.plant_room,
+        [KeySpec("水泵房", "0F01", KeyKind.tm)],
+        equipment="水泵房",
+        copy=SetCopy.in_use,
+    )
     add(db, SYSTEM, batch, KeyGroup.plant_room, [KeySpec("水泵房备用", "0F02")], equipment="水泵房", copy=SetCopy.spare)
     add(db, SYSTEM, batch, KeyGroup.rectification, [KeySpec("5-3A 整改", "0B07")], unit_code="5-3A")
     accept(db, batch, admin)

@@ -112,8 +112,9 @@ def test_r_key_4_sets_are_registered_and_stored_one_at_a_time(
     admin = staff(Role.records_admin)
     register.add_board(db, SYSTEM, estate, 3, 4)
     batch = receive(db, estate, admin, 1)
-    key_set = register.register_set(db, SYSTEM, batch, KeyGroup.public_door, [KeySpec("", "AB12")], building="5",
-                                    entrance="2", floor=3)
+    key_set = register.register_set(
+        db, SYSTEM, batch, KeyGroup.public_door, [KeySpec("", "AB12")], building="5", entrance="2", floor=3
+    )
     with pytest.raises(DomainError) as unaccepted:
         register.store_set(db, SYSTEM, key_set, NOW)
     assert unaccepted.value.code == "intake_not_accepted"
@@ -135,7 +136,10 @@ def test_r_key_10_plant_room_keys_are_an_in_use_and_a_spare_set_held_by_engineer
     """R-KEY-10: one set used by engineering, one spare kept by engineering; a third set or a set of neither kind is
     refused."""
     sets = list(db.scalars(select(KeySet).where(KeySet.opens == KeyGroup.plant_room)))
-    assert {(s.copy, s.holder) for s in sets} == {(SetCopy.in_use, Holder.engineering), (SetCopy.spare, Holder.engineering)}
+    assert {(s.copy, s.holder) for s in sets} == {
+        (SetCopy.in_use, Holder.engineering),
+        (SetCopy.spare, Holder.engineering),
+    }
     batch = receive(db, cabinet.estate, cabinet.admin, 1)
     spec = [KeySpec("配电房", "CC01", KeyKind.tm)]
     with pytest.raises(DomainError) as neither:
