@@ -202,20 +202,26 @@ def _edge_phase(image: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     smooth = cv2.GaussianBlur(image, (0, 0), _PX / 4)
     strength_x = np.abs(cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3))
     strength_y = np.abs(cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3))
-    # Pixel i sits at module coordinate i/_PX - _MARGIN + 0.5/_PX: edges fall where that is whole.
-    turn = 2 * np.pi * (np.arange(image.shape[0], dtype=np.float32) + 0.5) / _PX
-    cos, sin = np.cos(turn), np.sin(turn)
-    phase_x = _module_phase(strength_x * cos[None, :], strength_x * sin[None, :], size)
-    phase_y = _module_phase(strength_y * cos[:, None], strength_y * sin[:, None], size)
-    return phase_x, phase_y
+    side = image.shape[0]
+    cells = side // _PX
+    # Each module's mean edge strength across its rows (x) or its columns (y), for each of its _PX pixels.
+    across = cv2.resize(strength_x, (side, cells), interpolation=cv2.INTER_AREA).reshape(cells, cells, _PX)
+    down = cv2.resize(strength_y, (cells, side), interpolation=cv2.INTER_AREA).reshape(cells, _PX, cells)
+    down = down.transpose(0, 2, 1)
+    return _module_phase(across, size), _module_phase(down, size)
 
 
-def _module_phase(real: np.ndarray, imaginary: np.ndarray, size: int) -> np.ndarray:
-    cells = size + 2 * _MARGIN
+# Pixel i sits at module coordinate i/_PX - _MARGIN + 0.5/_PX: edges fall where that is whole. The phase only
+# depends on i modulo _PX, so one module's weights serve every module.
+_TURN = 2 * np.pi * (np.arange(_PX, dtype=np.float32) + 0.5) / _PX
+_WAVE = np.stack([np.cos(_TURN), np.sin(_TURN)], axis=1) / _PX
+
+
+def _module_phase(profile: np.ndarray, size: int) -> np.ndarray:
+    """The phase of each module's edge profile (cells × cells × _PX), averaged over ``_EDGE_WINDOW`` modules."""
     sums = []
-    for part in (real, imaginary):
-        per_module = cv2.resize(part, (cells, cells), interpolation=cv2.INTER_AREA)
-        spread = cv2.GaussianBlur(per_module, (0, 0), _EDGE_WINDOW)
+    for weights in _WAVE.T:
+        spread = cv2.GaussianBlur(np.ascontiguousarray(profile @ weights), (0, 0), _EDGE_WINDOW)
         sums.append(spread[_MARGIN : _MARGIN + size, _MARGIN : _MARGIN + size])
     return (np.arctan2(sums[1], sums[0]) / (2 * np.pi)).astype(np.float32)
 
@@ -228,7 +234,10 @@ def _unwrap(phase: np.ndarray) -> np.ndarray:
     carry each one to the end of its line.
     """
     rows, columns = phase.shape
-    even = np.pad(phase, ((0, rows % 2), (0, columns % 2)), mode="edge").astype(np.float64)  # cv2.dct: even sizes
+    # cv2.dct takes even sizes, and is quick when half of it has small prime factors only; the edge rows and
+    # columns carried on are flat, which the least squares leaves as they are.
+    tall, wide = (2 * cv2.getOptimalDFTSize(-(-n // 2)) for n in phase.shape)
+    even = np.pad(phase, ((0, tall - rows), (0, wide - columns)), mode="edge").astype(np.float64)
     across = np.zeros_like(even)
     down = np.zeros_like(even)
     across[:, :-1] = _wrapped(np.diff(even, axis=1))
