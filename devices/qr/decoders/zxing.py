@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import zxingcpp
 
@@ -12,6 +13,10 @@ from devices.qr.result import Decoded, Point, text_from_bytes
 
 _QR = zxingcpp.BarcodeFormat.QRCode
 _QR_ONLY = zxingcpp.BarcodeFormats(_QR)
+# zxing-cpp's try_downscale (its ReaderOptions defaults): copies a third of the size, box-averaged, while the
+# longer side is over 500 px.
+_DOWNSCALE_ABOVE = 500
+_DOWNSCALE_FACTOR = 3
 
 
 @dataclass(frozen=True)
@@ -94,3 +99,56 @@ class ZxingDecoder(Decoder):
 
     def decode_grey(self, grey: np.ndarray) -> list[Decoded]:
         return self.read(grey).codes
+
+    def read_as_is(self, grey: np.ndarray, *, with_unread: bool = False) -> ZxingRead:
+        """:meth:`read` on the image as it is only: neither inverted nor downscaled."""
+        return self._as_is().read(grey, with_unread=with_unread)
+
+    def read_others(self, grey: np.ndarray, *, with_unread: bool = False) -> ZxingRead:
+        """What :meth:`read` tries beyond :meth:`read_as_is`: the image inverted, and its downscaled copies
+        (both ways up), as this decoder's options ask. The two together read what :meth:`read` reads, and
+        the frame need not be read as it is twice."""
+        as_is = self._as_is()
+        reads = []
+        if self.try_invert:
+            reads.append(as_is.read(cv2.bitwise_not(grey), with_unread=with_unread))
+        scale = 1
+        small = grey
+        while self.try_downscale and max(small.shape) > _DOWNSCALE_ABOVE and min(small.shape) >= _DOWNSCALE_FACTOR:
+            height, width = (side // _DOWNSCALE_FACTOR for side in small.shape)
+            cut = small[: height * _DOWNSCALE_FACTOR, : width * _DOWNSCALE_FACTOR]
+            small = cv2.resize(cut, (width, height), interpolation=cv2.INTER_AREA)
+            scale *= _DOWNSCALE_FACTOR
+            reads.append(_scaled(self._small().read(small, with_unread=with_unread), scale))
+        codes: dict[bytes, Decoded] = {}  # a code read in more than one copy once, as read() does
+        for read in reads:
+            for code in read.codes:
+                codes.setdefault(code.raw, code)
+        return ZxingRead(list(codes.values()), [code for read in reads for code in read.unread])
+
+    def _as_is(self) -> ZxingDecoder:
+        return self._with(try_invert=False)
+
+    def _small(self) -> ZxingDecoder:
+        return self._with(try_invert=self.try_invert)
+
+    def _with(self, *, try_invert: bool) -> ZxingDecoder:
+        return ZxingDecoder(
+            binarizer=self.binarizer,
+            try_invert=try_invert,
+            try_downscale=False,
+            try_rotate=self.try_rotate,
+            is_pure=self.is_pure,
+        )
+
+
+def _scaled(read: ZxingRead, scale: int) -> ZxingRead:
+    """A read of a downscaled copy, with its corners in the image's coordinates."""
+
+    def corners(points: tuple[Point, ...]) -> tuple[Point, ...]:
+        return tuple((x * scale, y * scale) for x, y in points)
+
+    return ZxingRead(
+        [Decoded(code.text, code.raw, corners(code.corners), code.decoder) for code in read.codes],
+        [Unread(corners(code.corners), code.version) for code in read.unread],
+    )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from devices.qr import DECODER_NAMES, make_decoder, text_from_bytes, to_grey
+from devices.qr.decoders import ZxingDecoder
 from devices.qr.synthetic import FrameFactory, SyntheticFrame, qr_image
 
 
@@ -78,3 +80,23 @@ def test_frames_are_converted_to_grey_once_whatever_their_layout(factory: FrameF
 def test_unknown_decoder_names_the_known_ones() -> None:
     with pytest.raises(ValueError, match="zxing, pyzbar, opencv"):
         make_decoder("quirc")
+
+
+def test_zxing_as_is_then_the_others_reads_what_one_read_does(
+    slip_frames: dict[str, SyntheticFrame], factory: FrameFactory
+) -> None:
+    """The scan pipeline reads a frame as it is first and inverted and downscaled only when that gave nothing:
+    the two halves read an inverted code and a code too big for the frame as it is, as one read does."""
+    decoder = ZxingDecoder()
+    inverted = to_grey(slip_frames["inverted"].image)
+    assert decoder.read_as_is(inverted).codes == []
+    (code,) = decoder.read_others(inverted).codes
+    assert code.text == slip_frames["inverted"].text
+    assert [c.text for c in decoder.read(inverted).codes] == [code.text]
+    clean = factory.clean(3)
+    big = cv2.resize(to_grey(clean.image), None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)
+    whole = {c.text for c in decoder.read(big).codes}
+    halves = {c.text for c in decoder.read_as_is(big).codes + decoder.read_others(big).codes}
+    assert whole == halves == {clean.text}
+    for read in decoder.read_others(big).codes:
+        assert all(0 <= x <= big.shape[1] and 0 <= y <= big.shape[0] for x, y in read.corners)
