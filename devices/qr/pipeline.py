@@ -138,13 +138,14 @@ class ScanPipeline:
         return FrameScan([], tuple(ran), (self._clock() - start) * 1000.0)
 
     def _first_zxing(self, context: _Context) -> list[Decoded]:
-        """The primary decoder on the frame as it is, then inverted and downscaled, unless the frame as it is
-        gave a code, or a code with a version: that one is no inverted code, and the bent pass is next."""
+        """The primary decoder on the frame at full size, then on its downscaled copies unless the full size
+        gave a code, or a code with a version: that one is not too big for the frame, and the bent pass is
+        next."""
         assert isinstance(self.primary, ZxingDecoder)
-        read = self.primary.read_as_is(context.grey, with_unread=True)
+        read = self.primary.read_full_size(context.grey, with_unread=True)
         codes, unread = read.codes, read.unread
         if not codes and all(code.version is None for code in unread):
-            more = self.primary.read_others(context.grey, with_unread=True)
+            more = self.primary.read_downscaled(context.grey, with_unread=True)
             codes, unread = more.codes, unread + more.unread
         context.unread = _distinct(unread)
         context.versioned = _versioned(context.unread)

@@ -100,18 +100,15 @@ class ZxingDecoder(Decoder):
     def decode_grey(self, grey: np.ndarray) -> list[Decoded]:
         return self.read(grey).codes
 
-    def read_as_is(self, grey: np.ndarray, *, with_unread: bool = False) -> ZxingRead:
-        """:meth:`read` on the image as it is only: neither inverted nor downscaled."""
-        return self._as_is().read(grey, with_unread=with_unread)
+    def read_full_size(self, grey: np.ndarray, *, with_unread: bool = False) -> ZxingRead:
+        """:meth:`read` of the image at its own size only (both ways up if this decoder inverts)."""
+        return self._full_size().read(grey, with_unread=with_unread)
 
-    def read_others(self, grey: np.ndarray, *, with_unread: bool = False) -> ZxingRead:
-        """What :meth:`read` tries beyond :meth:`read_as_is`: the image inverted, and its downscaled copies
-        (both ways up), as this decoder's options ask. The two together read what :meth:`read` reads, and
-        the frame need not be read as it is twice."""
-        as_is = self._as_is()
+    def read_downscaled(self, grey: np.ndarray, *, with_unread: bool = False) -> ZxingRead:
+        """What :meth:`read` tries beyond :meth:`read_full_size`: the image's downscaled copies, if this
+        decoder downscales, made as zxing-cpp makes them. The two together read what :meth:`read` reads,
+        and the image need not be read at full size twice."""
         reads = []
-        if self.try_invert:
-            reads.append(as_is.read(cv2.bitwise_not(grey), with_unread=with_unread))
         scale = 1
         small = grey
         while self.try_downscale and max(small.shape) > _DOWNSCALE_ABOVE and min(small.shape) >= _DOWNSCALE_FACTOR:
@@ -119,23 +116,17 @@ class ZxingDecoder(Decoder):
             cut = small[: height * _DOWNSCALE_FACTOR, : width * _DOWNSCALE_FACTOR]
             small = cv2.resize(cut, (width, height), interpolation=cv2.INTER_AREA)
             scale *= _DOWNSCALE_FACTOR
-            reads.append(_scaled(self._small().read(small, with_unread=with_unread), scale))
+            reads.append(_scaled(self._full_size().read(small, with_unread=with_unread), scale))
         codes: dict[bytes, Decoded] = {}  # a code read in more than one copy once, as read() does
         for read in reads:
             for code in read.codes:
                 codes.setdefault(code.raw, code)
         return ZxingRead(list(codes.values()), [code for read in reads for code in read.unread])
 
-    def _as_is(self) -> ZxingDecoder:
-        return self._with(try_invert=False)
-
-    def _small(self) -> ZxingDecoder:
-        return self._with(try_invert=self.try_invert)
-
-    def _with(self, *, try_invert: bool) -> ZxingDecoder:
+    def _full_size(self) -> ZxingDecoder:
         return ZxingDecoder(
             binarizer=self.binarizer,
-            try_invert=try_invert,
+            try_invert=self.try_invert,
             try_downscale=False,
             try_rotate=self.try_rotate,
             is_pure=self.is_pure,

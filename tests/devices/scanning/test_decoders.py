@@ -82,21 +82,18 @@ def test_unknown_decoder_names_the_known_ones() -> None:
         make_decoder("quirc")
 
 
-def test_zxing_as_is_then_the_others_reads_what_one_read_does(
+def test_zxing_at_full_size_then_downscaled_reads_what_one_read_does(
     slip_frames: dict[str, SyntheticFrame], factory: FrameFactory
 ) -> None:
-    """The scan pipeline reads a frame as it is first and inverted and downscaled only when that gave nothing:
-    the two halves read an inverted code and a code too big for the frame as it is, as one read does."""
+    """The scan pipeline reads a frame at full size first and its downscaled copies only when that gave
+    nothing: the full size reads inverted codes too, and a code read in a downscaled copy has its corners
+    in the frame's coordinates."""
     decoder = ZxingDecoder()
     inverted = to_grey(slip_frames["inverted"].image)
-    assert decoder.read_as_is(inverted).codes == []
-    (code,) = decoder.read_others(inverted).codes
-    assert code.text == slip_frames["inverted"].text
-    assert [c.text for c in decoder.read(inverted).codes] == [code.text]
+    assert [c.text for c in decoder.read_full_size(inverted).codes] == [slip_frames["inverted"].text]
     clean = factory.clean(3)
     big = cv2.resize(to_grey(clean.image), None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)
-    whole = {c.text for c in decoder.read(big).codes}
-    halves = {c.text for c in decoder.read_as_is(big).codes + decoder.read_others(big).codes}
-    assert whole == halves == {clean.text}
-    for read in decoder.read_others(big).codes:
-        assert all(0 <= x <= big.shape[1] and 0 <= y <= big.shape[0] for x, y in read.corners)
+    (full,) = decoder.read_full_size(big).codes
+    (small,) = decoder.read_downscaled(big).codes
+    assert full.text == small.text == clean.text
+    assert np.abs(np.array(full.corners) - np.array(small.corners)).max() < 3 * 3
