@@ -2,8 +2,9 @@
 frame budget has time left.
 
 Passes, in order of frames read per millisecond on the printed-slip and degraded sets:
-1. ``first``   zxing-cpp, local-average binarizer, inverted codes, downscaled copies; it also reports codes it
-               found (finder patterns located) but could not read.
+1. ``first``   zxing-cpp, local-average binarizer, inverted codes, and downscaled copies when the full size
+               found nothing with a version; it also reports codes it found (finder patterns located) but
+               could not read.
 2. ``bent``    each found-but-unread code whose version zxing-cpp made out, resampled along its bent module
                grid (crumpled paper), see :mod:`devices.qr.bent`.
 3. ``centre``  the middle of the frame upscaled, where a held slip usually is: small modules get more pixels.
@@ -35,18 +36,18 @@ from devices.qr.decoders.zxing import Unread, ZxingDecoder
 from devices.qr.grey import to_grey
 from devices.qr.result import Decoded, Point
 
-# A failed first pass (~1.5 ms of CPU), the bent grid (~1.5-4 ms a code, by its size) and the centre pass
-# must fit, with room for a busy machine; a 25 fps camera gives 40 ms a frame.
+# A first pass that finds a code it cannot read (~1 ms of CPU), the bent grid (~1.5-3 ms a code, by its size)
+# and the centre pass (~1 ms) must fit, with room for a busy machine; a 25 fps camera gives 40 ms a frame.
 DEFAULT_BUDGET_MS = 10.0
 _REGION_UPSCALE = 2.0
+_CENTRE_FRACTION = 0.6
+_CENTRE_UPSCALE = 1.5
 # glibc's mallopt parameters (malloc.h): blocks up to 16 MB come from the heap, and up to 128 MB freed at its
 # top stays there.
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _KEPT_BLOCK_BYTES = 16 * 1024 * 1024
 _KEPT_HEAP_BYTES = 128 * 1024 * 1024
-_CENTRE_FRACTION = 0.6
-_CENTRE_UPSCALE = 1.5
 
 
 @dataclass(frozen=True)

@@ -112,9 +112,7 @@ class ZxingDecoder(Decoder):
         scale = 1
         small = grey
         while self.try_downscale and max(small.shape) > _DOWNSCALE_ABOVE and min(small.shape) >= _DOWNSCALE_FACTOR:
-            height, width = (side // _DOWNSCALE_FACTOR for side in small.shape)
-            cut = small[: height * _DOWNSCALE_FACTOR, : width * _DOWNSCALE_FACTOR]
-            small = cv2.resize(cut, (width, height), interpolation=cv2.INTER_AREA)
+            small = _downscaled(small)
             scale *= _DOWNSCALE_FACTOR
             reads.append(_scaled(self._full_size().read(small, with_unread=with_unread), scale))
         codes: dict[bytes, Decoded] = {}  # a code read in more than one copy once, as read() does
@@ -131,6 +129,14 @@ class ZxingDecoder(Decoder):
             try_rotate=self.try_rotate,
             is_pure=self.is_pure,
         )
+
+
+def _downscaled(grey: np.ndarray) -> np.ndarray:
+    """The image a third of its size, each pixel the mean of a 3×3 block, as zxing-cpp's copies are."""
+    height, width = (side // _DOWNSCALE_FACTOR for side in grey.shape)
+    block_means = cv2.blur(grey, (_DOWNSCALE_FACTOR, _DOWNSCALE_FACTOR))  # a third of cv2.resize's time
+    middle = _DOWNSCALE_FACTOR // 2
+    return np.ascontiguousarray(block_means[middle::_DOWNSCALE_FACTOR, middle::_DOWNSCALE_FACTOR][:height, :width])
 
 
 def _scaled(read: ZxingRead, scale: int) -> ZxingRead:
