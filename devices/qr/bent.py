@@ -102,29 +102,42 @@ class BentGrid:
         The grid is mapped to the frame exactly at module centres and linearly in between: the bend is smooth
         over a module.
         """
+        centres = self._module_centres()
+        side = centres.shape[0] * _PX
+        map_x = cv2.resize(centres[..., 0], (side, side), interpolation=cv2.INTER_LINEAR)
+        map_y = cv2.resize(centres[..., 1], (side, side), interpolation=cv2.INTER_LINEAR)
+        image = cv2.remap(self.grey, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return image.astype(np.float32)
+
+    def symbol(self) -> np.ndarray:
+        """Step 4: the code drawn clean from its module centres, with a quiet zone, 4 px a module."""
+        values = self._module_values()
+        threshold = cv2.blur(values, (_THRESHOLD_WINDOW, _THRESHOLD_WINDOW), borderType=cv2.BORDER_REFLECT)
+        drawn = np.full((self.size + 2 * _QUIET, self.size + 2 * _QUIET), 255, np.uint8)
+        drawn[_QUIET:-_QUIET, _QUIET:-_QUIET] = np.where(values < threshold, 0, 255)
+        return cv2.resize(drawn, None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST)
+
+    def _module_values(self) -> np.ndarray:
+        """Each module's grey: the mean of the middle half of its pixels in :meth:`resampled` (the two middle
+        pixels each way, an eighth of a module either side of its centre), which averages noise and keeps
+        clear of the neighbours. Only those pixels are sampled."""
+        across = _middle_pixels(self._module_centres()).transpose(1, 0, 2)
+        at = _middle_pixels(across).transpose(1, 0, 2)
+        map_x, map_y = (np.ascontiguousarray(at[..., axis]) for axis in (0, 1))
+        pixels = cv2.remap(self.grey, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        values: np.ndarray = cv2.resize(pixels.astype(np.float32), (self.size, self.size), interpolation=cv2.INTER_AREA)
+        return values
+
+    def _module_centres(self) -> np.ndarray:
+        """Frame coordinates (x, y) of the centres of the code's modules and of ``_MARGIN`` modules around it,
+        on the current grid."""
         cells = self.size + 2 * _MARGIN
         centres = np.arange(cells, dtype=np.float32) - _MARGIN + 0.5
         u, v = np.meshgrid(centres, centres)
         inside = np.clip(centres - 0.5, 0, self.size - 1)
         shift_x = self.dx[np.ix_(inside.astype(int), inside.astype(int))]
         shift_y = self.dy[np.ix_(inside.astype(int), inside.astype(int))]
-        frame = self._to_frame(u + shift_x, v + shift_y)
-        side = cells * _PX
-        map_x = cv2.resize(frame[..., 0], (side, side), interpolation=cv2.INTER_LINEAR)
-        map_y = cv2.resize(frame[..., 1], (side, side), interpolation=cv2.INTER_LINEAR)
-        image = cv2.remap(self.grey, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return image.astype(np.float32)
-
-    def symbol(self) -> np.ndarray:
-        """Step 4: the code drawn clean from its module centres, with a quiet zone, 4 px a module."""
-        image = self.resampled()
-        # The mean of each module's middle half: it averages noise and keeps clear of the neighbours.
-        middle = cv2.blur(image, (_PX // 2, _PX // 2))[_PX // 2 :: _PX, _PX // 2 :: _PX]
-        values = middle[_MARGIN:-_MARGIN, _MARGIN:-_MARGIN]
-        threshold = cv2.blur(values, (_THRESHOLD_WINDOW, _THRESHOLD_WINDOW), borderType=cv2.BORDER_REFLECT)
-        drawn = np.full((self.size + 2 * _QUIET, self.size + 2 * _QUIET), 255, np.uint8)
-        drawn[_QUIET:-_QUIET, _QUIET:-_QUIET] = np.where(values < threshold, 0, 255)
-        return cv2.resize(drawn, None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST)
+        return self._to_frame(u + shift_x, v + shift_y)
 
     def _to_frame(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         points = np.stack([u, v], axis=-1).reshape(-1, 1, 2).astype(np.float64)
@@ -140,6 +153,18 @@ class BentGrid:
             for column in positions:
                 if (column, row) not in corners_taken:
                     yield (column + 0.5, row + 0.5), _ALIGNMENT
+
+
+def _middle_pixels(centres: np.ndarray) -> np.ndarray:
+    """Along the first axis, from the ``_MARGIN``-padded module centres, where the two middle pixels of each of
+    the code's modules sit in :meth:`BentGrid.resampled`: its pixels _PX·k + 1 and _PX·k + 2 lie an eighth of a
+    module either side of module k's centre, on the line to its neighbour."""
+    size = centres.shape[0] - 2 * _MARGIN
+    here = centres[_MARGIN : _MARGIN + size]
+    pixels = np.empty((2 * size, *centres.shape[1:]), centres.dtype)
+    pixels[0::2] = 0.875 * here + 0.125 * centres[_MARGIN - 1 : _MARGIN + size - 1]
+    pixels[1::2] = 0.875 * here + 0.125 * centres[_MARGIN + 1 : _MARGIN + size + 1]
+    return pixels
 
 
 def _locate(image: np.ndarray, template: np.ndarray, centre: Point) -> Point | None:
@@ -202,20 +227,26 @@ def _edge_phase(image: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     smooth = cv2.GaussianBlur(image, (0, 0), _PX / 4)
     strength_x = np.abs(cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3))
     strength_y = np.abs(cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3))
-    # Pixel i sits at module coordinate i/_PX - _MARGIN + 0.5/_PX: edges fall where that is whole.
-    turn = 2 * np.pi * (np.arange(image.shape[0], dtype=np.float32) + 0.5) / _PX
-    cos, sin = np.cos(turn), np.sin(turn)
-    phase_x = _module_phase(strength_x * cos[None, :], strength_x * sin[None, :], size)
-    phase_y = _module_phase(strength_y * cos[:, None], strength_y * sin[:, None], size)
-    return phase_x, phase_y
+    side = image.shape[0]
+    cells = side // _PX
+    # Each module's mean edge strength across its rows (x) or its columns (y), for each of its _PX pixels.
+    across = cv2.resize(strength_x, (side, cells), interpolation=cv2.INTER_AREA).reshape(cells, cells, _PX)
+    down = cv2.resize(strength_y, (cells, side), interpolation=cv2.INTER_AREA).reshape(cells, _PX, cells)
+    down = down.transpose(0, 2, 1)
+    return _module_phase(across, size), _module_phase(down, size)
 
 
-def _module_phase(real: np.ndarray, imaginary: np.ndarray, size: int) -> np.ndarray:
-    cells = size + 2 * _MARGIN
+# Pixel i sits at module coordinate i/_PX - _MARGIN + 0.5/_PX: edges fall where that is whole. The phase only
+# depends on i modulo _PX, so one module's weights serve every module.
+_TURN = 2 * np.pi * (np.arange(_PX, dtype=np.float32) + 0.5) / _PX
+_WAVE = np.stack([np.cos(_TURN), np.sin(_TURN)], axis=1) / _PX
+
+
+def _module_phase(profile: np.ndarray, size: int) -> np.ndarray:
+    """The phase of each module's edge profile (cells × cells × _PX), averaged over ``_EDGE_WINDOW`` modules."""
     sums = []
-    for part in (real, imaginary):
-        per_module = cv2.resize(part, (cells, cells), interpolation=cv2.INTER_AREA)
-        spread = cv2.GaussianBlur(per_module, (0, 0), _EDGE_WINDOW)
+    for weights in _WAVE.T:
+        spread = cv2.GaussianBlur(np.ascontiguousarray(profile @ weights), (0, 0), _EDGE_WINDOW)
         sums.append(spread[_MARGIN : _MARGIN + size, _MARGIN : _MARGIN + size])
     return (np.arctan2(sums[1], sums[0]) / (2 * np.pi)).astype(np.float32)
 
@@ -228,7 +259,10 @@ def _unwrap(phase: np.ndarray) -> np.ndarray:
     carry each one to the end of its line.
     """
     rows, columns = phase.shape
-    even = np.pad(phase, ((0, rows % 2), (0, columns % 2)), mode="edge").astype(np.float64)  # cv2.dct: even sizes
+    # cv2.dct takes even sizes, and is quick when half of it has small prime factors only; the edge rows and
+    # columns carried on are flat, which the least squares leaves as they are.
+    tall, wide = (2 * cv2.getOptimalDFTSize(-(-n // 2)) for n in phase.shape)
+    even = np.pad(phase, ((0, tall - rows), (0, wide - columns)), mode="edge").astype(np.float64)
     across = np.zeros_like(even)
     down = np.zeros_like(even)
     across[:, :-1] = _wrapped(np.diff(even, axis=1))

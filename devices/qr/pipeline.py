@@ -1,14 +1,18 @@
 """The gate's per-frame scan: a cheap first pass on every frame, costlier passes only when it fails and the
 frame budget has time left.
 
-Passes, in order:
-1. ``first``   zxing-cpp, local-average binarizer, inverted codes, downscaled copies; it also reports codes it
-               found (finder patterns located) but could not read.
-2. ``bent``    each found-but-unread code resampled along its bent module grid (crumpled paper), see
-               :mod:`devices.qr.bent`.
-3. ``region``  each found-but-unread code's surroundings, upscaled and read with both binarizers.
+Passes, in order of frames read per millisecond on the printed-slip and degraded sets:
+1. ``first``   zxing-cpp, local-average binarizer, inverted codes, and downscaled copies when the full size
+               found nothing with a version; it also reports codes it found (finder patterns located) but
+               could not read.
+2. ``bent``    each found-but-unread code whose version zxing-cpp made out, resampled along its bent module
+               grid (crumpled paper), see :mod:`devices.qr.bent`.
+3. ``centre``  the middle of the frame upscaled, where a held slip usually is: small modules get more pixels.
 4. ``global``  the whole frame with the global-histogram binarizer (copes with glare gradients differently).
-5. ``centre``  the middle of the frame upscaled, where a held slip usually is: small modules get more pixels.
+5. ``region``  each found-but-unread code's surroundings, upscaled and read with both binarizers.
+
+``global`` and ``region`` only run when no found code has a version: on a frame where one has, they never
+read what ``bent`` could not, and skipping them keeps a failed frame's cost well inside the budget.
 
 Each pass's cost is learnt as it runs (a moving average), and a pass is skipped when it would not fit in
 what is left of the budget, so a frame's cost stays bounded whatever it shows.
@@ -16,6 +20,8 @@ what is left of the budget, so a frame's cost stays bounded whatever it shows.
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,12 +36,18 @@ from devices.qr.decoders.zxing import Unread, ZxingDecoder
 from devices.qr.grey import to_grey
 from devices.qr.result import Decoded, Point
 
-# A failed first pass (~2 ms), the bent grid (~4 ms a code) and the region pass must fit; a 25 fps camera
-# gives 40 ms a frame.
-DEFAULT_BUDGET_MS = 20.0
+# A first pass that finds a code it cannot read (~1 ms of CPU), the bent grid (~1.5-3 ms a code, by its size)
+# and the centre pass (~1 ms) must fit, with room for a busy machine; a 25 fps camera gives 40 ms a frame.
+DEFAULT_BUDGET_MS = 10.0
 _REGION_UPSCALE = 2.0
 _CENTRE_FRACTION = 0.6
 _CENTRE_UPSCALE = 1.5
+# glibc's mallopt parameters (malloc.h): blocks up to 16 MB come from the heap, and up to 128 MB freed at its
+# top stays there.
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_KEPT_BLOCK_BYTES = 16 * 1024 * 1024
+_KEPT_HEAP_BYTES = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,7 @@ class FrameScan:
 class _Context:
     grey: np.ndarray
     unread: list[Unread] = field(default_factory=list)
+    versioned: list[tuple[tuple[Point, ...], int]] = field(default_factory=list)
 
 
 @dataclass
@@ -85,6 +98,7 @@ class ScanPipeline:
         budget_ms: float | None = DEFAULT_BUDGET_MS,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
+        _keep_freed_memory()
         self.primary = primary if primary is not None else ZxingDecoder()
         self.budget_ms = budget_ms
         self._clock = clock
@@ -125,10 +139,18 @@ class ScanPipeline:
         return FrameScan([], tuple(ran), (self._clock() - start) * 1000.0)
 
     def _first_zxing(self, context: _Context) -> list[Decoded]:
+        """The primary decoder on the frame at full size, then on its downscaled copies unless the full size
+        gave a code, or a code with a version: that one is not too big for the frame, and the bent pass is
+        next."""
         assert isinstance(self.primary, ZxingDecoder)
-        read = self.primary.read(context.grey, with_unread=True)
-        context.unread = _distinct(read.unread)
-        return read.codes
+        read = self.primary.read_full_size(context.grey, with_unread=True)
+        codes, unread = read.codes, read.unread
+        if not codes and all(code.version is None for code in unread):
+            more = self.primary.read_downscaled(context.grey, with_unread=True)
+            codes, unread = more.codes, unread + more.unread
+        context.unread = _distinct(unread)
+        context.versioned = _versioned(context.unread)
+        return codes
 
     def _first_other(self, context: _Context) -> list[Decoded]:
         return self.primary.decode_grey(context.grey)
@@ -149,7 +171,7 @@ class ScanPipeline:
             return codes
 
         def bent(context: _Context) -> list[Decoded]:
-            for corners, version in _versioned(context.unread):
+            for corners, version in context.versioned:
                 found = pure.decode_grey(bent_symbol(context.grey, corners, version))
                 if found:
                     return [Decoded(code.text, code.raw, corners, code.decoder) for code in found]
@@ -164,11 +186,29 @@ class ScanPipeline:
             return [_moved(code, _CENTRE_UPSCALE, x0, y0) for code in sharp.decode_grey(big)]
 
         return [
-            _Pass("bent", bent, lambda context: bool(_versioned(context.unread)), 6.0),
-            _Pass("region", region, lambda context: bool(context.unread), 1.0),
-            _Pass("global", lambda context: global_hist.decode_grey(context.grey), lambda _: True, 0.8),
-            _Pass("centre", centre, lambda _: True, 3.0),
+            _Pass("bent", bent, lambda context: bool(context.versioned), 3.0),
+            _Pass("centre", centre, lambda _: True, 1.0),
+            _Pass("global", lambda context: global_hist.decode_grey(context.grey), lambda c: not c.versioned, 0.8),
+            _Pass("region", region, lambda context: bool(context.unread) and not context.versioned, 3.0),
         ]
+
+
+def _keep_freed_memory() -> None:
+    """Keep freed memory in the process's heap (glibc) instead of handing it back to the kernel.
+
+    A frame's large temporaries (the grey frame, zxing-cpp's binarized copies, a resampled code: hundreds of
+    kB each) are otherwise unmapped when freed and mapped afresh for the next frame, a page fault for every
+    4 kB touched: a thousand on a frame the bent pass reads, up to a third of its time. Kept, the next frame
+    reuses them; the process holds on to its largest frame's worth, a few tens of MB.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # glibc; other C libraries have no such call
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, _KEPT_BLOCK_BYTES)
+    mallopt(_M_TRIM_THRESHOLD, _KEPT_HEAP_BYTES)
 
 
 def _distinct(unread: list[Unread]) -> list[Unread]:

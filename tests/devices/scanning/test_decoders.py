@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from devices.qr import DECODER_NAMES, make_decoder, text_from_bytes, to_grey
+from devices.qr.decoders import ZxingDecoder
 from devices.qr.synthetic import FrameFactory, SyntheticFrame, qr_image
 
 
@@ -78,3 +80,20 @@ def test_frames_are_converted_to_grey_once_whatever_their_layout(factory: FrameF
 def test_unknown_decoder_names_the_known_ones() -> None:
     with pytest.raises(ValueError, match="zxing, pyzbar, opencv"):
         make_decoder("quirc")
+
+
+def test_zxing_at_full_size_then_downscaled_reads_what_one_read_does(
+    slip_frames: dict[str, SyntheticFrame], factory: FrameFactory
+) -> None:
+    """The scan pipeline reads a frame at full size first and its downscaled copies only when that gave
+    nothing: the full size reads inverted codes too, and a code read in a downscaled copy has its corners
+    in the frame's coordinates."""
+    decoder = ZxingDecoder()
+    inverted = to_grey(slip_frames["inverted"].image)
+    assert [c.text for c in decoder.read_full_size(inverted).codes] == [slip_frames["inverted"].text]
+    clean = factory.clean(3)
+    big = cv2.resize(to_grey(clean.image), None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)
+    (full,) = decoder.read_full_size(big).codes
+    (small,) = decoder.read_downscaled(big).codes
+    assert full.text == small.text == clean.text
+    assert np.abs(np.array(full.corners) - np.array(small.corners)).max() < 3 * 3
