@@ -32,6 +32,15 @@ UNLOCK_KINDS = frozenset({RequestKind.UNLOCK, RequestKind.OPEN_ALL, RequestKind.
 PortOpener = Callable[..., Any]
 
 
+def _refused(exc: BaseException | None) -> bool:
+    """Whether a failed open was a refused connection (pyserial's socket handler wraps it in its own error)."""
+    while exc is not None:
+        if isinstance(exc, ConnectionRefusedError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 class Bus:
     """One serial line to one or more boards of the same protocol."""
 
@@ -60,12 +69,21 @@ class Bus:
         self._urgent = 0
 
     # Port lifecycle -------------------------------------------------------------------------------------------
+    def open(self) -> None:
+        """Open the line now (it opens on the first transaction otherwise); LineDown says why it cannot."""
+        with self._turn(priority=True):
+            self._ensure_open()
+
     def _ensure_open(self) -> Any:
         if self._port is None:
             try:
                 self._port = self._opener(self.target.port_url, baudrate=self.baudrate, timeout=self.reply_timeout)
             except (serial.SerialException, OSError, ValueError) as exc:
-                raise LineDown(f"cannot open {self.url}: {exc} (无法打开串口)", maybe_sent=False) from exc
+                if _refused(exc):
+                    message = f"cannot open {self.url}: connection refused, nothing listens there (连接被拒绝)"
+                else:
+                    message = f"cannot open {self.url}: {exc} (无法打开串口)"
+                raise LineDown(message, maybe_sent=False) from exc
         return self._port
 
     def _drop_port(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -128,3 +129,14 @@ def test_cli_errors_are_clear_and_non_zero(args: list[str], message: str) -> Non
     # Only an unlock that was tried reports its (failed) result as a JSON line.
     expected = [{"board": 1, "slot": 1, "accepted": False}] if message == "not_sent" else []
     assert json_lines(result.stdout) == expected
+
+
+def test_status_on_a_port_nothing_listens_on_says_connection_refused() -> None:
+    with socket.socket() as probe:  # a free port, closed again: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"socket://127.0.0.1:{port}"
+    result = CliRunner().invoke(app, ["status", "--cabinet", url, "--protocol", "xor485", "--board", "1"])
+    assert result.exit_code != 0 and result.stdout == ""
+    assert "connection refused" in result.stderr and url in result.stderr
+    assert "no board answered" not in result.stderr
