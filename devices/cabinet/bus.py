@@ -138,14 +138,6 @@ class Bus:
         assert error is not None
         raise error
 
-    def send_unacknowledged(self, request: Request, codec: Codec) -> Reply | None:
-        """Send a command whose reply is not to be relied on (Kerong unlock): take a reply if one comes quickly."""
-        with self._turn(priority=True):
-            try:
-                return self._attempt(request, codec)
-            except (NoReply, FrameError):
-                return None
-
     def _attempt(self, request: Request, codec: Codec) -> Reply:
         port = self._ensure_open()
         gap = self._last_end + self.min_gap - time.monotonic()

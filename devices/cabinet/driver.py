@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from devices.cabinet.bus import Bus
-from devices.cabinet.codec import Ack, BoardStatus, Codec, KerongCodec, Request, XorCodec, codec_for
+from devices.cabinet.codec import Ack, BoardStatus, Codec, Request, XorCodec, codec_for
 from devices.cabinet.doors import DoorWatch
 from devices.cabinet.errors import CabinetError, FrameError, LineDown, NoReply
 from devices.cabinet.events import CabinetEvent
@@ -165,25 +165,17 @@ class Cabinet:
         return UnlockResult(request_id, board, None, outcome)
 
     def _send_unlock(self, codec: Codec, request: Request, request_id: str, slot: int | None) -> UnlockResult:
+        """Accepted only when the board acknowledged the frame; sent but unanswered is unconfirmed, never retried."""
         board = request.board
         try:
-            if isinstance(codec, KerongCodec):
-                reply = self.bus.send_unacknowledged(request, codec)
-            else:
-                reply = self.bus.transact(request, codec)
-                if not isinstance(reply, Ack):
-                    raise FrameError(f"board {board} answered an unlock with {reply!r}")
+            reply = self.bus.transact(request, codec)
+            if not isinstance(reply, Ack):
+                raise FrameError(f"board {board} answered an unlock with {reply!r}")
         except LineDown as exc:
             outcome = UnlockOutcome.UNCONFIRMED if exc.maybe_sent else UnlockOutcome.NOT_SENT
             return UnlockResult(request_id, board, slot, outcome, str(exc))
         except (NoReply, FrameError) as exc:
             return UnlockResult(request_id, board, slot, UnlockOutcome.UNCONFIRMED, str(exc))
-        if reply is None:
-            # The frame is out; a Kerong answer to an unlock is not to be relied on, so ask whether the board is there.
-            try:
-                self._query(board)
-            except CabinetError as exc:
-                return UnlockResult(request_id, board, slot, UnlockOutcome.UNCONFIRMED, str(exc))
         return UnlockResult(request_id, board, slot, UnlockOutcome.ACCEPTED)
 
     # Polling --------------------------------------------------------------------------------------------------

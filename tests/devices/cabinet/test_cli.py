@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from devices.cabinet.profiles import BoardProfile
+from devices.cabinet.sim_model import SimCabinet
+from devices.cabinet.simulator import CabinetSimulator
 from devices.cli.cabinet import app
 
 ESTATE = str(Path(sys.executable).parent / "estate")
@@ -140,3 +143,16 @@ def test_status_on_a_port_nothing_listens_on_says_connection_refused() -> None:
     assert result.exit_code != 0 and result.stdout == ""
     assert "connection refused" in result.stderr and url in result.stderr
     assert "no board answered" not in result.stderr
+
+
+def test_kerong_open_is_not_accepted_when_the_board_ignored_the_unlock() -> None:
+    """A Kerong board acknowledges an unlock with its status frame; one that stays silent did not take it, even if
+    it answers the status queries around it."""
+    sim = SimCabinet.stocked(BoardProfile.default("kerong-cu16"), boards=1, close_after=None)
+    sim.inject("silence", requests=["unlock"])
+    with CabinetSimulator(sim) as simulator:
+        args = ["open", "--cabinet", simulator.url, "--protocol", "kerong-cu16", "--board", "0", "--slot", "2"]
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0
+    assert json_lines(result.stdout) == [{"board": 0, "slot": 2, "accepted": False}]
+    assert "unconfirmed" in result.stderr and "did not answer" in result.stderr
