@@ -10,7 +10,15 @@ The driver a cabinet service uses:
 """
 
 from devices.cabinet.driver import Cabinet, SlotStatus
-from devices.cabinet.errors import CabinetError, CabinetUrlError, FrameError, LineDown, NoReply, RequestIdConflict
+from devices.cabinet.errors import (
+    CabinetError,
+    CabinetUrlError,
+    FrameError,
+    LineBusy,
+    LineDown,
+    NoReply,
+    RequestIdConflict,
+)
 from devices.cabinet.ledger import UnlockLedger, UnlockOutcome, UnlockResult
 from devices.cabinet.profiles import BoardProfile, Feedback, StatusOrder, UnknownProtocolError, protocol_by_name
 
@@ -21,6 +29,7 @@ __all__ = [
     "CabinetUrlError",
     "Feedback",
     "FrameError",
+    "LineBusy",
     "LineDown",
     "NoReply",
     "RequestIdConflict",

@@ -17,6 +17,7 @@ import serial
 
 from devices.cabinet.codec import Codec, Reply, Request, RequestKind
 from devices.cabinet.errors import FrameError, LineDown, NoReply
+from devices.cabinet.portlock import PortLock
 from devices.cabinet.url import parse_cabinet_url
 
 try:
@@ -62,6 +63,7 @@ class Bus:
         # Two character times: enough for an auto-direction RS485 transceiver to let go of the line.
         self.min_gap = 20.0 / self.baudrate if min_gap is None else min_gap
         self._opener = opener
+        self._lock = PortLock(url, self.target.port_url)
         self._port: Any = None
         self._last_end = 0.0
         self._cond = threading.Condition()
@@ -76,8 +78,13 @@ class Bus:
 
     def _ensure_open(self) -> Any:
         if self._port is None:
+            self._lock.acquire()  # held until close(), across reopenings after the line drops
+            # A local device is also opened exclusively (pyserial flocks it), against programs that skip the lock file.
+            exclusive = {"exclusive": True} if self.target.port_url.startswith("/") else {}
             try:
-                self._port = self._opener(self.target.port_url, baudrate=self.baudrate, timeout=self.reply_timeout)
+                self._port = self._opener(
+                    self.target.port_url, baudrate=self.baudrate, timeout=self.reply_timeout, **exclusive
+                )
             except (serial.SerialException, OSError, ValueError) as exc:
                 if _refused(exc):
                     message = f"cannot open {self.url}: connection refused, nothing listens there (连接被拒绝)"
@@ -95,6 +102,7 @@ class Bus:
     def close(self) -> None:
         with self._turn(priority=True):
             self._drop_port()
+            self._lock.release()
 
     def __enter__(self) -> Bus:
         return self

@@ -22,6 +22,10 @@ class LineDown(CabinetError):
         self.maybe_sent = maybe_sent
 
 
+class LineBusy(LineDown):
+    """Another program holds the line; the message names it."""
+
+
 class NoReply(CabinetError):
     """The board said nothing before the reply timeout."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import signal
 import socket
@@ -15,10 +16,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from devices.cabinet.events import BoardOffline, BoardOnline
 from devices.cabinet.profiles import BoardProfile
 from devices.cabinet.sim_model import SimCabinet
 from devices.cabinet.simulator import CabinetSimulator
 from devices.cli.cabinet import app
+from tests.conftest import wait_until
 
 ESTATE = str(Path(sys.executable).parent / "estate")
 
@@ -156,3 +159,19 @@ def test_kerong_open_is_not_accepted_when_the_board_ignored_the_unlock() -> None
     assert result.exit_code != 0
     assert json_lines(result.stdout) == [{"board": 0, "slot": 2, "accepted": False}]
     assert "unconfirmed" in result.stderr and "did not answer" in result.stderr
+
+
+@pytest.mark.parametrize("listen", [None, "127.0.0.1:0"], ids=["pty", "socket"])
+def test_a_command_beside_a_running_agent_is_refused_naming_the_holder(make_rig, listen: str | None) -> None:
+    """A second program on the line would interleave its frames with the agent's polls: it is refused, told who
+    holds the line, and the agent sees no false offline/online pair."""
+    rig = make_rig("xor485", listen=listen).start()  # polling, as the agent does
+    url = rig.simulator.url
+    for args in (["status", "--board", "1"], ["open", "--board", "1", "--slot", "2"]):
+        result = cabinet_cli(args[0], "--cabinet", url, "--protocol", "xor485", *args[1:])
+        assert result.returncode != 0
+        assert f"in use by pid {os.getpid()}" in result.stderr and url in result.stderr
+    assert rig.unlock_frames() == 0
+    polled = len(rig.sim.received)
+    wait_until(lambda: len(rig.sim.received) >= polled + 4)  # the agent keeps polling undisturbed
+    assert not any(isinstance(e, (BoardOffline, BoardOnline)) for e in rig.seen + list(rig.events.queue))
