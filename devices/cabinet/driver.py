@@ -16,7 +16,7 @@ from typing import Any
 from devices.cabinet.bus import Bus
 from devices.cabinet.codec import Ack, BoardStatus, Codec, Request, XorCodec, codec_for
 from devices.cabinet.doors import DoorWatch
-from devices.cabinet.errors import CabinetError, FrameError, LineDown, NoReply
+from devices.cabinet.errors import CabinetError, FrameError, LineDown, NoReply, Preempted
 from devices.cabinet.events import CabinetEvent
 from devices.cabinet.ledger import UnlockLedger, UnlockOutcome, UnlockResult
 from devices.cabinet.profiles import BoardProfile, ProtocolSpec, protocol_by_name
@@ -202,9 +202,11 @@ class Cabinet:
     def _slots_on(self, board: int) -> int:
         return self.profiles[board].channels or self._slot_count.get(board) or self.spec.max_channels
 
-    def _query(self, board: int) -> BoardStatus:
+    def _query(self, board: int, *, dead: bool = False) -> BoardStatus:
+        """A board's status. `dead` (known offline): asked once, and an unlock may cut the wait short."""
         codec = self._codec(board)
-        reply = self.bus.transact(codec.query(board), codec, retries=self.status_retries)
+        retries = 0 if dead else self.status_retries
+        reply = self.bus.transact(codec.query(board), codec, retries=retries, preemptible=dead)
         assert isinstance(reply, BoardStatus)
         return reply
 
@@ -217,7 +219,9 @@ class Cabinet:
         events: list[CabinetEvent] = []
         for board in self.boards:
             try:
-                status = self._query(board)
+                status = self._query(board, dead=self.watch.online(board) is False)
+            except Preempted:
+                continue  # still offline; asked again next cycle
             except CabinetError as exc:
                 with self._state_lock:
                     events += self.watch.board_failed(board, str(exc))

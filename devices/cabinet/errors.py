@@ -30,6 +30,10 @@ class NoReply(CabinetError):
     """The board said nothing before the reply timeout."""
 
 
+class Preempted(CabinetError):
+    """A wait on a silent board was given up for an unlock waiting to go out."""
+
+
 class FrameError(CabinetError):
     """Bytes came back, but no valid reply frame among them (garbage, bad checksum, wrong board)."""
 
