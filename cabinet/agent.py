@@ -19,8 +19,11 @@ import httpx
 from annotated_types import MaxLen
 from pydantic import ValidationError
 
+from cabinet.config import CabinetConfig
 from devices.backoff import Backoff
+from devices.cabinet.driver import Cabinet
 from devices.cabinet.events import CabinetEvent
+from devices.cabinet.reader import ReturnPointReader
 from server.contract.cabinet import CabinetEventIn, CabinetEventsIn, CabinetEventsOut
 from server.contract.client import ApiError
 from terminal.outbox import SCHEMA, Outbox
@@ -82,6 +85,19 @@ def _fit(name: str, value: object) -> str | None:
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
+def open_cabinet(settings: CabinetConfig) -> Cabinet:
+    """The driver for the boards the settings describe, each with its own profile (channels, wiring, byte order)."""
+    profiles = settings.profiles()
+    return Cabinet(
+        settings.cabinet, settings.protocol, list(profiles), profiles=profiles, poll_interval=settings.poll_interval
+    )
+
+
+def open_reader(settings: CabinetConfig, on_event: Callable[[CabinetEvent], None]) -> ReturnPointReader | None:
+    """The return-point tag reader the settings name, not yet started (None: the cabinet has none)."""
+    return ReturnPointReader(settings.tag_reader, on_event) if settings.tag_reader else None
+
+
 def to_wire(event: CabinetEvent) -> dict[str, Any]:
     """An event as the server takes it (JSON-ready). Texts are fitted to the contract's limits, and an event the
     contract still refuses goes as its name, board and time with the refusal as reason: nothing seen is dropped."""
@@ -93,6 +109,8 @@ def to_wire(event: CabinetEvent) -> dict[str, Any]:
         reason = f"open for {fields['open_s']:.0f} s"
     elif "home_slot" in fields:
         reason = f"belongs in board {fields['home_board']} slot {fields['home_slot']}"
+    elif "reader" in fields and reason is None:
+        reason = f"at the return-point reader {fields['reader']}"
     texts = {name: _fit(name, fields.get(name)) for name in ("request_id", "tag")}
     try:
         wire = CabinetEventIn(
@@ -108,7 +126,10 @@ def to_wire(event: CabinetEvent) -> dict[str, Any]:
         wire = CabinetEventIn(
             event=event.name,
             board=min(max(event.board, 0), 255),
+            slot=None,
             at=event.at,
+            request_id=None,
+            tag=None,
             reason=_fit("reason", f"{fields}: {exc}"),
         )
     return wire.model_dump(mode="json")

@@ -7,6 +7,8 @@ The driver a cabinet service uses:
     cabinet.start()                      # polls in the background; door state comes only from polls
     cabinet.open_slot(1, 7, request_id)  # never sends a second frame for one request id
     cabinet.status(1)                    # [SlotStatus(board, slot, door, key), ...]
+
+The return-point tag reader (`reader.ReturnPointReader`, with `reader.TagReaderSimulator`) reports `TagRead` events.
 """
 
 from devices.cabinet.driver import Cabinet, SlotStatus

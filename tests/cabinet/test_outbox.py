@@ -65,3 +65,10 @@ def test_a_board_offline_with_a_long_reason_reaches_the_outbox_shortened(tmp_pat
     assert len(body["reason"]) == 200 and body["reason"].startswith(f"line {by_id} failed")
     CabinetEventsIn.model_validate({"events": [body]})  # the server takes it as it is
     outbox.close()
+
+
+def test_an_event_the_contract_refuses_still_goes_with_what_it_was() -> None:
+    wire = to_wire(BoardOffline(board=300, reason="a bus address past the contract's range", at=T0))
+    CabinetEventsIn.model_validate({"events": [wire]})
+    assert wire["event"] == "board_offline" and wire["board"] == 255
+    assert "'board': 300" in wire["reason"] and "a bus address past" in wire["reason"]
