@@ -4,7 +4,8 @@ each would take the other's replies for garbage (a false offline/online pair at 
 The holder keeps an advisory lock (`flock`) on a file named for the line, in /run/lock (else the temp folder),
 and writes its pid and command into it, so whoever is refused is told who has the line. The kernel drops the lock
 when the holder exits, however it exits: a stale file is never in the way. A device path is named by the device
-it resolves to (a by-id symlink and /dev/ttyUSB0 are one line); any other URL by itself, without its options.
+it resolves to (a by-id symlink, /dev/ttyUSB0 and spy:///dev/ttyUSB0 are one line); any other URL by itself,
+without its options.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ ENV_LOCK_DIR = "ESTATE_CABINET_LOCK_DIR"  # a technician's or a test's own place
 
 
 def line_key(port_url: str) -> str:
-    """What names a line: the device a path resolves to, or the URL without its options."""
-    if port_url.startswith("/"):
-        return os.path.realpath(port_url)
-    return port_url.split("?", 1)[0]
+    """What names a line: the device a path resolves to (also under spy://), or the URL without its options."""
+    base = port_url.split("?", 1)[0]
+    path = base.removeprefix("spy://")
+    return os.path.realpath(path) if path.startswith("/") else base
 
 
 def lock_path(port_url: str) -> Path:
