@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -15,9 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from annotated_types import MaxLen
+from pydantic import ValidationError
 
+from cabinet.config import CabinetConfig
 from devices.backoff import Backoff
+from devices.cabinet.driver import Cabinet
 from devices.cabinet.events import CabinetEvent
+from devices.cabinet.reader import ReturnPointReader
 from server.contract.cabinet import CabinetEventIn, CabinetEventsIn, CabinetEventsOut
 from server.contract.client import ApiError
 from terminal.outbox import SCHEMA, Outbox
@@ -29,6 +35,8 @@ log = logging.getLogger("estate.cabinet")
 Send = Callable[[CabinetEventsIn, str], CabinetEventsOut]
 ROUTE = "cabinet_events"  # POST /cabinet/events
 KEEP_SENT = timedelta(days=7)  # what the server took stays in the file a week, for a technician looking into a case
+# What the contract's `Text` refuses: control characters (a babbling line's bytes) and lone surrogates.
+_UNSENDABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def open_outbox(path: Path, now: datetime | None = None) -> Outbox:
@@ -68,8 +76,31 @@ def _take_old_events(path: Path) -> None:
             conn.execute("DROP TABLE events")
 
 
+def _fit(name: str, value: object) -> str | None:
+    """A text field as the contract takes it: control characters replaced, cut to the field's length with "…"."""
+    if value is None:
+        return None
+    text = _UNSENDABLE.sub("?", str(value))
+    limit = next((m.max_length for m in CabinetEventIn.model_fields[name].metadata if isinstance(m, MaxLen)), None)
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
+def open_cabinet(settings: CabinetConfig) -> Cabinet:
+    """The driver for the boards the settings describe, each with its own profile (channels, wiring, byte order)."""
+    profiles = settings.profiles()
+    return Cabinet(
+        settings.cabinet, settings.protocol, list(profiles), profiles=profiles, poll_interval=settings.poll_interval
+    )
+
+
+def open_reader(settings: CabinetConfig, on_event: Callable[[CabinetEvent], None]) -> ReturnPointReader | None:
+    """The return-point tag reader the settings name, not yet started (None: the cabinet has none)."""
+    return ReturnPointReader(settings.tag_reader, on_event) if settings.tag_reader else None
+
+
 def to_wire(event: CabinetEvent) -> dict[str, Any]:
-    """An event as the server takes it (JSON-ready)."""
+    """An event as the server takes it (JSON-ready). Texts are fitted to the contract's limits, and an event the
+    contract still refuses goes as its name, board and time with the refusal as reason: nothing seen is dropped."""
     fields = event.to_dict()
     reason = fields.get("reason")
     if "waited_s" in fields:
@@ -78,15 +109,29 @@ def to_wire(event: CabinetEvent) -> dict[str, Any]:
         reason = f"open for {fields['open_s']:.0f} s"
     elif "home_slot" in fields:
         reason = f"belongs in board {fields['home_board']} slot {fields['home_slot']}"
-    wire = CabinetEventIn(
-        event=event.name,
-        board=event.board,
-        slot=fields.get("slot"),
-        at=event.at,
-        request_id=fields.get("request_id"),
-        tag=fields.get("tag"),
-        reason=reason,
-    )
+    elif "reader" in fields and reason is None:
+        reason = f"at the return-point reader {fields['reader']}"
+    texts = {name: _fit(name, fields.get(name)) for name in ("request_id", "tag")}
+    try:
+        wire = CabinetEventIn(
+            event=event.name,
+            board=event.board,
+            slot=fields.get("slot"),
+            at=event.at,
+            **texts,
+            reason=_fit("reason", reason),
+        )
+    except ValidationError as exc:
+        log.warning("cabinet event %s does not fit the contract (%s); sent without its details", event.name, exc)
+        wire = CabinetEventIn(
+            event=event.name,
+            board=min(max(event.board, 0), 255),
+            slot=None,
+            at=event.at,
+            request_id=None,
+            tag=None,
+            reason=_fit("reason", f"{fields}: {exc}"),
+        )
     return wire.model_dump(mode="json")
 
 

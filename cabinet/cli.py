@@ -32,12 +32,15 @@ def run(
         Path | None, typer.Option("--data-dir", help="where the event outbox is kept (default var/cabinet)")
     ] = None,
     poll_interval: Annotated[float | None, typer.Option("--poll-interval", min=0.05)] = None,
+    tag_reader: Annotated[
+        str | None,
+        typer.Option("--tag-reader", help="the return-point tag reader: a serial URL, or keyboard for a wedge"),
+    ] = None,
 ) -> None:
     """Watch the cabinet's doors and keys and report every event to the server (kept locally while it is away).
     One JSON line per event on stdout."""
-    from cabinet.agent import EventForwarder, open_outbox
+    from cabinet.agent import EventForwarder, open_cabinet, open_outbox, open_reader
     from cabinet.config import CabinetConfig
-    from devices.cabinet.driver import Cabinet
     from devices.cabinet.errors import CabinetError
     from devices.cabinet.events import CabinetEvent
     from server.contract.client import EstateClient
@@ -52,20 +55,24 @@ def run(
             boards=boards,
             data_dir=data_dir,
             poll_interval=poll_interval,
+            tag_reader=tag_reader,
         ).check()
-        addresses = list(settings.boards)
-        driver = Cabinet(settings.cabinet, settings.protocol, addresses, poll_interval=settings.poll_interval)
+        driver = open_cabinet(settings)
+        reader = open_reader(settings, lambda event: on_event(event))
     except (OSError, ValueError, CabinetError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    addresses = driver.boards
     client = EstateClient(settings.server, settings.device_token, timeout=5.0)
     outbox = open_outbox(settings.data_dir / "outbox.db")
     forwarder = EventForwarder(outbox, client.cabinet_events).start()
+    printing = threading.Lock()  # the poller and the tag reader report on their own threads
 
     def on_event(event: CabinetEvent) -> None:
         forwarder.accept(event)
-        sys.stdout.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+        with printing:
+            sys.stdout.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
+            sys.stdout.flush()
 
     stop = threading.Event()
 
@@ -76,14 +83,19 @@ def run(
     signal.signal(signal.SIGTERM, interrupted)
     driver.subscribe(on_event)
     driver.start()
+    if reader is not None:
+        reader.start()
     typer.echo(
-        f"cabinet {settings.cabinet} ({settings.protocol}, boards {addresses}) reporting to {settings.server}; "
+        f"cabinet {settings.cabinet} ({settings.protocol}, boards {addresses}"
+        f"{', tag reader ' + settings.tag_reader if reader else ''}) reporting to {settings.server}; "
         f"{outbox.pending_count()} events waiting from before",
         err=True,
     )
     try:
         stop.wait()
     finally:
+        if reader is not None:
+            reader.close()
         driver.close()
         forwarder.stop()
         client.close()

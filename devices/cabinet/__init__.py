@@ -7,10 +7,20 @@ The driver a cabinet service uses:
     cabinet.start()                      # polls in the background; door state comes only from polls
     cabinet.open_slot(1, 7, request_id)  # never sends a second frame for one request id
     cabinet.status(1)                    # [SlotStatus(board, slot, door, key), ...]
+
+The return-point tag reader (`reader.ReturnPointReader`, with `reader.TagReaderSimulator`) reports `TagRead` events.
 """
 
 from devices.cabinet.driver import Cabinet, SlotStatus
-from devices.cabinet.errors import CabinetError, CabinetUrlError, FrameError, LineDown, NoReply, RequestIdConflict
+from devices.cabinet.errors import (
+    CabinetError,
+    CabinetUrlError,
+    FrameError,
+    LineBusy,
+    LineDown,
+    NoReply,
+    RequestIdConflict,
+)
 from devices.cabinet.ledger import UnlockLedger, UnlockOutcome, UnlockResult
 from devices.cabinet.profiles import BoardProfile, Feedback, StatusOrder, UnknownProtocolError, protocol_by_name
 
@@ -21,6 +31,7 @@ __all__ = [
     "CabinetUrlError",
     "Feedback",
     "FrameError",
+    "LineBusy",
     "LineDown",
     "NoReply",
     "RequestIdConflict",

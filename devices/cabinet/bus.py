@@ -16,7 +16,8 @@ from typing import Any
 import serial
 
 from devices.cabinet.codec import Codec, Reply, Request, RequestKind
-from devices.cabinet.errors import FrameError, LineDown, NoReply
+from devices.cabinet.errors import FrameError, LineDown, NoReply, Preempted
+from devices.cabinet.portlock import PortLock
 from devices.cabinet.url import parse_cabinet_url
 
 try:
@@ -30,6 +31,17 @@ except ImportError:  # not a POSIX system
 LINE_ERRORS: tuple[type[Exception], ...] = (serial.SerialException, OSError, *_TTY_ERRORS)
 UNLOCK_KINDS = frozenset({RequestKind.UNLOCK, RequestKind.OPEN_ALL, RequestKind.BATCH})
 PortOpener = Callable[..., Any]
+# How often a pre-emptible wait looks for an unlock waiting to go out.
+PREEMPT_CHECK = 0.002
+
+
+def _refused(exc: BaseException | None) -> bool:
+    """Whether a failed open was a refused connection (pyserial's socket handler wraps it in its own error)."""
+    while exc is not None:
+        if isinstance(exc, ConnectionRefusedError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 class Bus:
@@ -53,6 +65,7 @@ class Bus:
         # Two character times: enough for an auto-direction RS485 transceiver to let go of the line.
         self.min_gap = 20.0 / self.baudrate if min_gap is None else min_gap
         self._opener = opener
+        self._lock = PortLock(url, self.target.port_url)
         self._port: Any = None
         self._last_end = 0.0
         self._cond = threading.Condition()
@@ -60,12 +73,26 @@ class Bus:
         self._urgent = 0
 
     # Port lifecycle -------------------------------------------------------------------------------------------
+    def open(self) -> None:
+        """Open the line now (it opens on the first transaction otherwise); LineDown says why it cannot."""
+        with self._turn(priority=True):
+            self._ensure_open()
+
     def _ensure_open(self) -> Any:
         if self._port is None:
+            self._lock.acquire()  # held until close(), across reopenings after the line drops
+            # A local device is also opened exclusively (pyserial flocks it), against programs that skip the lock file.
+            exclusive = {"exclusive": True} if self.target.port_url.startswith("/") else {}
             try:
-                self._port = self._opener(self.target.port_url, baudrate=self.baudrate, timeout=self.reply_timeout)
+                self._port = self._opener(
+                    self.target.port_url, baudrate=self.baudrate, timeout=self.reply_timeout, **exclusive
+                )
             except (serial.SerialException, OSError, ValueError) as exc:
-                raise LineDown(f"cannot open {self.url}: {exc} (无法打开串口)", maybe_sent=False) from exc
+                if _refused(exc):
+                    message = f"cannot open {self.url}: connection refused, nothing listens there (连接被拒绝)"
+                else:
+                    message = f"cannot open {self.url}: {exc} (无法打开串口)"
+                raise LineDown(message, maybe_sent=False) from exc
         return self._port
 
     def _drop_port(self) -> None:
@@ -77,6 +104,7 @@ class Bus:
     def close(self) -> None:
         with self._turn(priority=True):
             self._drop_port()
+            self._lock.release()
 
     def __enter__(self) -> Bus:
         return self
@@ -105,30 +133,26 @@ class Bus:
                 self._cond.notify_all()
 
     # Transactions ---------------------------------------------------------------------------------------------
-    def transact(self, request: Request, codec: Codec, *, retries: int = 0) -> Reply:
-        """Send `request` and return its reply. Status queries may be retried; unlocks never."""
-        if request.kind in UNLOCK_KINDS and retries:
-            raise ValueError("an unlock is never retried blindly")
+    def transact(self, request: Request, codec: Codec, *, retries: int = 0, preemptible: bool = False) -> Reply:
+        """Send `request` and return its reply. Status queries may be retried; unlocks never.
+
+        `preemptible` (a query to a board known dead): while not a byte of the reply has come, an unlock waiting for
+        the bus ends the wait at once (Preempted), rather than queueing behind this board's timeouts.
+        """
+        if request.kind in UNLOCK_KINDS and (retries or preemptible):
+            raise ValueError("an unlock is never retried blindly, nor given up for another")
         priority = request.kind in UNLOCK_KINDS
         error: Exception | None = None
         for _ in range(retries + 1):
             with self._turn(priority):
                 try:
-                    return self._attempt(request, codec)
+                    return self._attempt(request, codec, preemptible)
                 except (NoReply, FrameError, LineDown) as exc:
                     error = exc
         assert error is not None
         raise error
 
-    def send_unacknowledged(self, request: Request, codec: Codec) -> Reply | None:
-        """Send a command whose reply is not to be relied on (Kerong unlock): take a reply if one comes quickly."""
-        with self._turn(priority=True):
-            try:
-                return self._attempt(request, codec)
-            except (NoReply, FrameError):
-                return None
-
-    def _attempt(self, request: Request, codec: Codec) -> Reply:
+    def _attempt(self, request: Request, codec: Codec, preemptible: bool = False) -> Reply:
         port = self._ensure_open()
         gap = self._last_end + self.min_gap - time.monotonic()
         if gap > 0:
@@ -138,7 +162,10 @@ class Bus:
             port.write(request.frame)
             port.flush()
             try:
-                return self._read_reply(port, request, codec)
+                return self._read_reply(port, request, codec, preemptible)
+            except Preempted:
+                port.reset_input_buffer()  # nothing came from that board; the unlock's reply is matched by address
+                raise
             except (NoReply, FrameError):
                 self._drain(port)
                 raise
@@ -148,7 +175,7 @@ class Bus:
         finally:
             self._last_end = time.monotonic()
 
-    def _read_reply(self, port: Any, request: Request, codec: Codec) -> Reply:
+    def _read_reply(self, port: Any, request: Request, codec: Codec, preemptible: bool = False) -> Reply:
         buf = bytearray()
         start = time.monotonic()
         deadline = start + self.reply_timeout
@@ -169,7 +196,11 @@ class Bus:
                         raise
             if (settled and now >= deadline) or now >= hard_deadline:
                 return self._final(codec, request, buf)
+            if preemptible and not buf and self._urgent:
+                raise Preempted(f"gave up waiting on board {request.board} for an unlock")
             target = deadline if settled else last_byte + self.quiet
+            if preemptible and not buf:
+                target = min(target, now + PREEMPT_CHECK)
             port.timeout = max(0.0, min(target, hard_deadline) - now)
             chunk = port.read(max(1, port.in_waiting))
             if chunk:

@@ -328,6 +328,9 @@ class KerongCodec(Codec):
         c = self.spec.commands
         if frame[1] >> 4 != request.board or frame[2] != c["status_reply"] or frame[7] != c["etx"]:
             return None
+        if request.kind is RequestKind.UNLOCK:
+            # The board acknowledges an unlock by answering with its status; silence means it did not take it.
+            return Ack(request.board, request.slot)
         channels = self.profile.channels or 16
         locks, sensors = frame[3:5], frame[5:7]
         doors = contacts_to_open(unpack_bits(locks, channels, self.profile.order), self.profile.feedback)
@@ -354,7 +357,7 @@ class KerongCodec(Codec):
         return self._seal(bytes([c["stx"], board * 16, c["status_reply"]]) + locks + sensors + bytes([c["etx"]]))
 
     def unlock_reply(self, request: Request, doors_open: Sequence[bool], presence: Sequence[bool]) -> bytes:
-        # The board answers an unlock with its status; the driver does not count on it.
+        # The board acknowledges an unlock with its status.
         return self.status_reply(request.board, doors_open, presence)
 
 

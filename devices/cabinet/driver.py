@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from devices.cabinet.bus import Bus
-from devices.cabinet.codec import Ack, BoardStatus, Codec, KerongCodec, Request, XorCodec, codec_for
+from devices.cabinet.codec import Ack, BoardStatus, Codec, Request, XorCodec, codec_for
 from devices.cabinet.doors import DoorWatch
-from devices.cabinet.errors import CabinetError, FrameError, LineDown, NoReply
+from devices.cabinet.errors import CabinetError, FrameError, LineDown, NoReply, Preempted
 from devices.cabinet.events import CabinetEvent
 from devices.cabinet.ledger import UnlockLedger, UnlockOutcome, UnlockResult
 from devices.cabinet.profiles import BoardProfile, ProtocolSpec, protocol_by_name
@@ -165,25 +165,17 @@ class Cabinet:
         return UnlockResult(request_id, board, None, outcome)
 
     def _send_unlock(self, codec: Codec, request: Request, request_id: str, slot: int | None) -> UnlockResult:
+        """Accepted only when the board acknowledged the frame; sent but unanswered is unconfirmed, never retried."""
         board = request.board
         try:
-            if isinstance(codec, KerongCodec):
-                reply = self.bus.send_unacknowledged(request, codec)
-            else:
-                reply = self.bus.transact(request, codec)
-                if not isinstance(reply, Ack):
-                    raise FrameError(f"board {board} answered an unlock with {reply!r}")
+            reply = self.bus.transact(request, codec)
+            if not isinstance(reply, Ack):
+                raise FrameError(f"board {board} answered an unlock with {reply!r}")
         except LineDown as exc:
             outcome = UnlockOutcome.UNCONFIRMED if exc.maybe_sent else UnlockOutcome.NOT_SENT
             return UnlockResult(request_id, board, slot, outcome, str(exc))
         except (NoReply, FrameError) as exc:
             return UnlockResult(request_id, board, slot, UnlockOutcome.UNCONFIRMED, str(exc))
-        if reply is None:
-            # The frame is out; a Kerong answer to an unlock is not to be relied on, so ask whether the board is there.
-            try:
-                self._query(board)
-            except CabinetError as exc:
-                return UnlockResult(request_id, board, slot, UnlockOutcome.UNCONFIRMED, str(exc))
         return UnlockResult(request_id, board, slot, UnlockOutcome.ACCEPTED)
 
     # Polling --------------------------------------------------------------------------------------------------
@@ -210,9 +202,11 @@ class Cabinet:
     def _slots_on(self, board: int) -> int:
         return self.profiles[board].channels or self._slot_count.get(board) or self.spec.max_channels
 
-    def _query(self, board: int) -> BoardStatus:
+    def _query(self, board: int, *, dead: bool = False) -> BoardStatus:
+        """A board's status. `dead` (known offline): asked once, and an unlock may cut the wait short."""
         codec = self._codec(board)
-        reply = self.bus.transact(codec.query(board), codec, retries=self.status_retries)
+        retries = 0 if dead else self.status_retries
+        reply = self.bus.transact(codec.query(board), codec, retries=retries, preemptible=dead)
         assert isinstance(reply, BoardStatus)
         return reply
 
@@ -225,7 +219,9 @@ class Cabinet:
         events: list[CabinetEvent] = []
         for board in self.boards:
             try:
-                status = self._query(board)
+                status = self._query(board, dead=self.watch.online(board) is False)
+            except Preempted:
+                continue  # still offline; asked again next cycle
             except CabinetError as exc:
                 with self._state_lock:
                     events += self.watch.board_failed(board, str(exc))

@@ -22,8 +22,16 @@ class LineDown(CabinetError):
         self.maybe_sent = maybe_sent
 
 
+class LineBusy(LineDown):
+    """Another program holds the line; the message names it."""
+
+
 class NoReply(CabinetError):
     """The board said nothing before the reply timeout."""
+
+
+class Preempted(CabinetError):
+    """A wait on a silent board was given up for an unlock waiting to go out."""
 
 
 class FrameError(CabinetError):

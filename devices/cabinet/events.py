@@ -100,6 +100,22 @@ class TagUnreadable(SlotEvent):
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class TagRead(CabinetEvent):
+    """A key held to the cabinet's return-point reader. Not in a slot: `board` is 0, the cabinet itself."""
+
+    tag: str
+    reader: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagReadFailed(CabinetEvent):
+    """The return-point reader sent a line that is not a valid tag (`board` 0, as for `TagRead`)."""
+
+    reader: str
+    reason: str
+
+
 _NAMES: dict[type[CabinetEvent], str] = {
     DoorOpened: "door_opened",
     DoorClosed: "door_closed",
@@ -113,4 +129,6 @@ _NAMES: dict[type[CabinetEvent], str] = {
     KeyReturnedToWrongSlot: "key_returned_to_wrong_slot",
     UnknownTag: "unknown_tag",
     TagUnreadable: "tag_unreadable",
+    TagRead: "tag_read",
+    TagReadFailed: "tag_read_failed",
 }

@@ -228,11 +228,12 @@ class SimCabinet:
                 and (slot is None or r.request.slot in (slot, None))
             ]
 
-    def wait_received(self, predicate: Callable[[Request], bool], timeout: float) -> Received | None:
+    def wait_received(self, predicate: Callable[[Request], bool], timeout: float, *, since: int = 0) -> Received | None:
+        """The first request matching `predicate` among those received (from the `since`-th on), waiting for it."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                for r in self.received:
+                for r in self.received[since:]:
                     if predicate(r.request):
                         return r
                 left = deadline - time.monotonic()

@@ -132,6 +132,7 @@ def status(
             status_retries=2 if board is not None else 0,
         )
         try:
+            driver.bus.open()  # a line that cannot open is said as such, not as boards that did not answer
             driver.poll_once()
             answering = [b for b in addresses if driver.watch.online(b)]
             if not answering:

@@ -20,10 +20,11 @@ def test_environment_over_file_over_default(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("ESTATE_CABINET_POLL_INTERVAL", "0.5")
     settings = CabinetConfig.load(path, protocol="kerong-cu16", device_token=None).check()
     assert settings.cabinet == "socket://127.0.0.1:7000" and settings.device_token == "edt_file"  # the file
-    assert settings.boards == (3, 4) and settings.poll_interval == 0.5  # the environment over the file
+    assert [b.address for b in settings.boards] == [3, 4] and settings.poll_interval == 0.5  # the environment
+    assert settings.profiles()[3].channels == 16  # each board a profile of the protocol's defaults
     assert settings.data_dir == Path("var/cabinet")  # the default
     assert settings.protocol == "kerong-cu16"  # the command line over everything
-    assert CabinetConfig.load(path, boards="5,6").boards == (5, 6)  # as --boards gives them
+    assert [b.address for b in CabinetConfig.load(path, boards="5,6").boards] == [5, 6]  # as --boards gives them
 
 
 def test_what_the_agent_cannot_run_without_is_named() -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -14,7 +16,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from devices.cabinet.events import BoardOffline, BoardOnline
+from devices.cabinet.profiles import BoardProfile
+from devices.cabinet.sim_model import SimCabinet
+from devices.cabinet.simulator import CabinetSimulator
 from devices.cli.cabinet import app
+from tests.conftest import wait_until
 
 ESTATE = str(Path(sys.executable).parent / "estate")
 
@@ -128,3 +135,43 @@ def test_cli_errors_are_clear_and_non_zero(args: list[str], message: str) -> Non
     # Only an unlock that was tried reports its (failed) result as a JSON line.
     expected = [{"board": 1, "slot": 1, "accepted": False}] if message == "not_sent" else []
     assert json_lines(result.stdout) == expected
+
+
+def test_status_on_a_port_nothing_listens_on_says_connection_refused() -> None:
+    with socket.socket() as probe:  # a free port, closed again: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"socket://127.0.0.1:{port}"
+    result = CliRunner().invoke(app, ["status", "--cabinet", url, "--protocol", "xor485", "--board", "1"])
+    assert result.exit_code != 0 and result.stdout == ""
+    assert "connection refused" in result.stderr and url in result.stderr
+    assert "no board answered" not in result.stderr
+
+
+def test_kerong_open_is_not_accepted_when_the_board_ignored_the_unlock() -> None:
+    """A Kerong board acknowledges an unlock with its status frame; one that stays silent did not take it, even if
+    it answers the status queries around it."""
+    sim = SimCabinet.stocked(BoardProfile.default("kerong-cu16"), boards=1, close_after=None)
+    sim.inject("silence", requests=["unlock"])
+    with CabinetSimulator(sim) as simulator:
+        args = ["open", "--cabinet", simulator.url, "--protocol", "kerong-cu16", "--board", "0", "--slot", "2"]
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0
+    assert json_lines(result.stdout) == [{"board": 0, "slot": 2, "accepted": False}]
+    assert "unconfirmed" in result.stderr and "did not answer" in result.stderr
+
+
+@pytest.mark.parametrize("listen", [None, "127.0.0.1:0"], ids=["pty", "socket"])
+def test_a_command_beside_a_running_agent_is_refused_naming_the_holder(make_rig, listen: str | None) -> None:
+    """A second program on the line would interleave its frames with the agent's polls: it is refused, told who
+    holds the line, and the agent sees no false offline/online pair."""
+    rig = make_rig("xor485", listen=listen).start()  # polling, as the agent does
+    url = rig.simulator.url
+    for args in (["status", "--board", "1"], ["open", "--board", "1", "--slot", "2"]):
+        result = cabinet_cli(args[0], "--cabinet", url, "--protocol", "xor485", *args[1:])
+        assert result.returncode != 0
+        assert f"in use by pid {os.getpid()}" in result.stderr and url in result.stderr
+    assert rig.unlock_frames() == 0
+    polled = len(rig.sim.received)
+    wait_until(lambda: len(rig.sim.received) >= polled + 4)  # the agent keeps polling undisturbed
+    assert not any(isinstance(e, (BoardOffline, BoardOnline)) for e in rig.seen + list(rig.events.queue))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from devices.cabinet.codec import RequestKind
 from devices.cabinet.errors import RequestIdConflict
 from devices.cabinet.events import (
+    BoardOffline,
+    BoardOnline,
     DoorClosed,
     DoorHeldOpen,
     DoorNotOpened,
@@ -19,6 +24,7 @@ from devices.cabinet.events import (
 )
 from devices.cabinet.profiles import Feedback
 from devices.cabinet.tags import ibutton_rom, tag_id
+from tests.devices.cabinet.conftest import WAIT
 
 PROTOCOLS = ["xor485", "kerong-cu16"]
 
@@ -166,3 +172,26 @@ def test_bad_board_or_slot_is_refused_before_anything_is_sent(make_rig, protocol
     with pytest.raises(ValueError, match="request id"):
         rig.cabinet.open_slot(rig.board, 1, "")
     assert rig.sim.received == []
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_an_unlock_does_not_queue_behind_a_dead_boards_timeouts(make_rig, protocol: str) -> None:
+    """While the poller waits on a board known dead, an unlock for another board goes out at once instead of after
+    that board's reply timeout and drain (the latency itself is measured in bench/cabinet.py)."""
+    rig = make_rig(protocol, reply_timeout=1.0, status_retries=0, open_timeout=WAIT)
+    live, dead = rig.boards
+    rig.sim.inject("silence", boards=[dead])
+    rig.cabinet.poll_once()
+    rig.wait_for(BoardOffline, board=dead)
+    rig.cabinet.start()
+    since = len(rig.sim.received)
+    polled = rig.sim.wait_received(lambda r: r.kind is RequestKind.QUERY and r.board == dead, WAIT, since=since)
+    assert polled is not None  # the poller is now waiting on the dead board
+
+    started = time.monotonic()
+    result = rig.cabinet.open_slot(live, 3, "past-the-dead-board")
+    assert time.monotonic() - started < rig.cabinet.bus.reply_timeout  # it did not wait out the dead board
+    assert result.accepted, result.detail
+    rig.wait_for(DoorOpened, board=live, slot=3, request_id="past-the-dead-board")
+    # The dead board stays offline: no second offline event, no false online.
+    assert [e.name for e in rig.seen if isinstance(e, (BoardOffline, BoardOnline))] == ["board_offline"]

@@ -9,8 +9,8 @@ from devices.cabinet.ledger import UnlockOutcome
 from devices.cabinet.profiles import Feedback
 
 PROTOCOLS = ["xor485", "kerong-cu16"]
-# What an unlock returns when its reply is hit by a fault. Kerong replies are not relied on: the driver asks the
-# board for its status instead, so a lost or corrupt unlock reply still counts as accepted there.
+# What an unlock returns when its reply is hit by a fault: accepted only when the board's acknowledgement came
+# through (a Kerong board acknowledges with its status frame); a lost or corrupt one leaves it unconfirmed.
 UNLOCK_REPLY_FAULTS = {
     ("xor485", "garbage"): UnlockOutcome.ACCEPTED,
     ("xor485", "split"): UnlockOutcome.ACCEPTED,
@@ -18,8 +18,8 @@ UNLOCK_REPLY_FAULTS = {
     ("xor485", "silence"): UnlockOutcome.UNCONFIRMED,
     ("kerong-cu16", "garbage"): UnlockOutcome.ACCEPTED,
     ("kerong-cu16", "split"): UnlockOutcome.ACCEPTED,
-    ("kerong-cu16", "bad_checksum"): UnlockOutcome.ACCEPTED,
-    ("kerong-cu16", "silence"): UnlockOutcome.ACCEPTED,
+    ("kerong-cu16", "bad_checksum"): UnlockOutcome.UNCONFIRMED,
+    ("kerong-cu16", "silence"): UnlockOutcome.UNCONFIRMED,
 }
 
 
