@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import resource
 import sys
 import tempfile
 import time
@@ -78,15 +79,15 @@ async def drive(app: Any, requests: list[tuple[str, bytes, str, str]]) -> Counte
     return statuses
 
 
-def measure(app: Any, requests: list[tuple[str, bytes, str, str]], profile: bool) -> dict[str, object]:
+def measure(app: Any, requests: list[tuple[str, bytes, str, str]], profile: bool) -> dict[str, Any]:
     if profile:
         import yappi
 
         yappi.set_clock_type("cpu")
         yappi.start(builtins=False)
-    cpu, wall = time.process_time(), time.perf_counter()
+    before, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     statuses = asyncio.run(drive(app, requests))
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    after, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - wall
     if profile:
         yappi.stop()
         stats = yappi.get_func_stats()
@@ -94,17 +95,29 @@ def measure(app: Any, requests: list[tuple[str, bytes, str, str]], profile: bool
             out=sys.stderr, columns={0: ("name", 90), 1: ("ncall", 9), 3: ("ttot", 8), 4: ("tsub", 8)}
         )
         yappi.clear_stats()
+    n = len(requests)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return {
-        "requests": len(requests),
+        "requests": n,
         "statuses": dict(statuses),
-        "cpu_ms_per_request": round(cpu * 1000 / len(requests), 3),
+        "cpu_ms_per_request": round(cpu * 1000 / n, 3),
+        "user_ms_per_request": round((after.ru_utime - before.ru_utime) * 1000 / n, 3),
+        "switches_per_request": round((after.ru_nvcsw + after.ru_nivcsw - before.ru_nvcsw - before.ru_nivcsw) / n, 1),
         "wall_s": round(wall, 2),
     }
+
+
+def least(app: Any, requests: list[tuple[str, bytes, str, str]], rounds: int, profile: bool) -> dict[str, Any]:
+    """The round of least CPU per request among `rounds` rounds, each on its own share of `requests`."""
+    size = len(requests) // rounds
+    runs = [measure(app, requests[i * size : (i + 1) * size], profile) for i in range(rounds)]
+    return min(runs, key=lambda run: run["cpu_ms_per_request"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=1, help="measure this many times; the round of least CPU")
     parser.add_argument("--only", choices=["releases", "issue"], help="measure only one of the two")
     parser.add_argument("--profile", action="store_true", help="print a profile of what is measured")
     args = parser.parse_args()
@@ -112,7 +125,7 @@ def main() -> None:
         work = Path(tmp)
         url = f"sqlite:///{work / 'cpu.db'}"
         warm = 200
-        seeded = seed(url, args.requests + warm, work / "tokens.txt")
+        seeded = seed(url, args.requests * args.rounds + warm, work / "tokens.txt")
         tokens = seeded.tokens.read_text().splitlines()
         app = create_app(Settings(database_url=url, data_dir=work))
         release = "/api/v1/gate/releases"
@@ -126,13 +139,14 @@ def main() -> None:
                 "planned_date": date.today().isoformat(),
             }
         ).encode()
-        issues = [("/api/v1/slips", issue_body, seeded.kiosk, f"iss-{i:09d}") for i in range(args.requests + warm)]
+        total = args.requests * args.rounds + warm
+        issues = [("/api/v1/slips", issue_body, seeded.kiosk, f"iss-{i:09d}") for i in range(total)]
         measure(app, releases[:warm] + issues[:warm], profile=False)
         out = {}
         if args.only != "issue":
-            out["releases"] = measure(app, releases[warm:], args.profile)
+            out["releases"] = least(app, releases[warm:], args.rounds, args.profile)
         if args.only != "releases":
-            out["kiosk_issue"] = measure(app, issues[warm:], args.profile)
+            out["kiosk_issue"] = least(app, issues[warm:], args.rounds, args.profile)
     print(json.dumps(out))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from server.contract import slip_token
@@ -100,7 +100,8 @@ def release_detail(release: Decision) -> dict[str, object]:
 def find_scanned(session: Session, estate: Estate, text: str, now: datetime) -> ReleaseSlip:
     """The slip a scanned code (checked cryptographically) or a typed slip number names, if it may pass."""
     text = text.strip()
-    slip = session.execute(_slip_by_number(_number_named(session, estate, text, now))).unique().scalar_one_or_none()
+    number = _number_named(session, estate, text, now)
+    slip = session.execute(_SLIP_BY_NUMBER, {"number": number}).unique().scalar_one_or_none()
     return _passable(slip, estate, text, now)
 
 
@@ -134,13 +135,13 @@ def _passable(slip: C | None, estate: Estate, text: str, now: datetime) -> C:
     return slip
 
 
-def _slip_by_number(number: str) -> Select[ReleaseSlip]:
-    """A slip with its lines and its release, in one query (a gate checks all three)."""
-    return (
-        select(ReleaseSlip)
-        .where(ReleaseSlip.number == number)
-        .options(joinedload(ReleaseSlip.release), joinedload(ReleaseSlip.items))
-    )
+# A slip with its lines and its release, in one query (a gate checks all three); built once, as making it costs
+# about as much as running it.
+_SLIP_BY_NUMBER = (
+    select(ReleaseSlip)
+    .where(ReleaseSlip.number == bindparam("number"))
+    .options(joinedload(ReleaseSlip.release), joinedload(ReleaseSlip.items))
+)
 
 
 @dataclass(frozen=True)
