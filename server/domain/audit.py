@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,19 +25,24 @@ _PG_AUDIT_LOCK = 0x45535441  # advisory-lock key: one appender at a time on Post
 
 
 def _entry_hash(entry: AuditEntry) -> str:
+    return _hash_of({c: getattr(entry, c) for c in _COLUMNS})
+
+
+def _hash_of(entry: Mapping[str, Any]) -> str:
+    """The hash of an entry's values: its own fields and the previous entry's hash."""
     body = json.dumps(
         [
-            entry.seq,
-            entry.at.isoformat(timespec="microseconds"),
-            entry.actor,
-            entry.estate_id,
-            entry.action,
-            entry.entity,
-            entry.entity_id,
-            entry.detail,
-            entry.ip,
-            entry.device_id,
-            entry.prev_hash,
+            entry["seq"],
+            entry["at"].isoformat(timespec="microseconds"),
+            entry["actor"],
+            entry["estate_id"],
+            entry["action"],
+            entry["entity"],
+            entry["entity_id"],
+            entry["detail"],
+            entry["ip"],
+            entry["device_id"],
+            entry["prev_hash"],
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -53,33 +59,32 @@ def record(
     *,
     estate_id: int | None = None,
     **detail: Any,
-) -> AuditEntry:
+) -> None:
     """Append an entry in the caller's transaction: it commits or rolls back together with the change."""
     session.flush()  # what the caller changed so far is written first, in order
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(_PG_LOCK, {"k": _PG_AUDIT_LOCK})
     last = connection.execute(_LAST).first()
-    entry = AuditEntry(
-        seq=(last.seq + 1) if last else 1,
-        at=utcnow(),
-        actor=actor.label,
-        estate_id=estate_id,
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
-        ip=actor.ip,
-        device_id=actor.device_id,
-        prev_hash=last.hash if last else GENESIS,
-    )
-    entry.hash = _entry_hash(entry)
-    # Written with a plain INSERT: the entry is never changed afterwards, so the session need not track it.
-    connection.execute(_INSERT, {c: getattr(entry, c) for c in _COLUMNS})
+    # Plain values and a plain INSERT: the entry is never changed afterwards, so the session need not track it.
+    entry: dict[str, Any] = {
+        "seq": (last.seq + 1) if last else 1,
+        "at": utcnow(),
+        "actor": actor.label,
+        "estate_id": estate_id,
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
+        "ip": actor.ip,
+        "device_id": actor.device_id,
+        "prev_hash": last.hash if last else GENESIS,
+    }
+    entry["hash"] = _hash_of(entry)
+    connection.execute(_INSERT, entry)
     # The head moves in the same transaction, so entries removed from the end of the log are noticed.
-    if not connection.execute(_MOVE_HEAD, {"head_seq": entry.seq, "head_hash": entry.hash}).rowcount:
-        connection.execute(_NEW_HEAD, {"id": HEAD_ID, "seq": entry.seq, "hash": entry.hash})
-    return entry
+    if not connection.execute(_MOVE_HEAD, {"head_seq": entry["seq"], "head_hash": entry["hash"]}).rowcount:
+        connection.execute(_NEW_HEAD, {"id": HEAD_ID, "seq": entry["seq"], "hash": entry["hash"]})
 
 
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.db.models import IdempotentAnswer
@@ -45,11 +45,7 @@ def kept(session: Session, write: DeviceWrite) -> Answer | None:
     """The answer kept for `write` when it was made before (a retry), else None. A second request with the key
     waits for the first to finish, so both get one answer; another request with the key is refused (422)."""
     throttle.serialize(session, f"idempotency:{write.device_id}:{write.key}")
-    answer = session.scalar(
-        select(IdempotentAnswer)
-        .where(IdempotentAnswer.device_id == write.device_id, IdempotentAnswer.key == write.key)
-        .execution_options(populate_existing=True)
-    )
+    answer = session.execute(_KEPT, {"device_id": write.device_id, "key": write.key}).first()
     if answer is None:
         return None
     # (an answer kept before keys were bound to their request has no hash and is replayed as before)
@@ -70,18 +66,19 @@ def answer_once(session: Session, write: DeviceWrite, do: Callable[[Session], An
     if answer is not None:
         return answer
     status, body = do(session)
-    session.add(
-        IdempotentAnswer(
-            device_id=write.device_id,
-            key=write.key,
-            route=write.route,
-            status=status,
-            body=body,
-            request_hash=_fingerprint(write.request),
-        )
-    )
-    session.flush()
+    session.flush()  # what `do` changed is written first, and fails here if it must
+    values = {"device_id": write.device_id, "key": write.key, "route": write.route, "status": status, "body": body}
+    # A plain INSERT (the answer is never changed, so the session need not track it); a concurrent first write
+    # with the same key fails here on the primary key, as a flush would.
+    session.execute(_KEEP, values | {"request_hash": _fingerprint(write.request)})
     return status, body
+
+
+_answers = IdempotentAnswer.__table__
+_KEPT = select(_answers.c.route, _answers.c.request_hash, _answers.c.status, _answers.c.body).where(
+    _answers.c.device_id == bindparam("device_id"), _answers.c.key == bindparam("key")
+)
+_KEEP = _answers.insert()
 
 
 def _fingerprint(request: str) -> str:

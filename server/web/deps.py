@@ -30,7 +30,11 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-def get_settings(request: Request) -> Settings:
+# The plain look-ups below are `async def`: FastAPI would run a plain `def` dependency on a worker thread, a thread
+# hop per request for a single attribute read.
+
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -57,7 +61,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
-def get_writer(request: Request) -> Writer:
+async def get_writer(request: Request) -> Writer:
     return request.app.state.writer
 
 
@@ -65,7 +69,7 @@ def get_writer(request: Request) -> Writer:
 DbWriter = Annotated[Writer, Depends(get_writer)]
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     """The time of the request by the app's clock (`app.state.clock`), which tests set to any moment they ask about."""
     return request.app.state.clock()
 

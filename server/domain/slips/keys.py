@@ -41,7 +41,7 @@ def public_key(hex_value: str) -> Ed25519PublicKey:
 
 def active_key(session: Session) -> SigningKey:
     """The key new slips are signed with; the first one is made here, once, even with several workers starting."""
-    key = session.scalar(select(SigningKey).where(SigningKey.retired_at.is_(None)).order_by(SigningKey.id.desc()))
+    key = session.scalar(_ACTIVE)
     if key is not None:
         return key
     private_hex, public_hex = _new_key_material()
@@ -51,10 +51,13 @@ def active_key(session: Session) -> SigningKey:
     created = session.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
     if cast(CursorResult[Any], created).rowcount:  # an INSERT's result is a cursor result
         audit.record(session, SYSTEM, "slip_key.create", "slip_key", 1)
-    key = session.scalar(select(SigningKey).where(SigningKey.retired_at.is_(None)).order_by(SigningKey.id.desc()))
+    key = session.scalar(_ACTIVE)
     if key is None:  # key 1 existed but was retired: rotate to a fresh one
         return rotate(session, SYSTEM)
     return key
+
+
+_ACTIVE = select(SigningKey).where(SigningKey.retired_at.is_(None)).order_by(SigningKey.id.desc())
 
 
 def rotate(session: Session, actor: Actor) -> SigningKey:

@@ -16,7 +16,7 @@ from server.db.models import Device, ReleaseSlip, SlipAttachment, SlipItem, Slip
 from server.domain import audit
 from server.domain.actors import Actor
 from server.domain.errors import DomainError, NotFound
-from server.domain.slips.gate.checking import Rejected, check_state, find_scanned, release_detail
+from server.domain.slips.gate.checking import Checkable, Rejected, check_scanned, check_state, release_detail
 
 MAX_PHOTO = 2 * 1024 * 1024
 
@@ -27,7 +27,7 @@ class Count:
     counted: int
 
 
-def compare(slip: ReleaseSlip, counts: list[Count]) -> list[str]:
+def compare(slip: Checkable, counts: list[Count]) -> list[str]:
     """R-REL-6: items and quantities against the slip; the differences, line by line."""
     given = {c.line: c.counted for c in counts}
     if set(given) != {i.line for i in slip.items} or len(given) != len(counts):
@@ -78,7 +78,7 @@ def plan_release(
     """Everything the decision needs that only reads (R-REL-6): the token's signature, the slip's state and the
     counted lines against the slip. Every line matches → released; otherwise refused with the reason."""
     now = now or utcnow()
-    slip = find_scanned(session, device.estate, text, now)
+    slip = check_scanned(session, device.estate, text, now)
     differences = compare(slip, counts)
     if photo is not None and len(photo) > MAX_PHOTO:
         raise DomainError("照片不能超过 2 MB", "a photo is at most 2 MB", code="photo_too_large")
