@@ -54,6 +54,8 @@ def post_form(client: TestClient, page_csrf: Callable[[str], str], data: dict[st
 def test_proxy_slip_at_the_console_needs_confirmation_and_id_copy_then_countersign(
     client: TestClient, estate: Estate, household: Household, make_user: Any, login: Any, page_csrf: Any, look: Any
 ) -> None:
+    """R-REL-3: the console takes a proxy's request with the owner's phone confirmation and the ID copy; the owner
+    countersigns later."""
     signed_in(client, make_user, login, "front_desk")
     proxy = form_for(
         estate,

@@ -116,6 +116,7 @@ def proxy_details(**changes: Any) -> eligibility.ProxyDetails:
 def test_proxy_needs_the_owners_phone_confirmation_and_id_copy(
     db: Session, estate: Estate, household: Household
 ) -> None:
+    """R-REL-3: a proxy gets a slip only at the desk, after the owner confirmed by phone and the ID was copied."""
     day = clock.local_day(estate, issuing.utcnow())
 
     def check(**kw: Any) -> eligibility.Applicant:
