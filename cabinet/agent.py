@@ -23,14 +23,16 @@ from cabinet.config import CabinetConfig
 from devices.backoff import Backoff
 from devices.cabinet.driver import Cabinet
 from devices.cabinet.events import CabinetEvent
+from devices.cabinet.ledger import UnlockLedger
 from devices.cabinet.reader import ReturnPointReader
+from devices.cabinet.tags import hex_of_tag_id
 from server.contract.cabinet import CabinetEventIn, CabinetEventsIn, CabinetEventsOut
 from server.contract.client import ApiError
 from terminal.outbox import SCHEMA, Outbox
 from terminal.salvage import Salvage, finish_interrupted, problem_of, rebuild
 from terminal.worker import Worker
 
-log = logging.getLogger("estate.cabinet")
+log = logging.getLogger(__name__)
 
 Send = Callable[[CabinetEventsIn, str], CabinetEventsOut]
 ROUTE = "cabinet_events"  # POST /cabinet/events
@@ -85,12 +87,12 @@ def _fit(name: str, value: object) -> str | None:
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
-def open_cabinet(settings: CabinetConfig) -> Cabinet:
-    """The driver for the boards the settings describe, each with its own profile (channels, wiring, byte order)."""
+def open_cabinet(settings: CabinetConfig, *, ledger: UnlockLedger | None = None, **options: Any) -> Cabinet:
+    """The driver for the boards the settings describe, each with its own profile (channels, wiring, byte order),
+    sending unlocks through `ledger`; `options` go to the driver as they are (a key reader, timeouts)."""
     profiles = settings.profiles()
-    return Cabinet(
-        settings.cabinet, settings.protocol, list(profiles), profiles=profiles, poll_interval=settings.poll_interval
-    )
+    options.setdefault("poll_interval", settings.poll_interval)
+    return Cabinet(settings.cabinet, settings.protocol, list(profiles), profiles=profiles, ledger=ledger, **options)
 
 
 def open_reader(settings: CabinetConfig, on_event: Callable[[CabinetEvent], None]) -> ReturnPointReader | None:
@@ -99,8 +101,9 @@ def open_reader(settings: CabinetConfig, on_event: Callable[[CabinetEvent], None
 
 
 def to_wire(event: CabinetEvent) -> dict[str, Any]:
-    """An event as the server takes it (JSON-ready). Texts are fitted to the contract's limits, and an event the
-    contract still refuses goes as its name, board and time with the refusal as reason: nothing seen is dropped."""
+    """An event as the server takes it (JSON-ready): a key's tag in the hex readers print (`tags.tag_hex`), texts
+    fitted to the contract's limits, and an event the contract still refuses sent as its name, board and time with
+    the refusal as reason: nothing seen is dropped."""
     fields = event.to_dict()
     reason = fields.get("reason")
     if "waited_s" in fields:
@@ -111,6 +114,8 @@ def to_wire(event: CabinetEvent) -> dict[str, Any]:
         reason = f"belongs in board {fields['home_board']} slot {fields['home_slot']}"
     elif "reader" in fields and reason is None:
         reason = f"at the return-point reader {fields['reader']}"
+    if fields.get("tag"):
+        fields["tag"] = hex_of_tag_id(fields["tag"])  # as the contract and the key register take it
     texts = {name: _fit(name, fields.get(name)) for name in ("request_id", "tag")}
     try:
         wire = CabinetEventIn(
@@ -153,6 +158,11 @@ class EventForwarder:
         """Keep the event (on disk) and wake the uploader. Called on the cabinet's polling thread."""
         self.outbox.add(uuid.uuid4().hex, ROUTE, json.dumps(to_wire(event), ensure_ascii=False), event.at)
         self.worker.wake()  # while the server is away, retries keep their back-off
+
+    def accept_wire(self, event: CabinetEventIn) -> None:
+        """Keep an event the agent itself made (a sign-in at the panel), as `accept` does."""
+        self.outbox.add(uuid.uuid4().hex, ROUTE, event.model_dump_json(), event.at)
+        self.worker.wake()
 
     def flush_once(self) -> bool:
         """Try to upload the oldest batch. True if the server took it (or nothing was waiting)."""

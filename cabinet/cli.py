@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import sys
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -29,21 +31,43 @@ def run(
         str | None, typer.Option("--boards", help="board addresses on the bus, comma-separated (default 1)")
     ] = None,
     data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="where the event outbox is kept (default var/cabinet)")
+        Path | None,
+        typer.Option(
+            "--data-dir", help="where the outbox, the unlock ledger and the synced lists are kept (default var/cabinet)"
+        ),
     ] = None,
     poll_interval: Annotated[float | None, typer.Option("--poll-interval", min=0.05)] = None,
     tag_reader: Annotated[
         str | None,
         typer.Option("--tag-reader", help="the return-point tag reader: a serial URL, or keyboard for a wedge"),
     ] = None,
+    panel: Annotated[
+        str | None,
+        typer.Option(
+            "--panel",
+            help="where staff sign in (card or `pin USER PIN`), `borrow KEY PURPOSE [HOURS]` and `out`: a serial "
+            "URL, or keyboard for standard input",
+        ),
+    ] = None,
 ) -> None:
-    """Watch the cabinet's doors and keys and report every event to the server (kept locally while it is away).
-    One JSON line per event on stdout."""
-    from cabinet.agent import EventForwarder, open_cabinet, open_outbox, open_reader
+    """Watch the cabinet's doors and keys and report every event to the server (kept locally while it is away);
+    sign staff in at the panel and open the slots the server authorised for them, each exactly once.
+    One JSON line per event on stdout; one line per change of state on stderr."""
     from cabinet.config import CabinetConfig
+    from cabinet.service import CabinetAgent
     from devices.cabinet.errors import CabinetError
     from devices.cabinet.events import CabinetEvent
     from server.contract.client import EstateClient
+    from terminal.logs import configure
+    from terminal.systemd import Watchdog
+
+    configure(program="cabinet")
+    printing = threading.Lock()  # the poller, the tag reader and the panel report on their own threads
+
+    def print_event(event: CabinetEvent) -> None:
+        with printing:
+            sys.stdout.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
+            sys.stdout.flush()
 
     try:
         settings = CabinetConfig.load(
@@ -56,23 +80,13 @@ def run(
             data_dir=data_dir,
             poll_interval=poll_interval,
             tag_reader=tag_reader,
+            panel=panel,
         ).check()
-        driver = open_cabinet(settings)
-        reader = open_reader(settings, lambda event: on_event(event))
-    except (OSError, ValueError, CabinetError) as exc:
+        client = EstateClient(settings.server, settings.device_token, timeout=5.0)
+        agent = CabinetAgent(settings, client, listeners=(print_event,))
+    except (OSError, ValueError, CabinetError, sqlite3.Error) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    addresses = driver.boards
-    client = EstateClient(settings.server, settings.device_token, timeout=5.0)
-    outbox = open_outbox(settings.data_dir / "outbox.db")
-    forwarder = EventForwarder(outbox, client.cabinet_events).start()
-    printing = threading.Lock()  # the poller and the tag reader report on their own threads
-
-    def on_event(event: CabinetEvent) -> None:
-        forwarder.accept(event)
-        with printing:
-            sys.stdout.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
-            sys.stdout.flush()
 
     stop = threading.Event()
 
@@ -81,22 +95,23 @@ def run(
 
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
-    driver.subscribe(on_event)
-    driver.start()
-    if reader is not None:
-        reader.start()
+    agent.start()
+    extras = [f"tag reader {settings.tag_reader}"] if settings.tag_reader else []
+    extras += [f"panel {settings.panel}"] if settings.panel else []
     typer.echo(
-        f"cabinet {settings.cabinet} ({settings.protocol}, boards {addresses}"
-        f"{', tag reader ' + settings.tag_reader if reader else ''}) reporting to {settings.server}; "
-        f"{outbox.pending_count()} events waiting from before",
+        f"cabinet {settings.cabinet} ({settings.protocol}, boards {agent.driver.boards}"
+        f"{''.join(', ' + e for e in extras)}) reporting to {settings.server}; "
+        f"{agent.outbox.pending_count()} events waiting from before",
         err=True,
     )
+    watchdog = Watchdog()
+    watchdog.ready(f"watching {settings.cabinet}")
     try:
-        stop.wait()
+        # The watchdog is pinged only while the poller's cycles keep ending: a stuck poll loop gets restarted.
+        while not stop.wait(watchdog.interval or 3600):
+            if time.monotonic() - agent.driver.last_cycle < (watchdog.period or 0):
+                watchdog.alive()
     finally:
-        if reader is not None:
-            reader.close()
-        driver.close()
-        forwarder.stop()
+        watchdog.stopping()
+        agent.stop()
         client.close()
-        outbox.close()

@@ -8,6 +8,7 @@ family's defaults, tables saying how it is built and wired:
     cabinet = "serial:///dev/ttyUSB1?baudrate=9600"
     protocol = "xor485"
     tag_reader = "serial:///dev/ttyUSB2"      # or "keyboard" for a keyboard-wedge reader
+    panel = "keyboard"                        # staff cards (a wedge) and commands typed on standard input
     [[cabinet.boards]]
     address = 1                               # the family's defaults
     [[cabinet.boards]]
@@ -61,8 +62,11 @@ class CabinetConfig(ProgramSettings):
     device_token: str = ""
     boards: Annotated[tuple[BoardConfig, ...], NoDecode] = (BoardConfig(address=1),)
     tag_reader: str = ""  # the return-point reader: a serial URL, or "keyboard"; empty: none
-    data_dir: Path = Path("var/cabinet")
+    panel: str = ""  # where staff sign in and borrow: a serial URL (keypad, card reader), or "keyboard"; empty: none
+    data_dir: Path = Path("var/cabinet")  # the outbox, the unlock ledger, the synced roster and unlocks
     poll_interval: float = 0.2
+    idle_sign_out: float = 120.0  # seconds with nothing typed at the panel before the person is signed out
+    sync_interval: float = 60.0  # seconds between downloads of the staff roster and the waiting unlocks
 
     @field_validator("boards", mode="before")
     @classmethod
@@ -81,6 +85,10 @@ class CabinetConfig(ProgramSettings):
             raise ValueError(f"the cabinet agent needs {names} (or the same in the config file)")
         if self.poll_interval < 0.05:
             raise ValueError("poll_interval must be at least 0.05 s")
+        if self.idle_sign_out <= 0 or self.sync_interval <= 0:
+            raise ValueError("idle_sign_out and sync_interval are positive numbers of seconds")
+        if self.panel == self.tag_reader == "keyboard":
+            raise ValueError("the panel and the tag reader cannot both read the keyboard: give one a serial URL")
         addresses = [b.address for b in self.boards]
         if not addresses or len(set(addresses)) != len(addresses):
             raise ValueError(f"boards need distinct addresses, not {addresses}")

@@ -27,6 +27,7 @@ from server.domain.actors import cli_actor
 
 if TYPE_CHECKING:
     from estate_cli.demo_devices import DemoDevices
+    from server.demo import DemoResult
 
 err = Console(stderr=True)
 PRINTER_PORT, CABINET_PORT = 9100, 7000  # where the simulated hardware listens unless told otherwise
@@ -43,7 +44,7 @@ def demo(
 ) -> None:
     """Create the demo estate (once), print how to sign in, and run the server with the simulated hardware, the
     cabinet agent, and (with a display) the kiosk and gate windows. Any signal that ends it ends them too."""
-    from server.demo import seed
+    from server.demo import GUARD_CARD, GUARD_PIN, seed
 
     settings = get_settings()
     engine = open_engine(settings)
@@ -70,6 +71,7 @@ def demo(
         err.print(cards)
     if result.arrears_unit:
         err.print(f"Unit {result.arrears_unit} has a tenant and arrears (¥1,280.00): its tenant is refused a slip.")
+    err.print(f"Gate sign-in for guard: PIN {GUARD_PIN} or card {GUARD_CARD}")
     err.print(f"Device tokens (kiosk, gate, cabinet) written to {tokens_file}")
     if result.reissued:
         err.print(
@@ -81,9 +83,15 @@ def demo(
         return
     from estate_cli import demo_devices
 
-    hardware = demo_devices.start(settings.data_dir, printer_port=printer_port, cabinet_port=cabinet_port)
+    hardware = demo_devices.start(
+        settings.data_dir,
+        printer_port=printer_port,
+        cabinet_port=cabinet_port,
+        cabinet_boards=result.cabinet_boards,
+        cabinet_keys=result.cabinet_keys,
+    )
     try:
-        _run_demo(settings, engine, host, port, hardware, result.device_tokens)
+        _run_demo(settings, engine, host, port, hardware, result)
     finally:
         hardware.stop()
 
@@ -103,11 +111,13 @@ def _run_demo(
     host: str | None,
     port: int | None,
     hardware: DemoDevices,
-    tokens: dict[str, str],
+    result: DemoResult,
 ) -> None:
     from estate_cli import demo_devices
-    from server.demo import DEMO_SLIP_UNIT, GUARD_CARD, GUARD_PIN, demo_slip
+    from server.demo import DEMO_SLIP_UNIT, demo_slip
     from terminal.display import screen_size, side_by_side
+
+    tokens = result.device_tokens
 
     for note in hardware.notes:
         err.print(f"[yellow]{note}[/]")
@@ -116,27 +126,27 @@ def _run_demo(
         slip = demo_slip(session, cli_actor("demo"), estate, DEMO_SLIP_UNIT)
     camera = demo_devices.film_slip(slip, estate, hardware.printer, settings.data_dir / "demo-camera")
     err.print(f"Virtual printer: {hardware.printer.url} (slips as PNG in {hardware.printer.out_dir})")
-    err.print(f"Key-cabinet simulator (XOR 485, boards 1–2): {hardware.cabinet_url}")
+    boards = ", ".join(f"{address} ({channels} slots)" for address, channels in result.cabinet_boards)
+    err.print(
+        f"Key-cabinet simulator (XOR 485, boards {boards or '1–2'}): {hardware.cabinet_url}, "
+        f"{len(result.cabinet_keys)} tagged keys of the demo key set in their home slots"
+    )
     err.print(f"Demo slip {slip.number} for unit {slip.unit_code} printed; the gate camera reads it from {camera}")
-    err.print(f"Gate sign-in for guard: PIN {GUARD_PIN} or card {GUARD_CARD}")
+    username, name, card, pin = result.cabinet_staff
+    if username:
+        plant_room = next((label for label, *_ in result.cabinet_keys if "水泵房" in label), "KEY")
+        err.print(
+            f"Cabinet sign-in for {username} ({name}): card {card}, or type `pin {username} {pin}` in this terminal "
+            f"(the cabinet's panel reads it); then e.g. `borrow {plant_room} engineering 2`, and `out`",
+            markup=False,
+        )
 
     server_url = f"http://{host or settings.host}:{port or settings.port}"
+    cabinet_config = demo_devices.agent_config(
+        settings.data_dir / "cabinet", hardware.cabinet_url, server_url, result.cabinet_boards
+    )
     commands = {
-        "cabinet": [
-            "cabinet",
-            "--cabinet",
-            hardware.cabinet_url,
-            "--protocol",
-            "xor485",
-            "--boards",
-            "1,2",
-            "--server",
-            server_url,
-            "--device-token",
-            tokens["cabinet"],
-            "--data-dir",
-            str(settings.data_dir / "cabinet"),
-        ],
+        "cabinet": ["cabinet", "--config", str(cabinet_config), "--device-token", tokens["cabinet"]],
         "kiosk": [
             "kiosk",
             "--server",

@@ -10,6 +10,8 @@ import typer
 
 from cabinet import cli as cabinet_cli
 from devices.cli import app as devices_app
+from devices.cli._output import plain_help
+from estate_cli import doctor, install
 from gate import cli as gate_cli
 from kiosk import cli as kiosk_cli
 
@@ -18,6 +20,9 @@ app.add_typer(devices_app, name="devices")
 app.command("kiosk")(kiosk_cli.run)
 app.command("gate")(gate_cli.run)
 app.command("cabinet")(cabinet_cli.run)
+app.command("doctor")(doctor.doctor)
+app.command("install")(install.install_command)
+app.command("uninstall")(install.uninstall_command)
 
 
 def _server_commands() -> None:
@@ -43,4 +48,4 @@ _server_commands()
 
 
 def main() -> None:
-    app()
+    plain_help(typer.main.get_command(app))()

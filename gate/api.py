@@ -10,10 +10,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from server.contract.device import DeviceInfo
+from server.contract.device import DeviceInfo, Heartbeat
+from server.contract.passes import PassMovementOut, PassMovementRequest, WorkerPassOut
 from server.contract.schemas import (
+    GateCatalogueOut,
     GateEvent,
     GateSlipsOut,
+    GateStopIn,
+    GateStopOut,
     GuardOut,
     GuardRosterOut,
     GuardSignInRequest,
@@ -29,7 +33,13 @@ from server.contract.schemas import (
 class GateApi(Protocol):
     def device(self) -> DeviceInfo: ...
 
+    def heartbeat(self, beat: Heartbeat) -> None: ...
+
     def verify(self, text: str) -> VerifyResult: ...
+
+    def check_pass(self, text: str) -> WorkerPassOut: ...
+
+    def pass_movement(self, request: PassMovementRequest, idempotency_key: str | None = None) -> PassMovementOut: ...
 
     def release(self, request: ReleaseRequest, idempotency_key: str | None = None) -> ReleaseOut: ...
 
@@ -44,3 +54,7 @@ class GateApi(Protocol):
     def guard_roster(self, etag: str | None = None) -> tuple[GuardRosterOut | None, str | None]: ...
 
     def day_slips(self, day: date | None = None, etag: str | None = None) -> tuple[GateSlipsOut | None, str | None]: ...
+
+    def gate_catalogue(self, etag: str | None = None) -> tuple[GateCatalogueOut | None, str | None]: ...
+
+    def stop_goods(self, request: GateStopIn, idempotency_key: str | None = None) -> GateStopOut: ...

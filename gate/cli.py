@@ -40,7 +40,7 @@ def run(
     release or refuse, manual slip numbers, and offline operation with an outbox."""
     from terminal import logs
 
-    logs.configure()
+    logs.configure(program="gate")
     from devices.camera import CameraUrlError
     from gate.runtime import GateConfig, GateRuntime
 

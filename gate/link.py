@@ -20,25 +20,32 @@ Conflicts the server reports are shown to the guard and go to the security capta
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 import httpx
+from pydantic import ValidationError
 
 from gate.api import GateApi
 from gate.flows.signin import SignInRefused
-from gate.flows.verdict import Rejection, SlipView, Verdict
+from gate.flows.verdict import PassLogged, PassVerdict, PassView, Rejection, SlipView, Verdict
 from gate.store import LocalStore, LocalUse
-from gate.verifier import DEVICE, GUARDS, KEYS, REVOCATIONS, SLIPS, OfflineVerifier, typed_number
-from server.contract import slip_token
+from gate.verifier import CATALOGUE, DEVICE, GUARDS, KEYS, REVOCATIONS, SLIPS, OfflineVerifier, typed_number
+from server.contract import slip_token, worker_pass
 from server.contract.client import ApiError
+from server.contract.device import Heartbeat
+from server.contract.fields import clean_text
 from server.contract.guard_secret import verify_secret
-from server.contract.schemas import CountedLine, GateEvent, GuardOut, GuardSignInRequest, ReleaseRequest
+from server.contract.passes import PassMovementRequest, WorkerPassOut
+from server.contract.schemas import CountedLine, GateEvent, GateStopIn, GuardOut, GuardSignInRequest, ReleaseRequest
 from terminal.outbox import Entry, Outbox
 
 log = logging.getLogger(__name__)
@@ -47,12 +54,27 @@ Clock = Callable[[], datetime]
 _MAYBE_SENT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
+# The outbox's mark for an entry no request can be made of (set aside, logged, never sent).
+UNREADABLE = "unreadable"
+
+
 class TokenRefused(Exception):
     """The server refused this gate's device token (401): the gate must be enrolled again."""
 
 
+REPORT_EVERY = 60.0  # seconds between reports of an unchanged camera state (a change is reported at once)
+
+
 # Local verdicts the server can complete when it is reachable.
 _ASK_SERVER = (Rejection.UNKNOWN_SLIP, Rejection.NOT_SYNCED, Rejection.ALREADY_RELEASED)
+
+
+class PassRefused(Exception):
+    """The server would not log a worker's entry or exit (the pass was withdrawn or the works suspended meanwhile)."""
+
+    def __init__(self, verdict: PassVerdict) -> None:
+        super().__init__(verdict.code)
+        self.verdict = verdict
 
 
 class DecisionRefused(Exception):
@@ -78,10 +100,22 @@ class Decision:
 def number_of(text: str) -> str | None:
     if typed_number(text):
         return text.strip().upper()
+    if worker_pass.is_pass(text):
+        try:
+            return worker_pass.decode(text).claims.number
+        except slip_token.TokenError:
+            return None
     try:
         return slip_token.decode(text).claims.number
     except slip_token.TokenError:
         return None
+
+
+def _pass_view(found: WorkerPassOut, text: str) -> PassView:
+    return PassView(
+        found.number, found.unit, found.worker, found.company, found.valid_from, found.valid_until, text, found.photo,
+        found.renovation,
+    )  # fmt: skip
 
 
 def _server_verdict(text: str, error: ApiError) -> Verdict:
@@ -111,6 +145,9 @@ class GateLink:
         self.clock = clock
         self.verifier = OfflineVerifier(store, gate_name)
         self._online = False
+        self.report: Callable[[], Heartbeat] | None = None  # what the heartbeat tells the server of the gate
+        self._reported: Heartbeat | None = None
+        self._reported_at = 0.0
         self.token_refused = False
         self._listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()
@@ -191,20 +228,102 @@ class GateLink:
             else:
                 return Verdict(text, True, slip=SlipView.from_out(result.slip, text))
         if not verdict.ok:  # failed scans are uploaded too, for the audit trail
+            # A code may hold any text; the server's text type refuses control characters, so they go replaced.
+            scanned = clean_text(text)[:2000]
             event = GateEvent(
-                nonce=uuid.uuid4().hex, kind="reject", text=text[:2000], at=self.clock(), code=(verdict.code or "")[:30]
+                nonce=uuid.uuid4().hex, kind="reject", text=scanned, at=self.clock(), code=(verdict.code or "")[:30]
             )
             self._queue(event, number or "")
         return verdict
 
+    # --- workers' passes (R-REN-6) ---------------------------------------------------------------------------
+
+    def check_pass(self, text: str, today: date) -> PassVerdict:
+        """A worker's pass: checked here with the keys the gate holds (signature, estate, the days it is valid);
+        online, the server adds the photo and says whether the renovation is suspended or the pass withdrawn."""
+        text = text.strip()
+        ref = self.verifier.reference
+        if ref.estate is None or not ref.ring:
+            return PassVerdict(text, False, code=Rejection.NOT_SYNCED)
+        try:
+            claims = worker_pass.verify(text, ref.ring, estate=ref.estate, today=today, revoked=ref.revoked)
+        except slip_token.TokenError as exc:
+            return PassVerdict(text, self._online, code=exc.code)
+        view = PassView(
+            claims.number, claims.unit, claims.worker, claims.company, claims.valid_from, claims.valid_until, text
+        )
+        if not self._online:
+            return PassVerdict(text, False, pass_=view)
+        try:
+            found = self.api.check_pass(text)
+        except ApiError as exc:
+            if not self._refused_by(exc):
+                return PassVerdict(text, True, code=exc.code)
+            return PassVerdict(text, False, pass_=view)
+        except httpx.TransportError:
+            self._set_online(False)
+            return PassVerdict(text, False, pass_=view)
+        return PassVerdict(text, True, pass_=_pass_view(found, text))
+
+    def log_pass(self, view: PassView, direction: str, guard: str) -> PassLogged:
+        """Record the worker coming in or going out: online at once, else queued with its time for the server."""
+        request = PassMovementRequest(text=view.text, direction="in" if direction == "in" else "out", guard=guard)
+        nonce, at = uuid.uuid4().hex, self.clock()
+        if self._online:
+            try:
+                out = self.api.pass_movement(request, idempotency_key=nonce)
+            except ApiError as exc:
+                if not self._refused_by(exc):
+                    raise PassRefused(PassVerdict(view.text, True, code=exc.code)) from None
+            except httpx.TransportError:
+                self._set_online(False)
+            else:
+                return PassLogged(view.number, view.worker, out.direction, out.at, False)
+        self.outbox.add(nonce, "pass", request.model_dump_json(), at, view.number)
+        return PassLogged(view.number, view.worker, request.direction, at, True)
+
+    def _resend_pass(self, entry: Entry) -> int:
+        self.outbox.mark_attempt([entry.nonce])
+        try:
+            request = PassMovementRequest.model_validate_json(entry.body)
+        except ValueError as exc:
+            self._unreadable(entry, exc)
+            return 0
+        try:
+            out = self.api.pass_movement(request, idempotency_key=entry.nonce)
+        except ApiError as exc:
+            if self._refused_by(exc):
+                raise TokenRefused(exc.message) from None
+            self.outbox.mark_sent(entry.nonce, "rejected", exc.code, self.clock())
+        except httpx.TransportError:
+            self._set_online(False)
+            raise
+        else:
+            self.outbox.mark_sent(entry.nonce, "recorded", out.direction, self.clock())
+        return 1
+
     # --- the guard's decision ---------------------------------------------------------------------------------
 
-    def decide(self, slip: SlipView, guard: str, counts: dict[int, int], reason: str) -> Decision:
-        """Record a release (every line matches) or a refusal (any difference) with the guard and the time."""
-        released = all(counts[line.line] == line.quantity for line in slip.lines)
+    def decide(
+        self,
+        slip: SlipView,
+        guard: str,
+        counts: dict[int, int],
+        reason: str,
+        *,
+        refuse: bool = False,
+        photo: bytes | None = None,
+    ) -> Decision:
+        """Record a release (every line matches) or a refusal (any difference, or `refuse` with the guard's reason
+        although the counts match) with the guard, the time and the camera's photo (online only: the outbox keeps
+        no pictures)."""
+        released = not refuse and all(counts[line.line] == line.quantity for line in slip.lines)
         lines = [CountedLine(line=n, counted=c) for n, c in sorted(counts.items())]
         nonce, at = uuid.uuid4().hex, self.clock()
-        request = ReleaseRequest(text=slip.text, guard=guard, lines=lines, reason=reason)
+        picture = base64.b64encode(photo).decode() if photo else None
+        request = ReleaseRequest(
+            text=slip.text, guard=guard, lines=lines, reason=reason, refuse=refuse, photo_jpeg_b64=picture
+        )
         outcome = "released" if released else "refused"
         queued = True
         if self._online:
@@ -216,7 +335,8 @@ class GateLink:
                 self._queue_event(nonce, slip, guard, lines, reason, released, at)
             except _MAYBE_SENT:
                 self._set_online(False)
-                self.outbox.add(nonce, "release", request.model_dump_json(), at, slip.number)
+                kept = request.model_copy(update={"photo_jpeg_b64": None})
+                self.outbox.add(nonce, "release", kept.model_dump_json(), at, slip.number)
             except httpx.TransportError:
                 self._set_online(False)
                 self._queue_event(nonce, slip, guard, lines, reason, released, at)
@@ -226,6 +346,26 @@ class GateLink:
             self._queue_event(nonce, slip, guard, lines, reason, released, at)
         self.store.record_use(LocalUse(slip.number, outcome, at, guard))
         return Decision(slip.number, outcome, at, guard, queued, reason)
+
+    def stop_goods(self, goods: str, reason: str, guard: str, photo: bytes | None = None) -> bool:
+        """Goods stopped with no slip at all (R-REL-6), for the gate release log: sent at once when online, else
+        queued with the time. True when the server has it."""
+        nonce, at = uuid.uuid4().hex, self.clock()
+        if self._online:
+            picture = base64.b64encode(photo).decode() if photo else None
+            try:
+                self.api.stop_goods(
+                    GateStopIn(goods=goods, reason=reason, guard=guard, photo_jpeg_b64=picture), idempotency_key=nonce
+                )
+            except ApiError as exc:
+                if not self._refused_by(exc):
+                    raise
+            except httpx.TransportError:
+                self._set_online(False)
+            else:
+                return True
+        self._queue(GateEvent(nonce=nonce, kind="stop", text=goods, at=at, guard=guard, reason=reason), "")
+        return False
 
     def _queue(self, event: GateEvent, number: str) -> None:
         self.outbox.add(event.nonce, "sync", event.model_dump_json(), event.at, number)
@@ -278,7 +418,18 @@ class GateLink:
         """Ask the server who this gate is, to know the link is up. Raises TransportError or TokenRefused."""
         with self._background_call():
             self.api.device()
+            self._report_state()
         self._set_online(True)
+
+    def _report_state(self) -> None:
+        """The gate's software and camera state for the console's devices page, when changed or a minute old."""
+        if self.report is None:
+            return
+        beat, now = self.report(), time.monotonic()
+        if beat == self._reported and now - self._reported_at < REPORT_EVERY:
+            return
+        self.api.heartbeat(beat)
+        self._reported, self._reported_at = beat, now
 
     def refresh_reference(self) -> None:
         """Download what changed (ETags) of keys, revocations, roster and the day's slips.
@@ -299,8 +450,21 @@ class GateLink:
                 slips, etag = self.api.day_slips(None, self.store.etag(SLIPS))
                 if slips is not None:
                     self.store.save_reference(SLIPS, slips, etag, now)
+                self._refresh_catalogue(now)
             self.verifier.reload()
             self._set_online(True)
+
+    def _refresh_catalogue(self, now: datetime) -> None:
+        """The item catalogue, so slips not synced show names; a server too old to offer it is not an error."""
+        try:
+            items, etag = self.api.gate_catalogue(self.store.etag(CATALOGUE))
+        except ApiError as exc:
+            if exc.token_refused:
+                raise
+            log.warning("gate link: no item catalogue from the server (%s): slips not synced show item codes", exc.code)
+            return
+        if items is not None:
+            self.store.save_reference(CATALOGUE, items, etag, now)
 
     def upload(self) -> int:
         """Send what the outbox holds, oldest first; returns how many entries the server answered.
@@ -314,6 +478,10 @@ class GateLink:
                     done += self._resend_release(head)
                     pending = pending[1:]
                     continue
+                if head.route == "pass":
+                    done += self._resend_pass(head)
+                    pending = pending[1:]
+                    continue
                 batch: list[Entry] = []
                 for entry in pending:
                     if entry.route != "sync":
@@ -321,8 +489,11 @@ class GateLink:
                     batch.append(entry)
                 pending = pending[len(batch) :]
                 self.outbox.mark_attempt([e.nonce for e in batch])
+                events = [event for event in map(self._readable_event, batch) if event is not None]
+                if not events:
+                    continue
                 with self._background_call():
-                    out = self.api.sync([event_of(e) for e in batch])
+                    out = self.api.sync(events)
                 now = self.clock()
                 for result in out.results:
                     self.outbox.mark_sent(result.nonce, result.result, result.code, now)
@@ -330,11 +501,28 @@ class GateLink:
             self._set_online(True)
             return done
 
+    def _unreadable(self, entry: Entry, problem: Exception) -> None:
+        """An entry that no request can be made of (it cannot be sent as it is, nor ever will be): marked so, and
+        logged, so that it does not hold up every entry queued after it."""
+        log.error("gate outbox: entry %s (%s) cannot be sent and is set aside: %s", entry.nonce, entry.route, problem)
+        self.outbox.mark_sent(entry.nonce, "rejected", UNREADABLE, self.clock())
+
+    def _readable_event(self, entry: Entry) -> GateEvent | None:
+        try:
+            return event_of(entry)
+        except ValueError as exc:  # pydantic's ValidationError and json's JSONDecodeError are ValueErrors
+            self._unreadable(entry, exc)
+            return None
+
     def _resend_release(self, entry: Entry) -> int:
         self.outbox.mark_attempt([entry.nonce])
         try:
             # The guard was already shown this release: the original time tells the server it is not a new scan.
             request = ReleaseRequest.model_validate_json(entry.body).model_copy(update={"decided_at": entry.at})
+        except ValueError as exc:
+            self._unreadable(entry, exc)
+            return 0
+        try:
             out = self.api.release(request, idempotency_key=entry.nonce)
         except ApiError as exc:
             if self._refused_by(exc):
@@ -350,5 +538,17 @@ class GateLink:
 
 
 def event_of(entry: Entry) -> GateEvent:
-    """An outbox entry of the `sync` route as the event it uploads."""
-    return GateEvent.model_validate_json(entry.body)
+    """An outbox entry of the `sync` route as the event it uploads (`event_from`)."""
+    return event_from(entry.body)
+
+
+def event_from(body: str) -> GateEvent:
+    """The event a queued body holds. One queued by an earlier version may hold text the contract refuses now
+    (control characters of a scanned code): it goes with them replaced. ValueError when the body holds no event."""
+    try:
+        return GateEvent.model_validate_json(body)
+    except ValidationError:
+        fields = json.loads(body)
+        if not isinstance(fields, dict):
+            raise
+        return GateEvent.model_validate({k: clean_text(v) if isinstance(v, str) else v for k, v in fields.items()})

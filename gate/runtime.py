@@ -4,7 +4,9 @@ the link, the flow, the background sync and the camera scanner. The CLI and the 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, date, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,13 +16,23 @@ from devices.camera import CameraState, Frame, ScanEvent, Scanner, StateChange
 from devices.qr.pipeline import FrameScan
 from gate.flows.gate_flow import GateFlow
 from gate.link import GateLink
+from gate.photo import jpeg_under
 from gate.storage import open_storage
 from gate.syncer import Syncer, SyncTiming
 from server.contract.client import EstateClient
+from server.contract.device import Heartbeat
 from server.contract.zones import DEFAULT_ZONE
 from terminal.settings import ProgramSettings
 
 log = logging.getLogger(__name__)
+FROZEN_AFTER = 3.0  # seconds without a new frame from an open camera: its picture is frozen
+
+
+def software() -> str:
+    try:
+        return f"gate {version('estate-desk')}"
+    except PackageNotFoundError:
+        return "gate"
 
 
 class GateConfig(ProgramSettings):
@@ -59,17 +71,37 @@ class GateRuntime:
         self.store, self.outbox = self.storage.store, self.storage.outbox
         self.link = GateLink(self.client, self.store, self.outbox, gate_name=config.gate_name, clock=utcnow)
         self.syncer = Syncer(self.link, config.timing)
-        self.flow = GateFlow(self.link, today=self.today, on_decision=self.syncer.kick)
+        self.flow = GateFlow(self.link, today=self.today, on_decision=self.syncer.kick, photo=self.photo)
         self.latest_frame: Frame | None = None
         self._camera_down = False
         self._camera_streamed = False
+        self.frozen_after = FROZEN_AFTER
         self.scanner = Scanner(config.camera, on_event=self.on_scan, on_frame=self._on_frame, on_state=self._on_camera)
+        self.link.report = lambda: Heartbeat(software=software(), peripherals={"camera": self.camera_state()})
+
+    def camera_state(self) -> str:
+        """live (new frames), frozen (the camera is open but its picture stopped) or no_device (none opens)."""
+        frame = self.latest_frame
+        if self._camera_down or frame is None:
+            return "no_device"
+        return "live" if time.monotonic() - frame.monotonic < self.frozen_after else "frozen"
 
     def today(self) -> date:
         """Today in the estate's zone: as the server reports it, else as configured (before the first sync)."""
         device = self.link.verifier.reference.device
         zone = ZoneInfo(device.timezone) if device is not None else self.zone
         return utcnow().astimezone(zone).date()
+
+    def photo(self) -> bytes | None:
+        """The frame in front of the camera as the guard decides, as a JPEG under 200 KB (R-REL-6)."""
+        frame = self.latest_frame
+        if frame is None:
+            return None
+        try:
+            return jpeg_under(frame.image)
+        except ValueError as exc:
+            log.warning("gate camera: no photo for this decision: %s", exc)
+            return None
 
     def on_scan(self, event: ScanEvent) -> None:
         self.flow.on_scan(event.text)

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gate.link import number_of
+from gate.link import event_from, number_of
 from gate.store import REFERENCE_SCHEMA, USES_COLUMNS, LocalStore, uses_schema
+from server.contract.passes import PassMovementRequest
 from server.contract.schemas import GateEvent, ReleaseRequest
 from terminal.outbox import Outbox
 from terminal.salvage import RawRow, Salvage, Table, finish_interrupted, move_aside, problem_of, rebuild, write_fresh
@@ -36,7 +37,7 @@ log = logging.getLogger("estate.gate")
 CACHE_FILE = "cache.db"
 OUTBOX_FILE = "outbox.db"
 OLD_FILE = "gate.db"  # cache and outbox in one file, before they were split
-ROUTES = ("sync", "release")
+ROUTES = ("sync", "release", "pass")
 _EVENT_START = re.compile(rb'\{"nonce":"')
 
 
@@ -85,6 +86,7 @@ class GateStorage:
 def open_storage(data_dir: Path, now: datetime | None = None) -> GateStorage:
     """The gate's cache and outbox in `data_dir`: checked, repaired or rebuilt as needed, and opened."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o700)  # the guard roster's PIN digests and the day's slips: the gate's user only
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     cache, outbox, old = data_dir / CACHE_FILE, data_dir / OUTBOX_FILE, data_dir / OLD_FILE
     finish_interrupted(outbox)
@@ -128,9 +130,10 @@ def _copy_reference(source: Path, cache: Path) -> None:
 
 
 def _sound(values: dict[str, object]) -> bool:
-    """A row's body is the request its route sends."""
-    model = GateEvent if values["route"] == "sync" else ReleaseRequest
-    model.model_validate_json(str(values["body"]))
+    """A row's body is the request its route sends (an event as the upload reads it, `event_from`)."""
+    readers = {"sync": event_from, "pass": PassMovementRequest.model_validate_json}
+    read = readers.get(str(values["route"]), ReleaseRequest.model_validate_json)
+    read(str(values["body"]))
     return values["route"] in ROUTES
 
 

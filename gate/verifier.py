@@ -15,9 +15,18 @@ from gate.store import LocalStore
 from server.contract import slip_token
 from server.contract.client import key_ring
 from server.contract.device import DeviceInfo
-from server.contract.schemas import GateSlipsOut, GuardRosterOut, KeysOut, RevocationsOut, SlipOut
+from server.contract.schemas import (
+    CatalogueItemOut,
+    GateCatalogueOut,
+    GateSlipsOut,
+    GuardRosterOut,
+    KeysOut,
+    RevocationsOut,
+    SlipOut,
+)
 
 KEYS, REVOCATIONS, GUARDS, SLIPS, DEVICE = "keys", "revocations", "guards", "slips", "device"
+CATALOGUE = "catalogue"
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,7 @@ class Reference:
     slips: dict[str, SlipOut] = field(default_factory=dict)
     roster: GuardRosterOut | None = None
     device: DeviceInfo | None = None  # this gate as the server knows it (its name, the estate's time zone)
+    catalogue: dict[str, CatalogueItemOut] = field(default_factory=dict)  # by code, names in both languages
 
     @classmethod
     def load(cls, store: LocalStore) -> Reference:
@@ -39,6 +49,7 @@ class Reference:
         guards = store.reference(GUARDS)
         slips = store.reference(SLIPS)
         device = store.reference(DEVICE)
+        items = store.reference(CATALOGUE)
         rev = RevocationsOut.model_validate_json(revocations[0]) if revocations else None
         day = GateSlipsOut.model_validate_json(slips[0]) if slips else None
         return cls(
@@ -49,7 +60,15 @@ class Reference:
             slips={s.number: s for s in day.slips} if day else {},
             roster=GuardRosterOut.model_validate_json(guards[0]) if guards else None,
             device=DeviceInfo.model_validate_json(device[0]) if device else None,
+            catalogue={i.code: i for i in GateCatalogueOut.model_validate_json(items[0]).items} if items else {},
         )
+
+    def line(self, number: int, item: slip_token.ItemLine) -> ItemLine:
+        """A line of a token the gate has no synced slip for: a catalogue code shown by its names (床, not BED)."""
+        known = None if item.free_text else self.catalogue.get(item.label)
+        if known is None:
+            return ItemLine(number, item.label, item.quantity)
+        return ItemLine(number, known.name, item.quantity, known.name_en)
 
 
 def typed_number(text: str) -> bool:
@@ -123,5 +142,5 @@ class OfflineVerifier:
             return Verdict(text, False, code=cached.state)
         if cached is not None:
             return Verdict(text, False, slip=SlipView.from_out(cached, text))
-        lines = tuple(ItemLine(i, item.label, item.quantity) for i, item in enumerate(claims.items, start=1))
+        lines = tuple(ref.line(i, item) for i, item in enumerate(claims.items, start=1))
         return Verdict(text, False, slip=SlipView(number, claims.unit, claims.valid_until, lines, text))

@@ -14,6 +14,17 @@ from server.contract.schemas import (
     SlipOut,
     SlipRequest,
 )
+from server.contract.service import (
+    CleaningBookingIn,
+    FeedbackIn,
+    FeedbackOut,
+    MyRequestsOut,
+    RepairRequestIn,
+    ServiceCatalogueOut,
+    ServiceOrderOut,
+    ServiceResidentIn,
+    ServiceSlotsOut,
+)
 
 
 class KioskApi(Protocol):
@@ -28,3 +39,21 @@ class KioskApi(Protocol):
     def reprint(self, number: str, resident: MySlipsRequest) -> SlipOut: ...
 
     def my_slips(self, request: MySlipsRequest) -> MySlipsOut: ...
+
+    def service_catalogue(self) -> ServiceCatalogueOut: ...
+
+    def service_slots(self, kind: str, days: int | None = None) -> ServiceSlotsOut: ...
+
+    def request_repair(self, request: RepairRequestIn, idempotency_key: str | None = None) -> ServiceOrderOut: ...
+
+    def book_cleaning(self, request: CleaningBookingIn, idempotency_key: str | None = None) -> ServiceOrderOut: ...
+
+    def give_feedback(self, request: FeedbackIn, idempotency_key: str | None = None) -> FeedbackOut: ...
+
+    def my_requests(self, resident: ServiceResidentIn) -> MyRequestsOut: ...
+
+    def withdraw_request(
+        self, number: str, resident: ServiceResidentIn, idempotency_key: str | None = None
+    ) -> ServiceOrderOut: ...
+
+    def order_by_receipt(self, code: str) -> ServiceOrderOut: ...

@@ -32,7 +32,7 @@ def run(
     from terminal import logs
     from terminal.kivy_setup import WindowSpec
 
-    logs.configure()
+    logs.configure(program="kiosk")
     try:
         settings = kiosk_config.load(
             config,

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from datetime import datetime
 from typing import Protocol
 
 from devices.printing import (
-    ApplicantKind,
     PrintingError,
     PrintResult,
     ReleaseSlipPrint,
-    SlipItem,
+    ServiceReceiptPrint,
     open_printer,
+    print_receipt,
     print_slip,
     query_status,
 )
 from devices.printing.job import check_ready
 from devices.printing.profiles import DEFAULT_PROFILE
 from devices.printing.status import can_answer
-from server.contract.schemas import SlipOut
+from server.contract.printing import printable
 
 
 class SlipPrinter(Protocol):
@@ -29,6 +28,8 @@ class SlipPrinter(Protocol):
         PrinterStatusUnknown (all PrintingError) otherwise."""
 
     def print(self, slip: ReleaseSlipPrint) -> PrintResult: ...
+
+    def print_receipt(self, receipt: ServiceReceiptPrint) -> PrintResult: ...
 
 
 class UrlPrinter:
@@ -53,23 +54,9 @@ class UrlPrinter:
         with self._lock:
             return print_slip(self.url, slip, self.profile, timeout=self.timeout)
 
+    def print_receipt(self, receipt: ServiceReceiptPrint) -> PrintResult:
+        with self._lock:
+            return print_receipt(self.url, receipt, self.profile, timeout=self.timeout)
 
-def printable(slip: SlipOut, timezone: str) -> ReleaseSlipPrint:
-    """What the printer gets, taken only from the server's confirmed answer (its print data and token)."""
-    data = slip.print
-    if data is None:
-        raise ValueError(f"slip {slip.number} came without print data")
-    issued: datetime = slip.issued_at
-    return ReleaseSlipPrint(
-        estate=data.estate_name,
-        slip_number=data.number,
-        unit=data.unit,
-        applicant=data.applicant,
-        applicant_kind=ApplicantKind(slip.applicant_kind),
-        issued_at=issued,
-        valid_until=slip.valid_until,
-        items=tuple(SlipItem(i.name, i.quantity) for i in data.items),
-        qr_token=data.qr_text,
-        notes="；".join(data.notes),
-        timezone=timezone,
-    )
+
+__all__ = ["SlipPrinter", "UrlPrinter", "printable"]

@@ -8,8 +8,8 @@ PY=${PYTHON:-python3}
 VENV=.venv
 # Xvfb and xauth: real Kivy windows on a machine with no display; a CJK font for slips and screens;
 # libzbar0 for the pyzbar decoder; libmtdev1/SDL2 for Kivy; chromium for the console's browser tests; wrk for
-# bench/slips.py.
-DEB_PACKAGES=(xvfb xauth xdotool fonts-wqy-microhei libzbar0 libmtdev1 libsdl2-2.0-0 libgl1 chromium wrk)
+# bench/slips.py; libusb-1.0-0 for usb:// printers (pyusb); systemd for `systemd-analyze verify` of the installed units.
+DEB_PACKAGES=(xvfb xauth xdotool fonts-wqy-microhei libzbar0 libmtdev1 libsdl2-2.0-0 libgl1 chromium wrk libusb-1.0-0 systemd)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do

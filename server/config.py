@@ -47,6 +47,37 @@ class Settings(BaseSettings):
         10, ge=0, description="How far a gate's clock may be off before its offline times become conflicts."
     )
     page_size: int = 25
+    device_version: str = Field(
+        "", description="The software version devices should run (`estate install … --upgrade`); empty: the server's."
+    )
+    service_desk_phone: str = Field(
+        "", description="The CS centre's phone, printed on the note left when nobody is home (《留言条》, R-CLN-3)."
+    )
+    overdue_sweep_seconds: int = Field(
+        60, ge=0, description="How often the server flags overdue key loans (R-KEY-12, 14); 0: never (use the CLI)."
+    )
+    service_sweep_seconds: int = Field(
+        60,
+        ge=0,
+        description="How often the server escalates late service orders, forms and call tasks to the supervisor; "
+        "0: never (use `estate service sweep`).",
+    )
+    service_slot_days: int = Field(5, ge=1, le=14, description="How many working days ahead the kiosk offers visits.")
+    repair_slot_capacity: int = Field(4, ge=0, description="Repair visits engineering can make in one time slot.")
+    cleaning_slot_capacity: int = Field(2, ge=0, description="Cleaning visits environment can make in one time slot.")
+    ac_season_months: str = Field(
+        "5-10",
+        pattern=r"^(1[0-2]|[1-9])(-(1[0-2]|[1-9]))?(,(1[0-2]|[1-9])(-(1[0-2]|[1-9]))?)*$",
+        description="The air-conditioning season's months, when the daily check sheet needs two temperatures a day "
+        '(R-DUTY-8): "5-10" for May to October, "6,7,8", or "11-2" across the new year.',
+    )
+    vacant_fee_percent: int = Field(
+        100,
+        ge=0,
+        le=100,
+        description="The share of the full management fee a vacant unit is charged, as the city's rules set it "
+        "(R-VAC-5); the monthly vacant-unit statistics show it against each unit's vacant days.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -169,6 +169,18 @@ class Composer:
         elif key in LETTERS or key in DIRECT:
             self._append(key)
 
+    def press(self, key: str) -> None:
+        """A key of the on-screen keyboard by name: a letter or digit, or back, space, clear, mode, prev, next."""
+        actions = {
+            "back": self.backspace,
+            "space": self.space,
+            "clear": self.clear,
+            "mode": self.toggle_mode,
+            "prev": lambda: self.turn(-1),
+            "next": lambda: self.turn(1),
+        }
+        actions.get(key, lambda: self.key(key))()
+
     def backspace(self) -> None:
         if self.letters:
             self._set_letters(self.letters[:-1])

@@ -18,7 +18,7 @@ from devices.cabinet.codec import Ack, BoardStatus, Codec, Request, XorCodec, co
 from devices.cabinet.doors import DoorWatch
 from devices.cabinet.errors import CabinetError, FrameError, LineDown, NoReply, Preempted
 from devices.cabinet.events import CabinetEvent
-from devices.cabinet.ledger import UnlockLedger, UnlockOutcome, UnlockResult
+from devices.cabinet.ledger import MemoryLedger, UnlockLedger, UnlockOutcome, UnlockResult
 from devices.cabinet.profiles import BoardProfile, ProtocolSpec, protocol_by_name
 from devices.cabinet.tags import KeyReader, KeyTracker, SlotRef
 
@@ -73,7 +73,7 @@ class Cabinet:
         self.boards = list(boards)
         self._codecs: dict[int, Codec] = {b: codec_for(p) for b, p in self.profiles.items()}
         self.bus = Bus(url, baudrate=base.baudrate, reply_timeout=reply_timeout, quiet=quiet)
-        self.ledger = ledger or UnlockLedger()
+        self.ledger = ledger or MemoryLedger()
         self.watch = DoorWatch(open_timeout, held_open_after)
         self.keys = KeyTracker(key_homes)
         self.key_reader = key_reader
@@ -83,6 +83,7 @@ class Cabinet:
         self._slot_count: dict[int, int] = {}
         self._listeners: list[Listener] = []
         self._stop = threading.Event()
+        self.last_cycle = time.monotonic()  # when a poll cycle last ended: a watchdog's sign the poller runs
         self._thread: threading.Thread | None = None
 
     # Events ---------------------------------------------------------------------------------------------------
@@ -238,6 +239,7 @@ class Cabinet:
         with self._state_lock:
             events += self.watch.tick(time.monotonic())
         self._emit(events)
+        self.last_cycle = time.monotonic()
         return events
 
     def status(self, board: int | None = None) -> list[SlotStatus]:

@@ -1,92 +1,23 @@
-"""One program at a time on a cabinet line: a second one's frames would interleave with the first's polls, and
-each would take the other's replies for garbage (a false offline/online pair at the agent).
-
-The holder keeps an advisory lock (`flock`) on a file named for the line, in /run/lock (else the temp folder),
-and writes its pid and command into it, so whoever is refused is told who has the line. The kernel drops the lock
-when the holder exits, however it exits: a stale file is never in the way. A device path is named by the device
-it resolves to (a by-id symlink, /dev/ttyUSB0 and spy:///dev/ttyUSB0 are one line); any other URL by itself,
-without its options.
-"""
+"""The cabinet's line lock (`devices.portlock`), refusing with LineBusy: a second agent or a technician's
+`estate devices cabinet …` on a line the agent holds is told who holds it, and sends nothing."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-import sys
-import tempfile
-from contextlib import suppress
 from pathlib import Path
 
 from devices.cabinet.errors import LineBusy
+from devices.portlock import PortLock as _PortLock
+from devices.portlock import line_key, lock_path
 
-try:
-    import fcntl
-except ImportError:  # not a POSIX system: pyserial's own exclusive open is all there is
-    fcntl = None  # type: ignore[assignment]
-
-LOCK_DIRS = (Path("/run/lock"), Path(tempfile.gettempdir()))
-ENV_LOCK_DIR = "ESTATE_CABINET_LOCK_DIR"  # a technician's or a test's own place for the lock files
+__all__ = ["PortLock", "line_key", "lock_path"]
 
 
-def line_key(port_url: str) -> str:
-    """What names a line: the device a path resolves to (also under spy://), or the URL without its options."""
-    base = port_url.split("?", 1)[0]
-    path = base.removeprefix("spy://")
-    return os.path.realpath(path) if path.startswith("/") else base
-
-
-def lock_path(port_url: str) -> Path:
-    key = line_key(port_url)
-    readable = re.sub(r"[^A-Za-z0-9]+", "_", key).strip("_")[-60:]
-    digest = hashlib.sha1(key.encode()).hexdigest()[:8]
-    return _lock_dir() / f"estate-cabinet-{readable}-{digest}.lock"
-
-
-def _lock_dir() -> Path:
-    chosen = os.environ.get(ENV_LOCK_DIR)
-    if chosen:
-        return Path(chosen)
-    return next((d for d in LOCK_DIRS if os.access(d, os.W_OK)), LOCK_DIRS[-1])
-
-
-def _this_program() -> str:
-    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:4]]) if sys.argv and sys.argv[0] else "python"
-
-
-class PortLock:
-    """Held from `acquire()` to `release()`; `acquire` raises LineBusy naming the holder."""
-
+class PortLock(_PortLock):
     def __init__(self, url: str, port_url: str) -> None:
-        self.url = url
-        self.path = lock_path(port_url)
-        self._fd: int | None = None
+        def refusal(holder: str, path: Path) -> LineBusy:
+            return LineBusy(
+                f"cabinet line {url} is in use by {holder} (lock {path}); stop it first, or run the command on the "
+                "machine's agent instead (串口已被占用)"
+            )
 
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
-    def acquire(self) -> None:
-        if self._fd is not None or fcntl is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.pread(fd, 512, 0).decode("utf-8", "replace").strip() or "another program"
-            os.close(fd)
-            raise LineBusy(
-                f"cabinet line {self.url} is in use by {holder} (lock {self.path}); stop it first, or run the "
-                "command on the machine's agent instead (串口已被占用)"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} ({_this_program()})\n".encode(), 0)
-        self._fd = fd
-
-    def release(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            with suppress(OSError):
-                os.ftruncate(fd, 0)
-            os.close(fd)  # closing drops the flock
+        super().__init__(url, port_url, refusal)

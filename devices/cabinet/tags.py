@@ -71,6 +71,44 @@ def tag_id(raw: RawTag) -> str:
     return ibutton_id(raw) if isinstance(raw, bytes) else rfid_id(raw)
 
 
+def tag_hex(raw: RawTag) -> str:
+    """A tag as readers print and type it, and as the key register and the server take it: an iButton ROM in 16 hex
+    digits, most significant byte first as printed on the can (CRC-8, serial, family 01); an RFID number in 10."""
+    return raw[::-1].hex().upper() if isinstance(raw, bytes) else f"{raw:010X}"
+
+
+def raw_tag(text: str) -> RawTag:
+    """The tag a reader's hex text stands for (the inverse of `tag_hex`); TagError says what is wrong with it."""
+    digits = text.strip()
+    try:
+        value = int(digits, 16)
+    except ValueError:
+        raise TagError(f"reader line {digits[:40]!r} is not a tag in hex (读卡数据无效)") from None
+    if len(digits) == 16:
+        rom = value.to_bytes(8, "big")[::-1]  # printed MSB first; read off the bus family first
+        ibutton_id(rom)
+        return rom
+    if len(digits) == 10:
+        rfid_id(value)
+        return value
+    raise TagError(f"reader line {digits[:40]!r}: 16 hex digits (iButton) or 10 (RFID) expected (读卡数据无效)")
+
+
+def hex_of_tag_id(tag: str) -> str:
+    """A tag id as the driver reports it (`ibutton:01.<serial>`, `rfid:<number>`) in the hex of `tag_hex`; any other
+    text is returned as it is."""
+    kind, _, rest = tag.partition(":")
+    try:
+        if kind == "ibutton":
+            family, _, serial = rest.partition(".")
+            return tag_hex(ibutton_rom(int(serial, 16), int(family, 16)))
+        if kind == "rfid":
+            return tag_hex(int(rest, 10))
+    except (ValueError, TagError):
+        pass
+    return tag
+
+
 class KeyReader(Protocol):
     """A reader per slot or per cabinet: the raw tag in each slot it sees (None: empty)."""
 

@@ -7,12 +7,14 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 ACCEPTED_FORMS = (
-    "v4l2://N (USB camera number N, e.g. v4l2://0; options ?width=1280&height=720&fps=30)",
+    "v4l2://N or v4l2:///dev/estate-camera (a USB camera by number or device path; options "
+    "?format=MJPG|YUYV&width=1280&height=720&fps=30)",
     "rtsp://user:pass@host:554/path (network camera)",
     "file:///path/video.mp4 (a video file, played at its own frame rate; ?fps=N to change, ?fps=0 as fast as read)",
     "images:///path/folder (the image files of a folder in name order; ?fps=N, default 5)",
 )
 _SCHEMES = ("v4l2", "rtsp", "rtsps", "file", "images")
+PIXEL_FORMATS = ("MJPG", "YUYV")  # compressed (high resolutions at full frame rate over USB 2) or raw
 
 
 class CameraUrlError(ValueError):
@@ -54,11 +56,19 @@ def parse_camera_url(url: str) -> CameraUrl:
     options = dict(parse_qsl(parts.query, keep_blank_values=True))
     if scheme == "v4l2":
         device = (parts.netloc + parts.path).strip("/")
+        fmt = options.get("format")
+        if fmt is not None and fmt.upper() not in PIXEL_FORMATS:
+            raise CameraUrlError(url, f"format={fmt!r}: the pixel format is {' or '.join(PIXEL_FORMATS)}")
+        parsed = CameraUrl(url, scheme, device, options)
+        for key in ("width", "height", "fps"):
+            parsed.number(key)
         if device.isdigit():
-            return CameraUrl(url, scheme, device, options)
+            return parsed
         if device.startswith("dev/video") and device[len("dev/video") :].isdigit():
             return CameraUrl(url, scheme, device[len("dev/video") :], options)
-        raise CameraUrlError(url, "expected a camera number, as in v4l2://0")
+        if device.startswith("dev/"):  # a udev name such as /dev/estate-camera or /dev/v4l/by-id/…
+            return CameraUrl(url, scheme, "/" + device, options)
+        raise CameraUrlError(url, "expected a camera number or device path, as in v4l2://0 or v4l2:///dev/video0")
     if scheme in ("rtsp", "rtsps"):
         if not parts.netloc:
             raise CameraUrlError(url, "expected a host, as in rtsp://10.0.0.7:554/stream1")

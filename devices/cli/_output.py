@@ -6,6 +6,7 @@ import json
 import sys
 from typing import Any, NoReturn
 
+import click
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
@@ -53,6 +54,16 @@ def _plain(params: list[Any]) -> list[Any]:
             names = {"--printer", "--camera", "--cabinet"} & set(getattr(param, "opts", ()))
             param.metavar = "URL" if names else _VALUE_NAMES.get(described.annotation, "TEXT")
     return params
+
+
+def plain_help(command: click.Command) -> click.Command:
+    """`command` and every sub-command under it with plain value names in their help (for commands built elsewhere,
+    such as the server's, that do not use the classes below)."""
+    original = command.get_params
+    command.get_params = lambda ctx: _plain(original(ctx))  # type: ignore[method-assign]
+    for sub in getattr(command, "commands", {}).values():
+        plain_help(sub)
+    return command
 
 
 class PlainHelpCommand(TyperCommand):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
@@ -14,6 +16,7 @@ import typer
 
 from devices.cabinet.driver import Cabinet
 from devices.cabinet.errors import CabinetError
+from devices.cabinet.ledger import MemoryLedger, SqliteLedger
 from devices.cabinet.profiles import PROTOCOLS, BoardProfile, Feedback, StatusOrder, protocol_by_name
 from devices.cabinet.sim_model import FAULT_KINDS, SimCabinet
 from devices.cabinet.simulator import CabinetSimulator
@@ -165,18 +168,44 @@ def open_slot(
     request_id: Annotated[
         str | None, typer.Option("--request-id", help="idempotency key (default: a fresh one)")
     ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger",
+            dir_okay=False,
+            help="the unlock ledger file (the cabinet agent's is <data dir>/unlocks.db): a request id it has seen "
+            "sends nothing",
+        ),
+    ] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="reply timeout, seconds")] = 0.15,
 ) -> None:
-    """Send one unlock and print {"board","slot","accepted"}; accepted means the board took the command."""
+    """Send one unlock and print {"board","slot","accepted"}; accepted means the board took the command. A request
+    id handled before (in this ledger) sends no frame: its earlier result is printed with "duplicate": true."""
     with _errors_reported():
         spec = protocol_by_name(protocol)
         profile = BoardProfile.default(spec, channels=None) if spec.name == "xor485" else BoardProfile.default(spec)
-        driver = Cabinet(cabinet, spec, [board], profile=profile, reply_timeout=timeout)
+        try:
+            unlocks = SqliteLedger(ledger) if ledger is not None else MemoryLedger()
+        except sqlite3.Error as exc:
+            raise ValueError(f"cannot use the ledger {ledger}: {exc}") from exc
+        driver = Cabinet(cabinet, spec, [board], profile=profile, reply_timeout=timeout, ledger=unlocks)
         try:
             result = driver.open_slot(board, slot, request_id or uuid.uuid4().hex)
         finally:
             driver.close()
-    emit({"board": board, "slot": slot, "accepted": result.accepted})
+            unlocks.close()
+    answer: dict[str, object] = {"board": board, "slot": slot, "accepted": result.accepted}
+    if result.duplicate:
+        answer |= {"duplicate": True, "outcome": result.outcome.value, "request_id": result.request_id}
+    emit(answer)
+    if result.duplicate:
+        say(
+            f"request id {result.request_id} was handled before ({result.outcome.value}"
+            f"{': ' + result.detail if result.detail else ''}); no frame sent this time (请求编号已处理，未再开锁)"
+        )
+        if not result.accepted:
+            raise typer.Exit(1)
+        return
     if not result.accepted:
         fail(f"unlock {result.outcome.value}: {result.detail}")
     say(f"board {board} accepted the unlock of slot {slot}; whether the door opened shows in status")

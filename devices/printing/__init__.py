@@ -26,6 +26,7 @@ from devices.printing.errors import (  # noqa: E402
 )
 from devices.printing.job import PrintResult, print_slip  # noqa: E402
 from devices.printing.profiles import PROFILES, PrinterProfile, PrintMode, get_profile  # noqa: E402
+from devices.printing.receipt import ServiceReceiptPrint, print_receipt  # noqa: E402
 from devices.printing.slip import ApplicantKind, ReleaseSlipPrint, SlipItem  # noqa: E402
 from devices.printing.status import CoverState, PaperState, PrinterStatus, query_status  # noqa: E402
 from devices.printing.urls import open_printer, parse_printer_url  # noqa: E402
@@ -48,11 +49,13 @@ __all__ = [
     "PrinterUrlError",
     "PrintingError",
     "ReleaseSlipPrint",
+    "ServiceReceiptPrint",
     "SlipContentError",
     "SlipItem",
     "get_profile",
     "open_printer",
     "parse_printer_url",
+    "print_receipt",
     "print_slip",
     "query_status",
     "slip_bytes",

@@ -25,6 +25,10 @@ class PrinterUnavailable(PrintingError):
     """The printer could not be opened or written to."""
 
 
+class PrinterBusy(PrinterUnavailable):
+    """Another program holds the printer's serial line; the message names it. Nothing was sent."""
+
+
 class PrinterOffline(PrinterUnavailable):
     """The printer is unreachable or reports itself offline."""
 

@@ -78,7 +78,14 @@ def print_slip(
     (`job_sent=False`) or after it (`job_sent=True`). `check_status=False` is for printers that never answer
     DLE EOT; write-only backends (file, dummy) are never asked.
     """
-    job = slip_bytes(slip, profile, mode)
+    return send_job(printer, slip_bytes(slip, profile, mode), timeout=timeout, check_status=check_status)
+
+
+def send_job(
+    printer: str | Escpos, job: bytes, *, timeout: float = DEFAULT_TIMEOUT, check_status: bool = True
+) -> PrintResult:
+    """Send one finished job (a slip's, a receipt's, a pass's) as `print_slip` does: status before, the bytes once,
+    status after; the same errors."""
     where = printer if isinstance(printer, str) else type(printer).__name__
     device = open_printer(printer, timeout) if isinstance(printer, str) else printer
     try:

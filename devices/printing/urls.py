@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import serial
 from escpos import printer as backends
 from escpos.escpos import Escpos
 from escpos.exceptions import DeviceNotFoundError
 
-from devices.printing.errors import PrinterOffline, PrinterUnavailable, PrinterUrlError
+from devices.portlock import PortLock
+from devices.printing.errors import PrinterBusy, PrinterOffline, PrinterUnavailable, PrinterUrlError
 from devices.printing.status import DEFAULT_TIMEOUT
 
 ACCEPTED_FORMS = (
@@ -115,14 +118,69 @@ def _reason(exc: BaseException) -> str:
 
 # python-escpos has inline annotations but no py.typed marker, so to mypy its classes are Any.
 class SerialPrinter(backends.Serial):  # type: ignore[misc]
-    """python-escpos's serial backend, with RTS/CTS flow control when the URL asks for it."""
+    """python-escpos's serial backend, with RTS/CTS flow control when the URL asks for it, and the line held by one
+    program at a time: a lock file naming the holder (`devices.portlock`) and the port itself opened exclusively
+    (pyserial's flock), so a second program is refused before it sends a byte."""
 
     rtscts = False
+    _lock: PortLock | None = None
 
     def open(self, raise_not_found: bool = True) -> None:
-        super().open(raise_not_found)
-        if self.device is not None and self.rtscts:
-            self.device.rtscts = True
+        if self._device and self._device.is_open:
+            self.close()
+        if self._lock is None:
+            url = f"serial://{self.devfile}"
+
+            def refusal(holder: str, path: Path) -> PrinterBusy:
+                return PrinterBusy(
+                    f"打印机串口已被占用 / printer {url} is in use by {holder} (lock {path}); stop that program first"
+                )
+
+            self._lock = PortLock(url, self.devfile, refusal)
+        self._lock.acquire()
+        try:
+            self.device: serial.Serial | None = serial.Serial(
+                port=self.devfile,
+                baudrate=self.baudrate,
+                bytesize=self.bytesize,
+                parity=self.parity,
+                stopbits=self.stopbits,
+                timeout=self.timeout,
+                xonxoff=self.xonxoff,
+                dsrdtr=self.dsrdtr,
+                rtscts=self.rtscts,
+                exclusive=True,
+            )
+        except (ValueError, serial.SerialException) as exc:
+            self.device = None
+            self._lock.release()
+            raise DeviceNotFoundError(f"Unable to open serial printer on {self.devfile}:\n{exc}") from exc
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+
+class UsbPrinter(backends.Usb):  # type: ignore[misc]
+    """python-escpos's USB backend without its reset on every open: a reset drops the printer off the bus for a
+    moment (the job after it can be lost, the kernel logs a disconnect), and the kiosk opens the printer for every
+    status check. The configuration is set only when the device has none yet (just plugged in)."""
+
+    def _configure_usb(self) -> None:
+        if not self.device:
+            return
+        import usb.core
+
+        try:
+            self.device.get_active_configuration()
+        except usb.core.USBError:
+            try:
+                self.device.set_configuration()
+            except usb.core.USBError as exc:
+                raise DeviceNotFoundError(f"cannot configure USB printer: {exc}") from exc
 
 
 def _backend(address: PrinterAddress, timeout: float) -> Escpos:
@@ -147,7 +205,7 @@ def _backend(address: PrinterAddress, timeout: float) -> Escpos:
         return serial_printer
     if not backends.Usb.is_usable():
         raise PrinterUnavailable("usb:// needs pyusb (pip install pyusb) and libusb")
-    return backends.Usb(
+    return UsbPrinter(
         address.vendor_id,
         address.product_id,
         # The USB backend's default timeout 0 waits forever; status queries must end.

@@ -1,5 +1,6 @@
 """The item checklist (R-REL-6): every line of the slip with its quantity; the guard taps a line as matching or
-enters the number actually counted. Release needs every line counted and equal; any difference means refuse."""
+enters the number actually counted. Release needs every line counted and equal; any difference means refuse, and
+the guard may refuse with a reason although the counts match."""
 
 from __future__ import annotations
 
@@ -60,4 +61,6 @@ class Checklist:
 
     @property
     def can_refuse(self) -> bool:
-        return self.complete and bool(self.differences)
+        """Any counted slip may be refused: for a difference, or with a reason although every count matches (an item
+        not on the slip, damaged goods)."""
+        return self.complete

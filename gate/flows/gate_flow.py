@@ -3,7 +3,9 @@
     signed_out ─(PIN/card)→ ready ─(scan / typed number)→ checklist ─(release)→ done ─(next)→ ready
                               │                              └──(refuse + reason)→ done
                               ├─(manual)→ manual ─(submit)→ checklist | rejected
-                              └─(invalid scan)→ rejected ─(next / a new scan)→ …
+                              ├─(no slip)→ stopping ─(record)→ done
+                              ├─(invalid scan)→ rejected ─(next / a new scan)→ …
+                              └─(worker pass)→ worker_pass ─(in / out)→ pass_logged ─(next)→ ready
 
 Scans arrive from the scanner's thread and are ignored while the guard is busy with a slip (checklist, manual
 entry, the result screen); a new scan replaces a rejection on screen. The slip just decided or turned away is
@@ -22,13 +24,22 @@ from enum import StrEnum
 
 from gate.flows.checklist import Checklist
 from gate.flows.signin import SignIn
-from gate.flows.verdict import Rejection, SlipView, Verdict
-from gate.link import Decision, DecisionRefused, GateLink, number_of
-from server.contract import slip_token
+from gate.flows.verdict import PassLogged, PassVerdict, Rejection, SlipView, Verdict
+from gate.link import Decision, DecisionRefused, GateLink, PassRefused, number_of
+from server.contract import slip_token, worker_pass
 from server.contract.schemas import GuardOut
 
 log = logging.getLogger(__name__)
-REFUSE_REASONS = ("reason_quantity", "reason_items", "reason_damaged", "reason_person")
+REFUSE_REASONS = (
+    "reason_quantity",
+    "reason_items",
+    "reason_not_on_slip",
+    "reason_broken",
+    "reason_damaged",
+    "reason_person",
+)
+STOP_REASON = "reason_no_slip"  # goods carried out with no slip at all (R-REL-1)
+MAX_STOP_ITEMS = 6
 MANUAL_MAX = 12
 # Longer than the scanner's debounce window (3 s), so a slip still held up is seen again before this runs out.
 QUIET_S = 5.0
@@ -40,8 +51,11 @@ class GateState(StrEnum):
     MANUAL = "manual"
     CHECKLIST = "checklist"
     REFUSING = "refusing"
+    STOPPING = "stopping"  # goods with no slip at all: what they are, to be logged as stopped
     DONE = "done"
     REJECTED = "rejected"
+    WORKER_PASS = "worker_pass"  # a renovation worker's pass on screen: compare the photo, then in or out (R-REN-6)
+    PASS_LOGGED = "pass_logged"
 
 
 class GateFlow:
@@ -52,11 +66,13 @@ class GateFlow:
         today: Callable[[], date],
         on_decision: Callable[[], None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        photo: Callable[[], bytes | None] | None = None,
     ):
         self.link = link
         self._today = today
         self._on_decision = on_decision
         self._monotonic = monotonic
+        self._photo = photo or (lambda: None)  # the camera frame the guard decided on, as a small JPEG
         self._quiet: tuple[str, float] | None = None  # the slip to ignore after "继续", and until when
         self.repeats_ignored = 0  # sightings of a just-finished slip that were ignored
         self.state = GateState.SIGNED_OUT
@@ -68,6 +84,10 @@ class GateFlow:
         self.count_digits = ""
         self.manual_digits = ""
         self.decision: Decision | None = None
+        self.pass_verdict: PassVerdict | None = None
+        self.pass_logged: PassLogged | None = None
+        self.stopped: list[str] = []  # the goods picked on the stop screen (names, as the register keeps them)
+        self.stop_logged: bool | None = None  # after a stop: True when the server has it, False when queued
         self._lock = threading.RLock()
         self._listeners: list[Callable[[], None]] = []
 
@@ -165,6 +185,9 @@ class GateFlow:
         self._changed()
 
     def _check(self, text: str) -> None:
+        if worker_pass.is_pass(text):
+            self._check_pass(text)
+            return
         verdict = self.link.check(text)
         self.verdict = verdict
         self.decision = None
@@ -174,6 +197,33 @@ class GateFlow:
         else:
             self.checklist = None
             self.state = GateState.REJECTED
+
+    def _check_pass(self, text: str) -> None:
+        checked = self.link.check_pass(text, self._today())
+        self.decision, self.checklist, self.pass_logged = None, None, None
+        if checked.pass_ is not None:
+            self.pass_verdict, self.verdict, self.state = checked, None, GateState.WORKER_PASS
+        else:
+            self.pass_verdict = None
+            self.verdict = Verdict(checked.text, checked.online, code=checked.code)
+            self.state = GateState.REJECTED
+
+    def pass_move(self, direction: str) -> None:
+        """The worker on the pass comes in (``in``) or goes out (``out``): logged with the guard on duty."""
+        with self._lock:
+            verdict = self.pass_verdict
+            if self.state is not GateState.WORKER_PASS or verdict is None or verdict.pass_ is None:
+                return
+            assert self.guard is not None
+            try:
+                self.pass_logged = self.link.log_pass(verdict.pass_, direction, self.guard.display_name)
+            except PassRefused as exc:
+                self.verdict = Verdict(exc.verdict.text, True, code=exc.verdict.code)
+                self.pass_verdict, self.state = None, GateState.REJECTED
+            else:
+                log.info("gate: worker pass %s %s", self.pass_logged.number, direction)
+                self.state = GateState.PASS_LOGGED
+        self._changed()
 
     # --- the checklist ----------------------------------------------------------------------------------------
 
@@ -230,11 +280,43 @@ class GateFlow:
         self._changed()
 
     def refuse(self, reason: str) -> None:
-        """Refuse with the guard's reason (R-REL-6: the resident gets a re-issued slip at the front desk)."""
+        """Refuse with the guard's reason (R-REL-6: the resident gets a re-issued slip at the front desk), also when
+        every count matches: an item not on the slip, damaged goods."""
         with self._lock:
             if self.state is not GateState.REFUSING or self.checklist is None or not self.checklist.can_refuse:
                 return
-            self._decide(reason)
+            self._decide(reason, refuse=True)
+        self._changed()
+
+    # --- goods with no slip -------------------------------------------------------------------------------------
+
+    def stop_open(self) -> None:
+        """Goods are being carried out with no slip at all: pick what they are, then log them as stopped."""
+        with self._lock:
+            if self.state in (GateState.READY, GateState.REJECTED):
+                self._reset_slip()
+                self.state = GateState.STOPPING
+        self._changed()
+
+    def stop_pick(self, name: str) -> None:
+        with self._lock:
+            if self.state is not GateState.STOPPING:
+                return
+            if name in self.stopped:
+                self.stopped.remove(name)
+            elif len(self.stopped) < MAX_STOP_ITEMS:
+                self.stopped.append(name)
+        self._changed()
+
+    def stop_record(self, reason: str, other: str) -> None:
+        """Log the stop (R-REL-6): the goods picked (or `other` when none was), the reason and the guard."""
+        with self._lock:
+            if self.state is not GateState.STOPPING or self.guard is None:
+                return
+            goods = "、".join(self.stopped) or other
+            self.stop_logged = self.link.stop_goods(goods, reason, self.guard.display_name, self._photo())
+            log.info("gate: goods stopped with no slip: %s", goods)
+            self.state = GateState.DONE
         self._changed()
 
     def refuse_cancel(self) -> None:
@@ -243,12 +325,14 @@ class GateFlow:
                 self.state = GateState.CHECKLIST
         self._changed()
 
-    def _decide(self, reason: str) -> None:
+    def _decide(self, reason: str, refuse: bool = False) -> None:
         assert self.verdict is not None and self.verdict.slip is not None and self.checklist is not None
         assert self.guard is not None
         slip: SlipView = self.verdict.slip
         try:
-            self.decision = self.link.decide(slip, self.guard.display_name, dict(self.checklist.counted), reason)
+            self.decision = self.link.decide(
+                slip, self.guard.display_name, dict(self.checklist.counted), reason, refuse=refuse, photo=self._photo()
+            )
         except DecisionRefused as exc:
             log.warning("gate: the server would not record %s: %s", slip.number, exc.verdict.code)
             self.verdict, self.checklist, self.state = exc.verdict, None, GateState.REJECTED
@@ -269,11 +353,17 @@ class GateFlow:
                 GateState.MANUAL,
                 GateState.CHECKLIST,
                 GateState.REFUSING,
+                GateState.WORKER_PASS,
+                GateState.PASS_LOGGED,
+                GateState.STOPPING,
             ):
                 number = (
                     self.decision.number if self.decision else number_of(self.verdict.text) if self.verdict else None
                 )
-                if self.state in (GateState.REJECTED, GateState.DONE) and number:
+                if self.pass_verdict is not None and self.pass_verdict.pass_ is not None:
+                    number = self.pass_verdict.pass_.number
+                finished = (GateState.REJECTED, GateState.DONE, GateState.PASS_LOGGED)
+                if self.state in finished and number:
                     self._quiet = (number, self._monotonic() + QUIET_S)
                 self._reset_slip()
                 self.state = GateState.READY
@@ -296,4 +386,6 @@ class GateFlow:
 
     def _reset_slip(self) -> None:
         self.verdict, self.checklist, self.decision = None, None, None
+        self.pass_verdict, self.pass_logged = None, None
         self.counting, self.count_digits, self.manual_digits = None, "", ""
+        self.stopped, self.stop_logged = [], None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from server.contract.schemas import SlipOut
@@ -23,6 +23,8 @@ class Rejection(StrEnum):
     ALREADY_RELEASED = "already_released"
     UNKNOWN_SLIP = "unknown_slip"
     NOT_SYNCED = "not_synced"
+    NOT_YET_VALID = "not_yet_valid"  # a worker pass before its first day (R-REN-6)
+    SUSPENDED = "suspended"  # a worker pass while the renovation's works are suspended (R-REN-6)
 
 
 def rejection(code: str) -> Rejection | None:
@@ -82,3 +84,40 @@ class Verdict:
     @property
     def ok(self) -> bool:
         return self.slip is not None
+
+
+@dataclass(frozen=True)
+class PassView:
+    """A renovation worker's pass the guard checks against the person (R-REN-6): name, photo, company, unit and
+    the days it is valid. The photo (a data URL) comes from the server; offline there is none."""
+
+    number: str
+    unit: str
+    worker: str
+    company: str
+    valid_from: date
+    valid_until: date
+    text: str  # the scanned token, sent back with the entry or exit
+    photo: str = ""
+    renovation: str = ""
+
+
+@dataclass(frozen=True)
+class PassVerdict:
+    """`pass_` when the worker may come in or go out; else `code` (a Rejection)."""
+
+    text: str
+    online: bool
+    pass_: PassView | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class PassLogged:
+    """An entry or exit as recorded: `queued` when it waits in the outbox for the server."""
+
+    number: str
+    worker: str
+    direction: str  # in | out
+    at: datetime
+    queued: bool

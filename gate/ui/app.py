@@ -81,6 +81,10 @@ class GateApp(App):
         conflicts = link.conflicts()
         if conflicts:
             self.status.add_widget(text(t("conflicts", n=len(conflicts)), 30, ALERT, size_hint_x=0.16))
+        camera = self.runtime.camera_state()  # live | frozen | no_device
+        self.status.add_widget(
+            text(t("camera", state=t(f"camera_{camera}")), 28, GOOD if camera == "live" else ALERT, size_hint_x=0.2)
+        )
         guard = flow.guard.display_name if flow.guard else "—"
         self.status.add_widget(text(t("guard_on_duty", name=guard), 30))
         lang = self.taps.button(

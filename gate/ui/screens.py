@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from kivy.core.image import Image as CoreImage
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.image import Image
 from kivy.uix.widget import Widget
 
-from gate.flows.gate_flow import REFUSE_REASONS, GateFlow
+from gate.flows.gate_flow import REFUSE_REASONS, STOP_REASON, GateFlow
 from gate.flows.verdict import ItemLine, Rejection, Verdict, rejection
 from gate.ui.widgets import ALERT, AMBER, GREEN, GREY, RED, SLATE, Panel, Taps, text
 from terminal.i18n import Catalogue
@@ -60,7 +64,58 @@ class Screens:
         box.add_widget(text(self.t("ready_title"), 60, halign="center"))
         box.add_widget(text(self.t("ready_hint"), 32, GREY, halign="center"))
         box.add_widget(self.taps.button("manual", self.t("manual_button"), self.flow.manual_open, role="neutral"))
+        box.add_widget(self.taps.button("stop", self.t("stop_button"), self.flow.stop_open, role="danger"))
         box.add_widget(Widget())
+        return box
+
+    def _stopping(self) -> Widget:
+        """Goods with no slip (R-REL-6): the guard taps what is being carried out and logs it as stopped."""
+        flow = self.flow
+        box = Panel(spacing=10)
+        box.add_widget(text(self.t("stop_title"), 44))
+        box.add_widget(text(self.t("stop_hint"), 30, GREY))
+        grid = BoxLayout(orientation="vertical", spacing=8)
+        row = BoxLayout(spacing=8)
+        for n, item in enumerate(flow.link.verifier.reference.catalogue.values()):
+            if n and n % 3 == 0:
+                grid.add_widget(row)
+                row = BoxLayout(spacing=8)
+            shown = item.name_en if self.catalogue.language == "en" and item.name_en else item.name
+            picked = item.name in flow.stopped
+            row.add_widget(
+                self.taps.button(
+                    f"stop_item:{item.code}",
+                    ("✓ " if picked else "") + shown,
+                    lambda name=item.name: flow.stop_pick(name),
+                    role="primary" if picked else "neutral",
+                )
+            )
+        grid.add_widget(row)
+        box.add_widget(grid)
+        zh = self.catalogue.texts["zh"]  # the register is kept in Chinese
+        actions = BoxLayout(spacing=16, size_hint_y=None, height=110)
+        actions.add_widget(
+            self.taps.button(
+                "stop_record",
+                self.t("stop_record"),
+                lambda: flow.stop_record(zh[STOP_REASON], zh["stop_unlisted"]),
+                role="danger",
+                height=110,
+            )
+        )
+        actions.add_widget(self.taps.button("cancel", self.t("cancel"), flow.next, role="neutral", height=110))
+        box.add_widget(actions)
+        return box
+
+    def _stopped(self) -> Widget:
+        box = Panel(RED)
+        box.add_widget(Widget())
+        box.add_widget(text("✕ " + self.t("stopped_title"), 72, halign="center"))
+        box.add_widget(text("、".join(self.flow.stopped) or self.t("stop_unlisted"), 44, halign="center"))
+        if not self.flow.stop_logged:
+            box.add_widget(text(self.t("queued_note"), 34, halign="center"))
+        box.add_widget(Widget())
+        box.add_widget(self.taps.button("next", self.t("next"), self.flow.next, role="neutral"))
         return box
 
     def _manual(self) -> Widget:
@@ -204,6 +259,8 @@ class Screens:
 
     def _done(self) -> Widget:
         decision = self.flow.decision
+        if decision is None and self.flow.stop_logged is not None:
+            return self._stopped()
         assert decision is not None
         released = decision.outcome == "released"
         box = Panel(GREEN if released else RED)
@@ -226,6 +283,66 @@ class Screens:
             for line in self.differences():
                 box.add_widget(text(line, 36, halign="center"))
         if decision.queued:
+            box.add_widget(text(self.t("queued_note"), 34, halign="center"))
+        box.add_widget(Widget())
+        box.add_widget(self.taps.button("next", self.t("next"), self.flow.next, role="neutral"))
+        return box
+
+    # --- workers' passes (R-REN-6) ----------------------------------------------------------------------------
+
+    def _photo(self, data_url: str) -> Widget:
+        """The worker's photo from the server, for the guard to compare with the face; a note when there is none
+        (checked offline, or no photo was taken)."""
+        head, _, body = data_url.partition(";base64,")
+        try:
+            raw = base64.b64decode(body, validate=True)
+            texture = CoreImage(io.BytesIO(raw), ext="png" if head.endswith("png") else "jpg").texture
+        except Exception:  # a bad base64 text (binascii.Error) or image: Kivy's loaders raise plain Exceptions
+            return text(self.t("pass_no_photo"), 30, GREY, halign="center", size_hint_x=0.35)
+        image = Image(texture=texture, fit_mode="contain", size_hint_x=0.35)
+        self.taps.widgets["pass_photo"] = image
+        return image
+
+    def _worker_pass(self) -> Widget:
+        flow = self.flow
+        verdict = flow.pass_verdict
+        assert verdict is not None and verdict.pass_ is not None
+        item = verdict.pass_
+        box = Panel(spacing=12)
+        head = Panel(GREEN, orientation="horizontal", size_hint_y=None, height=420, padding=16, spacing=16)
+        head.add_widget(self._photo(item.photo) if item.photo else text(self.t("pass_no_photo"), 30, halign="center",
+                                                                        size_hint_x=0.35))  # fmt: skip
+        facts = BoxLayout(orientation="vertical")
+        facts.add_widget(text(self.t("pass_title"), 36))
+        facts.add_widget(text(item.worker, 64))
+        facts.add_widget(text(self.t("pass_company", company=item.company or "—"), 34))
+        facts.add_widget(text(self.t("pass_unit", unit=item.unit), 40))
+        facts.add_widget(text(self.t("pass_valid", start=item.valid_from.isoformat(), end=item.valid_until.isoformat()),
+                              32))  # fmt: skip
+        checked = self.t("checked_online" if verdict.online else "checked_offline")
+        facts.add_widget(text(f"{item.number}   {checked}", 28))
+        head.add_widget(facts)
+        box.add_widget(head)
+        box.add_widget(text(self.t("pass_hint"), 30, GREY))
+        box.add_widget(Widget())
+        row = BoxLayout(spacing=16, size_hint_y=None, height=110)
+        row.add_widget(self.taps.button("pass_in", self.t("pass_in"), lambda: flow.pass_move("in"), font_size=48,
+                                        height=110))  # fmt: skip
+        row.add_widget(self.taps.button("pass_out", self.t("pass_out"), lambda: flow.pass_move("out"), font_size=48,
+                                        height=110))  # fmt: skip
+        row.add_widget(self.taps.button("cancel", self.t("cancel"), flow.next, role="neutral", height=110))
+        box.add_widget(row)
+        return box
+
+    def _pass_logged(self) -> Widget:
+        logged = self.flow.pass_logged
+        assert logged is not None
+        box = Panel(GREEN)
+        box.add_widget(Widget())
+        box.add_widget(text("✓ " + self.t(f"pass_logged_{logged.direction}"), 80, halign="center"))
+        box.add_widget(text(logged.worker, 56, halign="center"))
+        box.add_widget(text(f"{logged.number} · {self.when(logged.at)}", 36, halign="center"))
+        if logged.queued:
             box.add_widget(text(self.t("queued_note"), 34, halign="center"))
         box.add_widget(Widget())
         box.add_widget(self.taps.button("next", self.t("next"), self.flow.next, role="neutral"))

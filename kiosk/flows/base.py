@@ -159,15 +159,23 @@ class FlowBase:
         def apply(result: Any) -> None:
             if isinstance(result, Exception):
                 self.state.offline, self.state.services = True, []
-                if not faults.server_unreachable(result):
-                    log.error("the server refused the services list", exc_info=result)
+                if isinstance(result, ApiError):  # an answer, said in one line (a 401 is also the heartbeat's)
+                    log.error(
+                        "the server refused the services list: %s %s: %s", result.status, result.code, result.message_en
+                    )
+                elif not faults.server_unreachable(result):
+                    log.error("the kiosk could not read the services list", exc_info=result)
                 return
             self.state.offline = False
             self.state.services = [Service(s) for s in result.services]
             self.state.estate_name, self.state.timezone = result.estate_name, result.timezone
             self.state.unit_letters = list(result.unit_letters)
 
-        self._io(self.api.kiosk_services, apply)
+        self._io(self._fetch_services, apply)
+
+    def _fetch_services(self) -> Any:
+        """What the server offers this kiosk (a `KioskServicesOut`)."""
+        return self.api.kiosk_services()
 
     def tick(self) -> None:
         """Called about once a second: after the idle time away from home, go home and wipe."""

@@ -19,6 +19,9 @@ REFUSAL_ADVICE = {
     "unknown_card": "advice.front_desk",
     "no_units": "advice.front_desk",
     "not_reprintable": "advice.my_requests",
+    "receipt_unknown": "advice.front_desk",
+    "wrong_state": "advice.front_desk",
+    "not_your_unit": "advice.front_desk",
 }
 
 

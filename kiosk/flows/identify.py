@@ -93,7 +93,7 @@ class IdentifySteps(FlowBase):
             if service is Service.MY_REQUESTS:
                 request = MySlipsRequest(unit=unit_typed, identity=ResidentIdentity(card=card, pin=pin))
                 return resident, self.api.my_slips(request)
-            return resident, self.api.catalogue()
+            return resident, self._fetch_for(service)
 
         def apply(result: Any) -> None:
             entry = self.session.identify
@@ -112,7 +112,7 @@ class IdentifySteps(FlowBase):
                 self.session.my_slips = extra.slips
                 self._show(Screen.MY_SLIPS)
                 return
-            self.session.catalogue = extra.items
+            self._identified(extra)
             units = [u for u in resident.units if unit_typed is None or u.unit == resident_unit(unit_typed, u)]
             if not units:
                 self._refused(ApiError(403, "no_units", ""))
@@ -123,6 +123,17 @@ class IdentifySteps(FlowBase):
                 self._show(Screen.UNIT_PICK)
 
         self._io(work, apply)
+
+    def _fetch_for(self, service: Service | None) -> Any:
+        """What the chosen service needs once the resident is known (item release: the item catalogue)."""
+        return self.api.catalogue()
+
+    def _identified(self, fetched: Any) -> None:
+        self.session.catalogue = fetched.items
+
+    def _first_screen(self) -> Screen:
+        """The chosen service's first screen once the unit is known."""
+        return Screen.ITEMS
 
     def _identify_refused(self, exc: ApiError) -> None:
         entry = self.session.identify
@@ -154,7 +165,7 @@ class IdentifySteps(FlowBase):
             # R-REL-5 and the other rules, as the server judged them at identification: refused before picking.
             self._refused(ApiError(403, refusal.code, refusal.message, refusal.detail, message_en=refusal.message_en))
             return
-        self._show(Screen.ITEMS)
+        self._show(self._first_screen())
 
 
 def resident_unit(typed: str, unit: KioskResidentUnit) -> str:

@@ -11,14 +11,15 @@ from typing import Any
 
 from devices.printing import PrintingError
 from kiosk.flows import faults
+from kiosk.flows.desk import DeskSteps
 from kiosk.flows.release import ReleaseSteps
 from kiosk.flows.state import Message, Screen
 from server.contract.client import ApiError
 from server.contract.schemas import MySlipsRequest, ResidentIdentity
 
 
-class KioskFlow(ReleaseSteps):
-    """The whole kiosk; this last part holds my requests and reprints."""
+class KioskFlow(DeskSteps, ReleaseSteps):
+    """The whole kiosk (the service desk's steps in `desk`); this last part holds my requests and reprints."""
 
     # --- my requests ----------------------------------------------------------------------------------------------
 

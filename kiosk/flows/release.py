@@ -1,7 +1,8 @@
-"""The kiosk's state machine, part three: item release — pick, review, confirm, print (R-REL-2, R-REL-5)."""
+"""The kiosk's state machine, part three: item release — pick, review, sign, print (R-REL-2, R-REL-5)."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -58,15 +59,7 @@ class ReleaseSteps(IdentifySteps):
         composer = self.session.other
         if not self._touch() or composer is None or self.state.screen is not Screen.OTHER:
             return
-        actions = {
-            "back": composer.backspace,
-            "space": composer.space,
-            "clear": composer.clear,
-            "mode": composer.toggle_mode,
-            "prev": lambda: composer.turn(-1),
-            "next": lambda: composer.turn(1),
-        }
-        actions.get(key, lambda: composer.key(key))()
+        composer.press(key)
         self.state.error = None
         self._changed()
 
@@ -99,8 +92,10 @@ class ReleaseSteps(IdentifySteps):
             self._changed()
 
     def back(self) -> None:
-        """One step back inside item release (review → items, other → items)."""
-        if self._touch() and self.state.screen in (Screen.REVIEW, Screen.OTHER):
+        """One step back inside item release (review → items, other → items, signing → review)."""
+        if self._touch() and self.state.screen is Screen.SIGN:
+            self._show(Screen.REVIEW)
+        elif self._touch() and self.state.screen in (Screen.REVIEW, Screen.OTHER):
             self.session.other = None
             self._show(Screen.ITEMS)
 
@@ -124,10 +119,31 @@ class ReleaseSteps(IdentifySteps):
         return today + timedelta(days=self.session.draft.day_offset)
 
     def confirm(self) -> None:
-        """Check the printer, ask the server, print only what it confirmed (R-REL-4: the customer copy)."""
-        if not self._touch() or self.state.screen is not Screen.REVIEW or self.session.unit is None:
+        """On the review: on to signing. Signed: check the printer, ask the server, print only what it confirmed
+        (R-REL-2: the owner signs first; R-REL-4: the customer copy)."""
+        if not self._touch() or self.session.unit is None:
             return
-        self._submit()
+        if self.state.screen is Screen.REVIEW:
+            self._show(Screen.SIGN)
+        elif self.state.screen is Screen.SIGN:
+            if self.session.signature.empty:
+                self.state.error = Message("sign.first")
+                self._changed()
+                return
+            self._submit()
+
+    def sign_stroke(self, points: list[tuple[float, float]]) -> None:
+        """One stroke of the finger on the signature pad, in the pad's coordinates (0–1 across and up)."""
+        if self._touch() and self.state.screen is Screen.SIGN and self.session.signature.add(points):
+            self._idempotency_key = None  # a changed signature is a new request
+            self.state.error = None
+            self._changed()
+
+    def sign_clear(self) -> None:
+        if self._touch() and self.state.screen is Screen.SIGN:
+            self._idempotency_key = None
+            self.session.signature.clear()
+            self._changed()
 
     def _slip_request(self) -> SlipRequest:
         unit = self.session.unit
@@ -139,6 +155,7 @@ class ReleaseSteps(IdentifySteps):
             identity=identity,
             items=self.session.draft.lines(),
             planned_date=self.planned_date(),
+            signature_png_b64=base64.b64encode(self.session.signature.png()).decode(),
         )
 
     def _submit(self) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from kiosk.flows.desk_draft import DeskDraft
 from kiosk.flows.draft import ItemDraft
+from kiosk.flows.signature import SignaturePad
 from server.contract.schemas import CatalogueItemOut, KioskResidentUnit, MySlipOut, SlipOut
 from server.contract.zones import DEFAULT_ZONE
 from terminal.pinyin import Composer
@@ -18,15 +20,35 @@ class Screen(StrEnum):
     ITEMS = "items"
     OTHER = "other"
     REVIEW = "review"
+    SIGN = "sign"  # the applicant signs on the touch screen before the slip prints (R-REL-2)
     DONE = "done"
     REFUSED = "refused"
     FAULT = "fault"
     MY_SLIPS = "my_slips"
+    # the service desk (desk.py): repairs, home cleaning, feedback, and what a resident sees of them
+    REPAIR_CATEGORY = "repair_category"
+    REPAIR_PROBLEM = "repair_problem"
+    REPAIR_PLACE = "repair_place"
+    CLEANING_SERVICE = "cleaning_service"
+    SLOT = "slot"
+    FEEDBACK_KIND = "feedback_kind"
+    FEEDBACK_TOPIC = "feedback_topic"
+    DESK_TEXT = "desk_text"
+    FEEDBACK_CONTACT = "feedback_contact"
+    DESK_REVIEW = "desk_review"
+    MY_ORDERS = "my_orders"
+    ORDER_STATE = "order_state"
 
 
 class Service(StrEnum):
     ITEM_RELEASE = "item_release"
+    REPAIR = "repair"
+    CLEANING = "cleaning"
+    FEEDBACK = "feedback"
     MY_REQUESTS = "my_requests"
+
+
+DESK_SERVICES = (Service.REPAIR, Service.CLEANING, Service.FEEDBACK)
 
 
 @dataclass(frozen=True)
@@ -61,8 +83,10 @@ class ResidentSession:
     catalogue: list[CatalogueItemOut] = field(default_factory=list)
     draft: ItemDraft = field(default_factory=ItemDraft)
     other: Composer | None = None  # the "other item" box typed on the on-screen keyboard
+    signature: SignaturePad = field(default_factory=SignaturePad)
     slip: SlipOut | None = None
     my_slips: list[MySlipOut] = field(default_factory=list)
+    desk: DeskDraft = field(default_factory=DeskDraft)  # a repair, cleaning or feedback request, my orders
 
 
 @dataclass

@@ -17,7 +17,8 @@ from kivy.uix.widget import Widget
 
 from kiosk.flows.kiosk_flow import KioskFlow
 from kiosk.flows.state import KioskState, Screen
-from kiosk.ui.screens import Ui, build
+from kiosk.ui.desk_screens import build
+from kiosk.ui.screens import Ui
 from terminal.i18n import Catalogue
 from terminal.widgets import TOUCH, BigButton
 
@@ -77,10 +78,16 @@ class KioskApp(App):
         if self.flow.state.screen is Screen.IDENTIFY:
             for char in text:
                 self.flow.card_key(char)
+        elif self.flow.state.screen is Screen.HOME:  # the code reader: a printed confirmation's QR code
+            for char in text:
+                self.flow.scan_key(char)
 
     def _key_down(self, _window: Any, key: int, *_args: Any) -> bool:
         if key in ENTER_KEYS and self.flow.state.screen is Screen.IDENTIFY:
             self.flow.card_enter()
+            return True
+        if key in ENTER_KEYS and self.flow.state.screen is Screen.HOME:
+            self.flow.scan_enter()
             return True
         return False
 

@@ -15,6 +15,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.flows.kiosk_flow import KioskFlow
 from kiosk.flows.state import Message, Screen
+from kiosk.ui.signature import sign
 from terminal.i18n import Catalogue
 from terminal.kivy_setup import FONT_NAME
 from terminal.widgets import TOUCH, BigButton, Keypad, TextKeyboard
@@ -291,8 +292,8 @@ def outcome(ui: Ui) -> Widget:
     title = {Screen.DONE: "done.title", Screen.REFUSED: "refused.title", Screen.FAULT: "fault.title"}[state.screen]
     colour = (0.04, 0.43, 0.31, 1) if state.screen is Screen.DONE else (0.7, 0.15, 0.12, 1)
     box = _column(ui.label(ui.t(title), 60, color=colour, size_hint_y=None, height=140))
-    box.add_widget(ui.label(ui.say(state.message), 44))
-    box.add_widget(ui.label(ui.say(state.advice), 40))
+    box.add_widget(ui.register("outcome.message", ui.label(ui.say(state.message), 44)))
+    box.add_widget(ui.register("outcome.advice", ui.label(ui.say(state.advice), 40)))
     if state.screen is Screen.FAULT and state.retry:
         box.add_widget(ui.button("fault.retry", ui.t("fault.retry"), ui.flow.retry, "neutral"))
     box.add_widget(ui.button("outcome.home", ui.t("nav.home"), ui.flow.home, height=TOUCH * 1.5))
@@ -326,7 +327,8 @@ def my_slips(ui: Ui) -> Widget:
         grid.add_widget(row)
     scroll = ScrollView(do_scroll_x=False)
     scroll.add_widget(grid)
-    return _column(ui.label(ui.t("my.title"), 52, size_hint_y=None, height=110), scroll)
+    orders = ui.button("orders.open", ui.t("my.orders"), flow.my_orders, "neutral", size_hint_y=None, height=TOUCH)
+    return _column(ui.label(ui.t("my.title"), 52, size_hint_y=None, height=110), scroll, orders)
 
 
 BUILDERS: dict[Screen, Callable[[Ui], Widget]] = {
@@ -336,6 +338,7 @@ BUILDERS: dict[Screen, Callable[[Ui], Widget]] = {
     Screen.ITEMS: items,
     Screen.OTHER: other,
     Screen.REVIEW: review,
+    Screen.SIGN: sign,
     Screen.DONE: outcome,
     Screen.REFUSED: outcome,
     Screen.FAULT: outcome,

@@ -115,7 +115,14 @@ async def release(
             return json_answer(kept)
         counts = [releases.Count(c.line, c.counted) for c in body.lines]
         plan = releases.plan_release(
-            db, device, body.text, body.guard, counts, reason=body.reason, photo=_photo(body.photo_jpeg_b64)
+            db,
+            device,
+            body.text,
+            body.guard,
+            counts,
+            reason=body.reason,
+            photo=_photo(body.photo_jpeg_b64),
+            refuse=body.refuse,
         )
         return plan, device_actor(request, device), write
 
@@ -149,7 +156,7 @@ def _queued_release(
     assert body.decided_at is not None
     event = offline.OfflineEvent(
         nonce=key[:64],
-        kind="release",
+        kind="refuse" if body.refuse else "release",
         text=body.text,
         at=body.decided_at,
         guard=body.guard,

@@ -5,14 +5,65 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from server.api import cabinet, gate, gate_terminal, kiosk, routes, slips
-from server.console import admin_pages, reconciliation_pages, registry_pages, slip_pages
+from server.api import cabinet, gate, gate_paper, gate_terminal, kiosk, passes, routes, service, slips
+from server.console import (
+    admin_pages,
+    archive_pages,
+    duty_log_pages,
+    duty_roster_pages,
+    gate_log_pages,
+    key_intake_pages,
+    key_loan_pages,
+    key_pages,
+    move_in_pages,
+    reconciliation_pages,
+    registry_pages,
+    renovation_pages,
+    resident_pages,
+    service_answer_pages,
+    service_board_pages,
+    service_call_pages,
+    service_cleaning_pages,
+    service_feedback_pages,
+    service_price_pages,
+    service_repair_pages,
+    service_repair_register_pages,
+    slip_pages,
+    slip_print_pages,
+    vacancy_pages,
+)
 from server.console import routes as console
 
 API_PREFIX = "/api/v1"
-DEVICE_API = (gate, slips, kiosk, gate_terminal, cabinet, routes)
+DEVICE_API = (gate, slips, kiosk, gate_terminal, gate_paper, cabinet, service, routes, passes)
 # in the order their paths must be tried: a fixed path (`/slips/reconciliation`) before a pattern (`/slips/{id}`)
-CONSOLE = (registry_pages, admin_pages, reconciliation_pages, slip_pages, console)
+CONSOLE = (
+    registry_pages,
+    resident_pages,
+    admin_pages,
+    reconciliation_pages,
+    gate_log_pages,
+    slip_pages,
+    slip_print_pages,
+    key_pages,
+    key_loan_pages,
+    key_intake_pages,
+    service_price_pages,
+    service_repair_register_pages,  # fixed paths (/service/repairs/handover) before the order's pattern
+    service_repair_pages,
+    service_call_pages,
+    service_cleaning_pages,
+    service_feedback_pages,
+    service_answer_pages,
+    service_board_pages,
+    duty_log_pages,
+    duty_roster_pages,
+    archive_pages,
+    move_in_pages,
+    vacancy_pages,
+    renovation_pages,
+    console,
+)
 
 
 def include_routers(app: FastAPI) -> None:

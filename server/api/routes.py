@@ -10,8 +10,8 @@ from server.contract.device import DeviceInfo, Health, Heartbeat
 from server.contract.schemas import KioskIdentify, KioskResident, KioskResidentUnit, Refusal
 from server.db.base import utcnow
 from server.db.migrate import current_revision
+from server.domain import devices, registry
 from server.domain import kiosk as kiosk_rules
-from server.domain import registry
 from server.web.deps import CurrentDevice, DbSession, IdempotencyKey, KioskDevice, Now
 from server.web.errors import error_body
 
@@ -37,7 +37,7 @@ def health(request: Request) -> Health:
 
 
 @router.get("/device", response_model=DeviceInfo, tags=["devices"], responses=ERRORS)
-def whoami(device: CurrentDevice) -> DeviceInfo:
+def whoami(device: CurrentDevice, request: Request) -> DeviceInfo:
     """The calling device as the server knows it: kind, name and estate."""
     return DeviceInfo(
         id=device.id,
@@ -47,6 +47,7 @@ def whoami(device: CurrentDevice) -> DeviceInfo:
         estate_code=device.estate.code,
         estate_name=device.estate.name,
         timezone=device.estate.timezone,
+        expected_version=devices.expected_version(request.app.state.settings.device_version),
     )
 
 

@@ -16,7 +16,7 @@ from server.contract.schemas import MySlipsRequest, SlipOut, SlipRequest
 from server.db.models import ApplicantKind, Device, DeviceKind, Estate
 from server.domain import idempotency, registry
 from server.domain.errors import Forbidden
-from server.domain.slips import catalogue, issuing
+from server.domain.slips import catalogue, issuing, paper
 from server.web.deps import (
     DbSession,
     DbWriter,
@@ -28,6 +28,7 @@ from server.web.deps import (
     json_answer,
 )
 from server.web.errors import error_body
+from server.web.limits import SLIP_REQUEST_BODY
 
 router = APIRouter(tags=["slips"])
 
@@ -42,10 +43,11 @@ REFUSALS = {
     },
     401: {"description": "Unknown device token, unknown card or wrong PIN"},
     422: {"description": "Malformed body, bad items or planned date"},
+    400: {"description": "signature_too_large (over 200 KB) or bad_signature: the applicant signs again"},
 }
 
 
-@router.post("/slips", response_model=SlipOut, status_code=201, responses=REFUSALS)
+@router.post("/slips", response_model=SlipOut, status_code=201, responses=REFUSALS, max_body_size=SLIP_REQUEST_BODY)
 async def request_slip(
     body: SlipRequest,
     request: Request,
@@ -77,7 +79,10 @@ async def request_slip(
             db, estate, card=identity.card, unit=body.unit, pin=identity.pin or "", kiosk_id=device.id, now=now
         )
         actor, kind = device_actor(request, device), ApplicantKind(body.applicant)
-        approval = issuing.request_slip(db, actor, estate, unit, kind, person, draft, channel="kiosk", now=now)
+        signature = paper.from_base64(body.signature_png_b64) if body.signature_png_b64 is not None else None
+        approval = issuing.request_slip(
+            db, actor, estate, unit, kind, person, draft, channel="kiosk", now=now, signature=signature
+        )
         return _Approved(approval, write, catalogue.english_names(db, estate))
 
     # Identification and eligibility are read on a worker thread; the slip is numbered, signed and written by the

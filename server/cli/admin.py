@@ -124,28 +124,46 @@ def users_password(username: str, password: Annotated[str | None, typer.Option()
         typer.echo(f"password of {username} changed")
 
 
-@users_app.command("gate-credentials")
-def users_gate_credentials(
+def users_credentials(
     username: str,
     estate: EstateOpt = None,
     pin: Annotated[str | None, typer.Option(help="6–8 digits; omit to be asked without echo")] = None,
-    card: Annotated[str | None, typer.Option(help="the guard's staff card number")] = None,
+    card: Annotated[str | None, typer.Option(help="the staff card number, as the card reader types it")] = None,
 ) -> None:
-    """Give a gate guard a PIN and/or card for signing in at the gate terminal."""
-    secret = pin if pin is not None or card is not None else getpass.getpass("gate PIN: ")
+    """Give a member of staff a PIN and/or staff card: for signing in at the key cabinet (any role) and, for a
+    gate guard, at the gate terminal. A card belongs to one member of staff of the estate."""
+    secret = pin if pin is not None or card is not None else getpass.getpass("PIN: ")
     with transaction() as session:
         user = staff.user_by_name(session, username)
         guards.set_credentials(
-            session, cli_actor("users gate-credentials"), estate_by_code(session, estate), user, pin=secret, card=card
+            session, cli_actor("users credentials"), estate_by_code(session, estate), user, pin=secret, card=card
         )
-        typer.echo(f"gate sign-in of {username} set")
+        where = "gate and key cabinet" if user.role == Role.gate_guard else "key cabinet"
+        typer.echo(f"{where} sign-in of {username} set")
+
+
+users_app.command("credentials")(users_credentials)
+# The command's first name, from when only guards had a PIN or card; the same command.
+users_app.command("gate-credentials", help="The same as `estate users credentials`.")(users_credentials)
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    head: Annotated[
+        str | None,
+        typer.Option(
+            help='a chain head printed on a daily reconciliation ("#SEQ HASH"): that entry must still be in the log, '
+            "unchanged"
+        ),
+    ] = None,
+) -> None:
     """Check the audit chain end to end; name the first altered or missing entry."""
+    try:
+        printed = audit.Anchor.parse(head) if head is not None else None
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     with transaction(reader=True) as session:
-        report = audit.verify(session)
+        report = audit.verify(session, printed=printed)
     typer.echo(
         json.dumps(
             {
@@ -196,6 +214,7 @@ def residents_import(sheet: Path, estate: EstateOpt = None) -> None:
                     "persons": report.persons_created,
                     "occupancies": report.occupancies_created,
                     "units": report.units_created,
+                    "cards": report.cards_set,
                     "duplicates": report.skipped_duplicates,
                 }
             )

@@ -178,6 +178,8 @@ def _devices_page(request: Request, db: Session, console: Console, *, status: in
         devices=list(rows),
         kinds=list(DeviceKind),
         peripherals=devices.peripherals,
+        software_version=devices.software_version,
+        expected_version=devices.expected_version(request.app.state.settings.device_version),
         **context,
     )
     response.headers["Cache-Control"] = "no-store"  # a freshly issued token is on this page once, and only here
@@ -204,14 +206,15 @@ def device_enrol(
     kind: Annotated[Text, Form(max_length=10)] = "",
     name: Annotated[Text, Form(max_length=60)] = "",
     location: Annotated[Text, Form(max_length=100)] = "",
+    url: Annotated[Text, Form(max_length=200)] = "",
 ) -> Response:
-    form = {"kind": kind, "name": name, "location": location}
+    form = {"kind": kind, "name": name, "location": location, "url": url}
     if kind not in DeviceKind.__members__:
         error = translate(language(request), "devices.pick_kind")
         return _devices_page(request, db, console, status=400, error=error, form=form)
 
     def enrol() -> Response:
-        devices.enrol(db, console.actor, console.require_estate(), DeviceKind(kind), name, location)
+        devices.enrol(db, console.actor, console.require_estate(), DeviceKind(kind), name, location, url=url)
         return RedirectResponse("/console/devices?done=device_enrolled", status_code=303)
 
     def form_again(status: int, error: str) -> Response:
@@ -223,8 +226,14 @@ def device_enrol(
 @router.post("/devices/{device_id}/token")
 def device_issue_token(request: Request, console: DeviceAdmin, db: DbSession, device_id: RowId) -> Response:
     device = _device(db, console, device_id)
-    token = devices.issue_token(db, console.actor, device)
-    return _devices_page(request, db, console, new_token=token, token_device=device)
+
+    def issue() -> Response:
+        token = devices.issue_token(db, console.actor, device)
+        return _devices_page(request, db, console, new_token=token, token_device=device)
+
+    return form_action(
+        request, db, issue, lambda status, error: _devices_page(request, db, console, status=status, error=error)
+    )
 
 
 @router.post("/devices/{device_id}/revoke")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -45,6 +45,33 @@ def form_action(
     except DomainError as exc:
         db.commit() if exc.keep_changes else db.rollback()
         return form_again(exc.status, exc.text(language(request)))
+
+
+R = TypeVar("R")
+
+
+def record_step(
+    request: Request,
+    db: Session,
+    load: Callable[[], R],
+    take: Callable[[R], object],
+    done_at: Callable[[R], str],
+    page: Callable[[R, int, str], Response],
+) -> Response:
+    """A step taken on one record from its page (an order, a form): `take` it and go back to the record (`done_at`
+    its URL with the confirmation); refused, the record's `page` again with the message, as the record stands
+    (read anew: the refusal changed nothing)."""
+    record = load()
+
+    def act() -> Response:
+        take(record)
+        return RedirectResponse(done_at(record), status_code=303)
+
+    def again(status: int, error: str) -> Response:
+        db.expire_all()
+        return page(load(), status, error)
+
+    return form_action(request, db, act, again)
 
 
 def error_page(request: Request, status: int, message: str) -> Response:

@@ -46,12 +46,14 @@ def reconciliation_page(
     estate = console.require_estate()
     chosen = _day(estate, day)
     report = reconciliation.report(db, console.actor, estate, chosen)
+    row = reconciliation.get(db, estate, chosen)
     return view(
         request,
         console,
         "slips/reconciliation.html",
         report=report,
-        row=reconciliation.get(db, estate, chosen),
+        row=row,
+        stale=reconciliation.stale_sides(row, report.figures()),
         figures=FIGURES,
         sides=[(s, console.can(p)) for s, p in SIDE_PERMS.items()],
         flash=flash_key(done, frozenset({"reconciliation_signed"})),
@@ -179,3 +181,10 @@ def dashboard_flag(db: Session, console: Console) -> date | None:
     if console.estate is None or not console.can(Perm.slips_view):
         return None
     return reconciliation.overdue(db, console.estate)
+
+
+def dashboard_stale(db: Session, console: Console) -> list[date]:
+    """The recent days whose sign-off went stale, for the dashboard to say so (R-REL-7)."""
+    if console.estate is None or not console.can(Perm.slips_view):
+        return []
+    return reconciliation.stale_days(db, console.actor, console.estate)

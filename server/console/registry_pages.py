@@ -110,13 +110,14 @@ def units(
     q: Annotated[Text, Query(max_length=20)] = "",
     building: Annotated[Text, Query(max_length=8)] = "",
     arrears: bool = False,
+    vacant: bool = False,
     page: PageNo = 1,
 ) -> Response:
     estate = console.require_estate()
     found = registry.search_units(
-        db, estate, q=q, building=building, in_arrears=arrears, page=page, size=page_size(request)
+        db, estate, q=q, building=building, in_arrears=arrears, vacant=vacant, page=page, size=page_size(request)
     )
-    context = {"page": found, "q": q, "building": building, "arrears": arrears}
+    context = {"page": found, "q": q, "building": building, "arrears": arrears, "vacant": vacant}
     if wants_fragment(request):
         return view(request, console, "units_table.html", **context)
     return view(request, console, "units.html", buildings=registry.buildings(db, estate), **context)

@@ -128,7 +128,15 @@ def switch_estate(
 
 
 @router.get("/")
-def home(request: Request, console: CurrentConsole, db: DbSession) -> Response:
-    figures = dashboard.figures(db, console.estate) if console.estate is not None else None
+def home(request: Request, console: CurrentConsole, db: DbSession, now: Now) -> Response:
+    figures = dashboard.figures(db, console.estate, now) if console.estate is not None else None
     slip_overdue = reconciliation_pages.dashboard_flag(db, console)
-    return render(request, "dashboard.html", console=console, figures=figures, slip_overdue=slip_overdue)
+    slip_stale = reconciliation_pages.dashboard_stale(db, console)
+    return render(
+        request,
+        "dashboard.html",
+        console=console,
+        figures=figures,
+        slip_overdue=slip_overdue,
+        slip_stale=slip_stale,
+    )

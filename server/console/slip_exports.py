@@ -16,18 +16,19 @@ from openpyxl.worksheet.worksheet import Worksheet
 from server.console.spreadsheet import inert_row
 from server.db.models import Estate, Reconciliation, ReleaseSlip, SlipItem
 from server.domain import clock
-from server.domain.slips.reconciliation import DailyReport
+from server.domain.slips.reconciliation import DailyReport, stale_sides
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 Translate = Callable[[str], str]
 ItemName = Callable[[SlipItem], str]  # a slip line's item name in the reader's language
+Signed = Callable[[ReleaseSlip], str]  # the signatures a slip holds, as words (R-REL-2, R-REL-3)
 
 
 def _append(sheet: Worksheet, values: Iterable[object]) -> None:
     sheet.append(inert_row(values))
 
 
-def register_header(t: Translate) -> list[str]:
+def register_header(t: Translate, signed: Signed | None = None) -> list[str]:
     keys = (
         "number",
         "day",
@@ -44,10 +45,12 @@ def register_header(t: Translate) -> list[str]:
         "countersign",
         "revoked",
     )
-    return [t(f"slips.col.{k}") for k in keys]
+    return [t(f"slips.col.{k}") for k in keys] + ([t("paper.col.signatures")] if signed else [])
 
 
-def register_row(slip: ReleaseSlip, estate: Estate, t: Translate, item_name: ItemName) -> list[str]:
+def register_row(
+    slip: ReleaseSlip, estate: Estate, t: Translate, item_name: ItemName, signed: Signed | None = None
+) -> list[str]:
     release = slip.release
     return [
         slip.number,
@@ -64,24 +67,28 @@ def register_row(slip: ReleaseSlip, estate: Estate, t: Translate, item_name: Ite
         slip.vehicle_plate,
         t("slips.pending") if slip.countersign_pending else "",
         clock.local_text(estate, slip.revoked_at),
-    ]
+    ] + ([signed(slip)] if signed else [])
 
 
-def register_csv(slips: Iterable[ReleaseSlip], estate: Estate, t: Translate, item_name: ItemName) -> bytes:
+def register_csv(
+    slips: Iterable[ReleaseSlip], estate: Estate, t: Translate, item_name: ItemName, signed: Signed | None = None
+) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(inert_row(register_header(t)))
+    writer.writerow(inert_row(register_header(t, signed)))
     for slip in slips:
-        writer.writerow(inert_row(register_row(slip, estate, t, item_name)))
+        writer.writerow(inert_row(register_row(slip, estate, t, item_name, signed)))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # a BOM so spreadsheet programs read the Chinese
 
 
-def register_xlsx(slips: Iterable[ReleaseSlip], estate: Estate, t: Translate, item_name: ItemName) -> bytes:
+def register_xlsx(
+    slips: Iterable[ReleaseSlip], estate: Estate, t: Translate, item_name: ItemName, signed: Signed | None = None
+) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(t("slips.register"))
-    sheet.append(inert_row(register_header(t)))
+    sheet.append(inert_row(register_header(t, signed)))
     for slip in slips:
-        sheet.append(inert_row(register_row(slip, estate, t, item_name)))
+        sheet.append(inert_row(register_row(slip, estate, t, item_name, signed)))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -90,13 +97,20 @@ def register_xlsx(slips: Iterable[ReleaseSlip], estate: Estate, t: Translate, it
 FIGURES = ("issued", "released", "refused", "outstanding", "expired", "cancelled", "revoked", "gate_releases")
 
 
-def _sign_lines(row: Reconciliation | None, estate: Estate, t: Translate) -> list[tuple[str, str]]:
-    def who(by: str, at: datetime | None) -> str:
-        return f"{by} {clock.local_text(estate, at)}" if at else t("slips.recon.unsigned")
+def _sign_lines(
+    row: Reconciliation | None, estate: Estate, t: Translate, stale: Iterable[str] = ()
+) -> list[tuple[str, str]]:
+    """Each side's sign-off; one whose figures changed since is marked stale, to be signed again (R-REL-7)."""
+    stale = set(stale)
+
+    def who(side: str, by: str, at: datetime | None) -> str:
+        if not at:
+            return t("slips.recon.unsigned")
+        return f"{by} {clock.local_text(estate, at)}" + (f" — {t('paper.recon.stale')}" if side in stale else "")
 
     return [
-        (t("slips.recon.security"), who(row.security_by, row.security_at) if row else t("slips.recon.unsigned")),
-        (t("slips.recon.records"), who(row.records_by, row.records_at) if row else t("slips.recon.unsigned")),
+        (t("slips.recon.security"), who("security", row.security_by, row.security_at) if row else who("", "", None)),
+        (t("slips.recon.records"), who("records", row.records_by, row.records_at) if row else who("", "", None)),
     ]
 
 
@@ -117,7 +131,7 @@ def reconciliation_xlsx(report: DailyReport, row: Reconciliation | None, estate:
     for c in report.conflicts:
         _append(sheet, [c.number, t(f"slips.conflict.{c.kind}"), clock.local_text(estate, c.gate_at), c.detail])
     _append(sheet, [])
-    for label, value in _sign_lines(row, estate, t):
+    for label, value in _sign_lines(row, estate, t, stale_sides(row, report.figures())):
         _append(sheet, [label, value])
     _append(sheet, [t("slips.recon.audit_head"), report.audit_head])
     sheet.column_dimensions["A"].width = 22
@@ -167,8 +181,11 @@ def reconciliation_pdf(report: DailyReport, row: Reconciliation | None, estate: 
                     table.row(cells)
     pdf.ln(6)
     pdf.set_font("cjk", size=11)
-    for label, value in _sign_lines(row, estate, t):
+    stale = stale_sides(row, report.figures())
+    for label, value in _sign_lines(row, estate, t, stale):
         pdf.cell(0, 8, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")
+    if stale:
+        pdf.multi_cell(0, 6, t("paper.recon.stale_note"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=8)
     pdf.multi_cell(0, 5, f"{t('slips.recon.audit_head')}: {report.audit_head}", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

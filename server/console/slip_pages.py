@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -17,13 +18,13 @@ from server.console.pages import form_action, language
 from server.console.registry_pages import XLSX, flash_key, page_size, view, wants_fragment
 from server.console.slip_exports import register_csv, register_xlsx
 from server.contract.fields import Text, check_text, parse_day, to_utc
-from server.db.models import ApplicantKind, Estate, ReleaseSlip, SlipItem, SlipState
+from server.db.models import ApplicantKind, AuditEntry, Estate, ReleaseSlip, SlipItem, SlipState
 from server.domain import clock, registry
 from server.domain.errors import DomainError, NotFound
 from server.domain.permissions import Perm
-from server.domain.slips import catalogue, eligibility, issuing, register
+from server.domain.slips import catalogue, eligibility, issuing, paper, printing, register
 from server.web.deps import Console, DbSession, Now, require
-from server.web.limits import ID_IMAGE_BODY
+from server.web.limits import SLIP_FORM_BODY
 from server.web.params import ROW_ID, RowId, RowIdQuery
 
 router = APIRouter()
@@ -32,7 +33,10 @@ Viewer = Annotated[Console, require(Perm.slips_view)]
 Issuer = Annotated[Console, require(Perm.slips_issue)]
 
 LINES = 10
-DONE = frozenset({"slip_issued", "slip_reprinted", "slip_cancelled", "slip_countersigned", "slip_reissued"})
+DONE = frozenset(
+    {"slip_issued", "slip_reprinted", "slip_cancelled", "slip_countersigned", "slip_reissued", "slip_printed"}
+)
+PRINTER_COOKIE = "estate_printer"  # the printer this workstation prints slips on: a device id, "page" or "pdf"
 
 
 def _filter(day: str, unit: str, state: str, kind: str, number: str) -> register.RegisterFilter:
@@ -107,10 +111,16 @@ def export(
 ) -> Response:
     """The register as filtered on screen, as CSV or XLSX."""
     estate = console.require_estate()
-    rows = register.rows_for_export(db, estate, _filter(day, unit, state, kind, number))
+    rows = list(register.rows_for_export(db, estate, _filter(day, unit, state, kind, number)))
     lang = language(request)
     write, media_type = EXPORTS[fmt]
-    body = write(rows, estate, lambda k: translate(lang, k), _item_name(request, db, estate))
+    held = paper.signatures(db, [slip.id for slip in rows])
+
+    def signed(slip: ReleaseSlip) -> str:
+        """R-REL-2/3: whether the applicant signed and the owner countersigned, as the export shows it."""
+        return "；".join(translate(lang, f"paper.signed.{k}") for k in sorted(held.get(slip.id, ())))
+
+    body = write(rows, estate, lambda k: translate(lang, k), _item_name(request, db, estate), signed)
     disposition = f"attachment; filename*=UTF-8''slip-register.{fmt}"
     return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
 
@@ -225,6 +235,12 @@ def _proxy(form: FormData, estate: Estate, id_image: tuple[bytes, str]) -> eligi
     )
 
 
+def _signature(form: FormData) -> bytes | None:
+    """The applicant's (or owner's) signature from the page's pad, when they signed (R-REL-2, R-REL-3)."""
+    value = form.get("signature")
+    return paper.from_data_url(value) if isinstance(value, str) and value.strip() else None
+
+
 def _applicant_kind(form: FormData) -> ApplicantKind:
     kind = _text(form, "applicant", 10) or "owner"
     if kind not in ApplicantKind.__members__:
@@ -232,11 +248,11 @@ def _applicant_kind(form: FormData) -> ApplicantKind:
     return ApplicantKind(kind)
 
 
-@router.post("/slips/new", max_body_size=ID_IMAGE_BODY)
+@router.post("/slips/new", max_body_size=SLIP_FORM_BODY)
 async def issue_slip(request: Request, console: Issuer, db: DbSession, now: Now) -> Response:
     estate = console.require_estate()
     form = await request.form()
-    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf_token", "signature")}
     reissue_of = _text(form, "reissue_of", 10)
     if reissue_of and not ROW_ID.fullmatch(reissue_of):
         raise NotFound("没有这张放行条", "no such slip", code="unknown_slip")
@@ -248,6 +264,7 @@ async def issue_slip(request: Request, console: Issuer, db: DbSession, now: Now)
         unit = registry.get_unit(db, estate, old.unit_code if old else _text(form, "unit", 16))
         person = eligibility.find_person(unit, kind, _text(form, "applicant_name", 60), clock.today(estate, now))
         proxy = _proxy(form, estate, id_image) if kind == ApplicantKind.proxy else None
+        signature = _signature(form)
         approval = issuing.request_slip(
             db,
             console.actor,
@@ -260,6 +277,7 @@ async def issue_slip(request: Request, console: Issuer, db: DbSession, now: Now)
             proxy=proxy,
             reissue_of=old,
             now=now,
+            signature=signature,
         )
         slip = approval.issue(db)
         done = "slip_reissued" if old else "slip_issued"
@@ -271,25 +289,45 @@ async def issue_slip(request: Request, console: Issuer, db: DbSession, now: Now)
     return form_action(request, db, issue, form_again)
 
 
+def printed_where(entry: AuditEntry) -> str:
+    """The printer a print or reprint in a slip's timeline went to."""
+    try:
+        where = json.loads(entry.detail or "{}").get("printer", "")
+    except ValueError:
+        return ""
+    return where if isinstance(where, str) else ""
+
+
 # --- one slip -------------------------------------------------------------------------------------------------------
 
 
 @router.get("/slips/{slip_id}")
 def slip_detail(request: Request, console: Viewer, db: DbSession, slip_id: RowId, done: Text = "") -> Response:
+    return detail_page(request, db, console, slip_id, flash=flash_key(done, DONE))
+
+
+def detail_page(
+    request: Request, db: Session, console: Console, slip_id: int, *, status: int = 200, **context: Any
+) -> Response:
+    """A slip's page; `context` adds a confirmation (`flash`) or a refusal (`error`) to it."""
     estate = console.require_estate()
     found = register.detail(db, estate, slip_id)
     return view(
         request,
         console,
         "slips/detail.html",
+        status=status,
         slip=found.slip,
         timeline=found.timeline,
         attachments=found.attachments,
         replaced_by=found.replaced_by,
         reissue_of=found.reissue_of,
-        flash=flash_key(done, DONE),
         valid_local=clock.local_text(estate, found.slip.valid_until),
         item_name=_item_name(request, db, estate),
+        printers=printing.printers(db, estate),
+        chosen_printer=request.cookies.get(PRINTER_COOKIE, ""),
+        printed_where=printed_where,
+        **context,
     )
 
 
@@ -299,12 +337,6 @@ def slip_attachment(console: Viewer, db: DbSession, slip_id: RowId, attachment_i
     return Response(found.data, media_type=found.media_type, headers={"Cache-Control": "private, no-store"})
 
 
-@router.post("/slips/{slip_id}/reprint")
-def reprint_slip(console: Issuer, db: DbSession, slip_id: RowId) -> Response:
-    issuing.reprint(db, console.actor, issuing.get_slip(db, console.require_estate(), slip_id))
-    return RedirectResponse(f"/console/slips/{slip_id}?done=slip_reprinted", status_code=303)
-
-
 @router.post("/slips/{slip_id}/cancel")
 async def cancel_slip(request: Request, console: Issuer, db: DbSession, slip_id: RowId) -> Response:
     reason = _text(await request.form(), "reason")
@@ -312,8 +344,10 @@ async def cancel_slip(request: Request, console: Issuer, db: DbSession, slip_id:
     return RedirectResponse(f"/console/slips/{slip_id}?done=slip_cancelled", status_code=303)
 
 
-@router.post("/slips/{slip_id}/countersign")
-def countersign_slip(console: Issuer, db: DbSession, slip_id: RowId) -> Response:
+@router.post("/slips/{slip_id}/countersign", max_body_size=SLIP_FORM_BODY)
+async def countersign_slip(request: Request, console: Issuer, db: DbSession, slip_id: RowId) -> Response:
+    """R-REL-3: the owner countersigns the proxy's slip, on the pad of the page."""
+    signature = _signature(await request.form())
     slip = issuing.get_slip(db, console.require_estate(), slip_id)
-    issuing.countersign(db, console.actor, slip, console.user.display_name)
+    issuing.countersign(db, console.actor, slip, console.user.display_name, signature=signature)
     return RedirectResponse(f"/console/slips/{slip_id}?done=slip_countersigned", status_code=303)

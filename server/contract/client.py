@@ -12,12 +12,25 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel
 
-from server.contract.cabinet import CabinetEventsIn, CabinetEventsOut
+from server.contract.cabinet import (
+    CabinetEventsIn,
+    CabinetEventsOut,
+    CabinetLoanIn,
+    CabinetLoanOut,
+    CabinetRosterOut,
+    CabinetSignIn,
+    CabinetStaffOut,
+    CabinetUnlocksOut,
+)
 from server.contract.device import DeviceInfo, Heartbeat
+from server.contract.passes import PassCheckRequest, PassMovementOut, PassMovementRequest, WorkerPassOut
 from server.contract.schemas import (
     CatalogueOut,
+    GateCatalogueOut,
     GateEvent,
     GateSlipsOut,
+    GateStopIn,
+    GateStopOut,
     GuardOut,
     GuardRosterOut,
     GuardSignInRequest,
@@ -36,6 +49,18 @@ from server.contract.schemas import (
     SyncRequest,
     VerifyRequest,
     VerifyResult,
+)
+from server.contract.service import (
+    CleaningBookingIn,
+    FeedbackIn,
+    FeedbackOut,
+    MyRequestsOut,
+    ReceiptLookupIn,
+    RepairRequestIn,
+    ServiceCatalogueOut,
+    ServiceOrderOut,
+    ServiceResidentIn,
+    ServiceSlotsOut,
 )
 from server.contract.slip_token import public_key_from_bytes
 
@@ -162,6 +187,45 @@ class EstateClient:
     def my_slips(self, request: MySlipsRequest) -> MySlipsOut:
         return self._as(MySlipsOut, self._call("POST", "/kiosk/my-slips", request))
 
+    def service_catalogue(self) -> ServiceCatalogueOut:
+        """Repair categories and common problems, cleaning services (with listed prices), feedback categories, and
+        which of the services the estate offers."""
+        return self._as(ServiceCatalogueOut, self._call("GET", "/service/catalogue"))
+
+    def service_slots(self, kind: str, days: int | None = None) -> ServiceSlotsOut:
+        """The bookable visit times for `kind` ("repair" or "cleaning") on the next working days."""
+        params: dict[str, Any] = {"kind": kind, **({"days": days} if days else {})}
+        return self._as(ServiceSlotsOut, self._call("GET", "/service/slots", params=params))
+
+    def request_repair(self, request: RepairRequestIn, idempotency_key: str | None = None) -> ServiceOrderOut:
+        """Open a repair request; a retry with the same `idempotency_key` gets the same order, never a second."""
+        response = self._call("POST", "/service/repairs", request, idempotency_key=idempotency_key)
+        return self._as(ServiceOrderOut, response)
+
+    def book_cleaning(self, request: CleaningBookingIn, idempotency_key: str | None = None) -> ServiceOrderOut:
+        """Book a home cleaning in an offered slot; ApiError ``slot_full`` when it was booked up meanwhile."""
+        response = self._call("POST", "/service/cleanings", request, idempotency_key=idempotency_key)
+        return self._as(ServiceOrderOut, response)
+
+    def give_feedback(self, request: FeedbackIn, idempotency_key: str | None = None) -> FeedbackOut:
+        response = self._call("POST", "/service/feedback", request, idempotency_key=idempotency_key)
+        return self._as(FeedbackOut, response)
+
+    def my_requests(self, resident: ServiceResidentIn) -> MyRequestsOut:
+        """The resident's own orders and feedback as they stand."""
+        return self._as(MyRequestsOut, self._call("POST", "/service/my-requests", resident))
+
+    def withdraw_request(
+        self, number: str, resident: ServiceResidentIn, idempotency_key: str | None = None
+    ) -> ServiceOrderOut:
+        """Withdraw one's own request not yet taken up; ApiError ``wrong_state`` once it has been."""
+        response = self._call("POST", f"/service/requests/{number}/withdraw", resident, idempotency_key=idempotency_key)
+        return self._as(ServiceOrderOut, response)
+
+    def order_by_receipt(self, code: str) -> ServiceOrderOut:
+        """The order a printed confirmation's QR code names, as it stands; ApiError ``receipt_unknown`` otherwise."""
+        return self._as(ServiceOrderOut, self._call("POST", "/service/receipt", ReceiptLookupIn(code=code)))
+
     def verify(self, text: str) -> VerifyResult:
         """The slip a scanned code or typed number names; a rejection raises ApiError with its code."""
         return self._as(VerifyResult, self._call("POST", "/gate/verify", VerifyRequest(text=text)))
@@ -169,6 +233,15 @@ class EstateClient:
     def release(self, request: ReleaseRequest, idempotency_key: str | None = None) -> ReleaseOut:
         response = self._call("POST", "/gate/releases", request, idempotency_key=idempotency_key)
         return self._as(ReleaseOut, response)
+
+    def check_pass(self, text: str) -> WorkerPassOut:
+        """The worker pass a scanned code names, if it may come in now; a refusal raises ApiError with its code."""
+        return self._as(WorkerPassOut, self._call("POST", "/gate/passes/check", PassCheckRequest(text=text)))
+
+    def pass_movement(self, request: PassMovementRequest, idempotency_key: str | None = None) -> PassMovementOut:
+        """A worker came in or went out on a pass (checked again by the server)."""
+        response = self._call("POST", "/gate/passes/movements", request, idempotency_key=idempotency_key)
+        return self._as(PassMovementOut, response)
 
     def sync(self, events: list[GateEvent]) -> SyncOut:
         return self._as(SyncOut, self._call("POST", "/gate/sync", SyncRequest(events=events)))
@@ -181,6 +254,29 @@ class EstateClient:
         """Upload a batch of cabinet events; resending the same batch with the same key records it once."""
         response = self._call("POST", "/cabinet/events", events, idempotency_key=idempotency_key)
         return self._as(CabinetEventsOut, response)
+
+    def cabinet_sign_in(self, request: CabinetSignIn) -> CabinetStaffOut:
+        """The member of staff whose card or PIN this is; ApiError ``staff_unknown`` or ``login_throttled``."""
+        return self._as(CabinetStaffOut, self._call("POST", "/cabinet/sign-in", request))
+
+    def cabinet_roster(self, etag: str | None = None) -> tuple[CabinetRosterOut | None, str | None]:
+        """The staff who may sign in at the cabinet, with their credential hashes, or None when `etag` is current."""
+        response = self._cached("/cabinet/roster", etag)
+        if response is None:
+            return None, etag
+        return self._as(CabinetRosterOut, response), response.headers.get("etag")
+
+    def cabinet_unlocks(self, etag: str | None = None) -> tuple[CabinetUnlocksOut | None, str | None]:
+        """The unlocks the server authorised and still waiting, or None when `etag` is current."""
+        response = self._cached("/cabinet/unlocks", etag)
+        if response is None:
+            return None, etag
+        return self._as(CabinetUnlocksOut, response), response.headers.get("etag")
+
+    def cabinet_loan(self, request: CabinetLoanIn, idempotency_key: str | None = None) -> CabinetLoanOut:
+        """Register a loan for the member of staff signed in at the cabinet; the answer carries its one unlock."""
+        response = self._call("POST", "/cabinet/loans", request, idempotency_key=idempotency_key)
+        return self._as(CabinetLoanOut, response)
 
     def keys(self, etag: str | None = None) -> tuple[KeysOut | None, str | None]:
         """The published public keys, or None when `etag` is still current; and the ETag to send next time."""
@@ -205,6 +301,18 @@ class EstateClient:
         if response is None:
             return None, etag
         return self._as(GuardRosterOut, response), response.headers.get("etag")
+
+    def gate_catalogue(self, etag: str | None = None) -> tuple[GateCatalogueOut | None, str | None]:
+        """The estate's item catalogue in both languages (for names offline), or None when `etag` is current."""
+        response = self._cached("/gate/catalogue", etag)
+        if response is None:
+            return None, etag
+        return self._as(GateCatalogueOut, response), response.headers.get("etag")
+
+    def stop_goods(self, request: GateStopIn, idempotency_key: str | None = None) -> GateStopOut:
+        """Goods stopped at the gate with no slip, for the gate release log."""
+        response = self._call("POST", "/gate/stops", request, idempotency_key=idempotency_key)
+        return self._as(GateStopOut, response)
 
     def day_slips(self, day: date | None = None, etag: str | None = None) -> tuple[GateSlipsOut | None, str | None]:
         """The slips a gate may meet on `day` (today by default), or None when `etag` is current."""

@@ -25,6 +25,7 @@ class DeviceInfo(BaseModel):
     estate_code: str
     estate_name: str
     timezone: str
+    expected_version: str = Field("", description="the software version the server expects devices to run")
 
 
 PeripheralText = Annotated[Text, Field(min_length=1, max_length=20)]

@@ -28,6 +28,12 @@ def check_text(value: str) -> str:
     return value
 
 
+def clean_text(value: str) -> str:
+    """`value` with each character `check_text` refuses replaced by U+FFFD: for a client that must pass on text it
+    did not write (a gate's scanned code) in a field of this type."""
+    return _FORBIDDEN.sub("\ufffd", value)
+
+
 def check_day(value: date) -> date:
     if not FIRST_DAY <= value <= LAST_DAY:
         raise ValueError(f"日期须在 {FIRST_DAY} 至 {LAST_DAY} 之间 / a date between {FIRST_DAY} and {LAST_DAY}")

@@ -37,6 +37,16 @@ def hash_secret(secret: str) -> str:
     return f"scrypt${N}${R}${P}${_b64(salt)}${_b64(_digest(secret, salt, N, R, P))}"
 
 
+def at_full_cost(stored: str) -> bool:
+    """True when `stored` was made at today's cost (N·r) or more. A PIN hashed at a lower cost was set under the
+    older rule that allowed 4 digits: recovered from a roster in minutes, so it is no longer handed out."""
+    try:
+        scheme, n, r, _p, _salt, _digest = stored.split("$")
+        return scheme == "scrypt" and int(n) * int(r) >= N * R
+    except ValueError:
+        return False
+
+
 def verify_secret(stored: str, secret: str) -> bool:
     """True when `secret` is the one `stored` was made from; False for any other secret or a damaged hash."""
     try:

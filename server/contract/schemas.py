@@ -56,6 +56,11 @@ class SlipRequest(BaseModel):
     planned_date: Day
     vehicle_plate: Text = Field("", max_length=12)
     note: Text = Field("", max_length=200)
+    signature_png_b64: Text | None = Field(
+        None,
+        max_length=400_000,
+        description="the applicant's signature from the kiosk's pad, a PNG in base64, at most 200 KB (R-REL-2)",
+    )
 
 
 class SlipItemOut(BaseModel):
@@ -127,6 +132,10 @@ class ReleaseRequest(BaseModel):
     guard: Text = Field(min_length=1, max_length=40)
     lines: list[CountedLine] = Field(min_length=1, max_length=10)
     reason: Text = Field("", max_length=200, description="the guard's words when the items do not match")
+    refuse: bool = Field(
+        False,
+        description="refuse although every count matches (an item not on the slip, damaged goods …): needs a reason",
+    )
     photo_jpeg_b64: Text | None = Field(None, max_length=3_000_000)
     decided_at: Moment | None = Field(
         None,
@@ -149,15 +158,34 @@ class GateEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     nonce: Text = Field(min_length=8, max_length=64)
-    kind: Literal["release", "refuse", "reject", "sign_in"]
+    kind: Literal["release", "refuse", "reject", "sign_in", "stop"]
     text: Text = Field(
-        min_length=1, max_length=2000, description="the scanned text; for a sign-in, the guard's username"
+        min_length=1,
+        max_length=2000,
+        description="the scanned text; for a sign-in, the guard's username; for a stop, the goods held",
     )
     at: Moment
     guard: Text = Field("", max_length=40)
     lines: list[CountedLine] = Field(default_factory=list, max_length=10)
     reason: Text = Field("", max_length=200)
     code: Text = Field("", max_length=30, description="for a rejected scan: the rejection code the gate showed")
+
+
+class GateStopIn(BaseModel):
+    """Goods a guard stopped with no slip at all, for the gate release log 《物品放行登记》 (R-REL-6)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    goods: Text = Field(min_length=1, max_length=200, description="what was being carried out")
+    reason: Text = Field(min_length=1, max_length=200)
+    guard: Text = Field(min_length=1, max_length=40)
+    photo_jpeg_b64: Text | None = Field(None, max_length=3_000_000)
+
+
+class GateStopOut(BaseModel):
+    id: int
+    at: datetime
+    gate: str
 
 
 class SyncRequest(BaseModel):
@@ -338,3 +366,10 @@ class MySlipOut(BaseModel):
 
 class MySlipsOut(BaseModel):
     slips: list[MySlipOut]
+
+
+class GateCatalogueOut(BaseModel):
+    """The estate's item catalogue, so a gate shows names, not codes, for a slip it has not synced."""
+
+    estate: str
+    items: list[CatalogueItemOut]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -22,6 +23,10 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database to `revision`. A database already at the newest revision is left as it is after one
+    query: the migration scripts are read once per process, not at every start of an app on that database."""
+    if revision == "head" and current_revision(engine) == _newest():
+        return
     command.upgrade(alembic_config(engine), revision)
 
 
@@ -32,3 +37,8 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@functools.cache
+def _newest() -> str | None:
+    return head_revision()

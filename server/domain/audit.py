@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -100,6 +101,21 @@ _NEW_HEAD = AuditHead.__table__.insert()
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """A chain head as printed on a daily reconciliation, kept outside the database: `#SEQ HASH`."""
+
+    seq: int
+    hash: str
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        found = re.fullmatch(r"#?(\d{1,18})\s+([0-9a-f]{64})", text.strip())
+        if found is None:
+            raise ValueError(f"not a chain head as printed (#SEQ HASH): {text.strip()[:100]!r}")
+        return cls(int(found[1]), found[2])
+
+
+@dataclass(frozen=True)
 class ChainReport:
     ok: bool
     entries: int
@@ -112,9 +128,11 @@ def head(session: Session) -> AuditHead | None:
     return session.get(AuditHead, HEAD_ID)
 
 
-def verify(session: Session, batch: int = 1000) -> ChainReport:
+def verify(session: Session, batch: int = 1000, printed: Anchor | None = None) -> ChainReport:
     """Walk the whole chain in order; report the first entry that was altered or the first one missing, also at
-    the end of the log (against the anchored head)."""
+    the end of the log (against the head anchored beside it). `printed`, a head printed on a daily reconciliation,
+    is checked too: its entry must still be in the chain, unchanged. It catches what the anchor beside the log cannot,
+    a log cut short or rewritten from some entry on by someone who also moved that anchor."""
     prev_hash, expected_seq, count = GENESIS, 1, 0
     after = 0
     anchor = head(session)
@@ -123,9 +141,14 @@ def verify(session: Session, batch: int = 1000) -> ChainReport:
             select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(batch)
         ).all()
         if not rows:
-            if anchor is not None and (anchor.seq != expected_seq - 1 or anchor.hash != prev_hash):
+            last = expected_seq - 1
+            if anchor is not None and (anchor.seq != last or anchor.hash != prev_hash):
                 return ChainReport(
-                    False, count, expected_seq, f"entries after {expected_seq - 1} are missing (head is {anchor.seq})"
+                    False, count, expected_seq, f"entries after {last} are missing (head is {anchor.seq})"
+                )
+            if printed is not None and printed.seq > last:
+                return ChainReport(
+                    False, count, expected_seq, f"entries after {last} are missing (the printed head is {printed.seq})"
                 )
             return ChainReport(ok=True, entries=count)
         for entry in rows:
@@ -135,6 +158,10 @@ def verify(session: Session, batch: int = 1000) -> ChainReport:
                 return ChainReport(False, count, entry.seq, f"entry {entry.seq} does not follow entry {entry.seq - 1}")
             if _entry_hash(entry) != entry.hash:
                 return ChainReport(False, count, entry.seq, f"entry {entry.seq} was altered")
+            if printed is not None and entry.seq == printed.seq and entry.hash != printed.hash:
+                return ChainReport(
+                    False, count, entry.seq, f"entry {entry.seq} is not the one printed: the log was rewritten"
+                )
             prev_hash, expected_seq, count = entry.hash, expected_seq + 1, count + 1
         after = rows[-1].seq
 

@@ -53,3 +53,10 @@ def end_of_day(estate: Estate, day: date) -> datetime:
 def local_text(estate: Estate | None, at: datetime | None, empty: str = "") -> str:
     """`at` as the estate's wall-clock time, minutes precision (`empty` when there is no time)."""
     return at.astimezone(zone(estate)).strftime("%Y-%m-%d %H:%M") if at else empty
+
+
+def month_bounds(estate: Estate, month: date) -> tuple[datetime, datetime]:
+    """The UTC instants where the estate's month of `month` (any day of it) starts and the next one starts."""
+    first = month.replace(day=1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return day_bounds(estate, first)[0], day_bounds(estate, following)[0]

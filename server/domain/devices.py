@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from importlib.metadata import PackageNotFoundError, version
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
@@ -14,22 +15,45 @@ from server.domain import audit
 from server.domain.actors import Actor
 from server.domain.errors import DomainError, Unauthorized
 from server.domain.secrets import new_token, token_digest
+from server.domain.slips.printing import check_url
 
 TOKEN_PREFIX = "edt_"
 
 
-def enrol(session: Session, actor: Actor, estate: Estate, kind: DeviceKind, name: str, location: str = "") -> Device:
+def enrol(
+    session: Session,
+    actor: Actor,
+    estate: Estate,
+    kind: DeviceKind,
+    name: str,
+    location: str = "",
+    *,
+    url: str = "",
+) -> Device:
+    """A new device; a front-desk printer is enrolled with the URL the server prints to (`tcp://10.0.0.5:9100`)."""
     if not name.strip():
         raise DomainError("设备名称不能为空", "a device needs a name")
-    device = Device(estate_id=estate.id, kind=kind, name=name.strip(), location=location.strip())
+    if kind == DeviceKind.printer:
+        url = check_url(url)
+    elif url.strip():
+        raise DomainError("只有打印机登记地址", "only a printer is enrolled with an address", code="url_not_wanted")
+    device = Device(estate_id=estate.id, kind=kind, name=name.strip(), location=location.strip(), url=url)
     session.add(device)
     session.flush()
-    audit.record(session, actor, "device.enrol", "device", device.id, estate_id=estate.id, kind=kind.value, name=name)
+    audit.record(
+        session, actor, "device.enrol", "device", device.id, estate_id=estate.id, kind=kind.value, name=name, url=url
+    )
     return device
 
 
 def issue_token(session: Session, actor: Actor, device: Device) -> str:
     """A new enrolment token; any earlier token of the device stops working at once. Shown once, stored hashed."""
+    if device.kind == DeviceKind.printer:
+        raise DomainError(
+            "打印机不用令牌：服务器按地址打印",
+            "a printer needs no token: the server prints to its address",
+            code="printer_has_no_token",
+        )
     token = new_token(TOKEN_PREFIX)
     device.token_digest = token_digest(token)
     device.token_hint = token[: len(TOKEN_PREFIX) + 4]
@@ -86,7 +110,10 @@ def list_for_estate(session: Session, estate: Estate) -> list[Device]:
     return list(session.scalars(select(Device).where(Device.estate_id == estate.id).order_by(Device.kind, Device.name)))
 
 
-KNOWN_PERIPHERALS = {"printer": {"ok", "paper_out", "cover_open", "offline", "unknown"}}
+KNOWN_PERIPHERALS = {
+    "printer": {"ok", "paper_out", "cover_open", "offline", "unknown"},
+    "camera": {"live", "frozen", "no_device"},
+}
 
 
 def peripherals(device: Device) -> dict[str, str]:
@@ -100,3 +127,24 @@ def peripherals(device: Device) -> dict[str, str]:
         for name, state in reported.items()
         if name in KNOWN_PERIPHERALS and state in KNOWN_PERIPHERALS[name]
     }
+
+
+def software_version(device: Device) -> str | None:
+    """The version the device last reported running ("kiosk 0.1.0" -> "0.1.0"), None before its first report."""
+    try:
+        reported = json.loads(device.last_status or "{}").get("software")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(reported, str) or not reported.strip():
+        return None
+    return reported.split()[-1]
+
+
+def expected_version(configured: str) -> str:
+    """The version devices should run: as configured (ESTATE_DEVICE_VERSION), else the server's own."""
+    if configured:
+        return configured
+    try:
+        return version("estate-desk")
+    except PackageNotFoundError:
+        return ""

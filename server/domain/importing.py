@@ -69,6 +69,7 @@ class ImportReport:
     persons_created: int = 0
     occupancies_created: int = 0
     units_created: int = 0
+    cards_set: int = 0  # resident cards the sheet gave or replaced
     skipped_duplicates: int = 0
     problems: list[RowProblem] = field(default_factory=list)
 
@@ -412,6 +413,7 @@ def _write(
             except DomainError as exc:
                 report.problems.append(RowProblem(row.row, HEADERS["card"][0], exc.zh, exc.en))
             else:
+                report.cards_set += 1
                 if before is None:
                     written.credentials.append(credential.id)
                 else:

@@ -23,6 +23,7 @@ from server.db.models import (
     StaffUser,
     Unit,
 )
+from server.db.models.lifecycle import Vacancy
 from server.domain import audit, clock, throttle
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound, Unauthorized
@@ -30,7 +31,7 @@ from server.domain.paging import Page, paginate
 from server.domain.secrets import hash_password, keyed_digest, verify_password
 
 UNIT_CODE = re.compile(r"^(?P<building>[0-9A-Z]{1,4})-(?P<floor>[0-9]{1,3})(?P<label>[A-Z]{1,2})$")
-PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
+PIN_PATTERN = re.compile(r"^[0-9]{6,8}$")  # as staff PINs: a 4-digit PIN falls to guessing across kiosks
 MAX_CARD_FAILURES = 10  # unknown cards a kiosk may read in CARD_WINDOW (a resident fumbling takes a few)
 CARD_WINDOW = timedelta(minutes=1)
 
@@ -244,7 +245,7 @@ def set_credentials(
         cred.card_digest = digest
     if pin is not None:
         if not PIN_PATTERN.match(pin):
-            raise DomainError("PIN 应为 4–8 位数字", "a PIN is 4–8 digits", code="bad_pin")
+            raise DomainError("PIN 应为 6–8 位数字", "a PIN is 6–8 digits", code="bad_pin")
         cred.pin_hash = hash_password(pin)
         cred.failed_pins = 0
         cred.locked_until = None
@@ -354,10 +355,13 @@ def search_units(
     q: str = "",
     building: str = "",
     in_arrears: bool = False,
+    vacant: bool = False,
     page: int = 1,
     size: int = 25,
 ) -> Page[Unit]:
     query = select(Unit).join(Building).where(Unit.estate_id == estate.id)
+    if vacant:  # R-VAC: taken over from the developer, not yet moved into
+        query = query.where(Unit.id.in_(select(Vacancy.unit_id).where(Vacancy.ends_on.is_(None))))
     if q.strip():
         query = query.where(Unit.code.contains(q.strip().upper()))
     if building:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -27,8 +28,11 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-# A fixed hash to verify against when a user does not exist, so both cases take the same time.
-DUMMY_HASH = _hasher.hash("not-a-real-password")
+@functools.cache
+def dummy_hash() -> str:
+    """A fixed hash to verify against when a user does not exist, so both cases take the same time. Made on first
+    use, not at import: a slow hash would make every program that imports this module start a second later."""
+    return _hasher.hash("not-a-real-password")
 
 
 def new_token(prefix: str = "") -> str:

@@ -14,7 +14,7 @@ from server.db.models import ConsoleSession, Estate, LoginAttempt, Role, StaffUs
 from server.domain import audit, throttle
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound
-from server.domain.secrets import DUMMY_HASH, hash_password, new_token, token_digest, verify_password
+from server.domain.secrets import dummy_hash, hash_password, new_token, token_digest, verify_password
 
 MIN_PASSWORD = 8
 ADDRESS_WINDOW = timedelta(minutes=1)
@@ -132,15 +132,16 @@ def sign_in(
 ) -> tuple[StaffUser, str, ConsoleSession]:
     """Check a console login. Returns the user, the cookie value and the session row.
 
-    Repeated failures for one username, or from one address, lock further attempts for the policy window, even
-    with the right password, so guessing is slow; each attempt is recorded.
+    Repeated failures for one username lock further attempts on it for the policy window, even with the right
+    password; many failures from one address make that address wait `ADDRESS_WINDOW`, without locking out the
+    other accounts behind it (one NAT address). Guessing is slow either way; each attempt is recorded.
     """
     username = username.strip().lower()[:40]
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
     # The slow hash runs first, holding nothing: the read's snapshot ends here, and the attempt is then counted
     # and recorded in one short transaction.
     session.commit()
-    password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
+    password_ok = verify_password(user.password_hash if user else dummy_hash(), password)
     # One attempt at a time per account and per address, so concurrent guesses cannot share one count.
     throttle.serialize(session, f"login:user:{username}", f"login:ip:{ip}")
     now = now or utcnow()

@@ -12,8 +12,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from server.db.models import StaffUser, StepHistory
-from server.domain import audit
+from server.db.models import Estate, StaffUser, StepHistory
+from server.domain import audit, clock, deadlines, workdays
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, Forbidden
 from server.domain.permissions import Perm, allowed
@@ -32,6 +32,7 @@ class Transition:
     target: str
     perm: Perm | None = None  # None: taken by a device event or by the system, never by a person's button
     needs: tuple[str, ...] = ()  # fields that must be given, non-empty
+    starts: deadlines.Clock | None = None  # the clock this step starts: the record's `due_at` is set from it
 
     def __post_init__(self) -> None:  # states may be given as enum members: kept as their plain values
         object.__setattr__(self, "sources", frozenset(_value(s) for s in self.sources))
@@ -95,12 +96,20 @@ def step(
     fields: Mapping[str, object] | None = None,
     **detail: Any,
 ) -> None:
-    """Take transition `name` on `record` (which may be new: its state None); `fields` are checked and set on it."""
+    """Take transition `name` on `record` (which may be new: its state None); `fields` are checked and set on it.
+    A transition that starts a clock stores the due time on the record (`due_at`, and `opens_at` when it has one),
+    reckoned on the estate's wall clock and working days from `at`."""
     transition = check(flow, record, name, by=by, fields=fields)
     before = _value(record.state)
     given = dict(fields or {})
     for field, value in given.items():
         setattr(record, field, value)
+    if transition.starts is not None:
+        estate = session.get_one(Estate, record.estate_id)
+        window = deadlines.due(transition.starts, at, clock.zone(estate), workdays.estate_calendar(session, estate))
+        setattr(record, "due_at", window.at)  # noqa: B010 - a record with a clock has `due_at`, others need not
+        if hasattr(record, "opens_at"):
+            setattr(record, "opens_at", window.opens)  # noqa: B010
     record.state = flow.states(transition.target)
     session.add(record)
     session.flush()

@@ -2,29 +2,122 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from starlette.types import ASGIApp
 
 from server.config import Settings, get_settings
 from server.db.base import utcnow
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.migrate import upgrade
 from server.db.writer import make_writer
+from server.domain.actors import Actor
+from server.domain.duty import attendance
+from server.domain.keys import loans
+from server.domain.service import escalation
 from server.web import errors, limits
 from server.web.admission import Admission
-from server.web.early_auth import DeviceFirst
+from server.web.early_auth import ConsoleFirst, DeviceFirst
 from server.web.headers import ResponseHeaders
 
 STATIC = Path(__file__).resolve().parent.parent / "console" / "static"
 SWAGGER_UI = Path(__file__).resolve().parent / "swagger_ui"  # swagger-ui-dist's files (see VERSION there)
 OPENAPI_URL = "/api/v1/openapi.json"
+SWEEP = Actor(kind="system", name="overdue sweep")
+SERVICE_SWEEP = Actor(kind="system", name="service escalation sweep")
+DUTY_SWEEP = Actor(kind="system", name="duty review")
+log = logging.getLogger(__name__)
+
+
+class EstateApp(FastAPI):
+    """The FastAPI app with one layer outside all of FastAPI's own: the body limit's plain 413 in the error form."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return errors.TooLargeInErrorForm(super().build_middleware_stack())
+
+
+T = TypeVar("T")
+
+
+def sweep_overdue(app: FastAPI) -> int:
+    """Flag the key loans that became overdue by the app's clock, in every estate; how many. Reads first, so an
+    idle server writes nothing."""
+    now = app.state.clock()
+    with app.state.sessionmaker() as session:
+        if not loans.any_to_flag(session, now):
+            return 0
+    return app.state.writer.run(lambda session: len(loans.flag_all_overdue(session, SWEEP, now)))
+
+
+def sweep_service(app: FastAPI) -> int:
+    """Escalate the service desk's late orders, forms and call tasks to the supervisor, in every estate, once each
+    for its deadline; how many. Only the worker holding the sweep's lease sweeps; an idle server writes nothing."""
+
+    def read(work: Callable[[Session], T]) -> T:
+        with app.state.sessionmaker() as session:
+            return work(session)
+
+    now = app.state.clock()
+    return len(escalation.sweep(read, app.state.writer.run, app.state.worker_id, SERVICE_SWEEP, now))
+
+
+def sweep_duty(app: FastAPI) -> int:
+    """Record the front desk's absences and alert the supervisor of reliefs that did not arrive (R-DUTY-1), in
+    every estate, once each (claimed by conditional updates); how many estates. Reads first: an idle server writes
+    nothing."""
+    now = app.state.clock()
+    with app.state.sessionmaker() as session:
+        if not attendance.estates_to_review(session, now):
+            return 0
+    return int(app.state.writer.run(lambda session: attendance.sweep(session, DUTY_SWEEP, now)))
+
+
+async def _sweep_forever(app: FastAPI, every: float, sweep: Callable[[FastAPI], int], name: str) -> None:
+    while True:
+        try:
+            await anyio.to_thread.run_sync(sweep, app)
+        except Exception:  # a failed sweep is tried again at the next one; the server keeps serving
+            log.exception("the %s failed", name)
+        await asyncio.sleep(every)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the app serves: the key overdue sweep and the service escalation sweep, each at start and every
+    `overdue_sweep_seconds` / `service_sweep_seconds`."""
+    settings = app.state.settings
+    tasks = [
+        asyncio.create_task(_sweep_forever(app, every, sweep, name))
+        for every, sweep, name in (
+            (settings.overdue_sweep_seconds, sweep_overdue, "overdue sweep"),
+            (settings.service_sweep_seconds, sweep_service, "service escalation sweep"),
+            (settings.service_sweep_seconds, sweep_duty, "duty review sweep"),
+        )
+        if every > 0
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def create_app(
@@ -38,7 +131,7 @@ def create_app(
     engine = engine or make_engine(settings.effective_database_url)
     upgrade(engine)
 
-    app = FastAPI(
+    app = EstateApp(
         title="estate-desk",
         version="1",
         summary="Front-desk system for residential estates: device API for kiosks, gates and key cabinets.",
@@ -46,6 +139,7 @@ def create_app(
         redoc_url=None,
         openapi_url=OPENAPI_URL,
         max_body_size=limits.DEFAULT_BODY,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -54,8 +148,10 @@ def create_app(
     app.state.sessionmaker = make_sessionmaker(engine, optimistic=True)
     app.state.writer = make_writer(engine)
     app.state.clock = clock
+    app.state.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # holds sweep leases
     errors.install(app)
     app.add_middleware(DeviceFirst)
+    app.add_middleware(ConsoleFirst)
     app.add_middleware(ResponseHeaders)
     app.add_middleware(Admission)
     include_routers(app)

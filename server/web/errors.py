@@ -10,9 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.domain.errors import DomainError
 from server.domain.idempotency import KeyRequired
+from server.web.headers import protections
 
 log = logging.getLogger("estate.server")
 
@@ -35,6 +37,55 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 def _wants_html(request: Request) -> bool:
     return request.url.path.startswith("/console")
+
+
+TOO_LARGE = ("请求内容过大", "the request body is too large")
+
+
+class TooLargeInErrorForm:
+    """A body declared larger than its route allows is refused by Starlette's body limit from outside the app's
+    exception handlers, before any handler runs, as a plain-text 413 ("Content Too Large"). This gives that answer
+    the form of every other error: the JSON error body for the API, a short page in both languages for the
+    console, with the headers every answer carries."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_in_form(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # the plain-text body of the answer replaced
+            if message["type"] == "http.response.start" and message["status"] == 413 and _plain_text(message):
+                replaced = True
+                await _too_large(scope["path"])(scope, receive, send)
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_in_form)
+
+
+def _plain_text(message: Message) -> bool:
+    return any(k == b"content-type" and v.startswith(b"text/plain") for k, v in message.get("headers", []))
+
+
+def _too_large(path: str) -> Response:
+    zh, en = TOO_LARGE
+    response: Response
+    if path.startswith("/console"):
+        page = f'<!doctype html><meta charset="utf-8"><title>413</title><p lang="zh">{zh}</p><p lang="en">{en}</p>'
+        response = Response(page, status_code=413, media_type="text/html")
+    else:
+        response = JSONResponse(error_body(HTTP_CODES[413], zh, message_en=en), status_code=413)
+    response.headers["Connection"] = "close"  # the body it declared is not read
+    for name, value in protections(path):
+        response.headers[name] = value
+    return response
 
 
 def install(app: FastAPI) -> None:
@@ -67,7 +118,7 @@ def install(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else code
         extra: dict[str, Any] = {}
         if exc.status_code == 413:
-            message, extra["message_en"] = "请求内容过大", "the request body is too large"
+            message, extra["message_en"] = TOO_LARGE
             if _wants_html(request) and language(request) == "en":
                 message = extra["message_en"]
         if _wants_html(request):
@@ -84,4 +135,7 @@ def install(app: FastAPI) -> None:
             response = JSONResponse(error_body("internal", zh, message_en=en), status_code=500)
         # The server closes the connection after an unexpected error: say so, so a kept-alive client reconnects.
         response.headers["Connection"] = "close"
+        # This answer leaves outside every middleware: it carries the browser protections of its own accord.
+        for name, value in protections(request.url.path):
+            response.headers[name] = value
         return response

@@ -13,13 +13,22 @@ CONSOLE_POLICY = (
 DOCS_POLICY = "frame-ancestors 'none'; object-src 'none'; base-uri 'self'"
 DOCS_PATHS = ("/docs", "/redoc")
 COMMON = (
-    (b"x-frame-options", b"DENY"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
 )
 
 
+def protections(path: str) -> list[tuple[str, str]]:
+    """The headers every answer on `path` carries."""
+    policy = DOCS_POLICY if path.startswith(DOCS_PATHS) else CONSOLE_POLICY
+    return [*COMMON, ("content-security-policy", policy)]
+
+
 class ResponseHeaders:
+    """Adds `protections` to every answer. An unexpected error is answered outside every middleware (by Starlette's
+    outermost one), so its handler (`server.web.errors`) adds them itself."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -27,12 +36,11 @@ class ResponseHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = DOCS_POLICY if scope["path"].startswith(DOCS_PATHS) else CONSOLE_POLICY
+        added = [(name.encode(), value.encode()) for name, value in protections(scope["path"])]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [*message.get("headers", []), *COMMON, (b"content-security-policy", policy.encode())]
-                message = {**message, "headers": headers}
+                message = {**message, "headers": [*message.get("headers", []), *added]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

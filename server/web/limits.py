@@ -3,8 +3,10 @@ Content-Length is checked first, and the bytes of a streamed body are counted as
 
 from __future__ import annotations
 
+from server.domain.service.signatures import MAX_DATA_URL
 from server.domain.slips.eligibility import MAX_ID_IMAGE
 from server.domain.slips.gate.releases import MAX_PHOTO
+from server.domain.slips.paper import MAX_SIGNATURE_B64
 
 KIB = 1024
 MAX_UPLOAD = 5 * KIB * KIB  # a resident sheet to import
@@ -13,4 +15,7 @@ CABINET_EVENTS_BODY = 256 * KIB  # up to 200 door and key events
 GATE_SYNC_BODY = 2 * KIB * KIB  # up to 500 offline events
 GATE_RELEASE_BODY = MAX_PHOTO * 4 // 3 + 64 * KIB  # the guard's photo, base64
 ID_IMAGE_BODY = MAX_ID_IMAGE + 64 * KIB  # a proxy's ID copy, multipart
+SIGNATURE_BODY = MAX_DATA_URL + 64 * KIB  # a finished order with the resident's signature from the pad
+SLIP_REQUEST_BODY = MAX_SIGNATURE_B64 + 64 * KIB  # a kiosk's slip request with the applicant's signature
+SLIP_FORM_BODY = ID_IMAGE_BODY + MAX_SIGNATURE_B64  # the console's slip form: the proxy's ID copy and a signature
 IMPORT_BODY = MAX_UPLOAD + 64 * KIB  # the resident sheet: the largest

@@ -21,7 +21,7 @@ from devices.cabinet.profiles import BoardProfile, Feedback, StatusOrder
 from devices.cabinet.reader import TagReaderSimulator
 from devices.cabinet.sim_model import SimCabinet
 from devices.cabinet.simulator import CabinetSimulator
-from devices.cabinet.tags import ibutton_rom, tag_id
+from devices.cabinet.tags import ibutton_rom, tag_hex, tag_id
 from tests.conftest import wait_until
 
 WAIT = 10.0
@@ -139,9 +139,10 @@ def test_tag_reads_at_the_return_point_reach_the_outbox(tmp_path: Path) -> None:
     outbox = open_outbox(tmp_path / "outbox.db")
     kept = [json.loads(entry.body) for entry in outbox.pending()]
     outbox.close()
+    # To the server a tag goes as the hex a reader types, as the key register holds it.
     assert [(e["event"], e["tag"]) for e in kept] == [
-        ("tag_read", tag_id(key)),
+        ("tag_read", tag_hex(key)),
         ("tag_read_failed", None),
-        ("tag_read", "rfid:0000004242"),
+        ("tag_read", "0000001092"),
     ]
     assert kept[0]["reason"] == f"at the return-point reader {reader.url}"

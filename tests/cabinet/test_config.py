@@ -30,3 +30,13 @@ def test_environment_over_file_over_default(tmp_path: Path, monkeypatch: pytest.
 def test_what_the_agent_cannot_run_without_is_named() -> None:
     with pytest.raises(ValueError, match="--cabinet, --protocol, --device-token"):
         CabinetConfig.load(None).check()
+
+
+def test_the_panel_and_its_timings_are_settings(tmp_path: Path) -> None:
+    base = {"cabinet": "loop://", "protocol": "xor485", "device_token": "edt_x"}
+    settings = CabinetConfig.load(None, **base, panel="keyboard").check()
+    assert (settings.panel, settings.idle_sign_out, settings.sync_interval) == ("keyboard", 120.0, 60.0)
+    with pytest.raises(ValueError, match="cannot both read the keyboard"):
+        CabinetConfig.load(None, **base, panel="keyboard", tag_reader="keyboard").check()
+    with pytest.raises(ValueError, match="positive"):
+        CabinetConfig.load(None, **base, idle_sign_out=0).check()

@@ -56,7 +56,8 @@ class Driver:
                 reached = flow.repeats_ignored >= step["wait_repeats"]
             if not reached:
                 if time.monotonic() - self.started > float(step.get("timeout", 60)):
-                    self.write(step=step, ok=False, error="timeout")
+                    verdict = flow.verdict.code if flow.verdict else None
+                    self.write(step=step, ok=False, error="timeout", verdict=verdict, link=self.app.runtime.link.state)
                     self.app.stop()
                     return False
                 return True

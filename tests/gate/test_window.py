@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,8 +32,11 @@ from server.domain.actors import SYSTEM
 from server.domain.slips import issuing
 from tests.conftest import wait_until
 
+from .conftest import RestartableServer
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var/screenshots"
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ \S+: ")  # terminal.logs' format
 
 
 def camera_folder(slip: ReleaseSlip, tmp_path: Path) -> Path:
@@ -116,7 +120,7 @@ def test_gate_window_scans_checks_and_releases(
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=150, cwd=ROOT)
     entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
     assert result.returncode == 0, result.stderr[-3000:]
-    assert entries and all(e["ok"] for e in entries), entries
+    assert entries and all(e["ok"] for e in entries), (entries[-3:], result.stderr[-3000:])
     reached = [e["state"] for e in entries if "wait" in e["step"]]
     assert reached == ["signed_out", "checklist", "done", "ready", "rejected"]
     assert [e["verdict"] for e in entries if "wait" in e["step"]][-1] == "already_released"
@@ -147,7 +151,12 @@ def test_gate_window_shows_a_refused_token_logs_and_stops_cleanly_on_sigterm(
     devices.issue_token(db, SYSTEM, db.get(Device, device.id))
     db.commit()
     shot = SHOTS / "gate-token-refused.png"
-    steps = [{"wait": "signed_out"}, {"wait_link": "token_refused", "timeout": 60}, {"screenshot": str(shot)}]
+    steps = [
+        {"wait": "signed_out"},
+        {"wait_link": "token_refused", "timeout": 60},
+        {"texts": True},
+        {"screenshot": str(shot)},
+    ]
     script, log = tmp_path / "script.json", tmp_path / "driver.log"
     script.write_text(json.dumps(steps), encoding="utf-8")
     env = {
@@ -163,7 +172,7 @@ def test_gate_window_shows_a_refused_token_logs_and_stops_cleanly_on_sigterm(
     with stderr.open("w") as err:
         gate = subprocess.Popen(command, env=env, stderr=err, cwd=ROOT)
     try:
-        wait_until(lambda: log.exists() and len(log.read_text(encoding="utf-8").splitlines()) == 3, 120, "screenshot")
+        wait_until(lambda: log.exists() and len(log.read_text(encoding="utf-8").splitlines()) == 4, 120, "screenshot")
         gate.send_signal(signal.SIGTERM)
         assert gate.wait(timeout=30) == 0
     finally:
@@ -171,17 +180,97 @@ def test_gate_window_shows_a_refused_token_logs_and_stops_cleanly_on_sigterm(
             gate.kill()
     entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert all(e["ok"] for e in entries), entries
+    (shown,) = [[t["text"] for t in e["texts"]] for e in entries if "texts" in e["step"]]
+    assert "设备令牌被拒绝，请重新登记" in shown and "● 在线" not in shown
     logged = stderr.read_text(encoding="utf-8")
     assert "terminate called" not in logged
     lines = [line for line in logged.splitlines() if "gate.link:" in line]
     assert len(lines) == 1 and "ERROR" in lines[0] and "device token (401)" in lines[0], logged
     assert "stopping on SIGTERM" in logged
+    assert all(LOG_LINE.match(line) for line in logged.splitlines()), logged  # one line for each event
     image = cv2.imread(str(shot))
     assert image.shape[:2] == (960, 540)  # the 1080×1920 layout at half size
     status = image[:45].astype(int)  # the status bar: the refusal in the alert colour, no green "在线"
     alert = np.abs(status - (120, 128, 255)).sum(axis=2) < 60  # BGR of widgets.ALERT
     good = np.abs(status - (128, 217, 89)).sum(axis=2) < 60  # BGR of widgets.GOOD
     assert alert.sum() > 50 and good.sum() == 0
+
+
+def status_colours(shot: Path) -> tuple[int, int]:
+    """Pixels of the alert colour and of the "online" green in a full-size screenshot's status bar."""
+    image = cv2.imread(str(shot))
+    assert image.shape[:2] == (1920, 1080)
+    status = image[:90].astype(int)
+    alert = np.abs(status - (120, 128, 255)).sum(axis=2) < 60  # BGR of widgets.ALERT
+    good = np.abs(status - (128, 217, 89)).sum(axis=2) < 60  # BGR of widgets.GOOD
+    return int(alert.sum()), int(good.sum())
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_gate_window_status_follows_the_server_away_and_back_with_no_scan(
+    xvfb_display: str,
+    restartable_server: RestartableServer,
+    make_device: Callable[..., tuple],
+    tmp_path: Path,
+    database_url: str,
+) -> None:
+    """The status bar is driven by the heartbeat: with nobody scanning, it turns from 在线 to 离线 once the server
+    stops and back to 在线 once it returns, and each change is one line on the gate's stderr."""
+    _device, token = make_device("gate", "东门")
+    shots = {name: SHOTS / f"gate-link-{name}.png" for name in ("online", "offline", "back")}
+    steps = [
+        {"wait": "signed_out"},
+        {"wait_link": "online", "timeout": 60},
+        {"texts": True},
+        {"screenshot": str(shots["online"])},
+        {"wait_link": "offline", "timeout": 60},  # the test stops the server after the screenshot above
+        {"texts": True},
+        {"screenshot": str(shots["offline"])},
+        {"wait_link": "online", "timeout": 60},  # the test starts it again after the screenshot above
+        {"texts": True},
+        {"screenshot": str(shots["back"])},
+        {"quit": True},
+    ]
+    script, log, stderr = tmp_path / "script.json", tmp_path / "driver.log", tmp_path / "stderr.txt"
+    script.write_text(json.dumps(steps), encoding="utf-8")
+    # The minute's refresh put off for an hour: only the heartbeat can notice the server going away.
+    env = {**os.environ, "DISPLAY": xvfb_display, "ESTATE_GATE_TIMING__REFRESH_EVERY": "3600"}
+    command = [
+        sys.executable, "-m", "tests.gate.run_scripted", str(script), str(log),
+        "--server", restartable_server.url, "--camera", f"images://{tmp_path}?fps=4", "--device-token", token,
+        "--data-dir", str(tmp_path / "gate"), "--windowed", "--language", "zh",
+    ]  # fmt: skip
+
+    def driver_lines(count: int) -> bool:
+        return log.exists() and len(log.read_text(encoding="utf-8").splitlines()) >= count
+
+    with stderr.open("w") as err:
+        gate = subprocess.Popen(command, env=env, stderr=err, cwd=ROOT)
+    try:
+        wait_until(lambda: driver_lines(4) or gate.poll() is not None, 120, "the online screenshot")
+        restartable_server.stop()
+        wait_until(lambda: driver_lines(7) or gate.poll() is not None, 120, "the offline screenshot")
+        restartable_server.start()
+        assert gate.wait(timeout=120) == 0
+    finally:
+        if gate.poll() is None:
+            gate.kill()
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert len(entries) == len(steps) and all(e["ok"] for e in entries), (entries[-3:], stderr.read_text()[-3000:])
+    shown = [[t["text"] for t in e["texts"]] for e in entries if "texts" in e["step"]]
+    assert ["● 在线" in texts for texts in shown] == [True, False, True]
+    assert ["● 离线" in texts for texts in shown] == [False, True, False]
+    (_, good_online), (alert_away, good_away), (_, good_back) = map(status_colours, shots.values())
+    assert good_online > 50 and good_away == 0 and alert_away > 50 and good_back > 50
+    logged = stderr.read_text(encoding="utf-8")
+    assert all(LOG_LINE.match(line) for line in logged.splitlines()), logged  # one line for each event
+    changes = [line.split("gate.link: ", 1)[1] for line in logged.splitlines() if "gate.link: " in line]
+    assert changes == [
+        "gate link: online (was offline)",
+        "gate link: offline (was online)",
+        "gate link: online (was offline)",
+    ]
 
 
 def relative_luminance(rgba: list[float]) -> float:
@@ -269,7 +358,7 @@ def test_gate_window_in_english_names_items_reasons_and_keeps_its_keypads_still(
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=150, cwd=ROOT)
     entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
     assert result.returncode == 0, result.stderr[-3000:]
-    assert entries and all(e["ok"] for e in entries), entries
+    assert entries and all(e["ok"] for e in entries), (entries[-3:], result.stderr[-3000:])
     places = [e["pos"] for e in entries if "where" in e["step"]]
     assert places[0] == places[1], "the PIN keypad moved when the error appeared"
     assert places[2] == places[3], "the number keypad moved when the preview appeared"

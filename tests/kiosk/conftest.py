@@ -147,3 +147,10 @@ def end_occupancies(person_id: int) -> Callable[[Session], None]:
             occupancy.ends_on = date.today() - timedelta(days=2)
 
     return _end
+
+
+def confirm_signed(flow: KioskFlow) -> None:
+    """Confirm the review, sign the pad with one stroke (R-REL-2), and confirm the signed slip for printing."""
+    flow.confirm()
+    flow.sign_stroke([(0.1, 0.4), (0.3, 0.7), (0.5, 0.3), (0.8, 0.6)])
+    flow.confirm()

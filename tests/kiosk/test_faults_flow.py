@@ -18,7 +18,7 @@ from server.contract.client import EstateClient
 from server.db.models import ReleaseSlip
 from tests.conftest import OWNER_CARD, wait_until
 
-from .conftest import HandClock, LostAnswers, Unreachable
+from .conftest import HandClock, LostAnswers, Unreachable, confirm_signed
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -58,7 +58,7 @@ def test_server_down_at_confirm_sends_nothing_half_and_retry_completes(
     to_review(flow)
     down = EstateClient(live_server, kiosk_token, transport=Unreachable())
     flow.api = down
-    flow.confirm()
+    confirm_signed(flow)
     assert flow.state.screen is Screen.FAULT and flow.state.message is not None
     assert flow.state.message.key == "fault.server_down" and flow.state.retry == "submit"
     assert slips(db) == [] and printer.jobs == []
@@ -74,7 +74,7 @@ def test_a_lost_answer_retried_makes_one_slip_not_two(
     lossy = EstateClient(live_server, kiosk_token, transport=LostAnswers(lose=1))
     flow = make_flow(client=lossy)
     to_review(flow)
-    flow.confirm()
+    confirm_signed(flow)
     assert flow.state.screen is Screen.FAULT and flow.state.message is not None
     assert flow.state.message.key == "fault.server_down"
     # The server acted (it commits just after answering); the kiosk did not hear it, so it printed nothing.
@@ -102,7 +102,7 @@ def test_printer_not_ready_before_means_nothing_is_requested(
     flow = make_flow()
     to_review(flow)
     printer.state = state
-    flow.confirm()
+    confirm_signed(flow)
     assert flow.state.screen is Screen.FAULT and flow.state.message is not None
     assert flow.state.message.key == "fault.printer_before"
     assert flow.state.message.values == {"problem": problem}
@@ -113,7 +113,7 @@ def test_printer_not_ready_before_means_nothing_is_requested(
 def test_printer_unplugged_before(make_flow: Callable[..., KioskFlow], db: Session) -> None:
     flow = make_flow(printer_url="tcp://127.0.0.1:9")
     to_review(flow)
-    flow.confirm()
+    confirm_signed(flow)
     assert flow.state.message is not None and flow.state.message.values == {"problem": "printer.offline"}
     assert slips(db) == []
 
@@ -139,7 +139,7 @@ def test_printer_fails_after_the_server_issued_the_slip_stays_valid_and_reprints
     flow = make_flow()
     flow.printer = FailsAfterCheck(printer, then)
     to_review(flow)
-    flow.confirm()
+    confirm_signed(flow)
     assert flow.state.screen is Screen.FAULT and flow.state.message is not None
     assert flow.state.message.key == "fault.printer_after" and flow.state.message.values["problem"] == problem
     (slip,) = slips(db)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -40,7 +42,16 @@ def test_the_printer_state_reaches_the_devices_page(
     assert shown in client.get("/console/devices").text
 
 
-def test_an_unplugged_printer_is_offline_and_a_missing_server_is_no_crash(kiosk_token: str) -> None:
+def test_an_unplugged_printer_is_offline_and_a_missing_server_is_no_crash(
+    kiosk_token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server away and the printer unplugged: a warning line for each, once, however many beats fail."""
+    caplog.set_level(logging.INFO, logger="kiosk")
     with EstateClient("http://127.0.0.1:9", kiosk_token, timeout=0.5) as away:  # nothing listens on port 9
-        beat = HeartbeatSender(away.heartbeat, UrlPrinter("tcp://127.0.0.1:9", timeout=0.5)).beat_once()
-    assert beat.peripherals == {"printer": "offline"}
+        sender = HeartbeatSender(away.heartbeat, UrlPrinter("tcp://127.0.0.1:9", timeout=0.5))
+        beats = [sender.beat_once() for _ in range(3)]
+    assert [beat.peripherals for beat in beats] == [{"printer": "offline"}] * 3
+    logged = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "kiosk.heartbeat"]
+    assert [level for level, _ in logged] == ["WARNING", "WARNING"]
+    assert logged[0][1] == "kiosk printer: offline (was unknown)"
+    assert logged[1][1].startswith("kiosk link: offline (was unknown): ")

@@ -5,6 +5,7 @@ and logged as one line on stderr; the window takes the size it is given; SIGTERM
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from tests.conftest import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOT = ROOT / "var" / "screenshots" / "kiosk-token-refused.png"
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ \S+: ")  # terminal.logs' format
 
 pytestmark = [pytest.mark.gui, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -66,3 +68,6 @@ def test_a_refused_token_is_shown_and_logged_and_sigterm_closes_the_kiosk(
     assert len(refused) == 1 and "ERROR kiosk.heartbeat" in refused[0], logged
     assert "kiosk printer: ok" in logged and "stopping on SIGTERM" in logged
     assert "terminate called" not in logged
+    # One line for each event, a refusal included (no traceback): every line is a dated log record.
+    assert all(LOG_LINE.match(line) for line in logged.splitlines()), logged
+    assert "ERROR kiosk.flows.base: the server refused the services list: 401 invalid_device_token" in logged

@@ -17,6 +17,7 @@ def test_both_languages_have_the_same_keys_and_every_used_key() -> None:
     assert texts.missing_keys() == {}
     source = "".join(p.read_text(encoding="utf-8") for p in (KIOSK / "flows").glob("*.py"))
     source += (KIOSK / "ui" / "screens.py").read_text(encoding="utf-8") + (KIOSK / "ui" / "app.py").read_text()
+    source += (KIOSK / "ui" / "desk_screens.py").read_text(encoding="utf-8")
     used = set(re.findall(r'(?:Message|\.t)\(\s*"([a-z_.]+)"', source))
     used |= {f"refusal.{code}" for code in REFUSAL_ADVICE} | set(REFUSAL_ADVICE.values()) | {"refusal.other"}
     used |= {f"service.{s.value}" for s in Service} | {f"service.{s.value}.hint" for s in Service}

@@ -23,7 +23,7 @@ from server.domain.slips import catalogue
 from terminal.i18n import Catalogue
 from tests.conftest import OWNER_CARD, OWNER_PIN, TENANT_CARD, TENANT_PIN, Household
 
-from .conftest import end_occupancies, type_other
+from .conftest import confirm_signed, end_occupancies, type_other
 
 LOCALES = Path(__file__).resolve().parents[2] / "kiosk" / "locales"
 
@@ -55,7 +55,8 @@ def slips(db: Session) -> int:
 def test_home_shows_only_what_the_server_offers(make_flow: Callable[..., KioskFlow]) -> None:
     flow = make_flow()
     assert flow.state.screen is Screen.HOME and not flow.state.offline
-    assert flow.state.services == [Service.ITEM_RELEASE, Service.MY_REQUESTS]
+    # Feedback is always offered; repairs and cleaning only with a price list (this estate has none).
+    assert flow.state.services == [Service.ITEM_RELEASE, Service.FEEDBACK, Service.MY_REQUESTS]
     assert flow.state.estate_name == "观海台"
 
 
@@ -78,7 +79,7 @@ def test_owner_by_card_gets_a_printed_slip_with_its_qr(
     flow.review()
     assert flow.state.screen is Screen.REVIEW
     flow.set_day(1)
-    flow.confirm()
+    confirm_signed(flow)
     assert flow.state.screen is Screen.DONE, flow.state.message
     slip = flow.session.slip
     assert slip is not None and flow.state.message is not None
@@ -99,7 +100,7 @@ def test_tenant_by_unit_and_pin(make_flow: Callable[..., KioskFlow], printer: Vi
     assert flow.session.unit.kind == "tenant"
     flow.add("BOX")
     flow.review()
-    flow.confirm()
+    confirm_signed(flow)
     assert flow.state.screen is Screen.DONE
     assert flow.session.slip is not None and flow.session.slip.applicant_kind == "tenant"
     assert printer.wait_for_jobs(1)[0].printed
@@ -185,7 +186,7 @@ def test_arrears_found_while_picking_still_refuse_the_slip(
     db.commit()
     flow.add("BED")
     flow.review()
-    flow.confirm()
+    confirm_signed(flow)
     assert flow.state.screen is Screen.REFUSED and flow.state.message is not None
     assert flow.state.message.key == "refusal.arrears_outstanding"
     assert slips(db) == 0 and printer.jobs == []
@@ -221,7 +222,7 @@ def test_someone_elses_unit_is_sent_to_the_front_desk(
     flow.review()
     person = household.owner if who == "owner" else household.tenant
     change(end_occupancies(person.id))  # they moved out while standing at the kiosk
-    flow.confirm()
+    confirm_signed(flow)
     assert flow.state.screen is Screen.REFUSED and flow.state.message is not None
     assert flow.state.message.key == f"refusal.{code}"
     assert flow.state.advice is not None and flow.state.advice.key == "advice.front_desk"
@@ -304,7 +305,7 @@ def test_long_free_text_names_stop_where_the_slip_code_would_shrink(
     flow.back()
     flow.add("SOFA")  # a catalogue line is short enough to go on
     flow.review()
-    flow.confirm()
+    confirm_signed(flow)
     assert flow.state.screen is Screen.DONE, (flow.state.message, [j.errors for j in printer.jobs])
     slip = flow.session.slip
     assert slip is not None and len(slip.token) <= slip_token.MAX_TOKEN_CHARS
@@ -322,7 +323,7 @@ def test_refusals_and_views_are_recorded(
     swipe(flow, TENANT_CARD)
     flow.add("BED")
     flow.review()
-    flow.confirm()
+    confirm_signed(flow)
     db.rollback()
     actions = set(db.scalars(select(AuditEntry.action)))
     assert "slip.request_refused" in actions
@@ -344,7 +345,7 @@ def test_a_server_refusal_reads_in_the_kiosks_language_only(
         catalogue.set_active(session, SYSTEM, session.merge(estate), piano.id, False)
 
     change(withdraw_piano)
-    flow.confirm()
+    confirm_signed(flow)
     assert flow.state.screen is Screen.REFUSED and flow.state.message is not None
     assert flow.state.message.key == "refusal.other"
     shown = Catalogue(LOCALES, language).t(flow.state.message.key, **flow.state.message.values)

@@ -15,7 +15,7 @@ from kiosk.flows.state import Screen, Service
 from server.contract.client import EstateClient
 from tests.conftest import OWNER_CARD
 
-from .conftest import type_other
+from .conftest import confirm_signed, type_other
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -35,7 +35,7 @@ def test_a_kiosk_slip_read_from_paper_passes_the_gate_with_the_same_items(
     type_other(flow, ("jiu", "旧"), ("shujia", "书架"))
     flow.add_other()
     flow.review()
-    flow.confirm()
+    confirm_signed(flow)
     assert flow.state.screen is Screen.DONE
     (job,) = printer.wait_for_jobs(1)
     assert job.png_path is not None

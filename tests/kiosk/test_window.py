@@ -3,16 +3,26 @@ screenshot of every screen is kept in var/screenshots/kiosk-*.png."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from devices.printing.virtual import VirtualPrinter
-from tests.conftest import OWNER_CARD, OWNER_PIN, Household
+from server.db.models import ReleaseSlip, SlipAttachment
+from server.domain import registry
+from server.domain.actors import SYSTEM
+from tests.conftest import OWNER_CARD, OWNER_PIN, TENANT_CARD, Household
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
@@ -45,6 +55,8 @@ def steps(language: str) -> list[list[str]]:
         ["tap", "other.add"],
         ["tap", "items.review"],
         ["tap", "review.confirm"],
+        ["stroke", "sign.pad", [[0.1, 0.3], [0.3, 0.7], [0.5, 0.4], [0.8, 0.6]]],
+        ["tap", "sign.confirm"],
         ["tap", "outcome.home"],
         ["tap", "service.my_requests"],
         ["tap", "identify.pin"],
@@ -59,12 +71,19 @@ def steps(language: str) -> list[list[str]]:
 
 
 def run_window(
-    display: str, settings: dict[str, object], prefix: str, script_steps: list[list[str]], tmp_path: Path
+    display: str,
+    settings: dict[str, object],
+    prefix: str,
+    script_steps: list[list[str]],
+    tmp_path: Path,
+    out: Path = SHOTS,
+    scale: float | None = None,
 ) -> list[dict]:
-    """Run the window driver on a real kiosk window; its JSON lines (a failure shows the driver's output)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    """Run the window driver on a real kiosk window; its JSON lines (a failure shows the driver's output).
+    Screenshots go to `out`."""
+    out.mkdir(parents=True, exist_ok=True)
     script = tmp_path / f"{prefix}.json"
-    body = {"settings": settings, "out": str(SHOTS), "prefix": prefix, "steps": script_steps}
+    body = {"settings": settings, "out": str(out), "prefix": prefix, "steps": script_steps, "scale": scale}
     script.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "KIVY_NO_CONSOLELOG"}  # a failure's log reaches stderr
     env.update(DISPLAY=display, KIVY_WINDOW="sdl2", KIVY_GL_BACKEND="sdl2")
@@ -94,7 +113,13 @@ def test_click_through_item_release_and_my_requests(
     printer: VirtualPrinter,
     tmp_path: Path,
     language: str,
+    client: TestClient,
+    make_user: Callable[..., Any],
+    login: Callable[..., Any],
+    db: Session,
 ) -> None:
+    """The owner picks items, reviews them, signs on the pad with a finger and prints (R-REL-2: the signature is
+    then on the slip page in the console), then finds and reprints the slip under my requests."""
     settings = {
         "server": live_server,
         "printer": printer.url,
@@ -118,6 +143,19 @@ def test_click_through_item_release_and_my_requests(
     assert expected[language] in row["text"], row["text"]
     jobs = printer.wait_for_jobs(2)
     assert all(job.printed for job in jobs) and jobs[0].qr_payloads == jobs[1].qr_payloads  # print, then reprint
+    assert "sign" in screens and screens.index("sign") < screens.index("done")
+    # R-REL-2: the strokes drawn on the pad are the PNG kept with the slip and shown on its page.
+    slip = db.scalars(select(ReleaseSlip)).one()
+    signature = db.scalar(
+        select(SlipAttachment).where(SlipAttachment.slip_id == slip.id, SlipAttachment.kind == "signature")
+    )
+    assert signature is not None and signature.media_type == "image/png"
+    ink = Image.open(io.BytesIO(signature.data)).convert("L").histogram()[0]
+    assert ink > 500  # the stroke across the pad, not an empty box
+    staff = make_user("records_admin", password="pw-for-tests-1")
+    assert login(client, staff.username, "pw-for-tests-1").status_code == 200
+    page = client.get(f"/console/slips/{slip.id}").text
+    assert f'src="/console/slips/{slip.id}/attachments/{signature.id}"' in page and 'id="slip-signature"' in page
 
 
 def test_keyboard_scrolling_list_idle_reset_and_header_in_a_real_window(
@@ -179,3 +217,38 @@ def test_keyboard_scrolling_list_idle_reset_and_header_in_a_real_window(
     assert swiped["screen"] == "items"
     shots = [line for line in lines if "shot" in line]
     assert any(line["screen"] == "other" for line in shots)  # the on-screen keyboard, in var/screenshots
+
+
+def test_a_tenant_in_arrears_is_refused_on_identifying_in_the_screens_language_alone(
+    xvfb_display: str,
+    live_server: str,
+    kiosk_token: str,
+    household: Household,
+    printer: VirtualPrinter,
+    db: Session,
+    tmp_path: Path,
+) -> None:
+    """R-REL-5 told at once: the tenant of a unit in arrears swipes a card and the next screen is the refusal, with
+    the amount and where to settle it, before any item is picked; in the English UI it reads in English alone."""
+    registry.set_arrears(db, SYSTEM, household.unit, 120000, "物业费")
+    db.commit()
+    settings = {
+        "server": live_server,
+        "printer": printer.url,
+        "device_token": kiosk_token,
+        "orientation": "portrait",
+        "windowed": True,
+        "language": "en",
+    }
+    script = [
+        ["tap", "service.item_release"],
+        ["card", TENANT_CARD],
+        ["probe", "outcome.message", "outcome.advice"],
+    ]
+    lines = run_window(xvfb_display, settings, "kiosk-arrears", script, tmp_path)
+    assert [line["screen"] for line in lines if "shot" in line] == ["home", "identify", "refused"]
+    (probe,) = [line["probe"] for line in lines if "probe" in line]
+    message, advice = probe["outcome.message"]["text"], probe["outcome.advice"]["text"]
+    assert "owes ¥1,200.00" in message and "finance" in advice
+    assert not any("\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in message + advice)
+    assert printer.jobs == []

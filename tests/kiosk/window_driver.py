@@ -10,7 +10,10 @@ finger there later, whatever is there then; ["card", number] is the card reader 
 to the window) and ["reader", number] the same as real key presses through the X server (xdotool); ["kb", key]
 taps a key of the on-screen keyboard and ["pick", text] the candidate showing `text` (no screenshot for these);
 ["idle"] lets the idle time pass (the kiosk's own timer then goes home); ["scroll_end", id] scrolls a list to
-its end; ["shot"] takes a screenshot as things are; ["probe", id…] prints where those widgets are
+its end; ["keep_receipt"] keeps the QR text of the confirmation just printed and ["scan_receipt"] types it as
+the code reader does; ["stroke", id, [[fx, fy], …]] draws one stroke with a finger (real touch down, moves and up
+through Kivy's input) across that widget, at those fractions of its width and height; ["shot"] takes a screenshot as
+things are; ["probe", id…] prints where those widgets are
 ({"probe": {id: {"rect", "text", "opacity"}}}; an id ending in * names every widget whose id starts so).
 """
 
@@ -26,14 +29,18 @@ from typing import Any
 
 from kiosk.config import KioskConfig
 from kiosk.ui.launch import make_app
+from terminal.kivy_setup import WindowSpec
 
-QUIET = ("kb", "pick", "remember", "probe", "scroll_end")  # steps that need no screenshot of their own
+QUIET = ("kb", "pick", "remember", "probe", "scroll_end", "keep_receipt")  # steps that need no screenshot of their own
 
 
 def main(script_path: str) -> None:
     script = json.loads(Path(script_path).read_text(encoding="utf-8"))
     settings = KioskConfig(**script["settings"]).check()
-    app = make_app(settings)
+    # "scale" (optional): a smaller window showing the same layout, quicker to draw and to save.
+    scale = script.get("scale")
+    spec = WindowSpec.from_options(settings.orientation, fullscreen=False, scale=scale) if scale else None
+    app = make_app(settings, spec)
     from kivy.base import EventLoop
     from kivy.clock import Clock
     from kivy.core.window import Window
@@ -51,7 +58,7 @@ def main(script_path: str) -> None:
     def settled() -> bool:
         return not app.flow.state.busy and not getattr(app, "_pending", False) and app.drawn > state["drawn_at_touch"]
 
-    remembered: dict[str, tuple[float, float]] = {}
+    remembered: dict[str, Any] = {}  # centres by widget id, and the receipt kept
 
     def centre(wid: str) -> tuple[float, float]:
         widget = app.widgets[wid]
@@ -95,6 +102,14 @@ def main(script_path: str) -> None:
             for char in step[1]:
                 Window.dispatch("on_textinput", char)
             Window.dispatch("on_key_down", 13, 36, "\r", [])
+        elif kind == "keep_receipt":  # the code printed on the confirmation just confirmed, for a later scan
+            order = app.flow.desk.order
+            remembered["receipt"] = order.receipt_code if order else ""
+            no_redraw()
+        elif kind == "scan_receipt":  # the code reader (a keyboard) reading that confirmation on the home screen
+            for char in remembered["receipt"]:
+                Window.dispatch("on_textinput", char)
+            Window.dispatch("on_key_down", 13, 36, "\r", [])
         elif kind == "reader":
             # The card reader is a keyboard: its keys go through the X server, SDL and Kivy's text input.
             subprocess.run(["xdotool", "type", "--delay", "10", step[1]], check=True, timeout=30)
@@ -103,6 +118,17 @@ def main(script_path: str) -> None:
             touch_at(*(centre(step[1]) if kind == "touch" else remembered[step[1]]))
             if not getattr(app, "_pending", False):
                 no_redraw()
+        elif kind == "stroke":
+            from kivy.tests.common import UnitTestTouch
+
+            widget = app.widgets[step[1]]
+            x0, y0 = widget.to_window(*widget.pos)
+            points = [(x0 + fx * widget.width, y0 + fy * widget.height) for fx, fy in step[2]]
+            finger = UnitTestTouch(*points[0])
+            finger.touch_down()
+            for x, y in points[1:]:
+                finger.touch_move(x, y)
+            finger.touch_up()
         elif kind == "kb":
             app.widgets[f"kb.{step[1]}"].dispatch("on_release")
         elif kind == "pick":
@@ -140,6 +166,9 @@ def main(script_path: str) -> None:
             return
         if state["touched"] is not None and not [f for f in flips if f > state["touched"]]:
             return  # wait for the frame that shows the new screen
+        coming = steps[state["n"]] if state["n"] < len(steps) else None
+        if coming and coming[0] == "tap" and coming[1] not in app.widgets:
+            return  # the screen that holds the next widget is still being built: look again at the next poll
         step = steps[state["n"] - 1] if state["n"] else ["start"]
         if step[0] != "text" and step[0] not in QUIET:
             latency = None

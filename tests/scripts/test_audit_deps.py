@@ -3,6 +3,9 @@ report in which nothing could be audited as if it were clean."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 import pytest
 
 from scripts import audit_deps
@@ -30,3 +33,16 @@ def test_an_ignored_vulnerability_is_not(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_a_report_with_nothing_audited_is_not_clean() -> None:
     found, skipped, audited = audit_deps.findings({"dependencies": VULNERABLE["dependencies"][2:]})
     assert found == [] and audited == 0 and skipped
+
+
+@pytest.mark.parametrize(("strict", "code"), [("1", 1), ("", 0)])
+def test_an_audit_that_reached_no_vulnerability_data_fails_where_it_must_run(
+    monkeypatch: pytest.MonkeyPatch, strict: str, code: int
+) -> None:
+    """CI sets ESTATE_AUDIT_STRICT=1 (.ci/run): there, an audit that could look nothing up fails instead of passing
+    unaudited; elsewhere it says so and lets the tests run."""
+    report = json.dumps({"dependencies": VULNERABLE["dependencies"][2:]})
+    ran = subprocess.CompletedProcess(args=[], returncode=0, stdout=report, stderr="")
+    monkeypatch.setattr(audit_deps.subprocess, "run", lambda *_a, **_k: ran)
+    monkeypatch.setenv("ESTATE_AUDIT_STRICT", strict)
+    assert audit_deps.main() == code

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -12,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server.db.models import AuditEntry, Estate
+from server.db.models import AuditEntry, AuditHead, Estate
 from server.domain import audit, registry
 from server.domain.actors import SYSTEM, Actor
 
@@ -103,6 +106,73 @@ def test_verify_notices_entries_deleted_from_the_end(db: Session, estate: Estate
     db.commit()
     report = audit.verify(db)
     assert not report.ok and report.first_bad_seq == last.seq - 1 and "missing" in report.problem
+
+
+def _cut_off_the_end(db: Session, last: int, count: int) -> None:
+    for seq in range(last, last - count, -1):
+        db.delete(db.get(AuditEntry, seq))
+    db.commit()
+
+
+def _move_anchor_to(db: Session, seq: int) -> None:
+    """What someone cutting the log short would also do: move the anchor beside it to the new end."""
+    entry = db.get(AuditEntry, seq)
+    assert entry is not None
+    db.execute(update(AuditHead).values(seq=entry.seq, hash=entry.hash))
+    db.commit()
+
+
+def test_a_printed_head_catches_a_log_rewritten_from_some_entry_on_with_its_anchor_moved(
+    db: Session, estate: Estate
+) -> None:
+    """The anchor beside the log is in the same database: whoever rewrites the end of the log (each entry re-hashed
+    so the chain holds) can move it too. The head printed on a daily reconciliation cannot be moved."""
+    _fill(db, estate, 4)
+    last = audit.head(db)
+    assert last is not None
+    printed = audit.Anchor.parse(f"#{last.seq} {last.hash}")
+    assert audit.verify(db, printed=printed).ok
+    entry = db.get(AuditEntry, last.seq)
+    assert entry is not None
+    entry.detail = '{"code": "9-99Z"}'
+    entry.hash = audit._entry_hash(entry)
+    db.commit()
+    _move_anchor_to(db, last.seq)
+    assert audit.verify(db).ok  # the chain and its anchor agree with each other
+    report = audit.verify(db, printed=printed)
+    assert not report.ok and report.first_bad_seq == last.seq and "printed" in report.problem
+
+
+def test_cli_verify_notices_entries_cut_off_the_end_and_checks_a_printed_head(
+    db: Session, estate: Estate, database_url: str, tmp_path: Path
+) -> None:
+    _fill(db, estate, 4)
+    last = audit.head(db)
+    assert last is not None
+    printed = f"#{last.seq} {last.hash}"  # as the daily reconciliation prints it
+    _cut_off_the_end(db, last.seq, 2)
+    cut = _estate_cli(["audit", "verify"], database_url, tmp_path)
+    assert cut.returncode == 1 and json.loads(cut.stdout)["first_bad_seq"] == last.seq - 1
+    assert f"entries after {last.seq - 2} are missing" in cut.stderr
+    _move_anchor_to(db, last.seq - 2)
+    caught = _estate_cli(["audit", "verify", "--head", printed], database_url, tmp_path)
+    assert caught.returncode == 1 and "the printed head is" in caught.stderr
+    garbled = _estate_cli(["audit", "verify", "--head", "#12 not-a-hash"], database_url, tmp_path)
+    assert garbled.returncode == 2 and "#SEQ HASH" in garbled.stderr
+
+
+def test_the_daily_reconciliation_prints_the_chain_head(
+    client: TestClient, db: Session, estate: Estate, make_user: Callable[..., Any], login: Callable[..., Any]
+) -> None:
+    captain = make_user("security_captain", username="gh_captain")
+    login(client, captain.username, "correct-horse-1")
+    page = client.get("/console/slips/reconciliation")
+    head = audit.head(db)
+    assert page.status_code == 200 and head is not None
+    printed = re.search(r'id="recon-audit-head">[^<]*<code>([^<]+)</code>', page.text)
+    assert printed is not None and audit.Anchor.parse(printed[1]) == audit.Anchor(head.seq, head.hash)
+    book = load_workbook(io.BytesIO(client.get("/console/slips/reconciliation.xlsx").content))
+    assert f"#{head.seq} {head.hash}" in [row[1] for row in book.active.iter_rows(values_only=True) if len(row) > 1]
 
 
 def test_the_audit_page_shows_only_sign_ins_of_this_estates_staff(

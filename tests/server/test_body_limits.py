@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from fastapi.testclient import TestClient
 
 from server.web.limits import DEFAULT_BODY, IMPORT_BODY
@@ -39,6 +40,19 @@ def test_an_anonymous_console_upload_is_sent_to_the_login_before_its_body_is_rea
         f"Content-Length: {IMPORT_BODY - 1024}\r\n\r\n"
     )
     assert " 303 " in _headers_only(live_server, head)  # to the sign-in page, without waiting for the sheet
+
+
+@pytest.mark.parametrize("path", ["/console/devices", "/console/staff/1/password", "/console/slips/new"])
+@pytest.mark.parametrize("size", [DEFAULT_BODY - 1024, 200 * 1024 * 1024])
+def test_an_anonymous_console_form_is_answered_before_its_body_is_read(live_server: str, path: str, size: int) -> None:
+    """Every console form, not only the import: a post without a session is sent to the sign-in page (or, past
+    the route's limit, refused) without waiting for the body, whatever its size (200 MB was read in full)."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=xyz\r\n"
+        f"Content-Length: {size}\r\n\r\n"
+    )
+    status = _headers_only(live_server, head)
+    assert " 303 " in status or (size > DEFAULT_BODY and " 413 " in status), status
 
 
 def test_an_anonymous_device_upload_is_refused_before_its_body_is_read(live_server: str) -> None:
@@ -76,3 +90,18 @@ def test_the_gate_release_route_takes_a_photo_larger_than_the_default_limit(
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex}
     answer = client.post("/api/v1/gate/releases", json=body, headers=headers)
     assert answer.status_code == 404 and answer.json()["error"]["code"] == "unknown_slip"  # read, checked, answered
+
+
+def test_a_body_over_the_routes_limit_is_refused_in_the_error_form(client: TestClient) -> None:
+    """Starlette's body limit answered a declared-too-large body with a plain-text "Content Too Large", unlike every
+    other error; found by the API fuzzing (POST /gate/sync with an oversized batch). Now JSON, or a console page."""
+    big = b'{"events": [' + b'{"kind": "release"},' * 200_000 + b'{"kind": "release"}]}'
+    for headers in ({}, {"Authorization": "Bearer edt_not-a-device-token"}):
+        answer = client.post("/api/v1/gate/sync", content=big, headers={"Content-Type": "application/json", **headers})
+        assert answer.status_code == 413
+        assert answer.json()["error"]["code"] == "too_large", answer.text
+        assert answer.json()["error"]["message_en"] == "the request body is too large"
+        assert "content-security-policy" in answer.headers
+    page = client.post("/console/devices", content=b"x" * (DEFAULT_BODY + 1), headers={"Content-Type": "text/plain"})
+    assert page.status_code == 413 and page.headers["content-type"].startswith("text/html")
+    assert "请求内容过大" in page.text

@@ -16,8 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from PIL import ImageGrab
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -27,10 +29,35 @@ from devices.qr import load_image, make_decoder, to_grey
 from estate_cli import demo_devices
 from estate_cli.demo import CABINET_PORT, PRINTER_PORT
 from server.cli.context import transaction
-from server.db.models import Device, Estate, Occupancy, OccupancyKind, ReleaseSlip, Role, StaffUser, Unit
-from server.demo import DEMO_PASSWORD, DEMO_SLIP_UNIT, GUARD_CARD, GUARD_PIN, demo_slip, seed
+from server.db.models import (
+    Device,
+    Estate,
+    Occupancy,
+    OccupancyKind,
+    PriceItem,
+    ReleaseSlip,
+    Role,
+    StaffUser,
+    StandardAnswer,
+    Unit,
+)
+from server.demo import (
+    CABINET_CARD,
+    CABINET_PIN,
+    CABINET_USERNAME,
+    DEMO_ANSWERS,
+    DEMO_PASSWORD,
+    DEMO_PRICES,
+    DEMO_SLIP_UNIT,
+    GUARD_CARD,
+    GUARD_PIN,
+    demo_slip,
+    seed,
+)
+from server.domain import guards
 from server.domain.actors import SYSTEM, cli_actor
-from tests.conftest import free_port, keyed, wait_until
+from tests.conftest import SCREENSHOTS, free_port, keyed, wait_until
+from tests.display import NoVirtualDisplay, virtual_display
 
 
 def _listening(port: int) -> socket.socket:
@@ -73,6 +100,13 @@ def test_demo_estate_is_realistic_and_made_once(db: Session, client: TestClient,
         me = client.get("/api/v1/device", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200 and me.json()["kind"] == kind
     assert "您好" in login(client, "frontdesk", DEMO_PASSWORD).text
+    # The service desk has its price list and standard answers, made once, and the kiosk is offered its services.
+    assert db.scalar(select(func.count()).select_from(PriceItem)) == len(DEMO_PRICES)
+    assert db.scalar(select(func.count()).select_from(StandardAnswer)) == len(DEMO_ANSWERS)
+    kiosk = {"Authorization": f"Bearer {first.device_tokens['kiosk']}"}
+    catalogue = client.get("/api/v1/service/catalogue", headers=kiosk)
+    assert catalogue.status_code == 200, catalogue.text
+    assert set(catalogue.json()["offered"]) >= {"repair", "cleaning", "feedback"}
 
 
 def test_a_demo_token_that_stopped_working_is_reissued_and_named(db: Session, client: TestClient) -> None:
@@ -93,6 +127,25 @@ def test_the_guard_signs_in_at_the_gate_with_the_printed_pin_and_card(db: Sessio
     gate = {"Authorization": f"Bearer {tokens['gate']}"}
     roster = client.get("/api/v1/gate/guards", headers=gate)
     assert roster.status_code == 200 and [g["username"] for g in roster.json()["guards"]] == ["guard"]
+    for body in ({"pin": GUARD_PIN}, {"card": GUARD_CARD}):
+        signed = client.post("/api/v1/gate/guards/sign-in", json=body, headers=keyed(gate))
+        assert signed.status_code == 200 and signed.json()["display_name"] == "孙保安"
+
+
+def test_a_demo_database_whose_guard_has_other_secrets_gets_the_printed_ones_back(
+    db: Session, client: TestClient
+) -> None:
+    """A demo database made by a version that printed another PIN: the next run sets the PIN and card it prints."""
+    tokens = seed(db, SYSTEM).device_tokens
+    guard = db.scalars(select(StaffUser).where(StaffUser.role == Role.gate_guard)).one()
+    estate = db.scalars(select(Estate)).one()
+    guards.set_credentials(db, SYSTEM, estate, guard, pin="135790", card="OLD-CARD")
+    db.commit()
+    gate = {"Authorization": f"Bearer {tokens['gate']}"}
+    stale = client.post("/api/v1/gate/guards/sign-in", json={"pin": GUARD_PIN}, headers=keyed(gate))
+    assert stale.status_code == 401
+    seed(db, SYSTEM, known_tokens=tokens)
+    db.commit()
     for body in ({"pin": GUARD_PIN}, {"card": GUARD_CARD}):
         signed = client.post("/api/v1/gate/guards/sign-in", json=body, headers=keyed(gate))
         assert signed.status_code == 200 and signed.json()["display_name"] == "孙保安"
@@ -166,9 +219,28 @@ def test_demo_seed_only_prints_logins_and_writes_tokens(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "frontdesk" in run.stderr and DEMO_PASSWORD in run.stderr and "/console/" in run.stderr
-    tokens = json.loads((tmp_path / "demo-devices.json").read_text())
+    assert f"Gate sign-in for guard: PIN {GUARD_PIN} or card {GUARD_CARD}" in run.stderr
+    assert "NEW DEVICE TOKENS" not in run.stderr
+    tokens_file = tmp_path / "demo-devices.json"
+    tokens = json.loads(tokens_file.read_text())
     assert set(tokens) == {"kiosk", "gate", "cabinet"}
     assert (tmp_path / "estate.db").is_file()
+    # The gate's token stopped working (revoked in the console, say): the next run says so loudly, replaces only it.
+    tokens_file.write_text(json.dumps(tokens | {"gate": "edt_no-longer-valid"}))
+    again = subprocess.run(
+        [sys.executable, "-m", "estate_cli", "demo", "--seed-only"],
+        capture_output=True,
+        text=True,
+        env=env | {"COLUMNS": "300"},
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "NEW DEVICE TOKENS for gate" in again.stderr and "restart it" in again.stderr
+    kept = json.loads(tokens_file.read_text())
+    assert kept["kiosk"] == tokens["kiosk"] and kept["cabinet"] == tokens["cabinet"]
+    assert kept["gate"] not in (tokens["gate"], "edt_no-longer-valid")
 
 
 def test_demo_runs_the_system_and_says_how_to_see_the_windows(tmp_path: Path) -> None:
@@ -197,6 +269,10 @@ def test_demo_runs_the_system_and_says_how_to_see_the_windows(tmp_path: Path) ->
                 break
         text = "".join(lines)
         assert "No display here" in text and "estate kiosk --server" in text and "estate gate --server" in text
+        # The cabinet: the demo key set in the simulator, the agent configured for its boards, the staff sign-in.
+        assert "18 tagged keys of the demo key set in their home slots" in text
+        assert f"card {CABINET_CARD}, or type `pin {CABINET_USERNAME} {CABINET_PIN}`" in text
+        assert "channels = 24" in (tmp_path / "cabinet" / "cabinet.toml").read_text(encoding="utf-8")
         frames = sorted((tmp_path / "demo-camera").glob("frame-*.png"))
         slip = re.search(r"Demo slip (GH-\d{8}-\d{4})", text)
         assert slip and frames
@@ -205,6 +281,17 @@ def test_demo_runs_the_system_and_says_how_to_see_the_windows(tmp_path: Path) ->
         assert len(decoded) == 1 and decoded.pop().startswith("RS2:")
         health = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=10)
         assert health.status_code == 200
+        # The guard signs in with what the demo printed, as the gate window would, with the gate's demo token.
+        printed = re.search(r"Gate sign-in for guard: PIN (\d+) or card (\S+)", text)
+        assert printed, text
+        gate = {"Authorization": f"Bearer {json.loads((tmp_path / 'demo-devices.json').read_text())['gate']}"}
+        for body in ({"pin": printed[1]}, {"card": printed[2]}):
+            signed = httpx.post(
+                f"http://127.0.0.1:{port}/api/v1/gate/guards/sign-in", json=body, headers=keyed(gate), timeout=10
+            )
+            assert signed.status_code == 200 and signed.json()["display_name"] == "孙保安", signed.text
+        console = httpx.get(f"http://127.0.0.1:{port}/console/", timeout=10, follow_redirects=True)
+        assert console.status_code == 200 and "password" in console.text
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=30)
@@ -241,6 +328,112 @@ def test_sigterm_stops_the_demo_and_every_process_it_started(tmp_path: Path) -> 
             demo.kill()
         if agent is not None and Path(f"/proc/{agent}").exists():
             os.kill(agent, signal.SIGKILL)
+
+
+def _xdotool(display: str, *args: str) -> str:
+    done = subprocess.run(
+        ["xdotool", *args], env=os.environ | {"DISPLAY": display}, capture_output=True, text=True, timeout=30
+    )
+    return done.stdout
+
+
+def _window_of(pid: int, display: str) -> tuple[int, int, int, int] | None:
+    """The visible window of process `pid` on `display` as x, y, width, height (None while it has none)."""
+    found = _xdotool(display, "search", "--onlyvisible", "--pid", str(pid)).split()
+    if not found:
+        return None
+    shell = _xdotool(display, "getwindowgeometry", "--shell", found[0])
+    values = dict(line.split("=", 1) for line in shell.split())
+    return int(values["X"]), int(values["Y"]), int(values["WIDTH"]), int(values["HEIGHT"])
+
+
+@pytest.mark.gui
+def test_the_windowed_demo_fits_a_small_screen_takes_the_printed_card_and_stops_cleanly(tmp_path: Path) -> None:
+    """`estate demo` on a 1280×1024 screen: the kiosk and the gate open side by side, each whole on the screen; the
+    guard's card as the demo printed it, typed by a card reader (real key presses through the X server) into the
+    gate window, signs the guard in; Ctrl-C then stops the demo and every process it started, and no window dies
+    with a C++ abort ("terminate called without an active exception")."""
+    try:
+        with virtual_display(1280, 1024) as display:
+            _run_windowed_demo(display, tmp_path)
+    except NoVirtualDisplay as exc:
+        pytest.skip(str(exc))
+
+
+def _run_windowed_demo(display: str, tmp_path: Path) -> None:
+    env = os.environ | {
+        "DISPLAY": display,
+        "ESTATE_DATA_DIR": str(tmp_path),
+        "ESTATE_DATABASE_URL": "",
+        "COLUMNS": "300",
+        "KIVY_HOME": str(tmp_path / "kivy"),
+    }
+    stderr = tmp_path / "demo-stderr.txt"  # the demo's and, inherited, its children's
+    with stderr.open("w") as err:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "estate_cli", "demo", *_free_ports(free_port())],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    children: dict[str, int] = {}
+
+    def said() -> str:
+        return stderr.read_text(encoding="utf-8", errors="replace")
+
+    try:
+        wait_until(lambda: len(re.findall(r"started estate \w+ \(pid \d+\)", said())) == 3, 300, "three programs")
+        children = {name: int(pid) for name, pid in re.findall(r"started estate (\w+) \(pid (\d+)\)", said())}
+        assert set(children) == {"cabinet", "kiosk", "gate"}
+        wait_until(lambda: _window_of(children["kiosk"], display) is not None, 180, "the kiosk window")
+        wait_until(lambda: _window_of(children["gate"], display) is not None, 180, "the gate window")
+        kiosk, gate = _window_of(children["kiosk"], display), _window_of(children["gate"], display)
+        assert kiosk is not None and gate is not None
+        for x, y, width, height in (kiosk, gate):
+            assert x >= 0 and y >= 0 and x + width <= 1280 and y + height <= 1024, (kiosk, gate)
+            assert height > 900  # scaled to the screen's height, not a postage stamp
+        assert kiosk[0] + kiosk[2] < gate[0]  # side by side, not on top of each other
+
+        def drawn() -> bool:
+            """Both windows show their screens (not the black of a window mapped but not yet drawn)."""
+            grey = np.asarray(ImageGrab.grab(xdisplay=display).convert("L"))
+            return all(grey[y : y + h, x : x + w].std() > 10 for x, y, w, h in (kiosk, gate))
+
+        wait_until(drawn, 120, "both windows drawn")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        before = ImageGrab.grab(xdisplay=display)
+        before.save(SCREENSHOTS / "demo-windows-1280x1024.png")
+        x, y, width, height = gate
+        keypad_area = (x, y + height // 2, x + width, y + height)  # below the camera preview, which keeps moving
+
+        def gate_screen_changed() -> bool:
+            now = np.asarray(ImageGrab.grab(xdisplay=display).crop(keypad_area).convert("L")).astype(int)
+            return float(np.abs(now - np.asarray(before.crop(keypad_area).convert("L")).astype(int)).mean()) > 5
+
+        printed = re.search(r"Gate sign-in for guard: PIN (\d+) or card (\S+)", said())
+        assert printed, said()
+        window = _xdotool(display, "search", "--onlyvisible", "--pid", str(children["gate"])).split()[0]
+        _xdotool(display, "windowfocus", "--sync", window)
+        _xdotool(display, "type", "--delay", "20", printed[2])
+        _xdotool(display, "key", "Return")
+        wait_until(lambda: "gate: guard guard signed in" in said(), 60, "the guard signed in by card")
+        wait_until(gate_screen_changed, 60, "the gate's sign-in screen gone")
+        ImageGrab.grab(xdisplay=display).save(SCREENSHOTS / "demo-windows-guard-signed-in.png")
+
+        demo.send_signal(signal.SIGINT)  # Ctrl-C in the demo's terminal
+        assert demo.wait(timeout=60) == 130  # the exit status of a program ended by Ctrl-C, after its clean-up
+        for name, pid in children.items():
+            wait_until(lambda pid=pid: not Path(f"/proc/{pid}").exists(), 30, f"the end of estate {name}")
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+        for pid in children.values():
+            if Path(f"/proc/{pid}").exists():
+                os.kill(pid, signal.SIGKILL)
+    logged = said()
+    assert "terminate called" not in logged and "Traceback" not in logged, logged[-3000:]
+    assert logged.count("stopping on SIGTERM") == 2  # the kiosk and the gate closed as their own close would
 
 
 def _free_ports(port: int) -> list[str]:

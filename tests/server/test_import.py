@@ -42,6 +42,7 @@ def test_good_csv_imports_everything(db: Session, estate: Estate) -> None:
     db.commit()
     assert report.ok, report.problems
     assert (report.rows, report.persons_created, report.occupancies_created, report.units_created) == (4, 4, 4, 2)
+    assert report.cards_set == 1  # the import says how many resident cards it set
     assert _count(db, ResidentCredential) == 1
 
 
@@ -136,7 +137,7 @@ def test_cli_import_reports_rows_and_imports_nothing(
         check=False,
     )
     assert ok.returncode == 0, ok.stderr
-    assert '"occupancies": 4' in ok.stdout
+    assert '"occupancies": 4' in ok.stdout and '"cards": 1' in ok.stdout
 
 
 def test_a_csv_cell_over_the_field_limit_is_a_plain_refusal(

@@ -31,13 +31,13 @@ class VideoCaptureSource(FrameSource):
     def open(self) -> None:
         scheme, target = self.url.scheme, self.url.target
         if scheme == "v4l2":
-            device = Path(f"/dev/video{int(target)}")
+            device = Path(f"/dev/video{int(target)}" if target.isdigit() else target)
             if not device.exists():
                 raise SourceUnavailable(
                     f"没有摄像头 / no camera at {device} ({self.description}): check that it is plugged in, "
                     "or pick another number"
                 )
-            capture = cv2.VideoCapture(int(target), cv2.CAP_V4L2)
+            capture = cv2.VideoCapture(int(target) if target.isdigit() else str(device), cv2.CAP_V4L2)
         elif scheme in ("rtsp", "rtsps"):
             capture = cv2.VideoCapture(target, cv2.CAP_FFMPEG)
         else:
@@ -48,6 +48,9 @@ class VideoCaptureSource(FrameSource):
             capture.release()
             raise SourceUnavailable(f"cannot open {self.description}")
         if scheme == "v4l2":
+            fmt = self.url.options.get("format")
+            if fmt:  # before the size: a camera offers its large sizes at full rate only as MJPG
+                capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*fmt.upper()))
             for key, prop in (("width", cv2.CAP_PROP_FRAME_WIDTH), ("height", cv2.CAP_PROP_FRAME_HEIGHT)):
                 value = self.url.number(key)
                 if value:

@@ -1,4 +1,5 @@
-"""All models, imported here so the metadata is complete for Alembic and for queries."""
+"""All models, imported here so the metadata is complete for Alembic and for queries. The front-desk operations' models
+(duty, dutylog, archive) are imported from their own modules."""
 
 from server.db.models.audit import AuditEntry, AuditHead
 from server.db.models.guards import GuardCredential
@@ -20,6 +21,8 @@ from server.db.models.keys import (
     KeyLoan,
     KeySet,
     KeySlot,
+    KeyUnlock,
+    KeyUnlockStaff,
     LoanPurpose,
     LoanState,
     SetCopy,
@@ -34,9 +37,26 @@ from server.db.models.registry import (
     ResidentCredential,
     Unit,
 )
+from server.db.models.service import (
+    CallOutcome,
+    CallReason,
+    CallTask,
+    CallTopic,
+    Channel,
+    FeedbackCategory,
+    FeedbackForm,
+    FeedbackState,
+    OrderState,
+    PhoneCall,
+    PriceItem,
+    ServiceKind,
+    ServiceOrder,
+    StandardAnswer,
+)
 from server.db.models.slips import (
     ApplicantKind,
     CatalogueItem,
+    GateStop,
     GateSyncEvent,
     IdempotentAnswer,
     Reconciliation,
@@ -59,7 +79,7 @@ from server.db.models.staff import (
     StaffUser,
     staff_estates,
 )
-from server.db.models.workflow import StepHistory
+from server.db.models.workflow import CalendarDay, RecordCounter, StepHistory, SweepLease
 
 __all__ = [
     "AlarmKind",
@@ -69,13 +89,23 @@ __all__ = [
     "AuditHead",
     "BorrowerKind",
     "Building",
+    "CalendarDay",
+    "CallOutcome",
+    "CallReason",
+    "CallTask",
+    "CallTopic",
     "CatalogueItem",
+    "Channel",
     "CheckStage",
     "ConsoleSession",
     "Device",
     "DeviceKind",
     "DuplicationState",
     "Estate",
+    "FeedbackCategory",
+    "FeedbackForm",
+    "FeedbackState",
+    "GateStop",
     "GateSyncEvent",
     "GuardCredential",
     "Holder",
@@ -92,17 +122,25 @@ __all__ = [
     "KeyLoan",
     "KeySet",
     "KeySlot",
+    "KeyUnlock",
+    "KeyUnlockStaff",
     "LoanPurpose",
     "LoanState",
     "LoginAttempt",
     "Occupancy",
     "OccupancyKind",
+    "OrderState",
     "Person",
+    "PhoneCall",
+    "PriceItem",
     "Reconciliation",
+    "RecordCounter",
     "ReleaseSlip",
     "ResidentCredential",
     "Role",
     "ServerSecret",
+    "ServiceKind",
+    "ServiceOrder",
     "SetCopy",
     "SigningKey",
     "SlipAttachment",
@@ -112,7 +150,12 @@ __all__ = [
     "SlipRelease",
     "SlipState",
     "StaffUser",
+    "StandardAnswer",
     "StepHistory",
+    "SweepLease",
     "Unit",
     "staff_estates",
 ]
+
+# Registered with the metadata; their classes are imported from their modules.
+from server.db.models import archive, duty, dutylog, lifecycle, renovation  # noqa: F401

@@ -264,3 +264,42 @@ class KeyAlarm(Base):
     expected_slot: Mapped[int | None] = mapped_column(Integer, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class KeyUnlock(Base):
+    """An unlock the server authorised for a loan: open the key's home slot once, at a cabinet of the estate
+    (`device_id`; None: any of them), for one of the staff in `staff`, before `expires_at`. `request_id` is the
+    server's name for it, which the cabinet's unlock frame and its `door_opened` event carry; `opened_at` is set
+    when that event arrives."""
+
+    __tablename__ = "key_unlocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(80), unique=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), nullable=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("key_loans.id", ondelete="CASCADE"), index=True)
+    board: Mapped[int] = mapped_column(Integer)
+    slot: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    opened_by_device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("devices.id", ondelete="SET NULL"), nullable=True
+    )
+
+    loan: Mapped[KeyLoan] = relationship()
+    staff: Mapped[list[KeyUnlockStaff]] = relationship(
+        back_populates="unlock", order_by="KeyUnlockStaff.staff_id", cascade="all, delete-orphan"
+    )
+
+
+class KeyUnlockStaff(Base):
+    """A member of staff an unlock is for: the loan's borrower (if staff), who registered it, who accompanies."""
+
+    __tablename__ = "key_unlock_staff"
+
+    unlock_id: Mapped[int] = mapped_column(ForeignKey("key_unlocks.id", ondelete="CASCADE"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True)
+
+    unlock: Mapped[KeyUnlock] = relationship(back_populates="staff")

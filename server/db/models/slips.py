@@ -123,6 +123,8 @@ class ReleaseSlip(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reprints: Mapped[int] = mapped_column(Integer, default=0)
+    # When the slip first came out of a printer (the kiosk's, or a front-desk printer); a later print is a reprint.
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     items: Mapped[list[SlipItem]] = relationship(order_by="SlipItem.line", cascade="all, delete-orphan")
     release: Mapped[SlipRelease | None] = relationship(back_populates="slip", uselist=False)
@@ -248,3 +250,23 @@ class Reconciliation(Base):
     records_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     figures: Mapped[str] = mapped_column(Text, default="{}")  # the figures as each side signed them
     note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class GateStop(Base):
+    """Goods a guard stopped at the gate with no slip at all, as entered in the gate release log 《物品放行登记》
+    (R-REL-6): what was carried out, by whom as far as known, and why it was held."""
+
+    __tablename__ = "gate_stops"
+    __table_args__ = (Index("ix_gate_stops_estate_at", "estate_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"), nullable=True)
+    gate: Mapped[str] = mapped_column(String(60))
+    guard: Mapped[str] = mapped_column(String(40))
+    goods: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

@@ -84,10 +84,12 @@ class DeviceKind(enum.StrEnum):
     kiosk = "kiosk"
     gate = "gate"
     cabinet = "cabinet"
+    printer = "printer"  # a front-desk slip printer, reached by its URL (devices.printing.urls)
 
 
 class Device(Base):
-    """An enrolled kiosk, gate terminal or key cabinet. Its bearer token is stored only as a digest."""
+    """An enrolled kiosk, gate terminal, key cabinet or front-desk printer. A bearer token is stored only as a
+    digest; a printer has no token, only the URL the server prints to."""
 
     __tablename__ = "devices"
 
@@ -104,6 +106,7 @@ class Device(Base):
     # The last contact before the device's latest silence (server.domain.devices.touch).
     contact_lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_status: Mapped[str] = mapped_column(Text, default="{}")
+    url: Mapped[str] = mapped_column(String(200), default="")  # a printer's address: tcp://10.0.0.5:9100, usb://…
 
     estate: Mapped[Estate] = relationship()
 

@@ -1,15 +1,16 @@
 """The key loan register 《钥匙领用登记表》 (R-KEY-12): who takes which key, for which purpose, until when.
 
-A loan is registered here; it goes out and comes back only on the cabinet's events (server.domain.keys.events),
-never on a button. Overdue loans are a query; a sweep records each one in the audit log once, and a person
-acknowledges it with a note."""
+A loan is registered here, with the one unlock that lets its key out of the cabinet (server.domain.keys.unlocks);
+it goes out and comes back only on the cabinet's events (server.domain.keys.events), never on a button. Overdue
+loans are a query; a sweep (run by the server every minute and by `estate keys sweep`) records each one in the
+audit log once, as an alert, and a person acknowledges it with a note."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.db.models import (
@@ -33,6 +34,7 @@ from server.db.models import (
 from server.domain import audit, clock, workflow
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound
+from server.domain.keys import unlocks
 from server.domain.keys.register import get_key, open_loan
 from server.domain.permissions import Perm
 from server.domain.workflow import NEW, Transition
@@ -94,9 +96,11 @@ def lend(
     receipt_no: str = "",
     payment_proof: str = "",
     note: str = "",
+    cabinet_id: int | None = None,
 ) -> KeyLoan:
-    """Register a loan (R-KEY-12). Every rule is checked before anything is written; the loan goes out when the
-    cabinet sees the key leave its slot."""
+    """Register a loan (R-KEY-12) with its one unlock (at cabinet `cabinet_id` only, when given; else at any
+    cabinet of the estate). Every rule is checked before anything is written; the loan goes out when the cabinet
+    sees the key leave its slot."""
     reason = parse_purpose(purpose)
     key = get_key(session, estate, key_id)
     key_set = session.get_one(KeySet, key.set_id)
@@ -134,6 +138,7 @@ def lend(
         borrower=borrower.kind.value,
         due_at=due_at,
     )
+    unlocks.authorise(session, actor, loan, key, now, device_id=cabinet_id)
     return loan
 
 
@@ -277,10 +282,23 @@ def overdue(session: Session, estate: Estate, now: datetime) -> list[KeyLoan]:
 
 
 def flag_overdue(session: Session, actor: Actor, estate: Estate, now: datetime) -> list[KeyLoan]:
-    """The periodic sweep: each loan that became overdue is recorded in the audit log once (safe to run again)."""
-    flagged = [loan for loan in overdue(session, estate, now) if loan.overdue_flagged_at is None]
-    for loan in flagged:
-        loan.overdue_flagged_at = now
+    """The periodic sweep: each loan that became overdue is recorded in the audit log once, as an alert. Safe to
+    run again, and from several servers at once: a loan is flagged by a conditional update, so only one sweep
+    records it."""
+    flagged = []
+    for loan in overdue(session, estate, now):
+        if loan.overdue_flagged_at is not None:
+            continue
+        claimed = session.execute(
+            update(KeyLoan)
+            .where(KeyLoan.id == loan.id, KeyLoan.overdue_flagged_at.is_(None))
+            .values(overdue_flagged_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            continue
+        session.refresh(loan, ["overdue_flagged_at"])
+        flagged.append(loan)
         audit.record(
             session,
             actor,
@@ -294,6 +312,29 @@ def flag_overdue(session: Session, actor: Actor, estate: Estate, now: datetime) 
             alert=True,
         )
     return flagged
+
+
+def flag_all_overdue(session: Session, actor: Actor, now: datetime) -> list[KeyLoan]:
+    """The sweep over every estate."""
+    flagged: list[KeyLoan] = []
+    for estate in session.scalars(select(Estate).order_by(Estate.id)):
+        flagged += flag_overdue(session, actor, estate, now)
+    return flagged
+
+
+def any_to_flag(session: Session, now: datetime) -> bool:
+    """Whether a sweep would flag anything now (a read, so an idle server's sweep writes nothing)."""
+    found = session.scalar(
+        select(KeyLoan.id)
+        .where(KeyLoan.state == LoanState.out, KeyLoan.due_at < now, KeyLoan.overdue_flagged_at.is_(None))
+        .limit(1)
+    )
+    return found is not None
+
+
+def overdue_alerts(session: Session, estate: Estate, now: datetime) -> list[KeyLoan]:
+    """Overdue loans nobody has acknowledged yet: what the console shows as open overdue alerts."""
+    return [loan for loan in overdue(session, estate, now) if loan.overdue_ack_at is None]
 
 
 def acknowledge_overdue(

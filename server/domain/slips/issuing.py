@@ -26,7 +26,7 @@ from server.db.models import (
 from server.domain import audit, clock
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound
-from server.domain.slips import catalogue, eligibility, keys
+from server.domain.slips import catalogue, eligibility, keys, paper
 from server.domain.slips.eligibility import Applicant, ProxyDetails
 
 MAX_DAYS_AHEAD = 30
@@ -128,8 +128,10 @@ def issue(
     channel: str,
     now: datetime | None = None,
     reissue_of: ReleaseSlip | None = None,
+    signature: bytes | None = None,
 ) -> ReleaseSlip:
-    """Number, sign and record a slip for an applicant the eligibility rules accepted."""
+    """Number, sign and record a slip for an applicant the eligibility rules accepted, with the applicant's
+    signature from the pad when one was given (R-REL-2)."""
     now = now or utcnow()
     today = clock.local_day(estate, now)
     if draft.planned_date < today or draft.planned_date > today + timedelta(days=MAX_DAYS_AHEAD):
@@ -181,6 +183,8 @@ def issue(
         session.add(
             SlipAttachment(slip_id=slip.id, kind="proxy_id", media_type=proxy.id_media_type, data=proxy.id_image)
         )
+    if signature is not None:
+        paper.attach(session, slip, paper.SIGNATURE, signature)
     audit.record(
         session,
         actor,
@@ -194,6 +198,7 @@ def issue(
         items=[[name, q] for _c, name, q in lines],
         key_id=key.id,
         reissue_of=reissue_of.number if reissue_of else None,
+        signed=signature is not None,
     )
     return slip
 
@@ -213,6 +218,7 @@ class Approval:
     now: datetime
     proxy: ProxyDetails | None = None
     reissue_of_id: int | None = None
+    signature: bytes | None = None  # the applicant's, checked already (`paper`)
 
     def issue(self, session: Session) -> ReleaseSlip:
         estate = session.get(Estate, self.estate_id)
@@ -222,8 +228,20 @@ class Approval:
         applicant = Applicant(self.kind, person, self.proxy)
         if self.reissue_of_id is not None:
             old = get_slip(session, estate, self.reissue_of_id)
-            return reissue(session, self.actor, estate, old, applicant, self.draft, now=self.now)
-        return issue(session, self.actor, estate, unit, applicant, self.draft, channel=self.channel, now=self.now)
+            return reissue(
+                session, self.actor, estate, old, applicant, self.draft, now=self.now, signature=self.signature
+            )
+        return issue(
+            session,
+            self.actor,
+            estate,
+            unit,
+            applicant,
+            self.draft,
+            channel=self.channel,
+            now=self.now,
+            signature=self.signature,
+        )
 
 
 def request_slip(
@@ -239,6 +257,7 @@ def request_slip(
     proxy: ProxyDetails | None = None,
     reissue_of: ReleaseSlip | None = None,
     now: datetime | None = None,
+    signature: bytes | None = None,
 ) -> Approval:
     """A resident (or a proxy, at the console) asks for a slip for `unit`: checked by the eligibility rules on the
     estate's day at `now` (R-REL-2/3/5), a refusal recorded; what passes is an approval whose `issue` makes the slip.
@@ -260,6 +279,7 @@ def request_slip(
         now=now,
         proxy=applicant.proxy,
         reissue_of_id=reissue_of.id if reissue_of is not None else None,
+        signature=signature,
     )
 
 
@@ -309,6 +329,7 @@ def reissue(
     draft: SlipDraft,
     *,
     now: datetime | None = None,
+    signature: bytes | None = None,
 ) -> ReleaseSlip:
     """A new slip replacing one refused at the gate (or not yet used); the old token is revoked at once."""
     if old.state not in (SlipState.issued, SlipState.refused) or old.revoked_at is not None:
@@ -316,7 +337,9 @@ def reissue(
     unit = session.get(Unit, old.unit_id)
     assert unit is not None
     old.revoked_at = now or utcnow()
-    new = issue(session, actor, estate, unit, applicant, draft, channel="console", now=now, reissue_of=old)
+    new = issue(
+        session, actor, estate, unit, applicant, draft, channel="console", now=now, reissue_of=old, signature=signature
+    )
     audit.record(
         session, actor, "slip.revoke", "slip", old.id, estate_id=old.estate_id, number=old.number, by=new.number
     )
@@ -324,13 +347,29 @@ def reissue(
 
 
 def countersign(
-    session: Session, actor: Actor, slip: ReleaseSlip, staff_name: str, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    slip: ReleaseSlip,
+    staff_name: str,
+    now: datetime | None = None,
+    signature: bytes | None = None,
 ) -> ReleaseSlip:
-    """R-REL-3: the owner came and countersigned the slip a proxy took."""
+    """R-REL-3: the owner came and countersigned the slip a proxy took, on the pad when one is at the desk."""
     if not slip.countersign_pending:
         raise Conflict("该放行条无需或已完成业主补签", "no countersign is pending", code="no_countersign_pending")
     slip.countersign_pending = False
     slip.countersigned_at = now or utcnow()
     slip.countersigned_by = staff_name[:60]
-    audit.record(session, actor, "slip.countersign", "slip", slip.id, estate_id=slip.estate_id, number=slip.number)
+    if signature is not None:
+        paper.attach(session, slip, paper.COUNTERSIGN, signature)
+    audit.record(
+        session,
+        actor,
+        "slip.countersign",
+        "slip",
+        slip.id,
+        estate_id=slip.estate_id,
+        number=slip.number,
+        signed=signature is not None,
+    )
     return slip

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.db.base import utcnow
-from server.db.models import Estate, Reconciliation, ReleaseSlip, SlipConflict, SlipRelease, SlipState
+from server.db.models import Estate, GateStop, Reconciliation, ReleaseSlip, SlipConflict, SlipRelease, SlipState
 from server.domain import audit, clock
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError
@@ -73,15 +73,21 @@ class DailyReport:
     mismatches: list[Mismatch] = field(default_factory=list)
     conflicts: list[ConflictLine] = field(default_factory=list)
     audit_head: str = ""  # the audit chain's newest entry when the report was made, for the printed copy
+    stops: int = 0  # goods stopped at the gates with no slip during the day
 
     def figures(self) -> dict[str, int]:
-        return {k: v for k, v in asdict(self).items() if isinstance(v, int)}
+        found = {k: v for k, v in asdict(self).items() if isinstance(v, int)}
+        return found | {"mismatch_count": len(self.mismatches), "conflict_count": len(self.conflicts)}
 
 
-def report(session: Session, actor: Actor, estate: Estate, day: date, now: datetime | None = None) -> DailyReport:
-    """The day's slips by outcome, every mismatch at the gate and every conflict found."""
+def report(
+    session: Session, actor: Actor, estate: Estate, day: date, now: datetime | None = None, *, expire: bool = True
+) -> DailyReport:
+    """The day's slips by outcome, every mismatch at the gate and every conflict found (`expire`: first mark the
+    slips past their validity as expired, as the page and the sign-off do; the dashboard only reads)."""
     now = now or utcnow()
-    expire_due(session, actor, estate, now)
+    if expire:
+        expire_due(session, actor, estate, now)
     start, end = clock.day_bounds(estate, day)
     out = DailyReport(day)
     counts = session.execute(
@@ -129,6 +135,14 @@ def report(session: Session, actor: Actor, estate: Estate, day: date, now: datet
         .order_by(SlipRelease.at)
     ).all()
     out.mismatches = [Mismatch(n, u, r.gate, r.guard, r.at, r.reason) for r, n, u in refusals]
+    out.stops = (
+        session.scalar(
+            select(func.count())
+            .select_from(GateStop)
+            .where(GateStop.estate_id == estate.id, GateStop.at >= start, GateStop.at < end)
+        )
+        or 0
+    )
     conflicts = session.execute(
         select(SlipConflict, ReleaseSlip.number)
         .join(ReleaseSlip, ReleaseSlip.id == SlipConflict.slip_id)
@@ -167,7 +181,8 @@ def sign_off(
     if row is None:
         row = Reconciliation(estate_id=estate.id, day=day, figures="{}")
         session.add(row)
-    if getattr(row, f"{side}_at") is not None:
+    again = getattr(row, f"{side}_at") is not None
+    if again and side not in stale_sides(row, figures):
         raise Conflict("本方已签核", "this side has already signed", code="already_signed")
     setattr(row, f"{side}_by", name[:60])
     setattr(row, f"{side}_at", now)
@@ -175,10 +190,45 @@ def sign_off(
     signed[side] = figures
     row.figures = json.dumps(signed, sort_keys=True)
     session.flush()
-    audit.record(
-        session, actor, "reconciliation.sign", "reconciliation", row.id, estate_id=estate.id, day=day, side=side
-    )
+    action = "reconciliation.sign_again" if again else "reconciliation.sign"
+    audit.record(session, actor, action, "reconciliation", row.id, estate_id=estate.id, day=day, side=side)
     return row
+
+
+def stale_sides(row: Reconciliation | None, figures: dict[str, int]) -> list[str]:
+    """R-REL-7: the sides whose sign-off no longer holds, because a figure they signed has changed since (a later
+    release, refusal or conflict, an offline gate's upload); such a side signs again. A figure added to the report
+    after a side signed is not held against it."""
+    if row is None:
+        return []
+    signed = json.loads(row.figures or "{}")
+    out = []
+    for side in SIDES:
+        if getattr(row, f"{side}_at") is None or side not in signed:
+            continue
+        theirs = signed[side]
+        if any(theirs[key] != value for key, value in figures.items() if key in theirs):
+            out.append(side)
+    return out
+
+
+STALE_LOOKBACK_DAYS = 7
+
+
+def stale_days(session: Session, actor: Actor, estate: Estate, now: datetime | None = None) -> list[date]:
+    """The recent days (a week back) whose sign-off went stale, newest first: the dashboard's flag (R-REL-7)."""
+    now = now or utcnow()
+    today = clock.local_day(estate, now)
+    rows = session.scalars(
+        select(Reconciliation)
+        .where(Reconciliation.estate_id == estate.id, Reconciliation.day >= today - timedelta(days=STALE_LOOKBACK_DAYS))
+        .order_by(Reconciliation.day.desc())
+    ).all()
+    return [
+        row.day
+        for row in rows
+        if stale_sides(row, report(session, actor, estate, row.day, now, expire=False).figures())
+    ]
 
 
 def overdue(session: Session, estate: Estate, now: datetime | None = None) -> date | None:

@@ -165,12 +165,14 @@ def test_kerong_open_is_not_accepted_when_the_board_ignored_the_unlock() -> None
 def test_a_command_beside_a_running_agent_is_refused_naming_the_holder(make_rig, listen: str | None) -> None:
     """A second program on the line would interleave its frames with the agent's polls: it is refused, told who
     holds the line, and the agent sees no false offline/online pair."""
-    rig = make_rig("xor485", listen=listen).start()  # polling, as the agent does
+    # Polling as the agent does, with patience to spare: on a machine busy starting the two commands, a reply late
+    # by a few scheduler ticks is not the false offline (frames interleaved on the line) this test looks for.
+    rig = make_rig("xor485", listen=listen, reply_timeout=0.5, status_retries=2).start()
     url = rig.simulator.url
     for args in (["status", "--board", "1"], ["open", "--board", "1", "--slot", "2"]):
         result = cabinet_cli(args[0], "--cabinet", url, "--protocol", "xor485", *args[1:])
         assert result.returncode != 0
-        assert f"in use by pid {os.getpid()}" in result.stderr and url in result.stderr
+        assert f"in use by PID {os.getpid()}" in result.stderr and url in result.stderr
     assert rig.unlock_frames() == 0
     polled = len(rig.sim.received)
     wait_until(lambda: len(rig.sim.received) >= polled + 4)  # the agent keeps polling undisturbed

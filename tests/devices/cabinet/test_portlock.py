@@ -24,7 +24,7 @@ def test_the_second_holder_is_refused_and_told_who_has_the_line(tmp_path: Path) 
     first = PortLock("serial:///dev/null", "/dev/null")
     first.acquire()
     try:
-        with pytest.raises(LineBusy, match=rf"serial://{link} is in use by pid {os.getpid()} \("):
+        with pytest.raises(LineBusy, match=rf"serial://{link} is in use by PID {os.getpid()} \("):
             PortLock(f"serial://{link}", str(link)).acquire()
     finally:
         first.release()

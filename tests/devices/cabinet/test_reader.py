@@ -63,7 +63,6 @@ def test_a_keyboard_wedge_types_the_same_lines() -> None:
     events: list[CabinetEvent] = []
     reader = ReturnPointReader("keyboard", events.append, stdin=io.StringIO("8E0000000186A101\n\nnot a tag\n"))
     reader.start()
+    reader.join(timeout=5)  # standard input ends
     reader.close()
-    assert reader._thread is not None
-    reader._thread.join(timeout=5)
     assert [type(e) for e in events] == [TagRead, TagReadFailed]

@@ -7,7 +7,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from devices.cabinet.events import KeyRemoved, KeyReturned, KeyReturnedToWrongSlot, TagUnreadable, UnknownTag
-from devices.cabinet.tags import KeyTracker, TagError, crc8_maxim, ibutton_id, ibutton_rom, rfid_id, tag_id
+from devices.cabinet.tags import (
+    KeyTracker,
+    TagError,
+    crc8_maxim,
+    hex_of_tag_id,
+    ibutton_id,
+    ibutton_rom,
+    raw_tag,
+    rfid_id,
+    tag_hex,
+    tag_id,
+)
 
 
 def test_crc8_of_the_maxim_application_note_example() -> None:
@@ -71,3 +82,22 @@ def test_tracker_events() -> None:
         KeyRemoved(board=1, slot=1, tag="rfid:0000000077"),
     ]
     assert tracker.observe_tags({(1, 2): b}) == [KeyReturned(board=1, slot=2, tag=tag_id(b))]
+
+
+@given(serial=st.integers(0, (1 << 48) - 1), number=st.integers(0, (1 << 40) - 1))
+def test_a_tag_in_the_hex_readers_type_and_back(serial: int, number: int) -> None:
+    """The hex a reader types is what the key register holds and what the agent sends: one mapping both ways."""
+    for raw in (ibutton_rom(serial), number):
+        text = tag_hex(raw)
+        assert raw_tag(text) == raw and raw_tag(text.lower()) == raw
+        assert hex_of_tag_id(tag_id(raw)) == text
+    assert len(tag_hex(ibutton_rom(serial))) == 16 and len(tag_hex(number)) == 10
+
+
+def test_hex_of_tags_as_printed_on_the_can() -> None:
+    assert tag_hex(ibutton_rom(0x186A1)) == "8E0000000186A101"
+    assert hex_of_tag_id("ibutton:01.0000000186A1") == "8E0000000186A101"
+    assert hex_of_tag_id("rfid:0000012345") == "0000003039"
+    assert hex_of_tag_id("something else") == "something else"  # passed on as it is, for the server to judge
+    with pytest.raises(TagError, match="CRC-8"):
+        raw_tag("8F0000000186A101")

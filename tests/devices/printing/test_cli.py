@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import selectors
+import socket
 import subprocess
 import sys
 import time
@@ -89,6 +90,21 @@ def test_test_slip_to_a_printer_out_of_paper_fails_and_names_the_cause(virtual_p
     assert result.exit_code != 0
     [reported] = lines(result.stdout)
     assert reported["error"] == "PaperOut" and reported["job_sent"] is False
+
+
+@pytest.mark.parametrize("command", ["status", "test"])
+def test_an_unreachable_printer_is_one_line_naming_its_address(command: str) -> None:
+    """The refusal reads as one line on stderr and in the JSON line, and keeps the port the technician typed."""
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    result = runner.invoke(app, [command, "--printer", url, "--timeout", "1"])
+    assert result.exit_code == 1
+    [reported] = lines(result.stdout)
+    detail = str(reported.get("detail") or reported.get("message"))
+    assert "\n" not in detail and url in detail and detail.endswith("Connection refused")
+    [error] = result.stderr.splitlines()
+    assert error == f"error: {detail}"
 
 
 def _read_json_line(proc: subprocess.Popen[str], deadline: float) -> dict[str, object]:

@@ -185,8 +185,10 @@ def test_enrol_issue_token_once_and_revoke_a_device(
 def test_device_forms_explain_what_is_missing(as_role: Callable, estate: Estate, page_csrf: Callable) -> None:
     manager, _ = as_role("cs_manager")
     token = page_csrf(manager.get("/console/devices").text)
-    no_kind = manager.post("/console/devices", data={"kind": "printer", "name": "X", "csrf_token": token})
+    no_kind = manager.post("/console/devices", data={"kind": "scanner", "name": "X", "csrf_token": token})
     assert no_kind.status_code == 400 and "请选择设备类型" in no_kind.text
+    no_url = manager.post("/console/devices", data={"kind": "printer", "name": "前台", "csrf_token": token})
+    assert no_url.status_code == 400 and "打印机地址无效" in no_url.text
     no_name = manager.post("/console/devices", data={"kind": "kiosk", "name": "  ", "csrf_token": token})
     assert no_name.status_code == 400 and "设备名称不能为空" in no_name.text
 

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from server.db.models import ArrearsChange, Person, Unit
 from tests.conftest import save_screenshot
 
-pytestmark = pytest.mark.browser
+# The browser drives the pages; the domain and API beneath them run on both databases in their own tests.
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
 def shot(page: Page, name: str) -> None:

@@ -17,7 +17,7 @@ from server.domain import registry
 from server.domain.actors import SYSTEM
 from server.domain.errors import DomainError
 from server.domain.slips import eligibility
-from tests.conftest import Household, keyed
+from tests.conftest import OWNER_PIN, Household, keyed
 
 from .conftest import kiosk_slip, slip_request, today
 
@@ -35,7 +35,7 @@ def test_owner_gets_a_numbered_signed_slip_with_print_data(
     assert [(i.label, i.quantity, i.free_text) for i in claims.items] == [("SOFA", 1, False), ("旧书架", 2, True)]
     assert body["print"]["qr_text"] == body["token"] and body["print"]["copies"] == ["存根联", "客户联"]
     assert "粤B12345" in " ".join(body["print"]["notes"])
-    second = kiosk_slip(client, estate, kiosk, identity={"pin": "2468"})
+    second = kiosk_slip(client, estate, kiosk, identity={"pin": OWNER_PIN})
     assert second["number"] == f"GH-{day:%Y%m%d}-0002"
 
 

@@ -20,7 +20,7 @@ from server.db.models import AuditEntry, Estate, ReleaseSlip
 from server.domain import registry
 from server.domain.actors import SYSTEM
 from server.domain.slips import issuing, reconciliation
-from tests.conftest import Household
+from tests.conftest import Household, keyed
 
 from .conftest import direct_slip, today
 
@@ -241,3 +241,26 @@ def test_register_exports_keep_formula_like_names_as_text(
     book = load_workbook(io.BytesIO(client.get("/console/slips/export.xlsx").content))
     cell = book.active["E2"]
     assert cell.data_type == "s" and cell.value == "'" + name.replace("\r", "\n")  # XML reads CR as LF
+
+
+def test_the_reconciliation_sheet_keeps_formula_like_text_from_the_gate_as_text(
+    client: TestClient,
+    db: Session,
+    estate: Estate,
+    household: Household,
+    make_user: Any,
+    login: Any,
+    gate_a: dict[str, str],
+) -> None:
+    """What a gate sends (here the guard's name) reaches the reconciliation's XLSX as text, as in the register's
+    exports: no cell of the sheet is a formula."""
+    slip = direct_slip(db, estate, household)
+    refusal = {"text": slip.token, "guard": "=1+1", "lines": [{"line": 1, "counted": 0}], "reason": "@SUM(A1)"}
+    answer = client.post("/api/v1/gate/releases", json=refusal, headers=keyed(gate_a))
+    assert answer.status_code == 201 and answer.json()["outcome"] == "refused"
+    signed_in(client, make_user, login, "security_captain")
+    book = load_workbook(io.BytesIO(client.get("/console/slips/reconciliation.xlsx").content))
+    (row,) = [r for r in book.active.iter_rows() if r[0].value == slip.number]
+    assert (row[3].value, row[3].data_type) == ("'=1+1", "s") and "@SUM(A1)" in row[5].value
+    formulas = [c.coordinate for r in book.active.iter_rows() for c in r if c.data_type == "f"]
+    assert formulas == []

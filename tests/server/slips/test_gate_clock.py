@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.db.models import Device, Estate, ReleaseSlip, SlipConflict, SlipRelease
+from server.domain import clock
 from server.domain.slips import issuing
 from tests.conftest import Household, keyed
 
@@ -52,7 +53,8 @@ def test_r_rel_6_a_cancelled_slip_back_dated_before_its_cancellation_is_a_confli
     client: TestClient, look: Callable[[Any], Any], db: Session, estate: Estate, household: Household, gate_a: dict
 ) -> None:
     now = datetime.now(UTC)
-    slip = direct_slip(db, estate, household, now=now - timedelta(hours=4))
+    # moving out today (local): issued four hours ago, the slip is still valid even just after the estate's midnight
+    slip = direct_slip(db, estate, household, now=now - timedelta(hours=4), planned=clock.local_day(estate, now))
     issuing.cancel(db, STAFF, slip, "住户取消搬家")
     db.commit()
     _last_seen(db, "东门", now - timedelta(hours=1))  # it downloaded the revocation list after the cancellation

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from server.db.models import Device, Estate, GateSyncEvent, ReleaseSlip
+from server.db.models import AuditEntry, Device, Estate, GateSyncEvent, ReleaseSlip
 from tests.conftest import Household, keyed
 
 from .conftest import slip_request
@@ -112,3 +112,18 @@ def test_unknown_cards_are_throttled_per_kiosk(
         headers=keyed({"Authorization": f"Bearer {token}"}),
     )
     assert other.status_code == 200
+
+
+def test_a_sign_in_event_naming_a_guard_of_over_forty_characters_is_a_plain_refusal(
+    client: TestClient, look: Callable[[Any], Any], gate_a: dict
+) -> None:
+    """Fuzzing found a server error here (PostgreSQL: the name did not fit the audit entry): a name no guard can
+    have is refused like any name not on the roster, and nothing is recorded as signed in."""
+    at = "2026-11-30T08:00:00Z"
+    events = [
+        {"nonce": uuid.uuid4().hex, "kind": "sign_in", "text": text, "at": at} for text in ("长" * 41, "x" * 2000)
+    ]
+    answer = client.post("/api/v1/gate/sync", json={"events": events}, headers=keyed(gate_a))
+    assert answer.status_code == 200, answer.text
+    assert [(r["result"], r["code"]) for r in answer.json()["results"]] == [("rejected", "unknown_guard")] * 2
+    assert look(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "guard.sign_in")) == 0

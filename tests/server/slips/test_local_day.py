@@ -39,7 +39,7 @@ def half_past_midnight(app: FastAPI, db: Session, estate: Estate) -> Iterator[Ha
     leaving = registry.add_person(db, SYSTEM, estate, "赵搬走")
     registry.add_occupancy(db, SYSTEM, unit, arriving, OccupancyKind.tenant, day)
     registry.add_occupancy(db, SYSTEM, unit, leaving, OccupancyKind.tenant, date(2024, 1, 1), day - timedelta(days=1))
-    registry.set_credentials(db, SYSTEM, arriving, pin="1357")
+    registry.set_credentials(db, SYSTEM, arriving, pin="135799")
     registry.set_credentials(db, SYSTEM, leaving, card="CARD0101")
     db.commit()
     app.state.clock = lambda: now
@@ -61,7 +61,7 @@ def test_a_tenancy_starting_today_counts_at_half_past_midnight_in_both_steps(
     client: TestClient, estate: Estate, kiosk: dict, half_past_midnight: HalfPastMidnight
 ) -> None:
     day = half_past_midnight.day
-    identified, requested = _ask(client, kiosk, estate, day, {"pin": "1357"})
+    identified, requested = _ask(client, kiosk, estate, day, {"pin": "135799"})
     assert identified["status"] == 200, identified
     assert [(u["unit"], u["applicant"], u["slip_refusal"]) for u in identified["units"]] == [("6-1A", "tenant", None)]
     assert requested["status"] == 201, requested

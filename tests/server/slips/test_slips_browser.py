@@ -14,7 +14,8 @@ from playwright.sync_api import Page, expect
 from server.db.models import Estate
 from tests.conftest import Household, save_screenshot
 
-pytestmark = pytest.mark.browser
+# The browser drives the pages; the domain and API beneath them run on both databases in their own tests.
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 PASSWORD = "pw-for-browser-1"
 

@@ -20,12 +20,13 @@ from server.domain.slips import keys
 from server.domain.slips.gate.checking import Rejected
 from server.domain.slips.gate.conflicts import record_conflict
 from server.domain.slips.gate.releases import Count, ReleasePlan, compare, reason_for, record_release
+from server.domain.slips.gate.stops import record_stop
 
 
 @dataclass(frozen=True)
 class OfflineEvent:
     nonce: str
-    kind: str  # release | refuse | reject | sign_in
+    kind: str  # release | refuse | reject | sign_in | stop
     text: str
     at: datetime
     guard: str = ""
@@ -146,6 +147,21 @@ def _apply(
             offline=True,
         )
         return "", "recorded", ""
+    if event.kind == "stop":  # goods stopped with no slip while offline, in the gate release log
+        try:
+            stop = record_stop(
+                session,
+                actor,
+                device,
+                goods=event.text,
+                reason=event.reason,
+                guard=event.guard,
+                at=event.at,
+                offline=True,
+            )
+        except DomainError as exc:
+            return "", "rejected", exc.code
+        return "", "recorded", f"stop:{stop.id}"[:30]
     if event.kind == "reject":  # a scan the gate turned away: kept for the audit trail
         audit.record(
             session, actor, "gate.scan_rejected", "device", device.id, estate_id=estate.id, code=event.code, at=event.at

@@ -74,12 +74,17 @@ def plan_release(
     reason: str = "",
     photo: bytes | None = None,
     now: datetime | None = None,
+    refuse: bool = False,
 ) -> ReleasePlan:
     """Everything the decision needs that only reads (R-REL-6): the token's signature, the slip's state and the
-    counted lines against the slip. Every line matches → released; otherwise refused with the reason."""
+    counted lines against the slip. Every line matches → released; otherwise refused with the reason. `refuse`:
+    the guard turns the goods away although the counts match (an item not on the slip, damaged goods …), which
+    needs the reason."""
     now = now or utcnow()
     slip = check_scanned(session, device.estate, text, now)
     differences = compare(slip, counts)
+    if refuse and not reason.strip():
+        raise DomainError("拒绝放行须写明原因", "a refusal needs its reason", code="reason_missing")
     if photo is not None and len(photo) > MAX_PHOTO:
         raise DomainError("照片不能超过 2 MB", "a photo is at most 2 MB", code="photo_too_large")
     return ReleasePlan(
@@ -89,7 +94,7 @@ def plan_release(
         device_id=device.id,
         gate=device.name,
         guard=guard.strip()[:40],
-        outcome="refused" if differences else "released",
+        outcome="refused" if differences or refuse else "released",
         reason=reason_for(differences, reason),
         at=now,
         counted={c.line: c.counted for c in counts},
@@ -178,9 +183,10 @@ def release(
     reason: str = "",
     photo: bytes | None = None,
     now: datetime | None = None,
+    refuse: bool = False,
 ) -> SlipRelease:
     """The guard's decision checked and written in one session (commands and tests; the API splits the two)."""
-    plan = plan_release(session, device, text, guard, counts, reason=reason, photo=photo, now=now)
+    plan = plan_release(session, device, text, guard, counts, reason=reason, photo=photo, now=now, refuse=refuse)
     record_release(session, actor, plan)
     session.expire_all()  # the plain statements changed rows this session may hold
     return session.scalars(select(SlipRelease).where(SlipRelease.slip_id == plan.slip_id)).one()

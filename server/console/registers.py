@@ -1,0 +1,230 @@
+"""Registers and forms declared once (WORKFLOWS.md, "Forms and registers"): a register is a table of the manual
+(《未返回维修单记录表》, 《家政服务记录表》 …) with its title, its columns and the signature boxes at its foot; a form
+is one record on paper (《工程维修单》, 《客户意见处理单》) with its fields and its signature boxes. Each declaration is
+rendered as a PDF in the paper form's layout (fpdf2, a CJK font) and a register also as XLSX (openpyxl), every cell
+neutralised against formulas; the console page shows the same columns through `headers`.
+
+Rows and values are mappings from a column's key to its value; a value that is a `datetime` should already be local
+text (the caller knows the estate's zone)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from fpdf import FPDF
+from fpdf.enums import WrapMode
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from server.console.slip_exports import CJK_FONT
+from server.console.spreadsheet import inert, inert_row
+
+Label = tuple[str, str]  # (Chinese, English)
+PNG_DATA_URL = "data:image/png;base64,"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    zh: str
+    en: str
+    width: float = 20  # a share of the page's width, against the other columns' shares
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class Register:
+    code: str  # the file name's stem: "unreturned-repairs"
+    title_zh: str  # as in the manual: 《未返回维修单记录表》
+    title_en: str
+    columns: tuple[Column, ...]
+    signatures: tuple[Label, ...] = ()  # boxes at the foot: (("制表人", "Prepared by"), …)
+    landscape: bool = True
+    blank_lines: int = 5  # lines left to write on by hand after the last row
+
+    def title(self, lang: str) -> str:
+        return self.title_zh if lang == "zh" else self.title_en
+
+    def headers(self, lang: str) -> list[str]:
+        return [c.label(lang) for c in self.columns]
+
+
+@dataclass(frozen=True)
+class Form:
+    code: str
+    title_zh: str
+    title_en: str
+    fields: tuple[Column, ...]  # a field's `width` above 50 takes the whole line; others pair up two to a line
+    signatures: tuple[Label, ...] = field(default=())
+
+    def title(self, lang: str) -> str:
+        return self.title_zh if lang == "zh" else self.title_en
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "✓" if value else ""
+    return str(value)
+
+
+def _pdf(landscape: bool) -> FPDF:
+    pdf = FPDF(orientation="L" if landscape else "P", format="A4")
+    for style in ("", "B"):  # one face serves both: table headings ask for bold
+        pdf.add_font("cjk", style=style, fname=str(CJK_FONT), collection_font_number=0)
+    pdf.set_margins(10, 10, 10)
+    pdf.set_auto_page_break(auto=True, margin=12)
+    return pdf
+
+
+def _signature_line(pdf: FPDF, signatures: Sequence[Label], lang: str) -> None:
+    if not signatures:
+        return
+    pdf.ln(5)
+    pdf.set_font("cjk", size=10)
+    text = "      ".join(f"{zh if lang == 'zh' else en}: ______________" for zh, en in signatures)
+    pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def register_pdf(
+    register: Register, rows: Iterable[Mapping[str, object]], *, lang: str = "zh", heading: str = ""
+) -> bytes:
+    """The register on A4 in its columns, the headings repeated on every page, a few blank lines to write on and
+    the signature boxes at the foot."""
+    pdf = _pdf(register.landscape)
+    pdf.add_page()
+    pdf.set_font("cjk", size=15)
+    pdf.cell(0, 9, register.title(lang), align="C", new_x="LMARGIN", new_y="NEXT")
+    if heading:
+        pdf.set_font("cjk", size=9)
+        pdf.cell(0, 6, heading, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=8)
+    width = len(register.columns)
+    with pdf.table(
+        col_widths=tuple(c.width for c in register.columns),
+        line_height=4.6,
+        min_row_height=8,
+        text_align="LEFT",
+        wrapmode=WrapMode.CHAR,  # Chinese has no spaces to break at
+        repeat_headings=1,
+    ) as table:
+        table.row(register.headers(lang))
+        for row in rows:
+            table.row([_text(row.get(c.key)) for c in register.columns])
+        for _ in range(register.blank_lines):
+            table.row([""] * width)
+    _signature_line(pdf, register.signatures, lang)
+    return bytes(pdf.output())
+
+
+def register_xlsx(
+    register: Register, rows: Iterable[Mapping[str, object]], *, lang: str = "zh", heading: str = ""
+) -> bytes:
+    """The register as a workbook: its title (and `heading`), the column headings, one row per record."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = register.code[:31]
+    sheet.append(inert_row([register.title(lang) + (f" · {heading}" if heading else "")]))
+    sheet["A1"].font = Font(bold=True)
+    sheet.append(inert_row(register.headers(lang)))
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([inert(row.get(c.key)) for c in register.columns])
+    for index, column in enumerate(register.columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width * 0.8 + 4
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def png_from_data_url(data_url: str) -> bytes | None:
+    """The PNG bytes of a signature pad's data URL, or None when it is not one."""
+    if not data_url.startswith(PNG_DATA_URL):
+        return None
+    try:
+        raw = base64.b64decode(data_url[len(PNG_DATA_URL) :], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if raw.startswith(b"\x89PNG\r\n\x1a\n") else None
+
+
+def form_pdf(
+    form: Form,
+    values: Mapping[str, object],
+    *,
+    lang: str = "zh",
+    heading: str = "",
+    signatures: Mapping[str, str] | None = None,
+) -> bytes:
+    """One record on portrait A4 in the form's layout: a grid of labelled fields (two to a line, a wide field on a
+    line of its own) and the signature boxes, each holding its signature (a PNG data URL, keyed by the box's
+    Chinese label) when one was captured."""
+    pdf = _pdf(landscape=False)
+    pdf.add_page()
+    pdf.set_font("cjk", size=16)
+    pdf.cell(0, 10, form.title(lang), align="C", new_x="LMARGIN", new_y="NEXT")
+    if heading:
+        pdf.set_font("cjk", size=9)
+        pdf.cell(0, 6, heading, align="R", new_x="LMARGIN", new_y="NEXT")
+    full = pdf.epw
+    label_w = 30.0
+    pdf.set_font("cjk", size=10)
+
+    def box(label: str, value: str, w: float) -> None:
+        x, y = pdf.get_x(), pdf.get_y()
+        pdf.set_fill_color(238, 241, 245)
+        pdf.multi_cell(label_w, 8, label, border=1, fill=True, new_x="RIGHT", new_y="TOP", max_line_height=5)
+        pdf.set_xy(x + label_w, y)
+        pdf.multi_cell(w - label_w, 8, value, border=1, new_x="RIGHT", new_y="TOP", max_line_height=5)
+
+    pending: list[Column] = []
+
+    def flush_pair() -> None:
+        if not pending:
+            return
+        y = pdf.get_y()
+        for index, column in enumerate(pending):
+            pdf.set_xy(pdf.l_margin + index * full / 2, y)
+            box(column.label(lang), _text(values.get(column.key)), full / 2)
+        pdf.set_xy(pdf.l_margin, y + 8)
+        pending.clear()
+
+    for column in form.fields:
+        if column.width > 50:
+            flush_pair()
+            text = _text(values.get(column.key))
+            pdf.set_fill_color(238, 241, 245)
+            y = pdf.get_y()
+            pdf.multi_cell(label_w, 8, column.label(lang), border=1, fill=True, new_x="RIGHT", new_y="TOP")
+            pdf.set_xy(pdf.l_margin + label_w, y)
+            pdf.multi_cell(full - label_w, 8, text, border=1, new_x="LMARGIN", new_y="NEXT")
+        else:
+            pending.append(column)
+            if len(pending) == 2:
+                flush_pair()
+    flush_pair()
+    if form.signatures:
+        pdf.ln(6)
+        images = signatures or {}
+        box_w = full / max(1, len(form.signatures))
+        y = pdf.get_y()
+        for index, (zh, en) in enumerate(form.signatures):
+            x = pdf.l_margin + index * box_w
+            pdf.set_xy(x, y)
+            pdf.cell(box_w, 7, zh if lang == "zh" else en, border="LTR")
+            pdf.rect(x, y + 7, box_w, 22)
+            png = png_from_data_url(images.get(zh, ""))
+            if png is not None:
+                pdf.image(io.BytesIO(png), x=x + 2, y=y + 8, h=20, keep_aspect_ratio=True, w=box_w - 4)
+        pdf.set_xy(pdf.l_margin, y + 31)
+    return bytes(pdf.output())

@@ -1,0 +1,184 @@
+"""Alerts from the key cabinet and the loan register: overdue loans flagged once by the server's sweep and by the
+command line (R-KEY-12, 14), the cabinet's alerts as the dashboard counts them, and the cabinet's events as the
+records admin who keeps the keys sees them (R-KEY-1…4)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from server.config import Settings
+from server.contract.cabinet import CabinetEventIn
+from server.db.base import utcnow
+from server.db.models import AuditEntry, BorrowerKind, Device, KeyLoan, Role, StaffUser
+from server.domain import cabinet as cabinet_events
+from server.domain import dashboard
+from server.domain.actors import SYSTEM, Actor
+from server.domain.errors import DomainError
+from server.domain.keys import events, loans, unlocks
+from server.domain.keys.loans import Borrower
+from server.web.app import create_app, sweep_overdue
+from tests.conftest import wait_until
+from tests.server.keys.conftest import LATER, NOW, Cabinet
+
+
+def _out_on_loan(db: Session, cabinet: Cabinet, *, now=NOW, due=LATER) -> KeyLoan:
+    """The pump-room key lent to the desk clerk and taken out of the cabinet."""
+    key = cabinet.key("水泵房")
+    loan = loans.lend(
+        db, SYSTEM, cabinet.estate, key_id=key.id, purpose="engineering", now=now, due_at=due,
+        borrower=Borrower(BorrowerKind.staff, staff=cabinet.desk), by=cabinet.desk,
+    )  # fmt: skip
+    events.key_removed(db, cabinet.estate, key.board or 0, key.slot or 0, now + timedelta(minutes=1))
+    db.commit()
+    return loan
+
+
+def _overdue_entries(db: Session) -> list[AuditEntry]:
+    db.rollback()
+    return list(db.scalars(select(AuditEntry).where(AuditEntry.action == "key_loan.overdue")))
+
+
+def test_r_key_12_the_server_sweeps_overdue_loans_by_its_clock_and_flags_each_once(
+    db: Session, cabinet: Cabinet, settings: Settings, engine: Engine
+) -> None:
+    """R-KEY-12, 14: a loan past its due time is flagged by the server's own sweep (in its lifespan, by the app's
+    clock), once, as an alert in the audit log; the console's open overdue alerts list it until acknowledged."""
+    loan = _out_on_loan(db, cabinet)
+    late = LATER + timedelta(minutes=1)
+    app = create_app(settings.model_copy(update={"overdue_sweep_seconds": 60}), engine, clock=lambda: late)
+    with TestClient(app):
+        wait_until(lambda: len(_overdue_entries(db)) == 1, what="the overdue sweep at start-up")
+        assert sweep_overdue(app) == 0  # flagged once: the next sweep finds nothing new
+    (entry,) = _overdue_entries(db)
+    detail = json.loads(entry.detail)
+    assert entry.entity_id == str(loan.id) and detail["alert"] is True and detail["key"] == "水泵房"
+    assert [x.id for x in loans.overdue_alerts(db, cabinet.estate, late)] == [loan.id]
+    loans.acknowledge_overdue(db, SYSTEM, db.get_one(KeyLoan, loan.id), by=cabinet.admin, note="已催还", now=late)
+    db.commit()
+    assert loans.overdue_alerts(db, cabinet.estate, late) == []
+
+
+def test_a_sweep_before_the_due_time_flags_nothing_and_writes_nothing(
+    db: Session, cabinet: Cabinet, settings: Settings, engine: Engine
+) -> None:
+    _out_on_loan(db, cabinet)
+    app = create_app(settings.model_copy(update={"overdue_sweep_seconds": 0}), engine, clock=lambda: LATER)
+    entries = db.scalar(select(func.count()).select_from(AuditEntry))
+    assert sweep_overdue(app) == 0
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(AuditEntry)) == entries
+
+
+def test_estate_keys_sweep_flags_overdue_loans_once_from_the_command_line(
+    db: Session, cabinet: Cabinet, database_url: str, tmp_path: Path
+) -> None:
+    now = utcnow()
+    loan = _out_on_loan(db, cabinet, now=now - timedelta(hours=3), due=now - timedelta(hours=1))
+    env = os.environ | {"ESTATE_DATABASE_URL": database_url, "ESTATE_DATA_DIR": str(tmp_path)}
+
+    def estate(*args: str) -> subprocess.CompletedProcess[str]:
+        run = subprocess.run(
+            [sys.executable, "-m", "estate_cli", *args], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert run.returncode == 0, run.stderr
+        return run
+
+    first = estate("keys", "sweep")
+    (line,) = [json.loads(x) for x in first.stdout.splitlines()]
+    assert (line["loan"], line["key"], line["borrower"]) == (loan.id, "水泵房", cabinet.desk.display_name)
+    again = estate("keys", "sweep")
+    assert again.stdout == "" and "0 overdue loan(s) flagged" in again.stderr
+    assert len(_overdue_entries(db)) == 1
+    listed = [json.loads(x) for x in estate("keys", "overdue", "--estate", "GH").stdout.splitlines()]
+    assert [x["loan"] for x in listed] == [loan.id] and listed[0]["flagged_at"] is not None
+
+
+def _event(name: str, board: int, slot: int | None, **extra: str) -> CabinetEventIn:
+    return CabinetEventIn(event=name, board=board, slot=slot, at=NOW + timedelta(minutes=5), **extra)
+
+
+def test_the_records_admin_sees_the_cabinets_events_and_the_dashboard_counts_what_the_server_judged_alerts(
+    db: Session,
+    cabinet: Cabinet,
+    make_user: Callable[..., StaffUser],
+    make_device: Callable[..., tuple[Device, str]],
+) -> None:
+    """R-KEY-1…4: the records admin keeps the cabinet and sees its events and the register's alarms (keys.view),
+    not the rest of the audit log; finance and the security captain do not. The dashboard counts the alerts as the
+    server judged them: a commanded opening is none, an opening nobody authorised is one."""
+    device, _token = make_device("cabinet", "钥匙柜 A")
+    cabinet_device = db.get_one(Device, device.id)
+    key = cabinet.key("水泵房")
+    loan = loans.lend(
+        db, SYSTEM, cabinet.estate, key_id=key.id, purpose="engineering", now=NOW, due_at=LATER,
+        borrower=Borrower(BorrowerKind.staff, staff=cabinet.desk), by=cabinet.desk,
+    )  # fmt: skip
+    unlock = unlocks.of_loan(db, loan)
+    assert unlock is not None
+    actor = Actor("device", device.id, device.name, device_id=device.id)
+    home = (key.board or 0, key.slot)
+    batch = [
+        _event("door_opened", *home, request_id=unlock.request_id),
+        _event("key_removed", *home),
+        _event("door_opened", 1, 2, request_id="never-given-1"),
+        _event("key_returned", 1, 12, tag="0F01"),
+    ]
+    assert cabinet_events.record_events(db, actor, cabinet_device, batch) == 2
+    db.commit()
+    assert dashboard.figures(db, cabinet.estate, now=NOW + timedelta(hours=1)).cabinet_alerts == 2
+
+    admin = cabinet.admin
+    shown = [e.action for e in db.scalars(cabinet_events.event_log(admin, cabinet.estate))]
+    assert {"cabinet.door_opened", "cabinet.key_removed", "cabinet.key_returned", "key_alarm.wrong_slot"} <= set(shown)
+    assert {"key_loan.register", "key_unlock.authorise", "key_loan.remove"} <= set(shown)
+    assert not [a for a in shown if a.startswith(("staff.", "guard.", "estate.", "device."))]
+    alerts = [e.action for e in db.scalars(cabinet_events.event_log(admin, cabinet.estate, alerts_only=True))]
+    assert sorted(alerts) == ["cabinet.door_opened", "cabinet.key_returned", "key_alarm.wrong_slot"]
+    for role in (Role.finance, Role.security_captain):
+        with pytest.raises(DomainError) as refused:
+            cabinet_events.event_log(make_user(role), cabinet.estate)
+        assert refused.value.status == 403
+
+
+def test_r_key_12_overdue_loans_and_open_key_alarms_show_on_the_dashboard_of_those_who_keep_keys(
+    db: Session, cabinet: Cabinet, settings: Settings, engine: Engine, make_user: Callable[..., StaffUser], login
+) -> None:
+    """Overdue loans raise an alert on the console until acknowledged; a key in the wrong slot is an open alarm.
+    Both are figures on the home page for roles that see keys, and not for the others."""
+    loan = _out_on_loan(db, cabinet)
+    key = cabinet.key("水泵房")
+    events.key_returned(db, cabinet.estate, 1, 12, key.tag, LATER - timedelta(minutes=30))  # the wrong slot
+    db.commit()
+    late = LATER + timedelta(minutes=1)
+    assert (
+        dashboard.figures(db, cabinet.estate, NOW).keys_overdue,
+        dashboard.figures(db, cabinet.estate, late).keys_overdue,
+    ) == (0, 1)
+    assert dashboard.figures(db, cabinet.estate, late).key_alarms == 1
+
+    keeper = make_user(Role.records_admin, username="keeper")
+    make_user(Role.finance, username="money")
+    with TestClient(create_app(settings, engine, clock=lambda: late)) as client:
+        login(client, "keeper", "correct-horse-1")
+        page = client.get("/console/").text
+        assert 'id="keys-overdue"' in page and 'id="key-alarms"' in page
+        overdue = page.split('id="keys-overdue"', 1)[1]
+        assert '<span class="value">1</span>' in overdue.split("</a>", 1)[0]
+    with TestClient(create_app(settings, engine, clock=lambda: late)) as client:
+        login(client, "money", "correct-horse-1")
+        assert 'id="keys-overdue"' not in client.get("/console/").text
+
+    loans.acknowledge_overdue(db, SYSTEM, db.get_one(KeyLoan, loan.id), by=keeper, note="已电话催还", now=late)
+    db.commit()
+    assert dashboard.figures(db, cabinet.estate, late).keys_overdue == 0

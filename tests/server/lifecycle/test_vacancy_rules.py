@@ -1,0 +1,160 @@
+"""Vacant units' rules (R-VAC-1…6) with the clock fixed: the takeover inspection signed only with every failure
+agreed with the developer, patrols routing findings, cleaning rounds, sales viewings through the key register, the
+vacancy filter on units and the monthly statistics with the city's fee share."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.models import KeyLoan, LoanPurpose, OrderState, ServiceOrder, StepHistory
+from server.db.models.lifecycle import Meter, TakeoverCategory, TakeoverState, Vacancy
+from server.domain import registry
+from server.domain.actors import SYSTEM
+from server.domain.errors import DomainError
+from server.domain.lifecycle import meters, statistics, vacancy
+from server.domain.lifecycle import move_in as desk
+from server.domain.lifecycle.vacancy import Finding, ItemResult, TakeoverSigning
+from tests.server.lifecycle.conftest import NOW, SIGNATURE, Desk, counts, take_over, walk
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+ALL_PASS = {c: ItemResult(True) for c in TakeoverCategory}
+
+
+def test_r_vac_1_takeover_signed_only_with_failures_agreed(db: Session, world: Desk) -> None:
+    """R-VAC-1: every item inspected; a failed item agreed with the developer before 《物业接管验收表》 is signed —
+    signed with a failure not agreed is refused with a clear error and nothing changes; then the unit is vacant."""
+    eng = world["engineering"]
+    unit = world.household.unit
+    form = vacancy.open_takeover(
+        db, SYSTEM, world.estate, unit_id=unit.id, developer="海湾置业", developer_rep="陈经理", by=eng, now=NOW
+    )
+    db.commit()
+    assert [i.category for i in form.items] == list(TakeoverCategory)
+    signing = TakeoverSigning(SIGNATURE, SIGNATURE, water="8.5")
+    with pytest.raises(DomainError) as early:
+        vacancy.sign_takeover(db, SYSTEM, world.estate, form, signing, by=eng, now=NOW)
+    assert early.value.code == "items_not_inspected"
+    db.rollback()
+    results = {**ALL_PASS, TakeoverCategory.bathroom: ItemResult(False, "卫生间地漏反水")}
+    vacancy.record_items(db, SYSTEM, form, results, by=eng, now=NOW)
+    db.commit()
+    before = counts(db)
+    with pytest.raises(DomainError) as unagreed:
+        vacancy.sign_takeover(db, SYSTEM, world.estate, form, signing, by=eng, now=NOW)
+    assert unagreed.value.code == "failures_not_agreed" and unagreed.value.detail["fields"] == ["bathroom"]
+    assert "卫生间" in unagreed.value.zh and "developer" in unagreed.value.en
+    db.rollback()
+    assert counts(db) == before and form.state == TakeoverState.open
+    with pytest.raises(DomainError) as by_desk:  # engineering's step
+        vacancy.record_items(db, SYSTEM, form, results, by=world["front_desk"], now=NOW)
+    assert by_desk.value.code == "forbidden"
+    db.rollback()
+    agreed = {**results, TakeoverCategory.bathroom: ItemResult(False, "卫生间地漏反水", "发展商 12 月 10 日前返修")}
+    vacancy.record_items(db, SYSTEM, form, agreed, by=eng, now=NOW)
+    vacancy.sign_takeover(db, SYSTEM, world.estate, form, signing, by=eng, now=NOW)
+    db.commit()
+    assert form.state == TakeoverState.signed and form.signed_at == NOW
+    assert vacancy.vacancy_of(db, unit) is not None
+    reading = meters.previous(db, unit, Meter.water)
+    assert reading is not None and reading.reading_milli == 8500 and reading.source == "takeover"
+    steps = db.scalars(select(StepHistory.transition).where(StepHistory.process == "takeover")).all()
+    assert steps == ["open", "record", "record", "sign"]
+
+
+def test_r_vac_2_patrol_warranty_to_developer_others_to_a_repair_order(db: Session, world: Desk) -> None:
+    """R-VAC-2: a patrol's warranty defect is reported to the developer; another problem becomes a repair order to
+    engineering; a unit that is not vacant is not patrolled as one."""
+    unit = world.household.unit
+    with pytest.raises(DomainError) as not_vacant:
+        vacancy.patrol(db, SYSTEM, world.estate, unit, [], by=world["engineering"], now=NOW)
+    assert not_vacant.value.code == "not_vacant"
+    db.rollback()
+    take_over(db, world, unit.id)
+    findings = [
+        Finding(TakeoverCategory.water, "厨房水管渗漏", warranty=True),
+        Finding(TakeoverCategory.electrical, "阳台灯泡损坏", warranty=False),
+    ]
+    visit = vacancy.patrol(db, SYSTEM, world.estate, unit, findings, by=world["engineering"], now=NOW)
+    db.commit()
+    warranty, other = visit.findings
+    assert warranty.developer_notified_at == NOW and warranty.repair_order_id is None
+    order = db.get(ServiceOrder, other.repair_order_id)
+    assert order is not None and order.state == OrderState.new and order.unit_id == unit.id
+    assert order.category == "电气" and order.description == "阳台灯泡损坏" and order.number.startswith("GH-WX-")
+
+
+def test_r_vac_3_cleaning_round_covers_the_checklist(db: Session, world: Desk) -> None:
+    """R-VAC-3: a cleaning round covers ceilings, floors, walls and fittings, bathroom, windows and airing."""
+    unit = world.household.unit
+    take_over(db, world, unit.id)
+    cleaner = world["environment"]
+    with pytest.raises(DomainError) as partial:
+        vacancy.clean(db, SYSTEM, world.estate, unit, ["floors", "windows"], by=cleaner, now=NOW)
+    assert partial.value.code == "cleaning_incomplete" and "airing" in partial.value.detail["fields"]
+    db.rollback()
+    done = vacancy.clean(db, SYSTEM, world.estate, unit, list(vacancy.CLEANING), by=cleaner, now=NOW)
+    assert done.parts.split(",") == list(vacancy.CLEANING)
+
+
+def test_r_vac_4_sales_viewing_is_a_key_register_loan(db: Session, world: Desk) -> None:
+    """R-VAC-4: a sales viewing of a vacant unit is a line of the key loan register: purpose sales viewing, the unit
+    keeper accompanying, back within hours; a unit that is not vacant is refused."""
+    unit = world.household.unit
+    keeper, key = world["records_admin"], world.cabinet.key("5-8B 入户门")
+    with pytest.raises(DomainError) as not_vacant:
+        vacancy.lend_for_viewing(
+            db, SYSTEM, world.estate, unit, key_id=key, keeper=keeper, visitor="售楼处 刘", by=keeper, now=NOW
+        )
+    assert not_vacant.value.code == "not_vacant"
+    db.rollback()
+    take_over(db, world, unit.id)
+    loan = vacancy.lend_for_viewing(
+        db, SYSTEM, world.estate, unit, key_id=key, keeper=keeper, visitor="售楼处 刘", by=keeper, now=NOW
+    )
+    db.commit()
+    assert loan.purpose == LoanPurpose.sales_viewing and loan.accompanied_by_id == keeper.id
+    assert loan.due_at == NOW + timedelta(hours=vacancy.VIEWING_HOURS)
+    assert vacancy.viewings_of(db, unit) == [loan]
+    assert db.scalar(select(KeyLoan.id).where(KeyLoan.key_id == key)) == loan.id
+
+
+def test_r_vac_5_6_monthly_statistics_and_the_vacancy_filter(db: Session, world: Desk) -> None:
+    """R-VAC-6: 《空置房统计表》 for a month — vacant on the 1st, taken over, moved in, vacant at the end, each unit's
+    vacant days, patrols, cleaning rounds and viewings; R-VAC-5: the vacant days at the city's share of the fee.
+    The units page filters vacant units."""
+    estate = world.estate
+    early_unit = registry.ensure_unit(db, SYSTEM, estate, "5-3A")
+    take_over(db, world, early_unit.id, at=NOW - timedelta(days=40))  # 2026-10-21: vacant all November
+    take_over(db, world, world.household.unit.id, at=NOW - timedelta(days=19))  # 2026-11-11
+    vacancy.clean(db, SYSTEM, estate, early_unit, list(vacancy.CLEANING), by=world["environment"], now=NOW)
+    vacancy.patrol(db, SYSTEM, estate, early_unit, [], by=world["engineering"], now=NOW - timedelta(days=35))
+    record = walk(db, world, "inspect")  # 5-8B moves in on 30 November
+    desk.issue_keys(
+        db,
+        SYSTEM,
+        estate,
+        record,
+        desk.KeyIssue("YS-9", SIGNATURE, world.cabinet.key("5-8B 入户门"), "ZG-9"),
+        by=world["front_desk"],
+        now=NOW,
+    )
+    desk.file(db, SYSTEM, estate, record, done=list(desk.FILING), by=world["front_desk"], now=NOW)
+    db.commit()
+    november = statistics.month_statistics(db, estate, date(2026, 11, 1), fee_percent=70)
+    lines = {line.unit: line for line in november.lines}
+    assert (november.at_start, november.taken_over, november.moved_in, november.at_end) == (1, 1, 1, 1)
+    assert lines["5-3A"].days == 30 and lines["5-3A"].fee_days == 21.0 and lines["5-3A"].cleanings == 1
+    assert lines["5-3A"].patrols == 0  # its patrol was in October
+    assert lines["5-8B"].days == 19 and lines["5-8B"].ends_on == date(2026, 11, 30)
+    october = statistics.month_statistics(db, estate, date(2026, 10, 1), fee_percent=70)
+    assert [(x.unit, x.days, x.patrols) for x in october.lines] == [("5-3A", 11, 1)]
+    found = registry.search_units(db, estate, vacant=True)
+    assert [u.code for u in found.items] == ["5-3A"]
+    assert db.scalar(select(Vacancy.ends_on).where(Vacancy.unit_id == world.household.unit.id)) == NOW.date()
+    with pytest.raises(DomainError) as bad:
+        statistics.parse_month("2026-13", NOW.date())
+    assert bad.value.code == "bad_month"
