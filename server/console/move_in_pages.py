@@ -27,6 +27,8 @@ from server.db.models.lifecycle import MoveIn
 from server.domain.errors import DomainError, NotFound
 from server.domain.lifecycle import meters
 from server.domain.lifecycle import move_in as desk
+from server.domain.lifecycle import move_in_fees as fee_list
+from server.domain.lifecycle import move_in_scans as scans
 from server.domain.permissions import Perm
 from server.domain.service import signatures
 from server.web.deps import Console, DbSession, Now, require
@@ -45,9 +47,8 @@ Note = Annotated[Text, Form(max_length=200)]
 Signature = Annotated[Text, Form(max_length=signatures.MAX_DATA_URL)]
 Codes = Annotated[list[Annotated[Text, Form(max_length=20)]], Form(max_length=20)]
 
-DONE = frozenset(
-    "movein_" + d for d in ("queued", "check", "sign", "pay", "hand_pack", "inspect", "issue_keys", "file", "cancel")
-)
+STEPS = ("queued", "check", "sign", "pay", "hand_pack", "inspect", "issue_keys", "file", "cancel")
+DONE = frozenset("movein_" + d for d in (*STEPS, "scans", "scan_deleted"))
 
 
 def _go(move_in_id: int, done: str) -> RedirectResponse:
@@ -164,6 +165,10 @@ def _page(
         rectification=desk.rectification_items(record),
         can=console.can,
         fee_recorded=desk.fee_recorded(record),
+        fee_items=fee_list.items(db, estate, active_only=True) if record.state in desk.UNPAID else [],
+        scans=scans.scans_of(db, record),
+        scan_names=scans.NAMES,
+        scans_open=record.state not in scans.CLOSED,
         **context,
     )
 
@@ -218,9 +223,9 @@ def check(
     move_in_id: RowId,
     notice_no: Short = "",
     id_checked: Annotated[bool, Form()] = False,
-    id_copies: Short = "0",
-    bank_copies: Short = "0",
 ) -> Response:
+    """The notice and the ID checked; the copies are the scans already taken on the page."""
+
     def take(record: MoveIn, estate: Estate) -> None:
         desk.check_papers(
             db,
@@ -228,8 +233,6 @@ def check(
             record,
             notice_no=notice_no,
             id_checked=id_checked,
-            id_copies=_count(id_copies, "身份证复印件份数", "ID copies"),
-            bank_copies=_count(bank_copies, "存折复印件份数", "bank-book copies"),
             by=console.user,
             now=now,
         )
@@ -278,13 +281,15 @@ def _fen(form: FormData, name: str, zh: str, en: str) -> int:
 
 @router.post("/move-in/{move_in_id}/pay")
 async def pay(request: Request, console: Cashier, db: DbSession, now: Now, move_in_id: RowId) -> Response:
-    """Fees by the fee list (`fee_<code>` in yuan), what the owner handed over, the read-back tick, the receipt."""
+    """Fees by the estate's fee list (`fee_<code>` in yuan for each active line, offered at its standard amount),
+    what the owner handed over, the read-back tick, the receipt."""
     form = await request.form()
     read_back = form.get("read_back") == "true"
     receipt = form.get("receipt_no", "")
 
     def take(record: MoveIn, estate: Estate) -> None:
-        lines = {code: _fen(form, f"fee_{code}", zh, en) for code, (zh, en) in desk.FEES.items()}
+        listed = fee_list.items(db, estate, active_only=True)
+        lines = {i.code: _fen(form, f"fee_{i.code}", i.name_zh, i.name_en or i.name_zh) for i in listed}
         tendered = _fen(form, "tendered", "实收", "Handed over")
         payment = desk.Payment(lines, tendered, read_back, receipt[:40] if isinstance(receipt, str) else "")
         desk.pay(db, console.actor, record, payment, by=console.user, now=now)

@@ -55,6 +55,7 @@ class Perm(enum.StrEnum):
     movein_view = "movein.view"  # the move-in queue, records, forms and register
     movein_desk = "movein.desk"  # queue tickets, checks, signing, the pack, keys and filing
     movein_fees = "movein.fees"  # finance's fees by the fee list 《入伙费用一览表》
+    movein_fee_list = "movein.fee_list"  # the estate's fee list itself: amounts, lines, their order
     movein_inspect = "movein.inspect"  # the unit inspection with the facilities form and the meter readings
     vacancy_view = "vacancy.view"  # vacant units, takeover forms, patrols, cleaning, the monthly statistics
     vacancy_inspect = "vacancy.inspect"  # engineering: takeover inspections and patrols (R-VAC-1, 2)
@@ -82,7 +83,8 @@ _DEPARTMENT = frozenset({Perm.service_view, Perm.feedback_reply})
 # read only by the desk, supervisors and managers. R-ARC: the CS admin and the desk hold the archive room's keys.
 _ON_DUTY = frozenset({Perm.duty_view, Perm.log_read, Perm.log_write, Perm.daysheet_record})
 _ARCHIVE = frozenset({Perm.archive_view, Perm.archive_lend})
-# R-MOVE: the desk runs the move-in, finance takes the fees, the inspector walks the unit with the owner.
+# R-MOVE: the desk runs the move-in, finance takes the fees, the inspector walks the unit with the owner; the CS
+# manager and finance keep the estate's fee list.
 # R-VAC: engineering takes units over and patrols them, the environment department cleans them, the unit keeper
 # (records admin) lends the keys for sales viewings through the key register.
 _MOVE_IN_DESK = frozenset({Perm.movein_view, Perm.movein_desk, Perm.movein_inspect, Perm.vacancy_view})
@@ -108,7 +110,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     | {Perm.duty_manage, Perm.log_check, Perm.daysheet_sign, Perm.archive_approve}
     | _MOVE_IN_DESK
     | _VACANT
-    | {Perm.movein_fees, Perm.vacancy_clean}
+    | {Perm.movein_fees, Perm.movein_fee_list, Perm.vacancy_clean}
     | _RENOVATION,
     Role.records_admin: _VIEW
     | _SLIPS
@@ -143,7 +145,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.finance: _VIEW
     | _DEPARTMENT
     | {Perm.arrears_edit, Perm.service_finance}
-    | {Perm.movein_view, Perm.movein_fees}
+    | {Perm.movein_view, Perm.movein_fees, Perm.movein_fee_list}
     | {Perm.renovation_view, Perm.renovation_finance},
 }
 

@@ -27,6 +27,7 @@ from server.db.models.lifecycle import Vacancy
 from server.domain import audit, clock, throttle
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound, Unauthorized
+from server.domain.lifecycle import move_in_fees
 from server.domain.paging import Page, paginate
 from server.domain.secrets import hash_password, keyed_digest, verify_password
 
@@ -73,6 +74,7 @@ def create_estate(
     estate = Estate(code=code, name=name, name_en=name_en, timezone=timezone)
     session.add(estate)
     session.flush()
+    move_in_fees.seed(session, estate)  # the move-in fee list it starts with (R-MOVE)
     audit.record(
         session,
         actor,

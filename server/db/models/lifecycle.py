@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db.base import Base, UTCDateTime, utcnow
@@ -112,6 +112,55 @@ class MoveInFee(Base):
     move_in_id: Mapped[int] = mapped_column(ForeignKey("move_ins.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(20))
     amount_fen: Mapped[int] = mapped_column(Integer)
+    # the line's names as charged: the estate's list may rename or retire it later
+    name_zh: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    name_en: Mapped[str] = mapped_column(String(80), default="", server_default="")
+
+
+class MoveInFeeItem(Base):
+    """A line of an estate's move-in fee list 《入伙费用一览表》: its standard amount in fen (0: typed at the desk),
+    its place on the list; a retired line stays so the move-ins that charged it keep its code."""
+
+    __tablename__ = "move_in_fee_items"
+    __table_args__ = (UniqueConstraint("estate_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    name_zh: Mapped[str] = mapped_column(String(60))
+    name_en: Mapped[str] = mapped_column(String(80), default="")
+    amount_fen: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ScanKind(enum.StrEnum):
+    """What a move-in scan is of (R-MOVE): an ID copy (×2), the bank-book copy (×1), a family member's photo."""
+
+    id_copy = "id_copy"
+    bank_book = "bank_book"
+    family_photo = "family_photo"
+
+
+class MoveInScan(Base):
+    """A scanned copy kept with a move-in: the image as uploaded (a JPEG or PNG that decodes), its digest, who took
+    it and when."""
+
+    __tablename__ = "move_in_scans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    move_in_id: Mapped[int] = mapped_column(ForeignKey("move_ins.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ScanKind] = mapped_column(_enum(ScanKind))
+    media_type: Mapped[str] = mapped_column(String(20))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # read only when the image itself is served
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class TakeoverCategory(enum.StrEnum):

@@ -29,12 +29,14 @@ from server.db.models import (
     StepHistory,
     Unit,
 )
-from server.db.models.lifecycle import FacilityCheck, Meter, MoveIn, MoveInFee, MoveInState, Vacancy
+from server.db.models.lifecycle import FacilityCheck, Meter, MoveIn, MoveInFee, MoveInState, ScanKind, Vacancy
 from server.domain import clock, numbering, workflow
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound
 from server.domain.keys import loans
 from server.domain.lifecycle import meters
+from server.domain.lifecycle import move_in_fees as fee_list
+from server.domain.lifecycle import move_in_scans as scans
 from server.domain.lifecycle.processes import MOVE_IN
 from server.domain.service.intake import unit_of
 from server.domain.service.signatures import resident_signature
@@ -58,14 +60,8 @@ PACK: dict[str, tuple[str, str]] = {
     "service_card": ("《社区服务中心服务联络卡》", "Service contact card"),
     "declaration": ("《住户宣言》", "Residents' declaration"),
 }
-# The fee list 《入伙费用一览表》: code → (Chinese, English).
-FEES: dict[str, tuple[str, str]] = {
-    "management": ("物业管理费（预收）", "Management fee (in advance)"),
-    "water_deposit": ("水费周转金", "Water float"),
-    "power_deposit": ("电费周转金", "Electricity float"),
-    "renovation_waste": ("装修垃圾清运费", "Renovation waste removal"),
-    "access_cards": ("门禁卡工本费", "Access cards"),
-}
+# The fee list 《入伙费用一览表》 an estate starts with; each estate keeps its own (`move_in_fees.items`).
+FEES = fee_list.DEFAULT_FEES
 # The unit facilities acceptance form 《单元设施验收确认表》: its lines.
 FACILITIES: dict[str, tuple[str, str]] = {
     "doors": ("门（入户门、室内门）", "Doors"),
@@ -77,7 +73,7 @@ FACILITIES: dict[str, tuple[str, str]] = {
     "intercom": ("对讲、门铃", "Intercom and doorbell"),
     "balcony": ("阳台、栏杆", "Balcony and railings"),
 }
-ID_COPIES, BANK_COPIES, PHOTOS_EACH = 2, 1, 3
+ID_COPIES, BANK_COPIES, PHOTOS_EACH = scans.ID_COPIES, scans.BANK_COPIES, 3
 OPEN = (
     MoveInState.queued,
     MoveInState.checked,
@@ -182,13 +178,12 @@ def check_papers(
     *,
     notice_no: str,
     id_checked: bool,
-    id_copies: int,
-    bank_copies: int,
     by: StaffUser,
     now: datetime,
 ) -> MoveIn:
-    """The move-in notice and the original ID checked; ID copies ×2 and a bank-book copy ×1 kept. Tickets are
-    served in order: an earlier ticket of the day still waiting goes first."""
+    """The move-in notice and the original ID checked; ID copies ×2 and a bank-book copy ×1 kept, as scans taken
+    at the desk (`move_in_scans`). Tickets are served in order: an earlier ticket of the day still waiting goes
+    first."""
     workflow.check(MOVE_IN, move_in, "check", by=by, fields={"notice_no": notice_no.strip()})
     waiting = session.scalar(
         select(MoveIn)
@@ -209,10 +204,13 @@ def check_papers(
         )
     if not id_checked:
         raise DomainError("请查验业主身份证或护照原件", "check the owner's original ID", code="id_unchecked")
+    kept = scans.counts(session, move_in)
+    id_copies, bank_copies = kept[ScanKind.id_copy], kept[ScanKind.bank_book]
     if id_copies < ID_COPIES or bank_copies < BANK_COPIES:
         raise DomainError(
-            f"须留存身份证复印件 {ID_COPIES} 份、银行存折复印件 {BANK_COPIES} 份",
-            f"keep {ID_COPIES} ID copies and {BANK_COPIES} bank-book copy",
+            f"须留存身份证复印件 {ID_COPIES} 份、银行存折复印件 {BANK_COPIES} 份的扫描件"
+            f"（现有 {id_copies} 份、{bank_copies} 份）",
+            f"scan {ID_COPIES} ID copies and {BANK_COPIES} bank-book copy (there are {id_copies} and {bank_copies})",
             code="copies_missing",
         )
     fields = {"notice_no": notice_no.strip()[:40], "id_copies": id_copies, "bank_copies": bank_copies}
@@ -235,7 +233,8 @@ def sign_documents(
     by: StaffUser,
     now: datetime,
 ) -> MoveIn:
-    """Every document of the pack signed, and 1-inch photos ×3 for each family member (the owner counted)."""
+    """Every document of the pack signed, and 1-inch photos ×3 for each family member (the owner counted), each
+    member's photo also scanned (`move_in_scans`)."""
     workflow.check(MOVE_IN, move_in, "sign", by=by, fields={"documents": "x", "owner_signature": "x"})
     unsigned = [code for code in DOCUMENTS if code not in documents]
     if unsigned:
@@ -250,6 +249,13 @@ def sign_documents(
         raise DomainError(
             f"每位家庭成员须留 1 寸照片 {PHOTOS_EACH} 张（共 {PHOTOS_EACH * max(family_members, 1)} 张）",
             f"{PHOTOS_EACH} one-inch photos for each family member ({PHOTOS_EACH * max(family_members, 1)} in all)",
+            code="photos_missing",
+        )
+    scanned = scans.counts(session, move_in)[ScanKind.family_photo]
+    if scanned < family_members:
+        raise DomainError(
+            f"须扫描每位家庭成员的照片（{family_members} 人，现有 {scanned} 张）",
+            f"scan each family member's photo ({family_members} members, {scanned} scanned)",
             code="photos_missing",
         )
     fields = {
@@ -267,7 +273,7 @@ def sign_documents(
 
 @dataclass(frozen=True)
 class Payment:
-    lines: Mapping[str, int]  # fee code → amount in fen
+    lines: Mapping[str, int] | None  # fee code → amount in fen; None: the estate's list with its standard amounts
     tendered_fen: int  # what the owner handed over
     read_back: bool  # the total was read aloud to the owner and confirmed
     receipt_no: str
@@ -285,16 +291,15 @@ def change_due(total_fen: int, tendered_fen: int) -> int:
 
 
 def pay(session: Session, actor: Actor, move_in: MoveIn, payment: Payment, *, by: StaffUser, now: datetime) -> MoveIn:
-    """Finance takes the fees by the fee list: the total read back to the owner, the change worked out, the receipt
-    number recorded — the proof of payment keys are later issued against."""
+    """Finance takes the fees by the estate's fee list (its active lines): the total read back to the owner, the
+    change worked out, the receipt number recorded — the proof of payment keys are later issued against. The lines
+    are kept with their names and amounts as charged, whatever the list later becomes."""
     receipt = payment.receipt_no.strip()[:40]
     workflow.check(MOVE_IN, move_in, "pay", by=by, fields={"fee_receipt_no": receipt})
-    unknown = [code for code in payment.lines if code not in FEES]
-    if unknown or any(fen < 0 for fen in payment.lines.values()):
-        raise DomainError(
-            "费用项目不在费用一览表上或金额为负", "a fee is not on the fee list or negative", code="bad_fee"
-        )
-    total = sum(payment.lines.values())
+    estate = session.get_one(Estate, move_in.estate_id)
+    lines = fee_list.standard_lines(session, estate) if payment.lines is None else dict(payment.lines)
+    names = fee_list.charged_names(session, estate, lines)
+    total = sum(lines.values())
     if total <= 0:
         raise DomainError(
             "请按费用一览表填写应收金额", "enter the fees from the fee list", code="missing_fields", fields=["fees"]
@@ -304,16 +309,18 @@ def pay(session: Session, actor: Actor, move_in: MoveIn, payment: Payment, *, by
             "请向业主唱收金额并确认", "read the total back to the owner and confirm it", code="not_read_back"
         )
     change = change_due(total, payment.tendered_fen)
-    for code, fen in payment.lines.items():
+    for code, fen in lines.items():
         if fen:
-            move_in.fees.append(MoveInFee(code=code, amount_fen=fen))
+            zh, en = names[code]
+            move_in.fees.append(MoveInFee(code=code, amount_fen=fen, name_zh=zh, name_en=en))
     fields = {
         "fee_receipt_no": receipt,
         "fee_total_fen": total,
         "tendered_fen": payment.tendered_fen,
         "change_fen": change,
     }
-    workflow.step(session, actor, MOVE_IN, move_in, "pay", now, by=by, fields=fields, total_fen=total)
+    charged = {code: fen for code, fen in lines.items() if fen}
+    workflow.step(session, actor, MOVE_IN, move_in, "pay", now, by=by, fields=fields, total_fen=total, lines=charged)
     return move_in
 
 

@@ -1,8 +1,10 @@
 """One whole move-in through the console in headless Chromium (R-MOVE), the app's clock fixed: the desk gives the
-owner a ticket, checks the papers and has the documents signed on the pad; finance takes the fees with the change
-worked out; the pack is handed over; engineering walks the unit with the facilities acceptance form — a water
-reading below the takeover's is refused with nothing changed — reads the meters and the owner signs; the desk issues
-the keys through the key register keeping a door key for the rectification, and files the move-in."""
+owner a ticket, scans the ID copies and the bank-book copy with the page's file field (a PDF refused as a scan) and
+checks the papers, has the family photos scanned (one too many deleted) and the documents signed on the pad;
+finance takes the fees with the change worked out; the pack is handed over; engineering walks the unit with the
+facilities acceptance form — a water reading below the takeover's is refused with nothing changed — reads the
+meters and the owner signs; the desk issues the keys through the key register keeping a door key for the
+rectification, and files the move-in."""
 
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from openpyxl import load_workbook
+from PIL import Image
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import Estate, KeyLoan, LoanPurpose, Role
-from server.db.models.lifecycle import MeterReading, MoveIn, MoveInState, Vacancy
+from server.db.models.lifecycle import MeterReading, MoveIn, MoveInScan, MoveInState, ScanKind, Vacancy
 from server.domain.actors import SYSTEM
 from server.domain.lifecycle import vacancy
 from server.domain.lifecycle.vacancy import ItemResult, TakeoverSigning
@@ -41,6 +44,21 @@ def pad(page: Page) -> None:
 
 def step(page: Page, form: str, button: str = "完成此步") -> None:
     page.locator(form).get_by_role("button", name=button).click()
+
+
+def image(fmt: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (120, 80), (210, 190, 160)).save(out, fmt)
+    return out.getvalue()
+
+
+def scan(page: Page, kind: str, *images: bytes) -> None:
+    """Scans of `kind` taken at the desk with the page's file field (a tablet's camera), sent together."""
+    form = page.locator("#scan-form")
+    form.get_by_label("种类").select_option(label=kind)
+    files = [{"name": f"scan-{n}.img", "mimeType": "image/jpeg", "buffer": data} for n, data in enumerate(images)]
+    form.locator("input[type=file]").set_input_files(files)  # type: ignore[arg-type]
+    form.get_by_role("button", name="保存扫描件").click()
 
 
 def test_r_move_a_whole_move_in_with_the_facilities_form_and_meter_readings(
@@ -79,10 +97,22 @@ def test_r_move_a_whole_move_in_with_the_facilities_form_and_meter_readings(
     page.locator("#ticket-form").get_by_role("button", name="签到取号").click()
     expect(page.locator("#ticket")).to_contain_text("1")
     record_url = page.url.split("?")[0]
+    scan(page, "身份证复印件", image("JPEG"), image("PNG"))  # the ID's two sides, from the tablet's camera
+    scan(page, "银行存折复印件", b"%PDF-1.4 a scanner's PDF")  # not an image: refused, nothing kept
+    expect(page.get_by_role("alert")).to_contain_text("JPEG 或 PNG")
+    expect(page.locator("#scans li[data-scan]")).to_have_count(2)
+    scan(page, "银行存折复印件", image("JPEG"))
+    expect(page.locator("#scans li[data-scan=bank_book]")).to_have_count(1)
     page.locator("#check-form input[name=notice_no]").fill("GH-2026-118")
     page.get_by_label("已查验身份证或护照原件").check()
     step(page, "#check-form")
     expect(page.locator("#move-in-state")).to_have_text("已验资料")
+    shown = page.request.get(page.locator("#scans li[data-scan=id_copy] a").nth(1).get_attribute("href") or "")
+    assert shown.ok and shown.headers["content-type"] == "image/png"
+    assert shown.headers["cache-control"] == "private, no-store"
+    scan(page, "家庭成员照片", image("JPEG"), image("JPEG"), image("JPEG"))
+    page.locator("#scans li[data-scan=family_photo]").last.get_by_role("button", name="删除").click()  # one too many
+    expect(page.locator("#scans li[data-scan=family_photo]")).to_have_count(2)
     for box in page.locator("#sign-form input[name=documents]").all():
         box.check()
     page.get_by_label("家庭成员人数（含业主）").fill("2")
@@ -160,6 +190,12 @@ def test_r_move_a_whole_move_in_with_the_facilities_form_and_meter_readings(
     db.commit()
     record = db.scalars(select(MoveIn)).one()
     assert record.state == MoveInState.filed and record.change_fen == 30000 and record.water_milli == 12500
+    kept = db.scalars(select(MoveInScan).where(MoveInScan.move_in_id == record.id)).all()
+    assert sorted((s.kind, s.media_type) for s in kept) == [
+        (ScanKind.bank_book, "image/jpeg"), (ScanKind.family_photo, "image/jpeg"),
+        (ScanKind.family_photo, "image/jpeg"), (ScanKind.id_copy, "image/jpeg"), (ScanKind.id_copy, "image/png"),
+    ]  # fmt: skip
+    assert (record.id_copies, record.bank_copies) == (2, 1)
     assert record.owner_signature.startswith("data:image/png;base64,") and len(record.acceptance_signature) > 500
     issued = db.scalars(select(KeyLoan).where(KeyLoan.purpose == LoanPurpose.move_in)).all()
     assert [(loan.key_id, loan.payment_proof) for loan in issued] == [(cabinet.key("5-8B 信箱"), "SK-0001")]

@@ -3,12 +3,14 @@ a move-in or a takeover to a given step with the clock fixed. Password hashing i
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 from argon2 import PasswordHasher
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,7 +20,10 @@ from server.db.models.lifecycle import (
     MeterReading,
     MoveIn,
     MoveInFee,
+    MoveInFeeItem,
+    MoveInScan,
     PatrolFinding,
+    ScanKind,
     TakeoverInspection,
     Vacancy,
     VacantCleaning,
@@ -26,7 +31,7 @@ from server.db.models.lifecycle import (
 from server.domain import secrets
 from server.domain.actors import SYSTEM
 from server.domain.lifecycle import move_in as desk
-from server.domain.lifecycle import vacancy
+from server.domain.lifecycle import move_in_scans, vacancy
 from server.domain.lifecycle.vacancy import ItemResult, TakeoverSigning
 from tests.conftest import Household
 from tests.server.console.key_cabinet import KeyCabinet, build_cabinet
@@ -38,6 +43,8 @@ SIGNATURE = (  # a 1x1 PNG
 TABLES = (
     MoveIn,
     MoveInFee,
+    MoveInFeeItem,
+    MoveInScan,
     FacilityCheck,
     MeterReading,
     KeyLoan,
@@ -83,6 +90,18 @@ def world(db: Session, estate: Estate, household: Household, make_user: Callable
 RESULTS_ALL_PASS = {code: (True, "") for code in desk.FACILITIES}
 
 
+def image(fmt: str = "JPEG", size: tuple[int, int] = (64, 40)) -> bytes:
+    """A small real image, as a tablet's camera or a scanner gives one."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 180, 150)).save(out, fmt)
+    return out.getvalue()
+
+
+def scan(db: Session, w: Desk, record: MoveIn, kind: ScanKind, n: int = 1) -> None:
+    """`n` scans of `kind` taken at the desk for `record`."""
+    move_in_scans.add(db, SYSTEM, record, kind, [image()] * n, by=w["front_desk"], now=NOW)
+
+
 def walk(db: Session, w: Desk, to: str, *, unit_id: int | None = None, owner_id: int | None = None) -> MoveIn:
     """A move-in of 5-8B's owner taken step by step up to and including step `to`."""
     fd = w["front_desk"]
@@ -95,27 +114,29 @@ def walk(db: Session, w: Desk, to: str, *, unit_id: int | None = None, owner_id:
         by=fd,
         now=NOW,
     )
+
+    def check() -> object:
+        scan(db, w, record, ScanKind.id_copy, 2)
+        scan(db, w, record, ScanKind.bank_book)
+        return desk.check_papers(db, SYSTEM, record, notice_no="GH-2026-118", id_checked=True, by=fd, now=NOW)
+
+    def sign() -> object:
+        scan(db, w, record, ScanKind.family_photo, 2)
+        return desk.sign_documents(
+            db,
+            SYSTEM,
+            record,
+            documents=list(desk.DOCUMENTS),
+            family_members=2,
+            photos=6,
+            signature=SIGNATURE,
+            by=fd,
+            now=NOW,
+        )
+
     steps: list[tuple[str, Callable[[], object]]] = [
-        (
-            "check",
-            lambda: desk.check_papers(
-                db, SYSTEM, record, notice_no="GH-2026-118", id_checked=True, id_copies=2, bank_copies=1, by=fd, now=NOW
-            ),
-        ),
-        (
-            "sign",
-            lambda: desk.sign_documents(
-                db,
-                SYSTEM,
-                record,
-                documents=list(desk.DOCUMENTS),
-                family_members=2,
-                photos=6,
-                signature=SIGNATURE,
-                by=fd,
-                now=NOW,
-            ),
-        ),
+        ("check", check),
+        ("sign", sign),
         (
             "pay",
             lambda: desk.pay(

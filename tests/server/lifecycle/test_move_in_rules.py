@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import KeyLoan, LoanPurpose, LoanState, OccupancyKind, StepHistory
-from server.db.models.lifecycle import Meter, MeterReading, MoveInState, Vacancy
+from server.db.models.lifecycle import Meter, MeterReading, MoveInState, ScanKind, Vacancy
 from server.domain import registry
 from server.domain.actors import SYSTEM
 from server.domain.errors import DomainError
 from server.domain.lifecycle import meters
 from server.domain.lifecycle import move_in as desk
-from tests.server.lifecycle.conftest import NOW, RESULTS_ALL_PASS, SIGNATURE, Desk, counts, take_over, walk
+from tests.server.lifecycle.conftest import NOW, RESULTS_ALL_PASS, SIGNATURE, Desk, counts, scan, take_over, walk
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -89,8 +89,6 @@ def test_r_move_first_come_first_served_with_tickets(db: Session, world: Desk) -
             second,
             notice_no="N2",
             id_checked=True,
-            id_copies=2,
-            bank_copies=1,
             by=world["front_desk"],
             now=NOW,
         )
@@ -113,21 +111,15 @@ def test_r_move_papers_documents_photos_and_pack_are_complete(db: Session, world
     fd = world["front_desk"]
     cases = [
         (
-            lambda: desk.check_papers(
-                db, SYSTEM, record, notice_no="N1", id_checked=False, id_copies=2, bank_copies=1, by=fd, now=NOW
-            ),
+            lambda: desk.check_papers(db, SYSTEM, record, notice_no="N1", id_checked=False, by=fd, now=NOW),
             "id_unchecked",
         ),
         (
-            lambda: desk.check_papers(
-                db, SYSTEM, record, notice_no="N1", id_checked=True, id_copies=1, bank_copies=1, by=fd, now=NOW
-            ),
+            lambda: desk.check_papers(db, SYSTEM, record, notice_no="N1", id_checked=True, by=fd, now=NOW),
             "copies_missing",
         ),
         (
-            lambda: desk.check_papers(
-                db, SYSTEM, record, notice_no="", id_checked=True, id_copies=2, bank_copies=1, by=fd, now=NOW
-            ),
+            lambda: desk.check_papers(db, SYSTEM, record, notice_no="", id_checked=True, by=fd, now=NOW),
             "missing_fields",
         ),
     ]
@@ -136,7 +128,10 @@ def test_r_move_papers_documents_photos_and_pack_are_complete(db: Session, world
             take()
         assert refused.value.code == code
         db.rollback()
-    desk.check_papers(db, SYSTEM, record, notice_no="N1", id_checked=True, id_copies=2, bank_copies=1, by=fd, now=NOW)
+    scan(db, world, record, ScanKind.id_copy, 2)
+    scan(db, world, record, ScanKind.bank_book)
+    desk.check_papers(db, SYSTEM, record, notice_no="N1", id_checked=True, by=fd, now=NOW)
+    scan(db, world, record, ScanKind.family_photo, 2)
     for documents, photos, signature, code in (
         (["covenant"], 6, SIGNATURE, "documents_unsigned"),
         (list(desk.DOCUMENTS), 5, SIGNATURE, "photos_missing"),
