@@ -45,7 +45,15 @@ from server.contract.device import Heartbeat
 from server.contract.fields import clean_text
 from server.contract.guard_secret import verify_secret
 from server.contract.passes import PassMovementRequest, WorkerPassOut
-from server.contract.schemas import CountedLine, GateEvent, GateStopIn, GuardOut, GuardSignInRequest, ReleaseRequest
+from server.contract.schemas import (
+    CountedLine,
+    GateEvent,
+    GateStopIn,
+    GuardOut,
+    GuardSignInRequest,
+    PassRevocationOut,
+    ReleaseRequest,
+)
 from terminal.outbox import Entry, Outbox
 
 log = logging.getLogger(__name__)
@@ -116,6 +124,17 @@ def _pass_view(found: WorkerPassOut, text: str) -> PassView:
         found.number, found.unit, found.worker, found.company, found.valid_from, found.valid_until, text, found.photo,
         found.renovation,
     )  # fmt: skip
+
+
+_LISTED = {"withdrawn": Rejection.PASS_WITHDRAWN, "suspended": Rejection.SUSPENDED, "ended": Rejection.PASS_ENDED}
+
+
+def _offline_pass(view: PassView, listed: PassRevocationOut | None) -> PassVerdict:
+    """A pass checked offline: refused when the last sync listed it as withdrawn, suspended or ended."""
+    if listed is None:
+        return PassVerdict(view.text, False, pass_=view)
+    code = _LISTED.get(listed.state, Rejection.PASS_WITHDRAWN)  # a state of a newer server: refused all the same
+    return PassVerdict(view.text, False, code=code, since=listed.since, note=listed.reason)
 
 
 def _server_verdict(text: str, error: ApiError) -> Verdict:
@@ -240,7 +259,8 @@ class GateLink:
 
     def check_pass(self, text: str, today: date) -> PassVerdict:
         """A worker's pass: checked here with the keys the gate holds (signature, estate, the days it is valid);
-        online, the server adds the photo and says whether the renovation is suspended or the pass withdrawn."""
+        online, the server adds the photo and says whether the renovation is suspended or the pass withdrawn;
+        offline, the synced list of passes withdrawn, suspended or ended says it (R-REN-6)."""
         text = text.strip()
         ref = self.verifier.reference
         if ref.estate is None or not ref.ring:
@@ -253,16 +273,16 @@ class GateLink:
             claims.number, claims.unit, claims.worker, claims.company, claims.valid_from, claims.valid_until, text
         )
         if not self._online:
-            return PassVerdict(text, False, pass_=view)
+            return _offline_pass(view, ref.passes.get(claims.number))
         try:
             found = self.api.check_pass(text)
         except ApiError as exc:
             if not self._refused_by(exc):
                 return PassVerdict(text, True, code=exc.code)
-            return PassVerdict(text, False, pass_=view)
+            return _offline_pass(view, ref.passes.get(claims.number))
         except httpx.TransportError:
             self._set_online(False)
-            return PassVerdict(text, False, pass_=view)
+            return _offline_pass(view, ref.passes.get(claims.number))
         return PassVerdict(text, True, pass_=_pass_view(found, text))
 
     def log_pass(self, view: PassView, direction: str, guard: str) -> PassLogged:
@@ -285,7 +305,8 @@ class GateLink:
     def _resend_pass(self, entry: Entry) -> int:
         self.outbox.mark_attempt([entry.nonce])
         try:
-            request = PassMovementRequest.model_validate_json(entry.body)
+            # Judged by the server at the time the guard logged it, not at the upload (R-REN-6).
+            request = PassMovementRequest.model_validate_json(entry.body).model_copy(update={"at": entry.at})
         except ValueError as exc:
             self._unreadable(entry, exc)
             return 0
@@ -294,7 +315,8 @@ class GateLink:
         except ApiError as exc:
             if self._refused_by(exc):
                 raise TokenRefused(exc.message) from None
-            self.outbox.mark_sent(entry.nonce, "rejected", exc.code, self.clock())
+            result = "conflict" if exc.code == "conflict_recorded" else "rejected"
+            self.outbox.mark_sent(entry.nonce, result, exc.detail.get("kind", exc.code), self.clock())
         except httpx.TransportError:
             self._set_online(False)
             raise

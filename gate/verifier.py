@@ -1,6 +1,7 @@
 """The offline check (HARDWARE-NOTES "Signed offline tickets"): the token's Ed25519 signature against the synced
 public keys, the estate, the validity, the synced revocation list, the slips the server said were used, and the
 slips used at this very gate. A typed number is looked up among the day's slips and its token checked the same way.
+Workers' passes (R-REN-6) are checked with the same keys and the synced list of passes withdrawn, suspended or ended.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from server.contract.schemas import (
     GateSlipsOut,
     GuardRosterOut,
     KeysOut,
+    PassRevocationOut,
     RevocationsOut,
     SlipOut,
 )
@@ -41,6 +43,8 @@ class Reference:
     roster: GuardRosterOut | None = None
     device: DeviceInfo | None = None  # this gate as the server knows it (its name, the estate's time zone)
     catalogue: dict[str, CatalogueItemOut] = field(default_factory=dict)  # by code, names in both languages
+    # workers' passes withdrawn, suspended or ended, by number (R-REN-6); a reinstated pass is no longer listed
+    passes: dict[str, PassRevocationOut] = field(default_factory=dict)
 
     @classmethod
     def load(cls, store: LocalStore) -> Reference:
@@ -61,6 +65,7 @@ class Reference:
             roster=GuardRosterOut.model_validate_json(guards[0]) if guards else None,
             device=DeviceInfo.model_validate_json(device[0]) if device else None,
             catalogue={i.code: i for i in GateCatalogueOut.model_validate_json(items[0]).items} if items else {},
+            passes={p.number: p for p in rev.passes} if rev else {},
         )
 
     def line(self, number: int, item: slip_token.ItemLine) -> ItemLine:

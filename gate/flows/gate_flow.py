@@ -205,7 +205,9 @@ class GateFlow:
             self.pass_verdict, self.verdict, self.state = checked, None, GateState.WORKER_PASS
         else:
             self.pass_verdict = None
-            self.verdict = Verdict(checked.text, checked.online, code=checked.code)
+            self.verdict = Verdict(
+                checked.text, checked.online, code=checked.code, since=checked.since, note=checked.note
+            )
             self.state = GateState.REJECTED
 
     def pass_move(self, direction: str) -> None:

@@ -25,6 +25,8 @@ class Rejection(StrEnum):
     NOT_SYNCED = "not_synced"
     NOT_YET_VALID = "not_yet_valid"  # a worker pass before its first day (R-REN-6)
     SUSPENDED = "suspended"  # a worker pass while the renovation's works are suspended (R-REN-6)
+    PASS_WITHDRAWN = "pass_withdrawn"  # a worker pass withdrawn or replaced, as the last sync said (R-REN-6)
+    PASS_ENDED = "pass_ended"  # a worker pass whose renovation ended early, as the last sync said (R-REN-6)
 
 
 def rejection(code: str) -> Rejection | None:
@@ -80,6 +82,8 @@ class Verdict:
     code: str | None = None  # a Rejection, or a code a newer server gave
     released_at: datetime | None = None
     released_gate: str | None = None
+    since: datetime | None = None  # a worker pass: the time from which it is not valid
+    note: str = ""  # a worker pass: why (the suspension's reason)
 
     @property
     def ok(self) -> bool:
@@ -110,6 +114,8 @@ class PassVerdict:
     online: bool
     pass_: PassView | None = None
     code: str | None = None
+    since: datetime | None = None  # refused by the synced list: the time from which the pass is not valid
+    note: str = ""  # and why (the suspension's reason)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from kivy.uix.widget import Widget
 from gate.runtime import GateRuntime
 from gate.ui.screens import Screens
 from gate.ui.widgets import ALERT, AMBER, DARK, GOOD, Panel, Taps, text
+from server.contract import worker_pass
 from terminal.i18n import Catalogue
 from terminal.kivy_setup import WindowSpec, fitted
 
@@ -101,8 +102,12 @@ class GateApp(App):
         notes = []
         if state == "token_refused":
             notes.append(text(t("token_refused_note"), 34, ALERT))
-        if conflicts:
-            notes.append(text(t("conflict_note", numbers=", ".join(e.number for e in conflicts[-3:])), 30, ALERT))
+        slips = [e.number for e in conflicts if not worker_pass.NUMBER_PATTERN.match(e.number)]
+        passes = [e.number for e in conflicts if worker_pass.NUMBER_PATTERN.match(e.number)]
+        if slips:
+            notes.append(text(t("conflict_note", numbers=", ".join(slips[-3:])), 30, ALERT))
+        if passes:  # a worker's movement logged offline when the pass was no longer good (R-REN-6)
+            notes.append(text(t("pass_conflict_note", numbers=", ".join(passes[-3:])), 30, ALERT))
         for note in notes:
             self.banner.add_widget(note)
 

@@ -151,6 +151,9 @@ class Screens:
                 else self.t("released_unknown")
             )
             box.add_widget(text(detail, 44, halign="center"))
+        if verdict.since is not None:  # a worker pass on the synced list: since when, and why
+            since = self.t("pass_invalid_since", when=self.when(verdict.since))
+            box.add_widget(text(f"{since}  {verdict.note}".strip(), 40, halign="center"))
         box.add_widget(text(self.t("checked_online" if verdict.online else "checked_offline"), 28, halign="center"))
         box.add_widget(Widget())
         box.add_widget(self.taps.button("next", self.t("next"), self.flow.next, role="neutral"))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from server.api.slip_views import slip_out
 from server.contract.schemas import (
     KeysOut,
+    PassRevocationOut,
     PublicKeyOut,
     ReleaseOut,
     ReleaseRequest,
@@ -33,6 +34,7 @@ from server.db.models import Device, DeviceKind
 from server.domain import idempotency
 from server.domain.actors import Actor
 from server.domain.errors import DomainError
+from server.domain.renovation import offline as pass_offline
 from server.domain.slips import catalogue, keys
 from server.domain.slips.gate import checking, offline, releases
 from server.domain.slips.gate.revocations import revocations as estate_revocations
@@ -41,6 +43,7 @@ from server.web.deps import (
     DbWriter,
     GateDevice,
     IdempotencyKey,
+    Now,
     SettingsDep,
     device_actor,
     device_work,
@@ -250,7 +253,10 @@ def public_keys(request: Request, _device: GateDevice, db: DbSession) -> Respons
 @router.get(
     "/revocations", response_model=RevocationsOut, responses={304: {"description": "Not modified since the ETag"}}
 )
-def revocations(request: Request, device: GateDevice, db: DbSession) -> Response:
-    """Numbers of revoked, cancelled and used slips that are still inside their validity."""
-    found = estate_revocations(db, device.estate, utcnow())
-    return _cached(request, RevocationsOut(estate=device.estate.code, revoked=found.revoked, released=found.released))
+def revocations(request: Request, device: GateDevice, db: DbSession, now: Now) -> Response:
+    """Numbers of revoked, cancelled and used slips that are still inside their validity; workers' passes
+    withdrawn or whose renovation is suspended or ended, with the time from which each is not valid (R-REN-6)."""
+    found = estate_revocations(db, device.estate, now)
+    withdrawn = [PassRevocationOut.model_validate(vars(p)) for p in pass_offline.revocations(db, device.estate, now)]
+    out = RevocationsOut(estate=device.estate.code, revoked=found.revoked, released=found.released, passes=withdrawn)
+    return _cached(request, out)

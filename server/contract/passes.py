@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.contract.fields import Text
+from server.contract.fields import Moment, Text
 
 
 class PassCheckRequest(BaseModel):
@@ -37,6 +37,11 @@ class PassMovementRequest(BaseModel):
     text: Text = Field(min_length=1, max_length=1000, description="the scanned QR text of the pass")
     direction: Literal["in", "out"]
     guard: Text = Field(min_length=1, max_length=40)
+    at: Moment | None = Field(
+        None,
+        description="when the gate recorded it while offline (or when its answer was lost): judged at that time, "
+        "bounded by the pass's issue and the gate's last contact; absent: checked now",
+    )
 
 
 class PassMovementOut(BaseModel):

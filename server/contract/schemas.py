@@ -215,10 +215,28 @@ class KeysOut(BaseModel):
     keys: list[PublicKeyOut]
 
 
+class PassRevocationOut(BaseModel):
+    """A worker's pass an offline gate must refuse although its signature and days are good (R-REN-6)."""
+
+    number: str
+    state: str = Field(
+        description="withdrawn (or replaced by an extension's new pass); suspended: the renovation's works are "
+        "stopped until further notice; ended: the works finished early (completion acceptance applied for). A gate "
+        "refuses a pass listed with a state it does not know as withdrawn."
+    )
+    since: datetime = Field(description="the time from which the pass is not valid")
+    reason: str = Field("", description="the suspension's reason, as the CS centre wrote it")
+
+
 class RevocationsOut(BaseModel):
     estate: str
     revoked: list[str] = Field(description="numbers of revoked or cancelled slips still inside their validity")
     released: list[str] = Field(description="numbers of slips already used and still inside their validity")
+    passes: list[PassRevocationOut] = Field(
+        default_factory=list,
+        description="workers' passes still inside their days that are withdrawn, or whose renovation is suspended "
+        "or ended; a pass whose suspension is lifted is no longer listed (valid again from the next sync)",
+    )
 
 
 # --- gate terminal

@@ -5,13 +5,15 @@ entry waits in the outbox until the network is back; a release slip still goes t
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gate.verifier import Reference
 from server.db.models import Estate, Role, StaffUser
 from server.db.models.renovation import PassMovement, Renovation, RenovationState, WorkerPass
 from server.domain import clock
@@ -100,3 +102,83 @@ def test_r_ren_6_pass_offline_checked_by_the_token_and_the_exit_uploaded_later(
     assert gate.link.upload() == 1 and gate.link.queue_length() == 0
     db.expire_all()
     assert [(m.direction, m.guard) for m in db.scalars(select(PassMovement))] == [("out", "张保安")]
+
+
+class Moment:
+    """The one clock the server app, the gate's link and its day share in a test, moved by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.at = start
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, minutes: int) -> datetime:
+        self.at += timedelta(minutes=minutes)
+        return self.at
+
+
+def test_r_ren_6_offline_gate_refuses_a_suspended_pass_after_sync_and_accepts_it_again_after_reinstatement(
+    make_gate: Callable[..., Gate], guard: StaffUser, db: Session, estate: Estate, household: Household,
+    make_user: Callable[..., StaffUser], client: TestClient,
+) -> None:  # fmt: skip
+    """R-REN-6: the gate syncs the suspension (with its time and reason) into its cache; offline, the pass is refused
+    with that reason; after the suspension is lifted and the next sync, it is accepted offline again, and the entry
+    uploaded later is recorded at the time it happened."""
+    now = Moment(datetime(2026, 11, 5, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai
+    client.app.state.clock = now  # type: ignore[attr-defined]
+    desk = make_user(Role.front_desk, "desk")
+    actor = Actor("user", desk.id, "desk")
+    record = Renovation(
+        estate_id=estate.id, number="GH-ZX-202611-0001", state=RenovationState.paid, unit_id=household.unit.id,
+        owner_name="王业主", scope="刷墙", contractor="好家装饰", starts_on=date(2026, 11, 5),
+        ends_on=date(2026, 11, 20), received_at=now(), deposit_fen=100000,
+    )  # fmt: skip
+    db.add(record)
+    db.flush()
+    item = passes.issue(db, actor, desk, record, passes.Worker("李师傅"), now())
+    db.commit()
+    gate = make_gate()
+    gate.link.clock = now
+    gate.flow._today = lambda: clock.local_day(estate, now())
+    signed_in(gate)
+    flow, switch = gate.flow, gate.switch
+    assert switch is not None
+
+    suspended_at = now.advance(5)
+    records.suspend(db, actor, desk, record, "噪音投诉", suspended_at)
+    db.commit()
+    now.advance(1)
+    gate.link.refresh_reference()  # the sync carries the suspension
+    switch.down = True
+    with pytest.raises(httpx.TransportError):
+        gate.link.refresh_reference()
+    cached = Reference.load(gate.link.store).passes[item.number]  # kept in the gate's cache
+    assert (cached.state, cached.since, cached.reason) == ("suspended", suspended_at, "噪音投诉")
+    assert flow.on_scan(item.token) and flow.state == "rejected"
+    verdict = flow.verdict
+    assert verdict is not None and not verdict.online
+    assert (verdict.code, verdict.since, verdict.note) == ("suspended", suspended_at, "噪音投诉")
+    flow.next()
+    gate.clock.advance(60)
+
+    switch.down = False
+    records.resume(db, actor, desk, record, now.advance(30))
+    db.commit()
+    gate.link.refresh_reference()  # the next sync: no longer listed
+    switch.down = True
+    with pytest.raises(httpx.TransportError):
+        gate.link.refresh_reference()
+    assert item.number not in gate.link.verifier.reference.passes
+    assert flow.on_scan(item.token) and flow.state == "worker_pass"
+    assert flow.pass_verdict is not None and not flow.pass_verdict.online
+    entered = now.advance(2)
+    flow.pass_move("in")
+    assert flow.pass_logged is not None and flow.pass_logged.queued
+
+    now.advance(60)
+    switch.down = False
+    assert gate.link.upload() == 1 and gate.link.conflicts() == []
+    db.expire_all()
+    [movement] = db.scalars(select(PassMovement))
+    assert (movement.direction, movement.at, movement.offline) == ("in", entered, True)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db.base import Base, UTCDateTime, utcnow
@@ -118,3 +119,6 @@ class PassMovement(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"), nullable=True)
     guard: Mapped[str] = mapped_column(String(40), default="")
+    # recorded while the gate was offline and uploaded later, judged at `at` (R-REN-6); a movement at a time the
+    # pass was not valid there is also a conflict for the security captain
+    offline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -21,6 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db.base import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from server.db.models.renovation import WorkerPass
 
 
 class SigningKey(Base):
@@ -199,16 +203,25 @@ class GateSyncEvent(Base):
 
 
 class SlipConflict(Base):
-    """A slip used twice, found when an offline gate synced: for the security captain to resolve (R-REL-6)."""
+    """A slip used twice, found when an offline gate synced: for the security captain to resolve (R-REL-6). A
+    worker's pass used offline when it was no longer valid, or at an impossible time, is one too (`pass_id` set,
+    `slip_id` empty; R-REN-6)."""
 
     __tablename__ = "slip_conflicts"
     __table_args__ = (Index("ix_slip_conflicts_estate_open", "estate_id", "resolved_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"))
-    slip_id: Mapped[int] = mapped_column(ForeignKey("release_slips.id", ondelete="CASCADE"), index=True)
+    slip_id: Mapped[int | None] = mapped_column(
+        ForeignKey("release_slips.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    pass_id: Mapped[int | None] = mapped_column(
+        ForeignKey("worker_passes.id", ondelete="CASCADE"), index=True, nullable=True
+    )
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"), nullable=True)
-    kind: Mapped[str] = mapped_column(String(20))  # double_use | used_when_revoked | clock_suspect
+    # double_use | used_when_revoked | clock_suspect; for a pass: used_when_revoked | used_when_suspended |
+    # used_when_ended | clock_suspect
+    kind: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the second use happened at the gate
     guard: Mapped[str] = mapped_column(String(40), default="")
     detail: Mapped[str] = mapped_column(String(200), default="")
@@ -217,7 +230,8 @@ class SlipConflict(Base):
     resolved_by: Mapped[str] = mapped_column(String(60), default="")
     resolution: Mapped[str] = mapped_column(String(200), default="")
 
-    slip: Mapped[ReleaseSlip] = relationship()
+    slip: Mapped[ReleaseSlip | None] = relationship()
+    worker_pass: Mapped[WorkerPass | None] = relationship()
 
 
 class IdempotentAnswer(Base):

@@ -203,7 +203,7 @@ def test_keys_and_revocations_carry_etags(
     unchanged = client.get("/api/v1/gate/keys", headers=gate_a | {"If-None-Match": first.headers["etag"]})
     assert unchanged.status_code == 304
     rev = client.get("/api/v1/gate/revocations", headers=gate_a)
-    assert rev.json() == {"estate": "GH", "revoked": [], "released": []}
+    assert rev.json() == {"estate": "GH", "revoked": [], "released": [], "passes": []}
     slip = kiosk_slip(client, estate, kiosk)
     release(client, gate_a, slip)
     changed = client.get("/api/v1/gate/revocations", headers=gate_a | {"If-None-Match": rev.headers["etag"]})

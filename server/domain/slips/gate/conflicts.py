@@ -61,4 +61,10 @@ def resolve_conflict(session: Session, actor: Actor, estate: Estate, conflict_id
     if not note.strip():
         raise DomainError("请填写处理结果", "describe how it was resolved", code="reason_missing")
     conflict.resolved_at, conflict.resolved_by, conflict.resolution = utcnow(), by[:60], note.strip()[:200]
+    if conflict.pass_id is not None:  # a worker's pass used offline when it was not valid (R-REN-6)
+        audit.record(
+            session, actor, "worker_pass.conflict_resolve", "worker_pass", conflict.pass_id, estate_id=estate.id,
+            note=note,
+        )  # fmt: skip
+        return
     audit.record(session, actor, "slip.conflict_resolve", "slip", conflict.slip_id, estate_id=estate.id, note=note)

@@ -55,10 +55,15 @@ class GateClock:
 
     def problem(self, slip: ReleaseSlip, at: datetime) -> str:
         """Why `at` cannot be the true time of a decision about `slip`; empty when it can."""
+        return self.problem_since(slip.issued_at, at, "放行条签发")
+
+    def problem_since(self, issued_at: datetime, at: datetime, issue_zh: str) -> str:
+        """Why `at` cannot be the true time of something done at the gate with a code issued at `issued_at` (named
+        `issue_zh` in Chinese); empty when it can."""
         if at > self.now + self.skew:
             return f"门岗时间晚于服务器时间 / the gate's time {at.isoformat(timespec='minutes')} is in the future"
-        if at < slip.issued_at - self.skew:
-            return f"门岗时间早于放行条签发 / the gate's time {at.isoformat(timespec='minutes')} is before the issue"
+        if at < issued_at - self.skew:
+            return f"门岗时间早于{issue_zh} / the gate's time {at.isoformat(timespec='minutes')} is before the issue"
         if self.floor is not None and at < self.floor - self.skew:
             return (
                 f"门岗时间早于其上次联网 {self.floor.isoformat(timespec='minutes')} / "
