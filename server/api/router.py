@@ -9,6 +9,7 @@ from server.api import cabinet, gate, gate_paper, gate_terminal, kiosk, passes, 
 from server.console import (
     admin_pages,
     archive_pages,
+    developer_repair_pages,
     duty_log_pages,
     duty_roster_pages,
     gate_log_pages,
@@ -60,6 +61,7 @@ CONSOLE = (
     duty_roster_pages,
     archive_pages,
     move_in_pages,
+    developer_repair_pages,  # its fixed paths before vacancy_pages' patterns
     vacancy_pages,
     renovation_pages,
     console,

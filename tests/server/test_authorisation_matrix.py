@@ -68,14 +68,22 @@ from server.db.models import (
 from server.db.models.archive import ArchiveDestruction, ArchiveFile, ArchiveLoan
 from server.db.models.duty import DutyRequest, Shift
 from server.db.models.dutylog import Handover, LogEntry, RepeatReport
-from server.db.models.lifecycle import MeterReading, MoveIn, TakeoverInspection, Vacancy, VacantCleaning, VacantPatrol
+from server.db.models.lifecycle import (
+    MeterReading,
+    MoveIn,
+    TakeoverCategory,
+    TakeoverInspection,
+    Vacancy,
+    VacantCleaning,
+    VacantPatrol,
+)
 from server.db.models.renovation import Renovation, RenovationState, WorkerPass
 from server.domain import clock, devices, guards, registry, secrets, staff
 from server.domain.actors import SYSTEM, Actor
 from server.domain.archive import files as archive_files
 from server.domain.archive import loans as archive_loans
 from server.domain.archive import room as archive_room
-from server.domain.lifecycle import move_in, vacancy
+from server.domain.lifecycle import developer_repairs, move_in, vacancy
 from server.domain.permissions import Perm, allowed
 from server.domain.renovation import passes as renovation_passes
 from server.domain.service import cleaning, feedback, receipts
@@ -390,6 +398,20 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/console/vacant/units/{unit_id}/patrol"): needs(Perm.vacancy_inspect),
     ("POST", "/console/vacant/units/{unit_id}/clean"): needs(Perm.vacancy_clean),
     ("POST", "/console/vacant/units/{unit_id}/viewing"): needs(Perm.keys_lend),
+    ("POST", "/console/vacant/units/{unit_id}/developer-repairs/{developer_repair_id}/acknowledge"): needs(
+        Perm.vacancy_inspect
+    ),
+    ("POST", "/console/vacant/units/{unit_id}/developer-repairs/{developer_repair_id}/repair"): needs(
+        Perm.vacancy_inspect
+    ),
+    ("POST", "/console/vacant/units/{unit_id}/developer-repairs/{developer_repair_id}/verify"): needs(
+        Perm.vacancy_inspect
+    ),
+    ("POST", "/console/vacant/units/{unit_id}/developer-repairs/{developer_repair_id}/reopen"): needs(
+        Perm.vacancy_inspect
+    ),
+    ("GET", "/console/vacant/developer-repairs"): needs(Perm.vacancy_view),
+    ("GET", "/console/vacant/developer-repairs.{fmt}"): needs(Perm.vacancy_view),
     ("GET", "/console/vacant/statistics"): needs(Perm.vacancy_view),
     ("GET", "/console/vacant/statistics.{fmt}"): needs(Perm.vacancy_view),
     # renovation (R-REN)
@@ -442,6 +464,7 @@ class Records:
     destruction_id: int = 0  # the destruction asked for another, expired, file
     move_in_id: int = 0  # the owner's move-in, queued
     takeover_id: int = 0  # the unit's takeover inspection, open
+    developer_repair_id: int = 0  # a defect of the unit reported to the developer
     renovation_id: int = 0  # a renovation under way (fees and deposit paid)
     pass_id: int = 0  # a worker's pass for it
     pass_token: str = ""
@@ -538,6 +561,10 @@ def _lifecycle(db: Session, records: Records, owner: Person, desk: StaffUser) ->
     records.takeover_id = vacancy.open_takeover(
         db, actor, records.estate, unit_id=records.unit.id, developer="开发商", developer_rep="", by=engineer, now=at
     ).id
+    records.developer_repair_id = developer_repairs.report(
+        db, actor, records.estate, records.unit, category=TakeoverCategory.water, description="水管渗漏",
+        developer="开发商", by=engineer, now=at,
+    ).id  # fmt: skip
 
 
 def _renovation(db: Session, records: Records, desk: StaffUser) -> None:
@@ -742,7 +769,7 @@ def calls_for(key: tuple[str, str], r: Records, today: str) -> list[tuple[Call, 
         entry_id=duty.entry_id, call_id=duty.call_id, report_id=duty.report_id, handover_id=duty.handover_id,
         file_id=r.archive_file_id, archive_loan_id=r.archive_loan_id, destruction_id=r.destruction_id,
         person_id=r.person_id, occupancy_id=r.occupancy_id,
-        move_in_id=r.move_in_id, takeover_id=r.takeover_id,
+        move_in_id=r.move_in_id, takeover_id=r.takeover_id, developer_repair_id=r.developer_repair_id,
         renovation_id=r.renovation_id, pass_id=r.pass_id, step="notify",
     )  # fmt: skip
     fresh = {"Idempotency-Key": uuid.uuid4().hex}
@@ -1142,6 +1169,11 @@ CROSS: list[tuple[str, str, Callable[[Records, Records, str], Call]]] = [
                                        form={"parts": "floors", "problem_0": "x", "category_0": "water"}))
       for step, role in (("", "front_desk"), ("patrol", "engineering"), ("clean", "environment"),
                          ("viewing", "front_desk"))),
+    *((f"console developer repair {step}", "engineering",
+       lambda a, b, d, step=step: Call(
+           "POST", f"/console/vacant/units/{b.unit.id}/developer-repairs/{b.developer_repair_id}/{step}",
+           form={"text": "x"}))
+      for step in ("acknowledge", "repair", "verify", "reopen")),
     ("console renovation page", "front_desk", lambda a, b, d: Call("GET", f"/console/renovations/{b.renovation_id}")),
     ("console renovation form", "front_desk",
      lambda a, b, d: Call("GET", f"/console/renovations/{b.renovation_id}/form.pdf")),
