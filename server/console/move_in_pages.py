@@ -46,7 +46,19 @@ Signature = Annotated[Text, Form(max_length=signatures.MAX_DATA_URL)]
 Codes = Annotated[list[Annotated[Text, Form(max_length=20)]], Form(max_length=20)]
 
 DONE = frozenset(
-    "movein_" + d for d in ("queued", "check", "sign", "pay", "hand_pack", "inspect", "issue_keys", "file", "cancel")
+    "movein_" + d
+    for d in (
+        "queued",
+        "check",
+        "sign",
+        "pay",
+        "hand_pack",
+        "inspect",
+        "issue_keys",
+        "rectification_key",
+        "file",
+        "cancel",
+    )
 )
 
 
@@ -349,6 +361,20 @@ def issue_keys(
         desk.issue_keys(db, console.actor, estate, record, issue, by=console.user, now=now)
 
     return _step(request, db, console, move_in_id, "issue_keys", take)
+
+
+@router.post("/move-in/{move_in_id}/rectification-key")
+def return_rectification_key(
+    request: Request, console: Desk, db: DbSession, now: Now, move_in_id: RowId, receipt_no: Short = ""
+) -> Response:
+    """R-KEY-9: the owner collects the door key kept for the rectification with their receipt."""
+
+    def take(record: MoveIn, estate: Estate) -> None:
+        desk.return_rectification_key(
+            db, console.actor, estate, record, receipt_no=receipt_no, by=console.user, now=now
+        )
+
+    return _step(request, db, console, move_in_id, "rectification_key", take)
 
 
 @router.post("/move-in/{move_in_id}/file")

@@ -386,6 +386,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/console/move-in/{move_in_id}/pack"): needs(Perm.movein_desk),
     ("POST", "/console/move-in/{move_in_id}/inspect"): needs(Perm.movein_inspect),
     ("POST", "/console/move-in/{move_in_id}/keys"): needs(Perm.movein_desk),
+    ("POST", "/console/move-in/{move_in_id}/rectification-key"): needs(Perm.movein_desk),
     ("POST", "/console/move-in/{move_in_id}/file"): needs(Perm.movein_desk),
     ("POST", "/console/move-in/{move_in_id}/cancel"): needs(Perm.movein_desk),
     ("GET", "/console/vacant"): needs(Perm.vacancy_view),
@@ -1156,7 +1157,8 @@ CROSS: list[tuple[str, str, Callable[[Records, Records, str], Call]]] = [
                                              "bank_copies": "1", "note": "x"}))
       for step, role in (("", "front_desk"), ("acceptance.pdf", "front_desk"), ("check", "front_desk"),
                          ("sign", "front_desk"), ("pay", "finance"), ("pack", "front_desk"),
-                         ("inspect", "engineering"), ("keys", "front_desk"), ("file", "front_desk"),
+                         ("inspect", "engineering"), ("keys", "front_desk"), ("rectification-key", "front_desk"),
+                         ("file", "front_desk"),
                          ("cancel", "front_desk"))),
     *((f"console takeover {step or 'page'}", "engineering",
        lambda a, b, d, step=step: Call("POST" if step and "." not in step else "GET",

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,7 @@ from server.domain.errors import DomainError
 from server.domain.keys import events, layout, loans
 from server.domain.keys.loans import Borrower
 from server.domain.lifecycle import move_in as desk
+from tests.conftest import csrf_of, sign_in
 from tests.server.lifecycle.conftest import NOW, SIGNATURE, Desk, counts, walk
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -99,3 +102,33 @@ def test_r_move_r_key_9_kept_key_is_a_rectification_key_lent_only_with_the_recei
             db, SYSTEM, estate, record, receipt_no="ZG-0001", by=world["front_desk"], now=later
         )
     assert gone.value.code == "no_rectification_key"
+
+
+def test_r_key_9_owner_collects_the_rectification_key_on_the_move_in_page(
+    app: FastAPI, db: Session, world: Desk
+) -> None:
+    """R-KEY-9 in the console: the move-in page offers the kept key back to the owner against the receipt; a wrong
+    receipt is a clear error that registers nothing, the right one registers the handover to the owner."""
+    app.state.clock = lambda: NOW
+    record = walk(db, world, "inspect")
+    door = world.cabinet.key("5-8B 入户门")
+    issue = desk.KeyIssue("YS-01", SIGNATURE, kept_key_id=door, rectification_receipt_no="ZG-0001")
+    desk.issue_keys(db, SYSTEM, world.estate, record, issue, by=world["front_desk"], now=NOW)
+    db.commit()
+    url = f"/console/move-in/{record.id}"
+    with TestClient(app) as client:
+        sign_in(client, world["front_desk"].username, "correct-horse-1")
+        page = client.get(url)
+        assert 'id="rectification-key-form"' in page.text
+        token = csrf_of(page.text)
+        wrong = client.post(url + "/rectification-key", data={"receipt_no": "ZG-9", "csrf_token": token})
+        assert wrong.status_code == 400 and "回执号与留钥匙时给业主的回执 ZG-0001 不符" in wrong.text
+        db.commit()
+        assert db.scalar(select(KeyLoan.id).where(KeyLoan.key_id == door)) is None
+        back = client.post(
+            url + "/rectification-key", data={"receipt_no": "ZG-0001", "csrf_token": token}, follow_redirects=False
+        )
+        assert back.status_code == 303
+    db.commit()
+    loan = db.scalars(select(KeyLoan).where(KeyLoan.key_id == door)).one()
+    assert (loan.purpose, loan.receipt_no, loan.state) == (LoanPurpose.move_in, "ZG-0001", LoanState.requested)
