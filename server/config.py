@@ -78,6 +78,13 @@ class Settings(BaseSettings):
         description="The share of the full management fee a vacant unit is charged, as the city's rules set it "
         "(R-VAC-5); the monthly vacant-unit statistics show it against each unit's vacant days.",
     )
+    developer_repair_days: int = Field(
+        15,
+        ge=1,
+        le=120,
+        description="Working days the developer has to repair a failure agreed at the takeover or a warranty "
+        "defect found on a patrol (R-VAC-1, 2), from the report and again from each reopening.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -9,6 +9,7 @@ from server.api import cabinet, gate, gate_paper, gate_terminal, kiosk, passes, 
 from server.console import (
     admin_pages,
     archive_pages,
+    developer_repair_pages,
     duty_log_pages,
     duty_roster_pages,
     gate_log_pages,
@@ -64,6 +65,7 @@ CONSOLE = (
     move_in_fee_pages,  # the fixed path /move-in/fees before a move-in's /move-in/{id}
     move_in_pages,
     move_in_scan_pages,
+    developer_repair_pages,  # its fixed paths before vacancy_pages' patterns
     vacancy_pages,
     renovation_pages,
     console,

@@ -1,7 +1,7 @@
 """The lifecycle's paper, declared once (server.console.registers): the unit facilities acceptance form
 《单元设施验收确认表》 of a move-in with its rectification items, meter readings and the owner's signature; the
 move-in register 《入伙登记表》; the takeover inspection form 《物业接管验收表》 with both signatures; the monthly
-vacant-unit statistics 《空置房统计表》 (R-MOVE, R-VAC-1, 6)."""
+vacant-unit statistics 《空置房统计表》; the developer repair register 《开发商返修跟踪表》 (R-MOVE, R-VAC-1, 2, 6)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from server.console.registers import Column, Form, Register
 from server.db.models import Estate, Person, Unit
 from server.db.models.lifecycle import MoveIn, TakeoverInspection
 from server.domain import clock
-from server.domain.lifecycle import meters
+from server.domain.lifecycle import developer_repairs, meters
 from server.domain.lifecycle import move_in as desk
 from server.domain.lifecycle.statistics import MonthStatistics
 from server.domain.lifecycle.vacancy import CATEGORIES
@@ -202,3 +202,67 @@ def statistics_heading(estate: Estate, stats: MonthStatistics, lang: str) -> str
         f"{name} · {stats.first:%Y-%m} · vacant on the 1st {stats.at_start}, taken over {stats.taken_over}, "
         f"moved in {stats.moved_in}, vacant at the end {stats.at_end} · vacant fee at {stats.fee_percent}%"
     )
+
+
+DEVELOPER_REPAIRS = Register(
+    "developer-repairs",
+    "《开发商返修跟踪表》",
+    "Developer repair register",
+    (
+        Column("number", "编号", "Number", 16),
+        Column("unit", "房号", "Unit", 8),
+        Column("item", "项目", "Item", 9),
+        Column("description", "问题", "Defect", 26),
+        Column("source", "来源", "Source", 8),
+        Column("developer", "发展商", "Developer", 12),
+        Column("state", "状态", "State", 9),
+        Column("reported", "报修", "Reported", 13),
+        Column("due", "限期", "Due", 13),
+        Column("overdue", "逾期", "Overdue", 5),
+        Column("repaired", "修复", "Repaired", 13),
+        Column("verified", "验收", "Verified", 13),
+        Column("reopened", "退回次数", "Reopened", 6),
+    ),
+    signatures=(("工程部", "Engineering"), ("发展商代表", "Developer")),
+)
+REPAIR_STATES = {
+    "reported": ("已报发展商", "Reported"),
+    "acknowledged": ("发展商已确认", "Acknowledged"),
+    "repaired": ("已修复待验", "Repaired"),
+    "verified": ("已验收", "Verified"),
+    "reopened": ("退回重修", "Reopened"),
+}
+
+SHOWN = {
+    "open": ("未完成", "open"),
+    "overdue": ("逾期", "overdue"),
+    "closed": ("已验收", "closed"),
+    "all": ("全部", "all"),
+}
+
+
+def developer_repair_heading(estate: Estate, show: str, now: datetime, lang: str) -> str:
+    name = estate.name if lang == "zh" else (estate.name_en or estate.name)
+    return f"{name} · {clock.local_text(estate, now)} · {SHOWN[show][0 if lang == 'zh' else 1]}"
+
+
+def developer_repair_rows(estate: Estate, lines: list[developer_repairs.Line], lang: str) -> list[dict[str, object]]:
+    pick = 0 if lang == "zh" else 1
+    return [
+        {
+            "number": x.repair.number,
+            "unit": x.unit,
+            "item": CATEGORIES[x.repair.category][pick],
+            "description": x.repair.description,
+            "source": ("接管验收", "takeover")[pick] if x.repair.takeover_item_id else ("巡查", "patrol")[pick],
+            "developer": x.repair.developer,
+            "state": REPAIR_STATES[x.repair.state.value][pick],
+            "reported": clock.local_text(estate, x.repair.reported_at),
+            "due": clock.local_text(estate, x.repair.due_at),
+            "overdue": x.overdue,
+            "repaired": clock.local_text(estate, x.repair.repaired_at),
+            "verified": clock.local_text(estate, x.repair.verified_at),
+            "reopened": x.repair.reopened or "",
+        }
+        for x in lines
+    ]

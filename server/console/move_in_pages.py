@@ -48,7 +48,7 @@ Signature = Annotated[Text, Form(max_length=signatures.MAX_DATA_URL)]
 Codes = Annotated[list[Annotated[Text, Form(max_length=20)]], Form(max_length=20)]
 
 STEPS = ("queued", "check", "sign", "pay", "hand_pack", "inspect", "issue_keys", "file", "cancel")
-DONE = frozenset("movein_" + d for d in (*STEPS, "scans", "scan_deleted"))
+DONE = frozenset("movein_" + d for d in (*STEPS, "scans", "scan_deleted", "rectification_key"))
 
 
 def _go(move_in_id: int, done: str) -> RedirectResponse:
@@ -354,6 +354,20 @@ def issue_keys(
         desk.issue_keys(db, console.actor, estate, record, issue, by=console.user, now=now)
 
     return _step(request, db, console, move_in_id, "issue_keys", take)
+
+
+@router.post("/move-in/{move_in_id}/rectification-key")
+def return_rectification_key(
+    request: Request, console: Desk, db: DbSession, now: Now, move_in_id: RowId, receipt_no: Short = ""
+) -> Response:
+    """R-KEY-9: the owner collects the door key kept for the rectification with their receipt."""
+
+    def take(record: MoveIn, estate: Estate) -> None:
+        desk.return_rectification_key(
+            db, console.actor, estate, record, receipt_no=receipt_no, by=console.user, now=now
+        )
+
+    return _step(request, db, console, move_in_id, "rectification_key", take)
 
 
 @router.post("/move-in/{move_in_id}/file")

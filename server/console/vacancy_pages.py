@@ -1,7 +1,7 @@
 """Vacant units in the console (R-VAC-1…6): the vacant units and the takeover inspections; a takeover's page with its
 items, the developer's agreements and both signatures on the pad, printable as 《物业接管验收表》; a vacant unit's
-page with its patrols (findings to the developer or to a repair order), cleaning rounds and sales-viewing key loans;
-the monthly statistics 《空置房统计表》 as a page, PDF and XLSX."""
+page with its patrols (findings to the developer or to a repair order), its developer repairs with their steps,
+cleaning rounds and sales-viewing key loans; the monthly statistics 《空置房统计表》 as a page, PDF and XLSX."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from server.db.models.lifecycle import TakeoverCategory, TakeoverInspection
 from server.domain import clock
 from server.domain.errors import NotFound
 from server.domain.keys.views import estate_staff, staff_member
-from server.domain.lifecycle import statistics, vacancy
+from server.domain.lifecycle import developer_repairs, statistics, vacancy
 from server.domain.lifecycle.vacancy import Finding, ItemResult, TakeoverSigning
 from server.domain.permissions import Perm
 from server.domain.service import signatures
@@ -47,7 +47,9 @@ Signature = Annotated[Text, Form(max_length=signatures.MAX_DATA_URL)]
 Codes = Annotated[list[Annotated[Text, Form(max_length=20)]], Form(max_length=20)]
 Month = Annotated[Text, Query(max_length=7)]
 
-DONE = frozenset("vacancy_" + d for d in ("opened", "recorded", "signed", "patrolled", "cleaned", "lent"))
+DONE = frozenset(
+    "vacancy_" + d for d in ("opened", "recorded", "signed", "patrolled", "cleaned", "lent", *developer_repairs.STEPS)
+)
 
 
 def _unit_by_code(db: Session, estate: Estate, code: str) -> Unit:
@@ -209,7 +211,8 @@ def sign_takeover(
 ) -> Response:
     def take(takeover: TakeoverInspection, estate: Estate) -> None:
         signing = TakeoverSigning(engineering_signature, developer_signature, water, electricity)
-        vacancy.sign_takeover(db, console.actor, estate, takeover, signing, by=console.user, now=now)
+        days = request.app.state.settings.developer_repair_days
+        vacancy.sign_takeover(db, console.actor, estate, takeover, signing, by=console.user, now=now, repair_days=days)
 
     return _takeover_step(request, db, console, takeover_id, "signed", take)
 
@@ -218,7 +221,14 @@ def sign_takeover(
 
 
 def _unit_page(
-    request: Request, db: Session, console: Console, unit_id: int, *, status: int = 200, **context: Any
+    request: Request,
+    db: Session,
+    console: Console,
+    unit_id: int,
+    now: datetime,
+    *,
+    status: int = 200,
+    **context: Any,
 ) -> Response:
     estate = console.require_estate()
     unit = unit_of(db, estate, unit_id)
@@ -232,6 +242,10 @@ def _unit_page(
         patrols=vacancy.patrols_of(db, unit),
         cleanings=vacancy.cleanings_of(db, unit),
         viewings=vacancy.viewings_of(db, unit),
+        repairs=developer_repairs.of_unit(db, unit),
+        overdue=developer_repairs.overdue,
+        now=now,
+        repair_states=paper.REPAIR_STATES,
         keys=vacancy.unit_keys(db, unit),
         staff=estate_staff(db, estate),
         categories=vacancy.CATEGORIES,
@@ -242,12 +256,18 @@ def _unit_page(
 
 
 @router.get("/vacant/units/{unit_id}")
-def unit_page(request: Request, console: Viewer, db: DbSession, unit_id: RowId, done: Text = "") -> Response:
-    return _unit_page(request, db, console, unit_id, flash=flash_key(done, DONE))
+def unit_page(request: Request, console: Viewer, db: DbSession, now: Now, unit_id: RowId, done: Text = "") -> Response:
+    return _unit_page(request, db, console, unit_id, now, flash=flash_key(done, DONE))
 
 
 def _unit_step(
-    request: Request, db: Session, console: Console, unit_id: int, done: str, take: Callable[[Unit, Estate], object]
+    request: Request,
+    db: Session,
+    console: Console,
+    now: datetime,
+    unit_id: int,
+    done: str,
+    take: Callable[[Unit, Estate], object],
 ) -> Response:
     estate = console.require_estate()
     unit = unit_of(db, estate, unit_id)
@@ -258,7 +278,7 @@ def _unit_step(
 
     def again(status: int, error: str) -> Response:
         db.expire_all()
-        return _unit_page(request, db, console, unit_id, status=status, error=error)
+        return _unit_page(request, db, console, unit_id, now, status=status, error=error)
 
     return form_action(request, db, act, again)
 
@@ -283,9 +303,10 @@ def patrol(
 
     def take(unit: Unit, estate: Estate) -> None:
         findings = [Finding(vacancy.category(c), p, w) for c, p, w in rows if p.strip()]
-        vacancy.patrol(db, console.actor, estate, unit, findings, by=console.user, now=now, note=note)
+        days = request.app.state.settings.developer_repair_days
+        vacancy.patrol(db, console.actor, estate, unit, findings, by=console.user, now=now, note=note, repair_days=days)
 
-    return _unit_step(request, db, console, unit_id, "patrolled", take)
+    return _unit_step(request, db, console, now, unit_id, "patrolled", take)
 
 
 @router.post("/vacant/units/{unit_id}/clean")
@@ -301,7 +322,7 @@ def clean(
     def take(unit: Unit, estate: Estate) -> None:
         vacancy.clean(db, console.actor, estate, unit, parts, by=console.user, now=now, note=note)
 
-    return _unit_step(request, db, console, unit_id, "cleaned", take)
+    return _unit_step(request, db, console, now, unit_id, "cleaned", take)
 
 
 @router.post("/vacant/units/{unit_id}/viewing")
@@ -331,7 +352,96 @@ def lend_for_viewing(
             now=now,
         )
 
-    return _unit_step(request, db, console, unit_id, "lent", take)
+    return _unit_step(request, db, console, now, unit_id, "lent", take)
+
+
+RepairStep = Literal["acknowledge", "repair", "verify", "reopen"]
+
+
+def _developer_repair_step(
+    request: Request,
+    db: Session,
+    console: Console,
+    now: datetime,
+    unit_id: int,
+    repair_id: int,
+    step: RepairStep,
+    text: str,
+) -> Response:
+    """A step of one of the unit's developer repairs (R-VAC-1, 2); `text` is the developer's contact when it is
+    acknowledged, what was done when repaired, the note of our check, or why it is reopened."""
+
+    def take(unit: Unit, estate: Estate) -> None:
+        repair = developer_repairs.get(db, estate, repair_id)
+        if repair.unit_id != unit.id:
+            raise NotFound("这套房没有这条开发商返修", "no such developer repair of this unit", code="not_found")
+        by, actor = console.user, console.actor
+        if step == "acknowledge":
+            developer_repairs.acknowledge(db, actor, repair, contact=text, by=by, now=now)
+        elif step == "repair":
+            developer_repairs.mark_repaired(db, actor, repair, note=text, by=by, now=now)
+        elif step == "verify":
+            developer_repairs.verify(db, actor, repair, by=by, now=now, note=text)
+        else:
+            days = request.app.state.settings.developer_repair_days
+            developer_repairs.reopen(db, actor, repair, reason=text, by=by, now=now, days=days)
+
+    return _unit_step(request, db, console, now, unit_id, step, take)
+
+
+REPAIR_PATH = "/vacant/units/{unit_id}/developer-repairs/{developer_repair_id}"
+
+
+@router.post(REPAIR_PATH + "/acknowledge")
+def acknowledge_repair(
+    request: Request,
+    console: Inspector,
+    db: DbSession,
+    now: Now,
+    unit_id: RowId,
+    developer_repair_id: RowId,
+    text: Line = "",
+) -> Response:
+    return _developer_repair_step(request, db, console, now, unit_id, developer_repair_id, "acknowledge", text)
+
+
+@router.post(REPAIR_PATH + "/repair")
+def repaired(
+    request: Request,
+    console: Inspector,
+    db: DbSession,
+    now: Now,
+    unit_id: RowId,
+    developer_repair_id: RowId,
+    text: Line = "",
+) -> Response:
+    return _developer_repair_step(request, db, console, now, unit_id, developer_repair_id, "repair", text)
+
+
+@router.post(REPAIR_PATH + "/verify")
+def verify_repair(
+    request: Request,
+    console: Inspector,
+    db: DbSession,
+    now: Now,
+    unit_id: RowId,
+    developer_repair_id: RowId,
+    text: Line = "",
+) -> Response:
+    return _developer_repair_step(request, db, console, now, unit_id, developer_repair_id, "verify", text)
+
+
+@router.post(REPAIR_PATH + "/reopen")
+def reopen_repair(
+    request: Request,
+    console: Inspector,
+    db: DbSession,
+    now: Now,
+    unit_id: RowId,
+    developer_repair_id: RowId,
+    text: Line = "",
+) -> Response:
+    return _developer_repair_step(request, db, console, now, unit_id, developer_repair_id, "reopen", text)
 
 
 # --- the monthly statistics (R-VAC-5, 6) ------------------------------------------------------------------------------

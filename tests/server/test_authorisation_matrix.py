@@ -74,6 +74,7 @@ from server.db.models.lifecycle import (
     MoveInFeeItem,
     MoveInScan,
     ScanKind,
+    TakeoverCategory,
     TakeoverInspection,
     Vacancy,
     VacantCleaning,
@@ -85,7 +86,7 @@ from server.domain.actors import SYSTEM, Actor
 from server.domain.archive import files as archive_files
 from server.domain.archive import loans as archive_loans
 from server.domain.archive import room as archive_room
-from server.domain.lifecycle import move_in, move_in_fees, move_in_scans, vacancy
+from server.domain.lifecycle import developer_repairs, move_in, move_in_fees, move_in_scans, vacancy
 from server.domain.permissions import Perm, allowed
 from server.domain.renovation import passes as renovation_passes
 from server.domain.service import cleaning, feedback, receipts
@@ -388,6 +389,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/console/move-in/{move_in_id}/pack"): needs(Perm.movein_desk),
     ("POST", "/console/move-in/{move_in_id}/inspect"): needs(Perm.movein_inspect),
     ("POST", "/console/move-in/{move_in_id}/keys"): needs(Perm.movein_desk),
+    ("POST", "/console/move-in/{move_in_id}/rectification-key"): needs(Perm.movein_desk),
     ("POST", "/console/move-in/{move_in_id}/file"): needs(Perm.movein_desk),
     ("POST", "/console/move-in/{move_in_id}/cancel"): needs(Perm.movein_desk),
     ("POST", "/console/move-in/{move_in_id}/scans"): needs(Perm.movein_desk),
@@ -408,6 +410,20 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/console/vacant/units/{unit_id}/patrol"): needs(Perm.vacancy_inspect),
     ("POST", "/console/vacant/units/{unit_id}/clean"): needs(Perm.vacancy_clean),
     ("POST", "/console/vacant/units/{unit_id}/viewing"): needs(Perm.keys_lend),
+    ("POST", "/console/vacant/units/{unit_id}/developer-repairs/{developer_repair_id}/acknowledge"): needs(
+        Perm.vacancy_inspect
+    ),
+    ("POST", "/console/vacant/units/{unit_id}/developer-repairs/{developer_repair_id}/repair"): needs(
+        Perm.vacancy_inspect
+    ),
+    ("POST", "/console/vacant/units/{unit_id}/developer-repairs/{developer_repair_id}/verify"): needs(
+        Perm.vacancy_inspect
+    ),
+    ("POST", "/console/vacant/units/{unit_id}/developer-repairs/{developer_repair_id}/reopen"): needs(
+        Perm.vacancy_inspect
+    ),
+    ("GET", "/console/vacant/developer-repairs"): needs(Perm.vacancy_view),
+    ("GET", "/console/vacant/developer-repairs.{fmt}"): needs(Perm.vacancy_view),
     ("GET", "/console/vacant/statistics"): needs(Perm.vacancy_view),
     ("GET", "/console/vacant/statistics.{fmt}"): needs(Perm.vacancy_view),
     # renovation (R-REN)
@@ -462,6 +478,7 @@ class Records:
     scan_id: int = 0  # an ID copy scanned for it
     fee_id: int = 0  # a line of the estate's move-in fee list
     takeover_id: int = 0  # the unit's takeover inspection, open
+    developer_repair_id: int = 0  # a defect of the unit reported to the developer
     renovation_id: int = 0  # a renovation under way (fees and deposit paid)
     pass_id: int = 0  # a worker's pass for it
     pass_token: str = ""
@@ -559,6 +576,10 @@ def _lifecycle(db: Session, records: Records, owner: Person, desk: StaffUser) ->
     records.takeover_id = vacancy.open_takeover(
         db, actor, records.estate, unit_id=records.unit.id, developer="开发商", developer_rep="", by=engineer, now=at
     ).id
+    records.developer_repair_id = developer_repairs.report(
+        db, actor, records.estate, records.unit, category=TakeoverCategory.water, description="水管渗漏",
+        developer="开发商", by=engineer, now=at,
+    ).id  # fmt: skip
 
 
 def _renovation(db: Session, records: Records, desk: StaffUser) -> None:
@@ -764,6 +785,7 @@ def calls_for(key: tuple[str, str], r: Records, today: str) -> list[tuple[Call, 
         file_id=r.archive_file_id, archive_loan_id=r.archive_loan_id, destruction_id=r.destruction_id,
         person_id=r.person_id, occupancy_id=r.occupancy_id,
         move_in_id=r.move_in_id, takeover_id=r.takeover_id, scan_id=r.scan_id, fee_id=r.fee_id,
+        developer_repair_id=r.developer_repair_id,
         renovation_id=r.renovation_id, pass_id=r.pass_id, step="notify",
     )  # fmt: skip
     fresh = {"Idempotency-Key": uuid.uuid4().hex}
@@ -1153,7 +1175,8 @@ CROSS: list[tuple[str, str, Callable[[Records, Records, str], Call]]] = [
                                              "bank_copies": "1", "note": "x"}))
       for step, role in (("", "front_desk"), ("acceptance.pdf", "front_desk"), ("check", "front_desk"),
                          ("sign", "front_desk"), ("pay", "finance"), ("pack", "front_desk"),
-                         ("inspect", "engineering"), ("keys", "front_desk"), ("file", "front_desk"),
+                         ("inspect", "engineering"), ("keys", "front_desk"), ("rectification-key", "front_desk"),
+                         ("file", "front_desk"),
                          ("cancel", "front_desk"))),
     *((f"console takeover {step or 'page'}", "engineering",
        lambda a, b, d, step=step: Call("POST" if step and "." not in step else "GET",
@@ -1166,6 +1189,11 @@ CROSS: list[tuple[str, str, Callable[[Records, Records, str], Call]]] = [
                                        form={"parts": "floors", "problem_0": "x", "category_0": "water"}))
       for step, role in (("", "front_desk"), ("patrol", "engineering"), ("clean", "environment"),
                          ("viewing", "front_desk"))),
+    *((f"console developer repair {step}", "engineering",
+       lambda a, b, d, step=step: Call(
+           "POST", f"/console/vacant/units/{b.unit.id}/developer-repairs/{b.developer_repair_id}/{step}",
+           form={"text": "x"}))
+      for step in ("acknowledge", "repair", "verify", "reopen")),
     ("console renovation page", "front_desk", lambda a, b, d: Call("GET", f"/console/renovations/{b.renovation_id}")),
     ("console renovation form", "front_desk",
      lambda a, b, d: Call("GET", f"/console/renovations/{b.renovation_id}/form.pdf")),

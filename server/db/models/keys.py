@@ -116,6 +116,7 @@ class KeySet(Base):
     holder: Mapped[Holder] = mapped_column(_enum(Holder), default=Holder.customer_service)
     label: Mapped[str] = mapped_column(String(60))
     stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    receipt_no: Mapped[str] = mapped_column(String(40), default="")  # a rectification set's owner receipt (R-KEY-9)
 
     keys: Mapped[list[Key]] = relationship(back_populates="key_set", order_by="Key.id")
 

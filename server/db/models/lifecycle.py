@@ -274,3 +274,45 @@ class VacantCleaning(Base):
     by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
     parts: Mapped[str] = mapped_column(String(200))  # the checklist's codes, comma-joined
     note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class DeveloperRepairState(enum.StrEnum):
+    reported = "reported"  # sent to the developer, its working days running
+    acknowledged = "acknowledged"  # the developer has taken it on
+    repaired = "repaired"  # the developer says it is done, waiting for our check
+    verified = "verified"  # engineering checked the repair: closed
+    reopened = "reopened"  # the check failed: back to the developer, its working days running again
+
+
+class DeveloperRepair(Base):
+    """A defect the developer repairs (R-VAC-1, 2): a failure agreed at the takeover or a warranty defect found on a
+    patrol, tracked from the report to our check of the repair, against its working-day deadline."""
+
+    __tablename__ = "developer_repairs"
+    __table_args__ = (UniqueConstraint("estate_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    takeover_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("takeover_items.id", ondelete="SET NULL"), nullable=True
+    )
+    patrol_finding_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patrol_findings.id", ondelete="SET NULL"), nullable=True
+    )
+    category: Mapped[TakeoverCategory] = mapped_column(_enum(TakeoverCategory))
+    description: Mapped[str] = mapped_column(String(200))
+    developer: Mapped[str] = mapped_column(String(100), default="")
+    state: Mapped[DeveloperRepairState] = mapped_column(
+        _enum(DeveloperRepairState), default=DeveloperRepairState.reported, index=True
+    )
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    developer_contact: Mapped[str] = mapped_column(String(60), default="")  # who acknowledged it for the developer
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    repair_note: Mapped[str] = mapped_column(String(200), default="")
+    repaired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reopen_reason: Mapped[str] = mapped_column(String(200), default="")
+    reopened: Mapped[int] = mapped_column(Integer, default=0)  # how often our check sent it back

@@ -233,6 +233,8 @@ def _check_purpose(
             "a rectification loan needs the owner's receipt number",
             code="missing_receipt",
         )
+    if key_set.opens == KeyGroup.rectification:  # R-KEY-9: for the work, or back to the owner with the receipt
+        _check_rectification_key(purpose, key_set, receipt_no)
     if purpose == LoanPurpose.move_in:  # R-KEY-8
         if borrower.kind != BorrowerKind.owner or key_set.opens not in UNIT_SETS:
             raise DomainError("入伙只向业主发放本户钥匙", "move-in issues a unit's keys to its owner", code="not_owner")
@@ -242,6 +244,21 @@ def _check_purpose(
                 "a move-in issue needs the payment proof checked and the owner's signed receipt number",
                 code="missing_receipt",
             )
+
+
+def _check_rectification_key(purpose: LoanPurpose, key_set: KeySet, receipt_no: str) -> None:
+    if purpose not in (LoanPurpose.rectification, LoanPurpose.move_in):
+        raise DomainError(
+            f"「{key_set.label}」是整改钥匙，只可借给整改工作",
+            f"{key_set.label!r} is a rectification key: it is lent only for the rectification work",
+            code="rectification_key_only",
+        )
+    if key_set.receipt_no and receipt_no.strip() != key_set.receipt_no:
+        raise DomainError(
+            f"回执号与留钥匙时给业主的回执 {key_set.receipt_no} 不符",
+            f"the receipt number is not the one the owner was given ({key_set.receipt_no})",
+            code="receipt_mismatch",
+        )
 
 
 def _check_due(purpose: LoanPurpose, borrower: Borrower, due_at: datetime | None, now: datetime) -> None:

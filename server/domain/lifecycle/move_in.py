@@ -21,6 +21,7 @@ from server.db.models import (
     Estate,
     Key,
     KeyGroup,
+    KeyLoan,
     KeySet,
     Occupancy,
     OccupancyKind,
@@ -33,7 +34,7 @@ from server.db.models.lifecycle import FacilityCheck, Meter, MoveIn, MoveInFee, 
 from server.domain import clock, numbering, workflow
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound
-from server.domain.keys import loans
+from server.domain.keys import loans, rectification
 from server.domain.lifecycle import meters
 from server.domain.lifecycle import move_in_fees as fee_list
 from server.domain.lifecycle import move_in_scans as scans
@@ -495,6 +496,8 @@ def issue_keys(
             payment_proof=move_in.fee_receipt_no,
             note=move_in.number,
         )
+    if kept is not None:  # R-KEY-9: into the unit's rectification set, lent only for the work
+        rectification.keep(session, actor, kept, receipt_no=issue.rectification_receipt_no, now=now)
     fields = {
         "key_receipt_no": receipt,
         "key_signature": signature,
@@ -505,6 +508,41 @@ def issue_keys(
         session, actor, MOVE_IN, move_in, "issue_keys", now, by=by, fields=fields, keys=len(keys) - (1 if kept else 0)
     )
     return move_in
+
+
+def return_rectification_key(
+    session: Session,
+    actor: Actor,
+    estate: Estate,
+    move_in: MoveIn,
+    *,
+    receipt_no: str,
+    by: StaffUser,
+    now: datetime,
+) -> KeyLoan:
+    """R-KEY-9: the rectification done, the owner collects the kept door key with their receipt. It leaves the
+    register as their other keys did: registered to the owner against the receipt and the move-in payment, handed
+    over when the cabinet sees it taken."""
+    key = session.get(Key, move_in.kept_key_id) if move_in.kept_key_id is not None else None
+    key_set = session.get(KeySet, key.set_id) if key is not None else None
+    if key is None or key_set is None or key_set.opens != KeyGroup.rectification or key.handed_over_at is not None:
+        raise Conflict(
+            "这次入伙没有留用中的整改钥匙", "this move-in has no rectification key kept", code="no_rectification_key"
+        )
+    owner = session.get_one(Person, move_in.owner_id)
+    return loans.lend(
+        session,
+        actor,
+        estate,
+        key_id=key.id,
+        purpose="move_in",
+        borrower=loans.Borrower(BorrowerKind.owner, person=owner, identity_checked=True),
+        by=by,
+        now=now,
+        receipt_no=receipt_no,
+        payment_proof=move_in.fee_receipt_no,
+        note=f"{move_in.number} 整改完成，凭回执领回",
+    )
 
 
 # --- 8 filing ---------------------------------------------------------------------------------------------------------

@@ -4,11 +4,13 @@ of these, so each keeps its history in `step_history` and the audit log.
 A move-in (R-MOVE) follows the manual's desk in order: queued with a ticket → notice and ID checked, copies kept →
 documents signed, photos kept → fees paid → the pack handed over → the unit inspected with the facilities form and
 the meter readings → keys signed for → filed. A takeover inspection (R-VAC-1) is opened, its items recorded (again
-as often as needed), and signed by engineering and the developer."""
+as often as needed), and signed by engineering and the developer. A developer repair (R-VAC-1, 2) is reported →
+acknowledged by the developer → repaired → verified by engineering, or reopened and repaired again; its deadline
+(server.domain.lifecycle.developer_repairs) runs from the report and again from each reopening."""
 
 from __future__ import annotations
 
-from server.db.models.lifecycle import MoveInState, TakeoverState
+from server.db.models.lifecycle import DeveloperRepairState, MoveInState, TakeoverState
 from server.domain.permissions import Perm
 from server.domain.workflow import NEW, Transition, process
 
@@ -48,4 +50,27 @@ TAKEOVER = process(
         Perm.vacancy_inspect,
         needs=("engineering_signature", "developer_signature", "signed_at"),
     ),
+)
+
+D = DeveloperRepairState
+DEVELOPER_REPAIR = process(
+    "developer_repair",
+    DeveloperRepairState,
+    Transition("report", frozenset({NEW}), D.reported, Perm.vacancy_inspect, needs=("description", "due_at")),
+    Transition(
+        "acknowledge",
+        frozenset({D.reported}),
+        D.acknowledged,
+        Perm.vacancy_inspect,
+        needs=("developer_contact", "acknowledged_at"),
+    ),
+    Transition(
+        "repair",
+        frozenset({D.acknowledged, D.reopened}),
+        D.repaired,
+        Perm.vacancy_inspect,
+        needs=("repair_note", "repaired_at"),
+    ),
+    Transition("verify", frozenset({D.repaired}), D.verified, Perm.vacancy_inspect, needs=("verified_at",)),
+    Transition("reopen", frozenset({D.repaired}), D.reopened, Perm.vacancy_inspect, needs=("reopen_reason", "due_at")),
 )

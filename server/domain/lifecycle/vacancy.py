@@ -2,7 +2,9 @@
 item by item, failures agreed with the developer and the pass signed on 《物业接管验收表》 (R-VAC-1); patrols of the
 same items, a warranty defect reported to the developer and any other problem sent to engineering as a repair
 order (R-VAC-2); cleaning rounds (R-VAC-3); sales viewings lent through the key register (R-VAC-4). A unit is vacant
-from its signed takeover until its owner's move-in is filed."""
+from its signed takeover until its owner's move-in is filed. What goes to the developer — a failure agreed at the
+signed takeover, a warranty defect found on a patrol — is tracked to completion as a developer repair
+(server.domain.lifecycle.developer_repairs)."""
 
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ from server.domain import audit, clock, numbering, workflow
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound
 from server.domain.keys import loans
-from server.domain.lifecycle import meters
+from server.domain.lifecycle import developer_repairs, meters
 from server.domain.lifecycle.processes import TAKEOVER
 from server.domain.service import intake
 from server.domain.service.signatures import resident_signature
@@ -191,9 +193,10 @@ def sign_takeover(
     *,
     by: StaffUser,
     now: datetime,
+    repair_days: int = developer_repairs.REPAIR_DAYS,
 ) -> TakeoverInspection:
     """R-VAC-1: signed only when every item is inspected and every failure is agreed with the developer; the unit
-    is then a vacant unit."""
+    is then a vacant unit, and each agreed failure a developer repair with `repair_days` working days."""
     workflow.check(
         TAKEOVER,
         takeover,
@@ -233,6 +236,21 @@ def sign_takeover(
     for meter, milli in readings.items():
         meters.record(session, actor, unit, meter, milli, source="takeover", at=now)
     workflow.step(session, actor, TAKEOVER, takeover, "sign", now, by=by, fields=signatures)
+    for item in takeover.items:
+        if item.passed is False:
+            developer_repairs.report(
+                session,
+                actor,
+                estate,
+                unit,
+                category=item.category,
+                description=f"{item.defect}（约定：{item.agreement}）"[:200],
+                developer=takeover.developer,
+                by=by,
+                now=now,
+                days=repair_days,
+                takeover_item_id=item.id,
+            )
     moved_in = session.scalar(
         select(MoveIn.id).where(MoveIn.unit_id == unit.id, MoveIn.state == MoveInState.filed).limit(1)
     )
@@ -293,9 +311,11 @@ def patrol(
     by: StaffUser,
     now: datetime,
     note: str = "",
+    repair_days: int = developer_repairs.REPAIR_DAYS,
 ) -> VacantPatrol:
-    """R-VAC-2: a patrol of a vacant unit. A warranty defect is reported to the developer; any other problem becomes
-    a repair order to engineering, on the paid-service tracking sheet like every other."""
+    """R-VAC-2: a patrol of a vacant unit. A warranty defect is reported to the developer as a developer repair with
+    `repair_days` working days; any other problem becomes a repair order to engineering, on the paid-service
+    tracking sheet like every other."""
     vacant_unit(session, estate, unit.id)
     if any(not f.description.strip() for f in findings):
         raise DomainError("巡查发现须写明问题", "a finding names the problem", code="missing_fields")
@@ -321,6 +341,22 @@ def patrol(
             row.repair_order_id = intake.open_order(session, actor, estate, request, now, note="空置房巡查").id
         visit.findings.append(row)
     session.flush()
+    developer = _developer_of(session, unit)
+    for row in visit.findings:
+        if row.warranty:
+            developer_repairs.report(
+                session,
+                actor,
+                estate,
+                unit,
+                category=row.category,
+                description=row.description,
+                developer=developer,
+                by=by,
+                now=now,
+                days=repair_days,
+                patrol_finding_id=row.id,
+            )
     audit.record(
         session,
         actor,
@@ -333,6 +369,16 @@ def patrol(
         repairs=sum(not f.warranty for f in findings),
     )
     return visit
+
+
+def _developer_of(session: Session, unit: Unit) -> str:
+    """The developer who handed the unit over, as its takeover form names them."""
+    found = session.scalar(
+        select(TakeoverInspection.developer)
+        .where(TakeoverInspection.unit_id == unit.id)
+        .order_by(TakeoverInspection.id)
+    )
+    return found or ""
 
 
 def clean(

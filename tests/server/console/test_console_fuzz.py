@@ -54,6 +54,7 @@ COSTLY = {
     ("GET", "/console/move-in/{move_in_id}/acceptance.pdf"),
     ("GET", "/console/vacant/takeovers/{takeover_id}/form.pdf"),
     ("GET", "/console/vacant/statistics.{fmt}"),
+    ("GET", "/console/vacant/developer-repairs.{fmt}"),
     ("GET", "/console/renovations/export.{fmt}"),
     ("GET", "/console/renovations/{renovation_id}/form.pdf"),
 }

@@ -2,14 +2,14 @@
 with a failure not agreed with the developer refused with a clear error and nothing changed, agreed and signed
 with the form as PDF; the unit's page with a patrol (a repair order for the non-warranty finding), a cleaning round
 and a sales-viewing loan from the key register; the vacancy filter on units; the monthly statistics as a page, PDF
-and XLSX."""
+and XLSX; the developer repair register with its filters and export, and a repair's steps on the unit's page."""
 
 from __future__ import annotations
 
 import base64
 import io
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -20,7 +20,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Estate, KeyLoan, LoanPurpose, Role, ServiceOrder, StaffUser
-from server.db.models.lifecycle import TakeoverInspection, TakeoverState, Vacancy
+from server.db.models.lifecycle import (
+    DeveloperRepair,
+    DeveloperRepairState,
+    TakeoverCategory,
+    TakeoverInspection,
+    TakeoverState,
+    Vacancy,
+)
+from server.domain.actors import SYSTEM
+from server.domain.lifecycle import developer_repairs
 from tests.conftest import Household, csrf_of, sign_in
 from tests.server.console.key_cabinet import build_cabinet
 
@@ -105,3 +114,44 @@ def test_r_vac_takeover_patrol_cleaning_viewing_and_statistics_in_the_console(
     loan = db.scalars(select(KeyLoan)).one()
     assert loan.purpose == LoanPurpose.sales_viewing and loan.accompanied_by_id == keeper.id
     db.commit()
+
+
+def test_r_vac_2_developer_repairs_register_and_steps_in_the_console(
+    app: FastAPI, db: Session, estate: Estate, household: Household, make_user: Callable[..., StaffUser]
+) -> None:
+    """R-VAC-2: the developer repair register lists open and overdue repairs with filters and exports them as XLSX;
+    the unit's page takes the steps — verifying before the developer reports it repaired is refused with a clear
+    error and nothing changed — and a verified repair leaves the open list."""
+    engineer = make_user(Role.engineering)
+    repair = developer_repairs.report(
+        db, SYSTEM, estate, household.unit, category=TakeoverCategory.water, description="厨房水管渗漏",
+        developer="海湾置业", by=engineer, now=NOW,
+    )  # fmt: skip
+    db.commit()
+    late = repair.due_at + timedelta(minutes=1)
+    app.state.clock = lambda: late
+    step_url = f"/console/vacant/units/{household.unit.id}/developer-repairs/{repair.id}"
+    with TestClient(app) as eng:
+        sign_in(eng, engineer.username, PASSWORD)
+        overdue = eng.get("/console/vacant/developer-repairs?show=overdue&unit=5-8b&item=water")
+        assert overdue.status_code == 200 and repair.number in overdue.text and "逾期" in overdue.text
+        assert repair.number not in eng.get("/console/vacant/developer-repairs?item=fire").text
+        assert eng.get("/console/vacant/developer-repairs?show=late").status_code == 400
+        sheet = load_workbook(io.BytesIO(eng.get("/console/vacant/developer-repairs.xlsx?show=overdue").content))
+        rows = list(sheet.active.iter_rows(values_only=True))  # type: ignore[union-attr]
+        assert (
+            rows[0][0].startswith("《开发商返修跟踪表》 · ")
+            and "逾期" in rows[0][0]
+            and rows[2][:2] == (repair.number, "5-8B")
+        )
+        early = post(eng, step_url + "/verify", {"text": ""})
+        assert early.status_code == 409 and "尚未报修复完成" in early.text  # type: ignore[attr-defined]
+        db.commit()
+        assert db.scalar(select(DeveloperRepair.state)) == DeveloperRepairState.reported
+        for step, text in (("acknowledge", "陈经理"), ("repair", "更换水管"), ("verify", "")):
+            assert post(eng, step_url + f"/{step}", {"text": text}).status_code == 303  # type: ignore[attr-defined]
+        page = eng.get(f"/console/vacant/units/{household.unit.id}")
+        assert "已验收" in page.text.split('id="developer-repairs"')[1]
+        assert repair.number not in eng.get("/console/vacant/developer-repairs").text
+    db.commit()
+    assert db.scalar(select(DeveloperRepair.state)) == DeveloperRepairState.verified

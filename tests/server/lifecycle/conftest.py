@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.db.models import AuditEntry, Estate, KeyLoan, Role, ServiceOrder, StaffUser, StepHistory
 from server.db.models.lifecycle import (
+    DeveloperRepair,
     FacilityCheck,
     MeterReading,
     MoveIn,
@@ -53,6 +54,7 @@ TABLES = (
     PatrolFinding,
     VacantCleaning,
     ServiceOrder,
+    DeveloperRepair,
     StepHistory,
     AuditEntry,
 )

@@ -4,18 +4,18 @@ vacancy filter on units and the monthly statistics with the city's fee share."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import KeyLoan, LoanPurpose, OrderState, ServiceOrder, StepHistory
-from server.db.models.lifecycle import Meter, TakeoverCategory, TakeoverState, Vacancy
+from server.db.models.lifecycle import DeveloperRepairState, Meter, TakeoverCategory, TakeoverState, Vacancy
 from server.domain import registry
 from server.domain.actors import SYSTEM
 from server.domain.errors import DomainError
-from server.domain.lifecycle import meters, statistics, vacancy
+from server.domain.lifecycle import developer_repairs, meters, statistics, vacancy
 from server.domain.lifecycle import move_in as desk
 from server.domain.lifecycle.vacancy import Finding, ItemResult, TakeoverSigning
 from tests.server.lifecycle.conftest import NOW, SIGNATURE, Desk, counts, take_over, walk
@@ -158,3 +158,82 @@ def test_r_vac_5_6_monthly_statistics_and_the_vacancy_filter(db: Session, world:
     with pytest.raises(DomainError) as bad:
         statistics.parse_month("2026-13", NOW.date())
     assert bad.value.code == "bad_month"
+
+
+REPORTED = datetime(2026, 9, 28, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai, before the National Day holiday
+DUE = datetime(2026, 10, 23, 15, 59, 59, tzinfo=UTC)  # 15 working days: Oct 1–7 off, Saturday Oct 10 worked
+
+
+def test_r_vac_2_developer_repair_tracked_to_completion_on_working_days(db: Session, world: Desk) -> None:
+    """R-VAC-2: a warranty defect found on a patrol is a developer repair, due 15 working days later on the
+    working-day calendar (over the National Day holiday and its make-up Saturday); overdue only while it is the
+    developer's turn; reported → acknowledged → repaired → reopened → repaired → verified, each step in its history.
+    Verifying before the developer reports it repaired is a clear error and changes nothing."""
+    estate, eng = world.estate, world["engineering"]
+    unit = world.household.unit
+    take_over(db, world, unit.id, at=REPORTED)
+    finding = Finding(TakeoverCategory.water, "厨房水管渗漏", warranty=True)
+    visit = vacancy.patrol(db, SYSTEM, estate, unit, [finding], by=eng, now=REPORTED)
+    db.commit()
+    [repair] = developer_repairs.of_unit(db, unit)
+    assert (repair.state, repair.due_at, repair.developer) == (DeveloperRepairState.reported, DUE, "海湾置业")
+    assert repair.patrol_finding_id == visit.findings[0].id and repair.number.startswith("GH-FX-")
+    assert developer_repairs.register(db, estate, DUE - timedelta(minutes=1), show="overdue") == []
+    [line] = developer_repairs.register(db, estate, DUE + timedelta(seconds=1), show="overdue")
+    assert line.repair is repair and line.overdue and line.unit == "5-8B"
+
+    late = DUE + timedelta(days=1)
+    before = counts(db)
+    with pytest.raises(DomainError) as early:
+        developer_repairs.verify(db, SYSTEM, repair, by=eng, now=late)
+    assert early.value.code == "not_repaired" and "验收" in early.value.zh and "verified" in early.value.en
+    db.rollback()
+    assert counts(db) == before and repair.state == DeveloperRepairState.reported and repair.verified_at is None
+    with pytest.raises(DomainError) as skipped:  # the developer acknowledges first
+        developer_repairs.mark_repaired(db, SYSTEM, repair, note="更换水管", by=eng, now=late)
+    assert skipped.value.code == "wrong_state"
+    db.rollback()
+    with pytest.raises(DomainError) as desk_staff:
+        developer_repairs.acknowledge(db, SYSTEM, repair, contact="陈经理", by=world["front_desk"], now=late)
+    assert desk_staff.value.code == "forbidden"
+    db.rollback()
+    assert counts(db) == before
+
+    developer_repairs.acknowledge(db, SYSTEM, repair, contact="陈经理", by=eng, now=late)
+    assert developer_repairs.overdue(repair, late)  # still the developer's turn
+    developer_repairs.mark_repaired(db, SYSTEM, repair, note="更换水管", by=eng, now=late)
+    assert not developer_repairs.overdue(repair, late)
+    assert developer_repairs.register(db, estate, late, show="overdue") == []
+    developer_repairs.reopen(db, SYSTEM, repair, reason="仍有渗水", by=eng, now=late)
+    assert repair.state == DeveloperRepairState.reopened and repair.reopened == 1 and repair.due_at > late
+    developer_repairs.mark_repaired(db, SYSTEM, repair, note="重新更换接头", by=eng, now=late)
+    developer_repairs.verify(db, SYSTEM, repair, by=eng, now=late)
+    db.commit()
+    assert repair.state == DeveloperRepairState.verified and repair.verified_at == late
+    assert developer_repairs.register(db, estate, late) == []
+    assert [x.repair for x in developer_repairs.register(db, estate, late, show="closed")] == [repair]
+    steps = [h.transition for h in developer_repairs.history(db, repair)]
+    assert steps == ["report", "acknowledge", "repair", "reopen", "repair", "verify"]
+
+
+def test_r_vac_1_failures_agreed_at_takeover_go_to_the_developer(db: Session, world: Desk) -> None:
+    """R-VAC-1: each failure agreed with the developer on the signed 《物业接管验收表》 is a developer repair of the
+    unit, linked to its item, with the configured number of working days."""
+    eng = world["engineering"]
+    unit = world.household.unit
+    form = vacancy.open_takeover(
+        db, SYSTEM, world.estate, unit_id=unit.id, developer="海湾置业", developer_rep="陈经理", by=eng, now=REPORTED
+    )
+    failed = ItemResult(False, "卫生间地漏反水", "发展商返修")
+    vacancy.record_items(db, SYSTEM, form, {**ALL_PASS, TakeoverCategory.bathroom: failed}, by=eng, now=REPORTED)
+    signing = TakeoverSigning(SIGNATURE, SIGNATURE)
+    vacancy.sign_takeover(db, SYSTEM, world.estate, form, signing, by=eng, now=REPORTED, repair_days=3)
+    db.commit()
+    [repair] = developer_repairs.of_unit(db, unit)
+    item = next(i for i in form.items if i.category == TakeoverCategory.bathroom)
+    assert repair.takeover_item_id == item.id and repair.category == TakeoverCategory.bathroom
+    assert repair.description.startswith("卫生间地漏反水")
+    assert repair.due_at == datetime(2026, 10, 8, 15, 59, 59, tzinfo=UTC)  # 29, 30 September, then 8 October
+    with pytest.raises(DomainError) as bad_filter:
+        developer_repairs.parse_show("late")
+    assert bad_filter.value.code == "bad_filter"
