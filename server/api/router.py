@@ -19,6 +19,7 @@ from server.console import (
     reconciliation_pages,
     registry_pages,
     renovation_pages,
+    report_pages,
     resident_pages,
     service_answer_pages,
     service_board_pages,
@@ -62,6 +63,7 @@ CONSOLE = (
     move_in_pages,
     vacancy_pages,
     renovation_pages,
+    report_pages,
     console,
 )
 

@@ -21,7 +21,9 @@ from server.db.models import (
     Estate,
     Key,
     KeyGroup,
+    KeyLoan,
     KeySet,
+    LoanPurpose,
     Occupancy,
     OccupancyKind,
     Person,
@@ -498,6 +500,24 @@ def issue_keys(
         session, actor, MOVE_IN, move_in, "issue_keys", now, by=by, fields=fields, keys=len(keys) - (1 if kept else 0)
     )
     return move_in
+
+
+def issued_keys(session: Session, move_in: MoveIn) -> list[tuple[Key, KeyLoan]]:
+    """The keys handed to the owner against the signed key receipt 《钥匙签领表》 (R-KEY-8), with their loans."""
+    if not move_in.key_receipt_no:
+        return []
+    rows = session.execute(
+        select(Key, KeyLoan)
+        .join(KeyLoan, KeyLoan.key_id == Key.id)
+        .where(
+            KeyLoan.estate_id == move_in.estate_id,
+            KeyLoan.purpose == LoanPurpose.move_in,
+            KeyLoan.receipt_no == move_in.key_receipt_no,
+            KeyLoan.borrower_person_id == move_in.owner_id,
+        )
+        .order_by(Key.id)
+    )
+    return [(key, loan) for key, loan in rows]
 
 
 # --- 8 filing ---------------------------------------------------------------------------------------------------------
