@@ -36,6 +36,25 @@ ACCEPTANCE = Form(
     signatures=(("业主", "Owner"), ("验楼员", "Inspector")),
 )
 
+PAPERS = Form(
+    "move-in-papers",
+    "《入伙资料确认表》",
+    "Move-in papers confirmation",
+    (
+        Column("number", "入伙编号", "Move-in"),
+        Column("ticket", "排号", "Ticket"),
+        Column("unit", "房号", "Unit"),
+        Column("owner", "业主", "Owner"),
+        Column("notice", "《入伙通知书》编号", "Move-in notice"),
+        Column("copies", "身份证 / 存折复印件", "ID / bank-book copies"),
+        Column("family", "家庭成员 / 照片", "Family members / photos"),
+        Column("fees", "收费", "Fees"),
+        Column("documents", "已签署文件", "Documents signed", 100),
+        Column("pack", "入伙资料袋", "Move-in pack handed over", 100),
+    ),
+    signatures=(("业主", "Owner"), ("经办人", "Desk staff")),
+)
+
 KEY_RECEIPT = Form(
     "key-receipt",
     "《钥匙签领表》",
@@ -129,6 +148,30 @@ def _yes(passed: bool | None, lang: str) -> str:
     if passed is None:
         return ""
     return ("合格" if passed else "不合格") if lang == "zh" else ("pass" if passed else "fail")
+
+
+def papers_values(session: Session, record: MoveIn, lang: str) -> dict[str, object]:
+    """The papers confirmation 《入伙资料确认表》 as the desk filled it: papers checked, documents signed, photos,
+    and "已收费" once the fees are recorded (R-MOVE)."""
+    index = 0 if lang == "zh" else 1
+
+    def names(codes: str, table: dict[str, tuple[str, str]]) -> str:
+        return "；".join(table.get(code, (code, code))[index] for code in codes.split(",") if code)
+
+    paid = desk.fee_recorded(record)
+    fees = f"{record.fee_total_fen / 100:.2f} {'元' if lang == 'zh' else 'yuan'} · {record.fee_receipt_no}"
+    return {
+        "number": record.number,
+        "ticket": record.ticket,
+        "unit": session.get_one(Unit, record.unit_id).code,
+        "owner": session.get_one(Person, record.owner_id).name,
+        "notice": record.notice_no,
+        "copies": f"{record.id_copies} / {record.bank_copies}",
+        "family": f"{record.family_members} / {record.photos}",
+        "fees": (("已收费 " if lang == "zh" else "paid ") + fees) if paid else "",
+        "documents": names(record.documents, desk.DOCUMENTS),
+        "pack": names(record.pack_items, desk.PACK),
+    }
 
 
 def key_receipt_values(

@@ -187,6 +187,17 @@ def acceptance_pdf(request: Request, console: Viewer, db: DbSession, move_in_id:
     return pdf_file(body, f"acceptance-{record.number}.pdf")
 
 
+@router.get("/move-in/{move_in_id}/papers.pdf")
+def papers_pdf(request: Request, console: Viewer, db: DbSession, move_in_id: RowId) -> Response:
+    """The papers confirmation 《入伙资料确认表》 with the owner's signature on the documents."""
+    estate = console.require_estate()
+    record = desk.get(db, estate, move_in_id)
+    lang = language(request)
+    values = paper.papers_values(db, record, lang)
+    body = form_pdf(paper.PAPERS, values, lang=lang, heading=estate.name, signatures={"业主": record.owner_signature})
+    return pdf_file(body, f"papers-{record.number}.pdf")
+
+
 @router.get("/move-in/{move_in_id}/keys.pdf")
 def key_receipt_pdf(request: Request, console: Viewer, db: DbSession, move_in_id: RowId) -> Response:
     """The key receipt 《钥匙签领表》 with the keys handed over and the owner's signature (R-KEY-8)."""

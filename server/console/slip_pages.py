@@ -129,6 +129,7 @@ def export(
     request: Request,
     console: Viewer,
     db: DbSession,
+    now: Now,
     fmt: Literal["csv", "xlsx", "pdf"],
     day: Day = "",
     unit: UnitQ = "",
@@ -136,8 +137,11 @@ def export(
     kind: KindQ = "",
     number: NumberQ = "",
 ) -> Response:
-    """The register as filtered on screen, as CSV, XLSX or PDF."""
+    """The register as filtered on screen, as CSV, XLSX or PDF; on paper it is a day's (today's unless one is
+    chosen), as the CS admin binds it with the day's reconciliation (R-REL-4, 7)."""
     estate = console.require_estate()
+    if fmt == "pdf" and not day:
+        day = clock.local_day(estate, now).isoformat()
     rows = list(register.rows_for_export(db, estate, _filter(day, unit, state, kind, number)))
     lang = language(request)
     held = paper.signatures(db, [slip.id for slip in rows])

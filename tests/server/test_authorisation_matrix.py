@@ -372,6 +372,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/console/move-in/export.{fmt}"): needs(Perm.movein_view),
     ("GET", "/console/move-in/{move_in_id}"): needs(Perm.movein_view),
     ("GET", "/console/move-in/{move_in_id}/acceptance.pdf"): needs(Perm.movein_view),
+    ("GET", "/console/move-in/{move_in_id}/papers.pdf"): needs(Perm.movein_view),
     ("GET", "/console/move-in/{move_in_id}/keys.pdf"): needs(Perm.movein_view),
     ("GET", "/console/move-in/{move_in_id}/rectification.pdf"): needs(Perm.movein_view),
     ("POST", "/console/move-in/{move_in_id}/check"): needs(Perm.movein_desk),
@@ -1131,7 +1132,8 @@ CROSS: list[tuple[str, str, Callable[[Records, Records, str], Call]]] = [
                                        f"/console/move-in/{b.move_in_id}{'/' + step if step else ''}",
                                        form={"notice_no": "x", "id_checked": "true", "id_copies": "2",
                                              "bank_copies": "1", "note": "x"}))
-      for step, role in (("", "front_desk"), ("acceptance.pdf", "front_desk"), ("keys.pdf", "front_desk"),
+      for step, role in (("", "front_desk"), ("acceptance.pdf", "front_desk"), ("papers.pdf", "front_desk"),
+                         ("keys.pdf", "front_desk"),
                          ("rectification.pdf", "front_desk"), ("check", "front_desk"),
                          ("sign", "front_desk"), ("pay", "finance"), ("pack", "front_desk"),
                          ("inspect", "engineering"), ("keys", "front_desk"), ("file", "front_desk"),

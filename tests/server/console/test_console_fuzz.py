@@ -52,6 +52,7 @@ COSTLY = {
     ("GET", "/console/duty/roster/export.{fmt}"),
     ("GET", "/console/move-in/export.{fmt}"),
     ("GET", "/console/move-in/{move_in_id}/acceptance.pdf"),
+    ("GET", "/console/move-in/{move_in_id}/papers.pdf"),
     ("GET", "/console/move-in/{move_in_id}/keys.pdf"),
     ("GET", "/console/move-in/{move_in_id}/rectification.pdf"),
     ("GET", "/console/reports/monthly.pdf"),

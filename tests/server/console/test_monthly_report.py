@@ -105,10 +105,11 @@ def test_r_rel_r_rep_r_fb_r_key_monthly_pack_figures_sections_and_permission(
     assert "1 / " in text  # every page numbered
     assert manager.get("/console/reports/monthly.pdf?month=2026-13").status_code == 400
 
-    register = manager.get("/console/slips/export.pdf")
+    register = manager.get("/console/slips/export.pdf?day=2026-11-10")
     assert register.headers["content-type"] == "application/pdf"
     text = pdf_text(register.content)
     assert "《物品放行条记录单》" in text and all(n in text for n in numbers) and "治安队长" in text
+    assert numbers[0] not in pdf_text(manager.get("/console/slips/export.pdf").content)  # no day: today's (1 Dec)
 
     desk, _ = as_role("front_desk")  # no reports.view: the pack is the managers'
     assert desk.get("/console/reports").status_code == 403

@@ -56,6 +56,10 @@ def test_r_move_whole_desk_in_the_manuals_order(db: Session, world: Desk) -> Non
     values = paper.key_receipt_values(db, world.estate, record, kept, "zh")  # 《钥匙签领表》 (R-KEY-8, 9)
     receipt = pdf_text(form_pdf(paper.KEY_RECEIPT, values, heading="观海台", signatures={"业主": record.key_signature}))
     assert all(w in receipt for w in ("《钥匙签领表》", "YS-01", "SK-0001", "5-8B 信箱", "ZG-01", "业主", "经办人"))
+    papers = pdf_text(form_pdf(paper.PAPERS, paper.papers_values(db, record, "zh"), heading="观海台"))
+    assert all(
+        w in papers for w in ("《入伙资料确认表》", "GH-2026-118", "2 / 1", "已收费", "SK-0001", "《收楼声明书》")
+    )
     values = paper.rectification_values(db, world.estate, record, kept, NOW, "zh")
     listed = pdf_text(form_pdf(paper.RECTIFICATION, values, heading="观海台"))
     assert all(w in listed for w in ("《项目整改表》", "客厅墙面裂缝", "5-8B 入户门 / ZG-01", "工程部", "1 / "))
