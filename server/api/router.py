@@ -22,6 +22,7 @@ from server.console import (
     reconciliation_pages,
     registry_pages,
     renovation_pages,
+    report_pages,
     resident_pages,
     service_answer_pages,
     service_board_pages,
@@ -68,6 +69,7 @@ CONSOLE = (
     developer_repair_pages,  # its fixed paths before vacancy_pages' patterns
     vacancy_pages,
     renovation_pages,
+    report_pages,
     console,
 )
 

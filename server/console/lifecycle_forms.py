@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from server.console.registers import Column, Form, Register
-from server.db.models import Estate, Person, Unit
-from server.db.models.lifecycle import MoveIn, TakeoverInspection
+from server.db.models import Estate, Key, Person, Unit
+from server.db.models.lifecycle import FacilityCheck, MoveIn, TakeoverInspection
 from server.domain import clock
 from server.domain.lifecycle import developer_repairs, meters
 from server.domain.lifecycle import move_in as desk
@@ -34,6 +34,57 @@ ACCEPTANCE = Form(
         Column("kept_key", "留用整改钥匙 / 回执", "Key kept / receipt", 100),
     ),
     signatures=(("业主", "Owner"), ("验楼员", "Inspector")),
+)
+
+PAPERS = Form(
+    "move-in-papers",
+    "《入伙资料确认表》",
+    "Move-in papers confirmation",
+    (
+        Column("number", "入伙编号", "Move-in"),
+        Column("ticket", "排号", "Ticket"),
+        Column("unit", "房号", "Unit"),
+        Column("owner", "业主", "Owner"),
+        Column("notice", "《入伙通知书》编号", "Move-in notice"),
+        Column("copies", "身份证 / 存折复印件", "ID / bank-book copies"),
+        Column("family", "家庭成员 / 照片", "Family members / photos"),
+        Column("fees", "收费", "Fees"),
+        Column("documents", "已签署文件", "Documents signed", 100),
+        Column("pack", "入伙资料袋", "Move-in pack handed over", 100),
+    ),
+    signatures=(("业主", "Owner"), ("经办人", "Desk staff")),
+)
+
+KEY_RECEIPT = Form(
+    "key-receipt",
+    "《钥匙签领表》",
+    "Key receipt",
+    (
+        Column("number", "入伙编号", "Move-in"),
+        Column("unit", "房号", "Unit"),
+        Column("owner", "业主", "Owner"),
+        Column("receipt", "签领单号", "Receipt"),
+        Column("payment", "入伙缴费证明", "Proof of payment"),
+        Column("issued_at", "发放时间", "Issued"),
+        Column("keys", "钥匙（标签 / 类型）", "Keys (label / kind)", 100),
+        Column("kept_key", "留用整改钥匙 / 回执", "Key kept / receipt", 100),
+    ),
+    signatures=(("业主", "Owner"), ("经办人", "Issued by")),
+)
+
+RECTIFICATION = Form(
+    "rectification-list",
+    "《项目整改表》",
+    "Rectification list",
+    (
+        Column("number", "入伙编号", "Move-in"),
+        Column("unit", "房号", "Unit"),
+        Column("owner", "业主", "Owner"),
+        Column("inspected_at", "验房时间", "Inspected"),
+        Column("items", "整改项目", "Items to rectify", 100),
+        Column("kept_key", "留用整改钥匙 / 回执", "Key kept / receipt", 100),
+    ),
+    signatures=(("业主", "Owner"), ("验楼员", "Inspector"), ("工程部", "Engineering")),
 )
 
 MOVE_IN_REGISTER = Register(
@@ -97,6 +148,66 @@ def _yes(passed: bool | None, lang: str) -> str:
     if passed is None:
         return ""
     return ("合格" if passed else "不合格") if lang == "zh" else ("pass" if passed else "fail")
+
+
+def papers_values(session: Session, record: MoveIn, lang: str) -> dict[str, object]:
+    """The papers confirmation 《入伙资料确认表》 as the desk filled it: papers checked, documents signed, photos,
+    and "已收费" once the fees are recorded (R-MOVE)."""
+    index = 0 if lang == "zh" else 1
+
+    def names(codes: str, table: dict[str, tuple[str, str]]) -> str:
+        return "；".join(table.get(code, (code, code))[index] for code in codes.split(",") if code)
+
+    paid = desk.fee_recorded(record)
+    fees = f"{record.fee_total_fen / 100:.2f} {'元' if lang == 'zh' else 'yuan'} · {record.fee_receipt_no}"
+    return {
+        "number": record.number,
+        "ticket": record.ticket,
+        "unit": session.get_one(Unit, record.unit_id).code,
+        "owner": session.get_one(Person, record.owner_id).name,
+        "notice": record.notice_no,
+        "copies": f"{record.id_copies} / {record.bank_copies}",
+        "family": f"{record.family_members} / {record.photos}",
+        "fees": (("已收费 " if lang == "zh" else "paid ") + fees) if paid else "",
+        "documents": names(record.documents, desk.DOCUMENTS),
+        "pack": names(record.pack_items, desk.PACK),
+    }
+
+
+def key_receipt_values(
+    session: Session, estate: Estate, record: MoveIn, kept: Key | None, lang: str
+) -> dict[str, object]:
+    """The key receipt 《钥匙签领表》 as the owner signed it for the keys handed over (R-KEY-8, 9)."""
+    issued = desk.issued_keys(session, record)
+    return {
+        "number": record.number,
+        "unit": session.get_one(Unit, record.unit_id).code,
+        "owner": session.get_one(Person, record.owner_id).name,
+        "receipt": record.key_receipt_no,
+        "payment": record.fee_receipt_no,
+        "issued_at": clock.local_text(estate, issued[0][1].registered_at) if issued else "",
+        "keys": "；".join(f"{key.label} / {key.kind.value}" for key, _loan in issued),
+        "kept_key": f"{kept.label} / {record.rectification_receipt_no}" if kept else "",
+    }
+
+
+def rectification_values(
+    session: Session, estate: Estate, record: MoveIn, kept: Key | None, inspected_at: datetime | None, lang: str
+) -> dict[str, object]:
+    """The rectification list 《项目整改表》 that goes to engineering with the key kept for the work (R-MOVE)."""
+    index = 0 if lang == "zh" else 1
+
+    def line_text(n: int, line: FacilityCheck) -> str:
+        return f"{n}. {desk.FACILITIES.get(line.item, (line.item, line.item))[index]}：{line.rectification}"
+
+    return {
+        "number": record.number,
+        "unit": session.get_one(Unit, record.unit_id).code,
+        "owner": session.get_one(Person, record.owner_id).name,
+        "inspected_at": clock.local_text(estate, inspected_at),
+        "items": "\n".join(line_text(n, line) for n, line in enumerate(desk.rectification_items(record), start=1)),
+        "kept_key": f"{kept.label} / {record.rectification_receipt_no}" if kept else "",
+    }
 
 
 def acceptance_values(

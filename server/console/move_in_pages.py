@@ -192,6 +192,49 @@ def acceptance_pdf(request: Request, console: Viewer, db: DbSession, move_in_id:
     return pdf_file(body, f"acceptance-{record.number}.pdf")
 
 
+@router.get("/move-in/{move_in_id}/papers.pdf")
+def papers_pdf(request: Request, console: Viewer, db: DbSession, move_in_id: RowId) -> Response:
+    """The papers confirmation 《入伙资料确认表》 with the owner's signature on the documents."""
+    estate = console.require_estate()
+    record = desk.get(db, estate, move_in_id)
+    lang = language(request)
+    values = paper.papers_values(db, record, lang)
+    body = form_pdf(paper.PAPERS, values, lang=lang, heading=estate.name, signatures={"业主": record.owner_signature})
+    return pdf_file(body, f"papers-{record.number}.pdf")
+
+
+@router.get("/move-in/{move_in_id}/keys.pdf")
+def key_receipt_pdf(request: Request, console: Viewer, db: DbSession, move_in_id: RowId) -> Response:
+    """The key receipt 《钥匙签领表》 with the keys handed over and the owner's signature (R-KEY-8)."""
+    estate = console.require_estate()
+    record = desk.get(db, estate, move_in_id)
+    kept = db.get(Key, record.kept_key_id) if record.kept_key_id else None
+    values = paper.key_receipt_values(db, estate, record, kept, language(request))
+    body = form_pdf(
+        paper.KEY_RECEIPT,
+        values,
+        lang=language(request),
+        heading=estate.name,
+        signatures={"业主": record.key_signature},
+    )
+    return pdf_file(body, f"key-receipt-{record.number}.pdf")
+
+
+@router.get("/move-in/{move_in_id}/rectification.pdf")
+def rectification_pdf(request: Request, console: Viewer, db: DbSession, move_in_id: RowId) -> Response:
+    """The rectification list 《项目整改表》 for engineering, with the key kept for the work."""
+    estate = console.require_estate()
+    record = desk.get(db, estate, move_in_id)
+    kept = db.get(Key, record.kept_key_id) if record.kept_key_id else None
+    inspected = next((h.at for h in desk.history(db, record) if h.transition == "inspect"), None)
+    values = paper.rectification_values(db, estate, record, kept, inspected, language(request))
+    body = form_pdf(
+        paper.RECTIFICATION, values, lang=language(request), heading=estate.name,
+        signatures={"业主": record.acceptance_signature},
+    )  # fmt: skip
+    return pdf_file(body, f"rectification-{record.number}.pdf")
+
+
 def _step(
     request: Request,
     db: Session,

@@ -76,8 +76,23 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _pdf(landscape: bool) -> FPDF:
-    pdf = FPDF(orientation="L" if landscape else "P", format="A4")
+class Paper(FPDF):
+    """A4 with the page's number (and a line naming the estate and the form) at the foot of every page."""
+
+    def __init__(self, *, landscape: bool, foot: str = "") -> None:
+        super().__init__(orientation="L" if landscape else "P", format="A4")
+        self.foot = foot
+
+    def footer(self) -> None:
+        self.set_y(-9)
+        self.set_font("cjk", size=7)
+        self.cell(0, 5, self.foot, align="L")
+        self.set_x(self.l_margin)
+        self.cell(0, 5, f"{self.page_no()} / {{nb}}", align="R")
+
+
+def _pdf(landscape: bool, foot: str = "") -> FPDF:
+    pdf = Paper(landscape=landscape, foot=foot)
     for style in ("", "B"):  # one face serves both: table headings ask for bold
         pdf.add_font("cjk", style=style, fname=str(CJK_FONT), collection_font_number=0)
     pdf.set_margins(10, 10, 10)
@@ -85,21 +100,37 @@ def _pdf(landscape: bool) -> FPDF:
     return pdf
 
 
-def _signature_line(pdf: FPDF, signatures: Sequence[Label], lang: str) -> None:
+def signature_boxes(
+    pdf: FPDF, signatures: Sequence[Label], lang: str, images: Mapping[str, str] | None = None, *, height: float = 22
+) -> None:
+    """The boxes at a form's foot, side by side, each headed by who signs and holding the captured signature (a PNG
+    data URL keyed by the box's Chinese label) when there is one; a new page when they would not fit."""
     if not signatures:
         return
-    pdf.ln(5)
+    pdf.ln(6)
+    if pdf.get_y() + height + 9 > pdf.h - pdf.b_margin:
+        pdf.add_page()
     pdf.set_font("cjk", size=10)
-    text = "      ".join(f"{zh if lang == 'zh' else en}: ______________" for zh, en in signatures)
-    pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+    box_w = pdf.epw / len(signatures)
+    y = pdf.get_y()
+    for index, (zh, en) in enumerate(signatures):
+        x = pdf.l_margin + index * box_w
+        pdf.set_xy(x, y)
+        pdf.cell(box_w, 7, zh if lang == "zh" else en, border="LTR")
+        pdf.rect(x, y + 7, box_w, height)
+        png = png_from_data_url((images or {}).get(zh, ""))
+        if png is not None:
+            pdf.image(io.BytesIO(png), x=x + 2, y=y + 8, h=height - 2, keep_aspect_ratio=True, w=box_w - 4)
+    pdf.set_xy(pdf.l_margin, y + height + 9)
 
 
 def register_pdf(
     register: Register, rows: Iterable[Mapping[str, object]], *, lang: str = "zh", heading: str = ""
 ) -> bytes:
     """The register on A4 in its columns, the headings repeated on every page, a few blank lines to write on and
-    the signature boxes at the foot."""
-    pdf = _pdf(register.landscape)
+    the signature boxes at the foot; every page numbered, its foot naming the register and `heading` (the estate and
+    the period)."""
+    pdf = _pdf(register.landscape, foot=" · ".join(p for p in (register.title(lang), heading) if p))
     pdf.add_page()
     pdf.set_font("cjk", size=15)
     pdf.cell(0, 9, register.title(lang), align="C", new_x="LMARGIN", new_y="NEXT")
@@ -121,7 +152,7 @@ def register_pdf(
             table.row([_text(row.get(c.key)) for c in register.columns])
         for _ in range(register.blank_lines):
             table.row([""] * width)
-    _signature_line(pdf, register.signatures, lang)
+    signature_boxes(pdf, register.signatures, lang, height=16)
     return bytes(pdf.output())
 
 
@@ -169,7 +200,7 @@ def form_pdf(
     """One record on portrait A4 in the form's layout: a grid of labelled fields (two to a line, a wide field on a
     line of its own) and the signature boxes, each holding its signature (a PNG data URL, keyed by the box's
     Chinese label) when one was captured."""
-    pdf = _pdf(landscape=False)
+    pdf = _pdf(landscape=False, foot=" · ".join(p for p in (form.title(lang), heading) if p))
     pdf.add_page()
     pdf.set_font("cjk", size=16)
     pdf.cell(0, 10, form.title(lang), align="C", new_x="LMARGIN", new_y="NEXT")
@@ -213,18 +244,71 @@ def form_pdf(
             if len(pending) == 2:
                 flush_pair()
     flush_pair()
-    if form.signatures:
-        pdf.ln(6)
-        images = signatures or {}
-        box_w = full / max(1, len(form.signatures))
-        y = pdf.get_y()
-        for index, (zh, en) in enumerate(form.signatures):
-            x = pdf.l_margin + index * box_w
-            pdf.set_xy(x, y)
-            pdf.cell(box_w, 7, zh if lang == "zh" else en, border="LTR")
-            pdf.rect(x, y + 7, box_w, 22)
-            png = png_from_data_url(images.get(zh, ""))
-            if png is not None:
-                pdf.image(io.BytesIO(png), x=x + 2, y=y + 8, h=20, keep_aspect_ratio=True, w=box_w - 4)
-        pdf.set_xy(pdf.l_margin, y + 31)
+    signature_boxes(pdf, form.signatures, lang, signatures)
+    return bytes(pdf.output())
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of a report's section: its headings and its rows, already text or numbers."""
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+    widths: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    tables: tuple[Table, ...]
+
+
+def pack_pdf(
+    title: str,
+    cover: Sequence[str],
+    sections: Sequence[Section],
+    *,
+    lang: str = "zh",
+    foot: str = "",
+    signatures: Sequence[Label] = (),
+    contents: str = "",
+) -> bytes:
+    """A report pack on portrait A4: a cover page (the title, `cover`'s lines, the sections' list under `contents`,
+    the signature boxes), then each section under its title with its tables; every page numbered."""
+    pdf = _pdf(landscape=False, foot=foot)
+    pdf.add_page()
+    pdf.ln(40)
+    pdf.set_font("cjk", size=22)
+    pdf.cell(0, 14, title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=12)
+    for line in cover:
+        pdf.cell(0, 8, line, align="C", new_x="LMARGIN", new_y="NEXT")
+    if contents:
+        pdf.ln(10)
+        pdf.set_font("cjk", size=13)
+        pdf.cell(0, 8, contents, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("cjk", size=11)
+        for number, section in enumerate(sections, start=1):
+            pdf.cell(0, 7, f"{number}. {section.title}", new_x="LMARGIN", new_y="NEXT")
+    signature_boxes(pdf, signatures, lang)
+    for number, section in enumerate(sections, start=1):
+        if number == 1 or pdf.get_y() > pdf.h * 0.7:
+            pdf.add_page()
+        else:
+            pdf.ln(4)
+        pdf.set_font("cjk", size=14)
+        pdf.cell(0, 9, f"{number}. {section.title}", new_x="LMARGIN", new_y="NEXT")
+        for table in section.tables:
+            pdf.set_font("cjk", size=9)
+            with pdf.table(
+                col_widths=table.widths or None,
+                line_height=5,
+                text_align="LEFT",
+                wrapmode=WrapMode.CHAR,
+                repeat_headings=1,
+            ) as grid:
+                grid.row(table.headers)
+                for row in table.rows:
+                    grid.row([_text(v) for v in row])
+            pdf.ln(3)
     return bytes(pdf.output())

@@ -28,24 +28,27 @@ def _append(sheet: Worksheet, values: Iterable[object]) -> None:
     sheet.append(inert_row(values))
 
 
+# The register's columns in the order of the paper form 《物品放行条记录单》 (R-REL-4).
+REGISTER_COLUMNS = (
+    "number",
+    "day",
+    "unit",
+    "applicant_kind",
+    "applicant",
+    "items",
+    "state",
+    "valid_until",
+    "released_at",
+    "gate",
+    "guard",
+    "plate",
+    "countersign",
+    "revoked",
+)
+
+
 def register_header(t: Translate, signed: Signed | None = None) -> list[str]:
-    keys = (
-        "number",
-        "day",
-        "unit",
-        "applicant_kind",
-        "applicant",
-        "items",
-        "state",
-        "valid_until",
-        "released_at",
-        "gate",
-        "guard",
-        "plate",
-        "countersign",
-        "revoked",
-    )
-    return [t(f"slips.col.{k}") for k in keys] + ([t("paper.col.signatures")] if signed else [])
+    return [t(f"slips.col.{k}") for k in REGISTER_COLUMNS] + ([t("paper.col.signatures")] if signed else [])
 
 
 def register_row(

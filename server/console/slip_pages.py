@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from server.console.i18n import translate
+from server.console.key_pages import pdf_file
 from server.console.pages import form_action, language
+from server.console.registers import Column, Register, register_pdf
 from server.console.registry_pages import XLSX, flash_key, page_size, view, wants_fragment
-from server.console.slip_exports import register_csv, register_xlsx
+from server.console.slip_exports import REGISTER_COLUMNS, register_csv, register_row, register_xlsx
 from server.contract.fields import Text, check_text, parse_day, to_utc
 from server.db.models import ApplicantKind, AuditEntry, Estate, ReleaseSlip, SlipItem, SlipState
 from server.domain import clock, registry
@@ -95,6 +97,31 @@ def slip_register(
 
 # The register's exports: writer and media type per file format.
 EXPORTS = {"csv": (register_csv, "text/csv; charset=utf-8"), "xlsx": (register_xlsx, XLSX)}
+WIDTHS = {
+    "number": 22,
+    "day": 15,
+    "valid_until": 16,
+    "released_at": 16,
+    "revoked": 16,
+    "items": 26,
+    "applicant_kind": 9,
+}
+# The register on paper: the export's columns (their labels from the catalogue), signed by both sides of the daily
+# reconciliation (R-REL-7).
+PAPER = Register(
+    "slip-register",
+    "《物品放行条记录单》",
+    "Release slip register",
+    (
+        *(
+            Column(k, translate("zh", f"slips.col.{k}"), translate("en", f"slips.col.{k}"), WIDTHS.get(k, 11))
+            for k in REGISTER_COLUMNS
+        ),
+        Column("signatures", translate("zh", "paper.col.signatures"), translate("en", "paper.col.signatures"), 14),
+    ),
+    signatures=(("客户管理员", "CS admin"), ("治安队长", "Security captain")),
+    blank_lines=0,
+)
 
 
 @router.get("/slips/export.{fmt}")
@@ -102,25 +129,37 @@ def export(
     request: Request,
     console: Viewer,
     db: DbSession,
-    fmt: Literal["csv", "xlsx"],
+    now: Now,
+    fmt: Literal["csv", "xlsx", "pdf"],
     day: Day = "",
     unit: UnitQ = "",
     state: StateQ = "",
     kind: KindQ = "",
     number: NumberQ = "",
 ) -> Response:
-    """The register as filtered on screen, as CSV or XLSX."""
+    """The register as filtered on screen, as CSV, XLSX or PDF; on paper it is a day's (today's unless one is
+    chosen), as the CS admin binds it with the day's reconciliation (R-REL-4, 7)."""
     estate = console.require_estate()
+    if fmt == "pdf" and not day:
+        day = clock.local_day(estate, now).isoformat()
     rows = list(register.rows_for_export(db, estate, _filter(day, unit, state, kind, number)))
     lang = language(request)
-    write, media_type = EXPORTS[fmt]
     held = paper.signatures(db, [slip.id for slip in rows])
 
     def signed(slip: ReleaseSlip) -> str:
         """R-REL-2/3: whether the applicant signed and the owner countersigned, as the export shows it."""
         return "；".join(translate(lang, f"paper.signed.{k}") for k in sorted(held.get(slip.id, ())))
 
-    body = write(rows, estate, lambda k: translate(lang, k), _item_name(request, db, estate), signed)
+    t, item_name = (lambda k: translate(lang, k)), _item_name(request, db, estate)
+    if fmt == "pdf":
+        lines = [
+            dict(zip((*REGISTER_COLUMNS, "signatures"), register_row(s, estate, t, item_name, signed), strict=True))
+            for s in rows
+        ]
+        heading = " · ".join(p for p in (estate.name if lang == "zh" else (estate.name_en or estate.name), day) if p)
+        return pdf_file(register_pdf(PAPER, lines, lang=lang, heading=heading), "slip-register.pdf")
+    write, media_type = EXPORTS[fmt]
+    body = write(rows, estate, t, item_name, signed)
     disposition = f"attachment; filename*=UTF-8''slip-register.{fmt}"
     return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
 

@@ -65,6 +65,8 @@ class Perm(enum.StrEnum):
     renovation_desk = "renovation.desk"  # the CS centre: receive, notify, agreement, worker passes, extensions
     renovation_approve = "renovation.approve"  # engineering: approve within 3 working days, inspect and accept
     renovation_finance = "renovation.finance"  # finance: fees and deposit received, deposit refunded
+    # The manager's monthly report pack of every area
+    reports_view = "reports.view"  # the CS supervisor/manager and the general manager
 
 
 _ALL = frozenset(Perm) - {Perm.keys_approve_duplication}
@@ -97,7 +99,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.admin: _ALL,  # everything but the general manager's approval of a key duplication (R-KEY-11)
     Role.general_manager: _VIEW
     | {Perm.audit_view, Perm.slips_view, Perm.keys_view, Perm.keys_approve_duplication, Perm.service_view}
-    | {Perm.duty_view, Perm.log_read, Perm.log_check},
+    | {Perm.duty_view, Perm.log_read, Perm.log_check, Perm.reports_view},
     Role.cs_manager: _VIEW
     | _SLIPS
     | _KEYS
@@ -111,7 +113,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     | _MOVE_IN_DESK
     | _VACANT
     | {Perm.movein_fees, Perm.movein_fee_list, Perm.vacancy_clean}
-    | _RENOVATION,
+    | _RENOVATION
+    | {Perm.reports_view},
     Role.records_admin: _VIEW
     | _SLIPS
     | _KEYS

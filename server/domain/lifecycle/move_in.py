@@ -23,6 +23,7 @@ from server.db.models import (
     KeyGroup,
     KeyLoan,
     KeySet,
+    LoanPurpose,
     Occupancy,
     OccupancyKind,
     Person,
@@ -543,6 +544,24 @@ def return_rectification_key(
         payment_proof=move_in.fee_receipt_no,
         note=f"{move_in.number} 整改完成，凭回执领回",
     )
+
+
+def issued_keys(session: Session, move_in: MoveIn) -> list[tuple[Key, KeyLoan]]:
+    """The keys handed to the owner against the signed key receipt 《钥匙签领表》 (R-KEY-8), with their loans."""
+    if not move_in.key_receipt_no:
+        return []
+    rows = session.execute(
+        select(Key, KeyLoan)
+        .join(KeyLoan, KeyLoan.key_id == Key.id)
+        .where(
+            KeyLoan.estate_id == move_in.estate_id,
+            KeyLoan.purpose == LoanPurpose.move_in,
+            KeyLoan.receipt_no == move_in.key_receipt_no,
+            KeyLoan.borrower_person_id == move_in.owner_id,
+        )
+        .order_by(Key.id)
+    )
+    return [(key, loan) for key, loan in rows]
 
 
 # --- 8 filing ---------------------------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.db.models import KeyLoan, LoanPurpose, LoanState, OccupancyKind, StepHistory
+from server.console import lifecycle_forms as paper
+from server.console.registers import form_pdf
+from server.db.models import Key, KeyLoan, LoanPurpose, LoanState, OccupancyKind, StepHistory
 from server.db.models.lifecycle import Meter, MeterReading, MoveInState, ScanKind, Vacancy
 from server.domain import registry
 from server.domain.actors import SYSTEM
@@ -18,6 +20,7 @@ from server.domain.errors import DomainError
 from server.domain.lifecycle import meters
 from server.domain.lifecycle import move_in as desk
 from tests.server.lifecycle.conftest import NOW, RESULTS_ALL_PASS, SIGNATURE, Desk, counts, scan, take_over, walk
+from tests.server.slips.pdf_text import pdf_text
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -25,7 +28,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_r_move_whole_desk_in_the_manuals_order(db: Session, world: Desk) -> None:
     """R-MOVE: queue → papers → documents → fees → pack → facilities form and meters → keys (one door key kept for
     the rectification with a receipt) → filed; each key a move-in line of the key register; the unit no longer
-    vacant."""
+    vacant. The key receipt 《钥匙签领表》 and the rectification list 《项目整改表》 print what was recorded."""
     take_over(db, world, world.household.unit.id, water="10.25")
     record = walk(db, world, "inspect")
     assert record.state == MoveInState.inspected and record.ticket == 1
@@ -48,6 +51,18 @@ def test_r_move_whole_desk_in_the_manuals_order(db: Session, world: Desk) -> Non
     ]
     assert lent[0].state == LoanState.requested  # out for good when the cabinet sees it leave (R-KEY-8)
     assert record.kept_key_id == door and record.rectification_receipt_no == "ZG-01"
+    kept = db.get(Key, door)
+    assert [key.label for key, _loan in desk.issued_keys(db, record)] == ["5-8B 信箱"]  # the door key stays
+    values = paper.key_receipt_values(db, world.estate, record, kept, "zh")  # 《钥匙签领表》 (R-KEY-8, 9)
+    receipt = pdf_text(form_pdf(paper.KEY_RECEIPT, values, heading="观海台", signatures={"业主": record.key_signature}))
+    assert all(w in receipt for w in ("《钥匙签领表》", "YS-01", "SK-0001", "5-8B 信箱", "ZG-01", "业主", "经办人"))
+    papers = pdf_text(form_pdf(paper.PAPERS, paper.papers_values(db, record, "zh"), heading="观海台"))
+    assert all(
+        w in papers for w in ("《入伙资料确认表》", "GH-2026-118", "2 / 1", "已收费", "SK-0001", "《收楼声明书》")
+    )
+    values = paper.rectification_values(db, world.estate, record, kept, NOW, "zh")
+    listed = pdf_text(form_pdf(paper.RECTIFICATION, values, heading="观海台"))
+    assert all(w in listed for w in ("《项目整改表》", "客厅墙面裂缝", "5-8B 入户门 / ZG-01", "工程部", "1 / "))
     with pytest.raises(DomainError) as unfiled:
         desk.file(
             db, SYSTEM, world.estate, record, done=["registration", "finance", "pack"], by=world["front_desk"], now=NOW
