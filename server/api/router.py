@@ -9,6 +9,7 @@ from server.api import cabinet, gate, gate_paper, gate_terminal, kiosk, passes, 
 from server.console import (
     admin_pages,
     archive_pages,
+    dashboard_pages,
     duty_log_pages,
     duty_roster_pages,
     gate_log_pages,
@@ -62,6 +63,7 @@ CONSOLE = (
     move_in_pages,
     vacancy_pages,
     renovation_pages,
+    dashboard_pages,
     console,
 )
 
