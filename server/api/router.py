@@ -9,6 +9,7 @@ from server.api import cabinet, gate, gate_paper, gate_terminal, kiosk, passes, 
 from server.console import (
     admin_pages,
     archive_pages,
+    dashboard_pages,
     developer_repair_pages,
     duty_log_pages,
     duty_roster_pages,
@@ -70,6 +71,7 @@ CONSOLE = (
     vacancy_pages,
     renovation_pages,
     report_pages,
+    dashboard_pages,
     console,
 )
 

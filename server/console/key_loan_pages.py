@@ -253,15 +253,18 @@ def cancel_loan(
 def _overdue_page(
     request: Request, db: Session, console: Console, now: datetime, *, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    rows = views.overdue_rows(db, console.require_estate(), now)
+    rows = views.overdue_rows(db, console.require_estate(), now, open_only=bool(context.pop("open_only", False)))
     return key_view(
         request, console, "keys/overdue.html", status=status, rows=rows, can_lend=console.can(Perm.keys_lend), **context
     )
 
 
 @router.get("/keys/overdue")
-def overdue(request: Request, console: Viewer, db: DbSession, now: Now, done: Text = "") -> Response:
-    return _overdue_page(request, db, console, now, flash=flash_key(done, DONE))
+def overdue(
+    request: Request, console: Viewer, db: DbSession, now: Now, done: Text = "", open: bool = False
+) -> Response:
+    """Loans out past their due time; `open`: only those nobody has acknowledged (the dashboard's figure)."""
+    return _overdue_page(request, db, console, now, flash=flash_key(done, DONE), open_only=open, open=open)
 
 
 @router.post("/keys/loans/{loan_id}/acknowledge")

@@ -18,7 +18,7 @@ from server.console.pages import form_action, language
 from server.console.registry_pages import flash_key, page_size, view, wants_fragment
 from server.contract.fields import Text, check_day, to_utc
 from server.db.models import AuditEntry, Estate
-from server.domain import clock
+from server.domain import clock, dashboard
 from server.domain.errors import DomainError
 from server.domain.keys import events, layout, register, views
 from server.domain.permissions import Perm
@@ -211,16 +211,21 @@ def cabinet_events(
     request: Request,
     console: Viewer,
     db: DbSession,
+    now: Now,
     kind: Annotated[Text, Query(max_length=20)] = "",
+    alerts: bool = False,
     page: PageNo = 1,
 ) -> Response:
     """What the cabinet reported and what keys did in their slots, newest first, with the alarms still open: for
-    the records admin who keeps the keys, and every role that may see them."""
+    the records admin who keeps the keys, and every role that may see them. `alerts`: only the cabinet's alerts of
+    the last day, which the dashboard counts."""
     estate = console.require_estate()
-    found = views.cabinet_events(db, estate, page, page_size(request), kind)
+    only = dashboard.cabinet_alerts(estate, now) if alerts else None
+    found = views.cabinet_events(db, estate, page, page_size(request), kind, only=only)
     lang = language(request)
     context = {
         "page": found,
+        "alerts": alerts,
         "kind": kind if kind in views.EVENT_PREFIXES else "",
         "kinds": views.EVENT_PREFIXES,
         "facts": lambda entry: event_facts(entry, lang),

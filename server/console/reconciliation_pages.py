@@ -118,13 +118,15 @@ def reconciliation_as_xlsx(
 
 
 @router.get("/slips/conflicts")
-def conflicts_page(request: Request, console: Viewer, db: DbSession, done: Text = "") -> Response:
-    found = register.conflicts(db, console.require_estate())
+def conflicts_page(request: Request, console: Viewer, db: DbSession, done: Text = "", open: bool = False) -> Response:
+    """The conflicts found when offline gates synced (R-REL-6); `open`: only those not resolved yet."""
+    found = register.conflicts(db, console.require_estate(), open_only=open)
     return view(
         request,
         console,
         "slips/conflicts.html",
         conflicts=found,
+        open=open,
         can_resolve=console.can(Perm.slips_conflicts),
         flash=flash_key(done, frozenset({"conflict_resolved"})),
     )

@@ -1,4 +1,4 @@
-"""Console routes: sign-in, sign-out, language and estate switch, the dashboard; registry and admin pages."""
+"""Console routes: sign-in, sign-out, language and estate switch (the dashboard: dashboard_pages)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from server.config import Settings
-from server.console import reconciliation_pages
 from server.console.pages import LANG_COOKIE, form_action, render
 from server.contract.fields import Text
-from server.domain import dashboard, staff
+from server.domain import staff
 from server.domain.errors import Forbidden
 from server.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, CurrentConsole, DbSession, Now, SettingsDep, client_ip
 from server.web.params import RowIdForm
@@ -125,18 +124,3 @@ def switch_estate(
         raise Forbidden("您无权管理该小区", "you may not work in that estate", code="estate_denied")
     db.merge(console.session).estate_id = estate_id
     return RedirectResponse(_safe_next(next), status_code=303)
-
-
-@router.get("/")
-def home(request: Request, console: CurrentConsole, db: DbSession, now: Now) -> Response:
-    figures = dashboard.figures(db, console.estate, now) if console.estate is not None else None
-    slip_overdue = reconciliation_pages.dashboard_flag(db, console)
-    slip_stale = reconciliation_pages.dashboard_stale(db, console)
-    return render(
-        request,
-        "dashboard.html",
-        console=console,
-        figures=figures,
-        slip_overdue=slip_overdue,
-        slip_stale=slip_stale,
-    )

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.contract.cabinet import ALERTS, CabinetEventIn
@@ -131,16 +131,19 @@ def _key_event(
     return key_events.key_returned(session, estate, event.board, slot, tag, event.at, actor=actor)
 
 
-def _alert_entries(estate_id: int) -> Select[int]:
-    return (
-        select(func.count())
-        .select_from(AuditEntry)
-        .where(
-            AuditEntry.estate_id == estate_id,
-            AuditEntry.action.startswith(ACTION_PREFIX, autoescape=True),
-            AuditEntry.detail.contains(_ALERT_MARK, autoescape=True),
-        )
+def alert_condition(estate_id: int, since: datetime | None = None) -> ColumnElement[bool]:
+    """The audit entries of cabinet events the server judged alerts (since `since`): what the dashboard counts and
+    the cabinet's event page lists with `alerts=1`."""
+    condition = and_(
+        AuditEntry.estate_id == estate_id,
+        AuditEntry.action.startswith(ACTION_PREFIX, autoescape=True),
+        AuditEntry.detail.contains(_ALERT_MARK, autoescape=True),
     )
+    return condition if since is None else and_(condition, AuditEntry.at >= since)
+
+
+def _alert_entries(estate_id: int) -> Select[int]:
+    return select(func.count()).select_from(AuditEntry).where(alert_condition(estate_id))
 
 
 def alerts_since(session: Session, estate_id: int, hours: int = 24, now: datetime | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, UTCDateTime
@@ -14,6 +14,7 @@ class AuditEntry(Base):
     """One change of state: who, what, when, from where. `hash` chains it to the entry before."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_estate_at", "estate_id", "at"),)  # the cabinet's alerts of the last day
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime)

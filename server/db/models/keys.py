@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db.base import Base, UTCDateTime, utcnow
@@ -192,6 +192,7 @@ class KeyLoan(Base):
     """A line of the key loan register 《钥匙领用登记表》 (R-KEY-12)."""
 
     __tablename__ = "key_loans"
+    __table_args__ = (Index("ix_key_loans_estate_state_due", "estate_id", "state", "due_at"),)  # out and overdue
 
     id: Mapped[int] = mapped_column(primary_key=True)
     estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"), index=True)

@@ -89,6 +89,8 @@ class ServiceOrder(Base):
         UniqueConstraint("estate_id", "number"),
         Index("ix_service_orders_board", "estate_id", "kind", "state", "due_at"),
         Index("ix_service_orders_unit", "unit_id", "created_at"),
+        # repairs finished in a period with their lead times: the repair lead-time chart (issue 21)
+        Index("ix_service_orders_estate_kind_done", "estate_id", "kind", "done_at", "created_at", "appointment_end"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -181,6 +183,7 @@ class FeedbackForm(Base):
     __table_args__ = (
         UniqueConstraint("estate_id", "number"),
         Index("ix_feedback_forms_board", "estate_id", "state", "due_at"),
+        Index("ix_feedback_forms_estate_received", "estate_id", "received_at", "category"),  # feedback chart
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -235,7 +238,10 @@ class CallTask(Base):
     (`opens_at` … `due_at`) and closed with its outcome."""
 
     __tablename__ = "call_tasks"
-    __table_args__ = (Index("ix_call_tasks_queue", "estate_id", "done_at", "due_at"),)
+    __table_args__ = (
+        Index("ix_call_tasks_queue", "estate_id", "done_at", "due_at"),
+        Index("ix_call_tasks_estate_done_outcome", "estate_id", "done_at", "outcome"),  # callback outcomes chart
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"), index=True)

@@ -167,7 +167,10 @@ class SlipRelease(Base):
     """
 
     __tablename__ = "slip_releases"
-    __table_args__ = (Index("ix_slip_releases_estate_at", "estate_id", "at"),)
+    __table_args__ = (
+        Index("ix_slip_releases_estate_at", "estate_id", "at"),
+        Index("ix_slip_releases_estate_outcome_at", "estate_id", "outcome", "at", "gate"),  # the charts (issue 21)
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slip_id: Mapped[int] = mapped_column(ForeignKey("release_slips.id", ondelete="CASCADE"), unique=True)

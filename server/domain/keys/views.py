@@ -261,9 +261,12 @@ def loans_for_export(session: Session, estate: Estate, f: LoanFilter, now: datet
     return [_row(r, now) for r in session.execute(_loan_rows(estate, f).order_by(KeyLoan.id))]
 
 
-def overdue_rows(session: Session, estate: Estate, now: datetime) -> list[LoanRow]:
-    """Loans out past their due time, the longest overdue first, acknowledged or not."""
+def overdue_rows(session: Session, estate: Estate, now: datetime, *, open_only: bool = False) -> list[LoanRow]:
+    """Loans out past their due time, the longest overdue first, acknowledged or not (`open_only`: those nobody has
+    acknowledged yet, the open alerts the dashboard counts, R-KEY-12)."""
     query = _loan_rows(estate, LoanFilter(state=LoanState.out)).where(KeyLoan.due_at < now)
+    if open_only:
+        query = query.where(KeyLoan.overdue_ack_at.is_(None))
     return [_row(r, now) for r in session.execute(query.order_by(KeyLoan.due_at, KeyLoan.id))]
 
 
@@ -468,10 +471,14 @@ def _event_actions(prefix: str) -> ColumnElement[bool]:
     return or_(*(AuditEntry.action.startswith(p, autoescape=True) for p in chosen))
 
 
-def cabinet_events(session: Session, estate: Estate, page: int, size: int, prefix: str = "") -> Page[AuditEntry]:
+def cabinet_events(
+    session: Session, estate: Estate, page: int, size: int, prefix: str = "", only: ColumnElement[bool] | None = None
+) -> Page[AuditEntry]:
     """The estate's cabinet events from the audit trail, newest first: what the cabinet reported (`cabinet.`), keys
-    taken and put back (`key.`) and the alarms they raised (`key_alarm.`); `prefix` keeps one of these."""
-    query = select(AuditEntry).where(and_(AuditEntry.estate_id == estate.id, _event_actions(prefix)))
+    taken and put back (`key.`) and the alarms they raised (`key_alarm.`); `prefix` keeps one of these, `only` (the
+    cabinet's recent alerts, as the dashboard counts them) keeps just the entries it selects."""
+    chosen = only if only is not None else _event_actions(prefix)
+    query = select(AuditEntry).where(and_(AuditEntry.estate_id == estate.id, chosen))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(1, min(page, max(1, -(-total // size))))
     items = list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(size).offset((page - 1) * size)))

@@ -195,9 +195,11 @@ class _Reader:
         )
         return self._spec(key, href, alarm, t, conditions, columns, joined, (t.due_at, t.id))
 
-    def read(self, specs: list[_Spec]) -> list[Figure]:
-        """Every figure's count in one statement and every figure's lines in another."""
+    def read(self, specs: list[_Spec], *, with_lines: bool = True) -> list[Figure]:
+        """Every figure's count in one statement and every figure's lines in another (`with_lines`: else none)."""
         counts = self.session.execute(select(*(s.count.scalar_subquery() for s in specs))).one()
+        if not with_lines:
+            return [Figure(s.key, counts[n] or 0, s.href, [], s.alarm) for n, s in enumerate(specs)]
         parts = [select(literal(n).label("figure"), *s.lines.subquery().c) for n, s in enumerate(specs)]
         rows = self.session.execute(union_all(*parts)).all()
         lines: list[list[Line]] = [[] for _ in specs]
@@ -206,8 +208,9 @@ class _Reader:
         return [Figure(s.key, counts[n] or 0, s.href, lines[n], s.alarm) for n, s in enumerate(specs)]
 
 
-def board(session: Session, estate: Estate, role: str, now: datetime) -> Board:
-    """The board of `role` (one of ROLES) for `estate` at `now`."""
+def board(session: Session, estate: Estate, role: str, now: datetime, *, with_lines: bool = True) -> Board:
+    """The board of `role` (one of ROLES) for `estate` at `now` (`with_lines`: each figure's first records too; the
+    dashboard reads only the counts)."""
     r = _Reader(session, estate, now)
     repair, cleaning = ServiceKind.repair, ServiceKind.cleaning
     repairs, cleanings = LIST[repair], LIST[cleaning]
@@ -275,7 +278,7 @@ def board(session: Session, estate: Estate, role: str, now: datetime) -> Board:
         ]  # fmt: skip
     else:
         raise ValueError(f"no board for {role!r}")
-    return Board(role, r.read(figures))
+    return Board(role, r.read(figures, with_lines=with_lines))
 
 
 def _awaiting_supervisor(estate: Estate) -> Select[int]:
