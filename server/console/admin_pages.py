@@ -5,20 +5,21 @@ Every change goes through the domain functions, which write the audit entries.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import false
 from sqlalchemy.orm import Session
 
+from server.console.audit_view import Reader
 from server.console.i18n import translate
 from server.console.pages import form_action, language
 from server.console.registry_pages import flash_key, page_size, view, wants_fragment
 from server.contract.fields import Text
-from server.db.models import AuditEntry, Device, DeviceKind, Role, StaffUser
-from server.domain import audit, devices, guards, staff
+from server.db.models import Device, DeviceKind, Role, StaffUser
+from server.domain import audit, audit_codes, devices, guards, registry, staff
 from server.domain.errors import DomainError, Forbidden, NotFound
 from server.domain.paging import paginate
 from server.domain.permissions import Perm
@@ -245,12 +246,16 @@ def device_revoke(console: DeviceAdmin, db: DbSession, device_id: RowId) -> Resp
 # --- audit log ----------------------------------------------------------------------------------------------------
 
 
-def _details(entry: AuditEntry) -> str:
-    try:
-        detail = json.loads(entry.detail or "{}")
-    except ValueError:
-        return entry.detail
-    return ", ".join(f"{k}={v}" for k, v in detail.items()) if isinstance(detail, dict) else str(detail)
+def _row_id(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def audit_reader(request: Request, db: Session, console: Console) -> Reader:
+    """How this reader sees entries: their language, the estate's zone, the estate's staff and devices by name."""
+    estate = console.require_estate()
+    people = {u.id: f"{u.display_name} ({u.username})" for u in db.scalars(staff.list_for_estate(db, estate))}
+    machines = {d.id: d.name for d in devices.list_for_estate(db, estate)}
+    return Reader(language(request), estate, people, machines)
 
 
 def _audit_page(
@@ -258,16 +263,45 @@ def _audit_page(
     db: Session,
     console: Console,
     *,
-    action: Text = "",
+    query: dict[str, str] | None = None,
     page: int = 1,
     report: audit.ChainReport | None = None,
 ) -> Response:
+    """The audit log of the estate, newest first, filtered by action, person, device and unit together (issue 21,
+    item 3); the filters stay in the URL, so paging, the language switch and a bookmark keep them."""
     estate = console.require_estate()
-    query = audit.recent(estate.id, action)
-    context = {"page": paginate(db, query, page, page_size(request)), "action": action, "details": _details}
+    query = {"action": "", "person": "", "device": "", "unit": "", **(query or {})}
+    reader = audit_reader(request, db, console)
+    unit, error = None, ""
+    if query["unit"].strip():
+        try:
+            unit = registry.get_unit(db, estate, query["unit"])
+        except DomainError as exc:  # a unit that is not one matches nothing, and the page says why
+            error = exc.text(reader.lang)
+    only = audit.Filter(
+        action=query["action"],
+        staff_id=_row_id(query["person"]),
+        device_id=_row_id(query["device"]),
+        unit=unit,
+    )
+    found = audit.recent(estate.id, only).where(false()) if error else audit.recent(estate.id, only)
+    context = {"page": paginate(db, found, page, page_size(request)), "query": query, "reader": reader, "error": error}
     if wants_fragment(request):
         return view(request, console, "audit_table.html", **context)
-    return view(request, console, "audit.html", actions=audit.actions(db, estate.id), report=report, **context)
+    groups: dict[str, list[str]] = {}
+    for code in audit.actions(db, estate.id):
+        groups.setdefault(reader.area(code), []).append(code)
+    areas = [a for a in (*audit_codes.AREAS, "other") if a in groups]
+    return view(
+        request,
+        console,
+        "audit.html",
+        action_groups=[(a, sorted(groups[a], key=reader.action)) for a in areas],
+        people=sorted(reader.staff.items(), key=lambda p: p[1]),
+        machines=sorted(reader.devices.items(), key=lambda d: d[1]),
+        report=report,
+        **context,
+    )
 
 
 @router.get("/audit")
@@ -276,9 +310,13 @@ def audit_list(
     console: Auditor,
     db: DbSession,
     action: Annotated[Text, Query(max_length=60)] = "",
+    person: Annotated[Text, Query(max_length=12)] = "",
+    device: Annotated[Text, Query(max_length=12)] = "",
+    unit: Annotated[Text, Query(max_length=16)] = "",
     page: PageNo = 1,
 ) -> Response:
-    return _audit_page(request, db, console, action=action, page=page)
+    query = {"action": action, "person": person, "device": device, "unit": unit}
+    return _audit_page(request, db, console, query=query, page=page)
 
 
 @router.get("/audit/verify")

@@ -4,21 +4,22 @@ intakes and duplication requests in key_intake_pages)."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from server.console.audit_view import Reader
 from server.console.i18n import translate
 from server.console.key_exports import Translate, block_name, label_map_pdf, labels_pdf
 from server.console.pages import form_action, language
 from server.console.registry_pages import flash_key, page_size, view, wants_fragment
 from server.contract.fields import Text, check_day, to_utc
-from server.db.models import AuditEntry, Estate
-from server.domain import clock, dashboard
+from server.db.models import DeviceKind, Estate
+from server.domain import clock, devices
 from server.domain.errors import DomainError
 from server.domain.keys import events, layout, register, views
 from server.domain.permissions import Perm
@@ -191,19 +192,7 @@ def labels(request: Request, console: Viewer, db: DbSession, now: Now) -> Respon
 # --- the cabinet's events -------------------------------------------------------------------------------------------
 
 
-def event_facts(entry: AuditEntry, lang: str) -> str:
-    """What an event's entry says, in the reader's language: the slot, the key or tag, the alarm's message."""
-    try:
-        detail = json.loads(entry.detail or "{}")
-    except ValueError:
-        return entry.detail
-    if not isinstance(detail, dict):
-        return str(detail)
-    message = detail.get("message_en" if lang == "en" else "message")
-    if message:
-        return str(message)
-    shown = ("cabinet", "board", "slot", "key", "tag", "request_id", "reason", "seen_at")
-    return ", ".join(f"{name}={detail[name]}" for name in shown if detail.get(name) not in (None, ""))
+SLOT_TEXT = re.compile(r"^(\d{1,3})-(\d{1,3})$")
 
 
 @router.get("/keys/events")
@@ -213,22 +202,42 @@ def cabinet_events(
     db: DbSession,
     now: Now,
     kind: Annotated[Text, Query(max_length=20)] = "",
-    alerts: bool = False,
+    cabinet: Annotated[Text, Query(max_length=12)] = "",
+    slot: Annotated[Text, Query(max_length=8)] = "",
+    alerts: Annotated[Text, Query(max_length=3)] = "",
+    hours: Annotated[int | None, Query(ge=1, le=24 * 31)] = None,
     page: PageNo = 1,
 ) -> Response:
     """What the cabinet reported and what keys did in their slots, newest first, with the alarms still open: for
-    the records admin who keeps the keys, and every role that may see them. `alerts`: only the cabinet's alerts of
-    the last day, which the dashboard counts."""
+    the records admin who keeps the keys, and every role that may see them. Shown as words, in the estate's zone,
+    filtered by kind, cabinet, slot (`board-slot`, as the labels read), whether a person must look, and the last
+    `hours` (the dashboard's cabinet alerts of the last day)."""
     estate = console.require_estate()
-    only = dashboard.cabinet_alerts(estate, now) if alerts else None
-    found = views.cabinet_events(db, estate, page, page_size(request), kind, only=only)
-    lang = language(request)
+    place = SLOT_TEXT.match(slot.strip())
+    cabinets = [d for d in devices.list_for_estate(db, estate) if d.kind == DeviceKind.cabinet]
+    query = {
+        "kind": kind if kind in views.EVENT_PREFIXES else "",
+        "cabinet": cabinet,
+        "slot": slot,
+        "alerts": alerts,
+        "hours": str(hours or ""),
+    }
+    only = views.EventFilter(
+        prefix=query["kind"],
+        device_id=int(cabinet) if cabinet.isdigit() and len(cabinet) < 10 else None,
+        board=int(place[1]) if place else None,
+        slot=int(place[2]) if place else None,
+        alerts={"1": True, "0": False}.get(alerts),
+        since=now - timedelta(hours=hours) if hours else None,
+    )
+    found = views.cabinet_events(db, estate, page, page_size(request), only)
     context = {
         "page": found,
-        "alerts": alerts,
-        "kind": kind if kind in views.EVENT_PREFIXES else "",
+        "query": query,
         "kinds": views.EVENT_PREFIXES,
-        "facts": lambda entry: event_facts(entry, lang),
+        "cabinets": cabinets,
+        "reader": Reader(language(request), estate, devices={d.id: d.name for d in cabinets}),
+        "error": "" if place or not slot.strip() else translate(language(request), "keys.events.bad_slot"),
     }
     if wants_fragment(request):
         return key_view(request, console, "keys/events_table.html", **context)

@@ -6,6 +6,7 @@ import hmac
 import secrets
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -107,6 +108,12 @@ def logout(console: CurrentConsole, db: DbSession) -> Response:
 
 @router.get("/lang")
 def switch_language(request: Request, to: Text, next: Text = "/console/") -> Response:
+    """Switch the language and go back to the same page with the same filters (`next`, path and query). A listing
+    whose filters changed by HTMX since it was drawn has pushed them into the address bar, which the browser sends
+    as the referrer: that address wins when it is the same page of this site."""
+    came_from = urlsplit(request.headers.get("referer", ""))
+    if came_from.netloc == request.url.netloc and came_from.path == urlsplit(next).path:
+        next = urlunsplit(("", "", came_from.path, came_from.query, ""))
     response = RedirectResponse(_safe_next(next) if next != "/console/login" else "/console/login", status_code=303)
     if to in ("zh", "en"):
         response.set_cookie(LANG_COOKIE, to, samesite="lax", path="/", max_age=365 * 86400)

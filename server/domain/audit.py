@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, bindparam, cast, or_
 from sqlalchemy.orm import Session
 
 from server.db.base import utcnow
-from server.db.models import AuditEntry, AuditHead, Estate, StaffUser
+from server.db.models import AuditEntry, AuditHead, Estate, StaffUser, Unit
 from server.domain.actors import Actor
 
 GENESIS = "0" * 64
@@ -181,10 +181,34 @@ def _scope(estate_id: int) -> ColumnElement[bool]:
     )
 
 
-def recent(estate_id: int, action: str = "") -> Select[AuditEntry]:
-    """Entries seen from one estate, newest first, optionally of one action."""
+@dataclass(frozen=True)
+class Filter:
+    """What the audit log is narrowed to; each part left empty keeps everything, the parts given all apply."""
+
+    action: str = ""
+    staff_id: int | None = None  # entries by this staff member
+    device_id: int | None = None  # entries made from this device
+    unit: Unit | None = None  # entries about this unit, or naming it in their details
+
+
+def recent(estate_id: int, only: Filter = Filter()) -> Select[AuditEntry]:
+    """Entries seen from one estate, newest first, narrowed by `only`."""
     query = select(AuditEntry).where(_scope(estate_id)).order_by(AuditEntry.seq.desc())
-    return query.where(AuditEntry.action == action) if action else query
+    if only.action:
+        query = query.where(AuditEntry.action == only.action)
+    if only.staff_id is not None:
+        query = query.where(AuditEntry.actor.startswith(f"user:{only.staff_id}:", autoescape=True))
+    if only.device_id is not None:
+        query = query.where(AuditEntry.device_id == only.device_id)
+    if only.unit is not None:
+        named = json.dumps({"unit": only.unit.code}, ensure_ascii=False)[1:-1]  # as `record` writes it: "unit": "…"
+        query = query.where(
+            or_(
+                and_(AuditEntry.entity == "unit", AuditEntry.entity_id == str(only.unit.id)),
+                AuditEntry.detail.contains(named, autoescape=True),
+            )
+        )
+    return query
 
 
 def actions(session: Session, estate_id: int) -> list[str]:

@@ -44,7 +44,7 @@ PUT_BACK = frozenset({"key_returned", "key_returned_to_wrong_slot", "unknown_tag
 # The register's own entries about keys in the cabinet, shown with the cabinet's events to those who keep keys.
 KEY_ACTIONS = ("key.", "key_alarm.", "key_loan.", "key_unlock.")
 # How an alert is marked in an entry's detail (audit details are JSON with sorted keys and default separators).
-_ALERT_MARK = '"alert": true'
+ALERT_MARK = '"alert": true'
 
 
 @dataclass
@@ -137,7 +137,7 @@ def alert_condition(estate_id: int, since: datetime | None = None) -> ColumnElem
     condition = and_(
         AuditEntry.estate_id == estate_id,
         AuditEntry.action.startswith(ACTION_PREFIX, autoescape=True),
-        AuditEntry.detail.contains(_ALERT_MARK, autoescape=True),
+        AuditEntry.detail.contains(ALERT_MARK, autoescape=True),
     )
     return condition if since is None else and_(condition, AuditEntry.at >= since)
 
@@ -161,5 +161,5 @@ def event_log(viewer: StaffUser, estate: Estate, *, alerts_only: bool = False) -
     actions = [AuditEntry.action.startswith(p, autoescape=True) for p in (ACTION_PREFIX, *KEY_ACTIONS)]
     query = select(AuditEntry).where(AuditEntry.estate_id == estate.id, or_(*actions))
     if alerts_only:
-        query = query.where(AuditEntry.detail.contains(_ALERT_MARK, autoescape=True))
+        query = query.where(AuditEntry.detail.contains(ALERT_MARK, autoescape=True))
     return query.order_by(AuditEntry.seq.desc())

@@ -170,7 +170,7 @@ def _keys(session: Session, estate: Estate, now: datetime) -> Section:
     )
     counts.add(
         "cabinet_alerts",
-        _link("/console/keys/events", alerts=1),
+        _link("/console/keys/events", alerts=1, hours=CABINET_ALERT_HOURS),
         _count(AuditEntry, cabinet_alerts(estate, now)),
         alarm=True,
     )

@@ -223,6 +223,11 @@ def arrears_history(session: Session, unit: Unit) -> list[tuple[ArrearsChange, s
     return [(change, name or "") for change, name in rows]
 
 
+# Units in natural order, the same in SQLite and PostgreSQL (1-1A, 1-2A, 1-10A, then 2-…, 10-…): the building as
+# `buildings` sorts it, then the floor as a number, then the unit's letter.
+UNIT_ORDER = (func.length(Building.number), Building.number, Unit.floor, Unit.label)
+
+
 def buildings(session: Session, estate: Estate) -> list[Building]:
     """The estate's buildings in natural order (2 before 10)."""
     rows = session.scalars(select(Building).where(Building.estate_id == estate.id))
@@ -370,7 +375,7 @@ def search_units(
         query = query.where(Building.number == building)
     if in_arrears:
         query = query.where(Unit.arrears_fen > ARREARS_LIMIT_FEN)
-    query = query.order_by(Building.number, Unit.floor, Unit.label)
+    query = query.order_by(*UNIT_ORDER)
     return paginate(session, query, page, size)
 
 
@@ -385,7 +390,7 @@ def search_residents(
     size: int = 25,
 ) -> Page[Occupancy]:
     """Occupancies (a resident in a unit) matching a name, phone or unit code fragment."""
-    query = select(Occupancy).join(Person).join(Unit).where(Occupancy.estate_id == estate.id)
+    query = select(Occupancy).join(Person).join(Unit).join(Building).where(Occupancy.estate_id == estate.id)
     if q.strip():
         text = q.strip()
         query = query.where(
@@ -397,5 +402,5 @@ def search_residents(
         query = query.where(
             Occupancy.starts_on <= current_on, or_(Occupancy.ends_on.is_(None), Occupancy.ends_on >= current_on)
         )
-    query = query.order_by(Unit.code, Occupancy.kind, Person.name)
+    query = query.order_by(*UNIT_ORDER, Occupancy.kind, Person.name)
     return paginate(session, query, page, size)

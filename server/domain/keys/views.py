@@ -39,6 +39,7 @@ from server.db.models import (
     StaffUser,
 )
 from server.domain import clock
+from server.domain.cabinet import ALERT_MARK
 from server.domain.errors import DomainError, NotFound
 from server.domain.keys.duplication import NEEDS_GENERAL_MANAGER, get_request
 from server.domain.keys.intake import get_intake
@@ -471,14 +472,34 @@ def _event_actions(prefix: str) -> ColumnElement[bool]:
     return or_(*(AuditEntry.action.startswith(p, autoescape=True) for p in chosen))
 
 
+@dataclass(frozen=True)
+class EventFilter:
+    """What the cabinet's events are narrowed to (issue 21, item 3); empty parts keep everything."""
+
+    prefix: str = ""  # one of EVENT_PREFIXES: what the cabinet reported, keys in slots, or the alarms
+    device_id: int | None = None  # the cabinet (its enrolled device) that reported
+    board: int | None = None
+    slot: int | None = None
+    alerts: bool | None = None  # True: only what a person must look at; False: only the rest
+    since: datetime | None = None  # only what was recorded since (the dashboard's alerts of the last day)
+
+
 def cabinet_events(
-    session: Session, estate: Estate, page: int, size: int, prefix: str = "", only: ColumnElement[bool] | None = None
+    session: Session, estate: Estate, page: int, size: int, only: EventFilter = EventFilter()
 ) -> Page[AuditEntry]:
     """The estate's cabinet events from the audit trail, newest first: what the cabinet reported (`cabinet.`), keys
-    taken and put back (`key.`) and the alarms they raised (`key_alarm.`); `prefix` keeps one of these, `only` (the
-    cabinet's recent alerts, as the dashboard counts them) keeps just the entries it selects."""
-    chosen = only if only is not None else _event_actions(prefix)
-    query = select(AuditEntry).where(and_(AuditEntry.estate_id == estate.id, chosen))
+    taken and put back (`key.`) and the alarms they raised (`key_alarm.`), narrowed by `only`."""
+    query = select(AuditEntry).where(and_(AuditEntry.estate_id == estate.id, _event_actions(only.prefix)))
+    if only.device_id is not None:
+        query = query.where(AuditEntry.device_id == only.device_id)
+    if only.board is not None and only.slot is not None:  # cabinet events name `device:board-slot`, keys `board-slot`
+        place = f"{only.board}-{only.slot}"
+        query = query.where(or_(AuditEntry.entity_id == place, AuditEntry.entity_id.endswith(f":{place}")))
+    if only.alerts is not None:
+        marked = AuditEntry.detail.contains(ALERT_MARK, autoescape=True)
+        query = query.where(marked if only.alerts else ~marked)
+    if only.since is not None:
+        query = query.where(AuditEntry.at >= only.since)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(1, min(page, max(1, -(-total // size))))
     items = list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(size).offset((page - 1) * size)))

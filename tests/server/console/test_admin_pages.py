@@ -219,14 +219,14 @@ def test_audit_lists_recent_entries_filters_by_action_and_pages(as_role: Callabl
     assert seqs == sorted(seqs, reverse=True) and len(seqs) == 5, "newest first, one page"
     assert '<option value="unit.arrears"' in page
     arrears = manager.get("/console/audit", params={"action": "unit.arrears"}).text
-    assert column(arrears, "audit-table", 3) == ["unit.arrears", "unit.arrears"]
-    assert "balance_fen=128050" in arrears and "共 2 条" in arrears
+    assert column(arrears, "audit-table", 3) == ["更新欠费", "更新欠费"], "issue 21 item 3: actions as words"
+    assert "<dt>欠费金额</dt><dd>¥1,280.50</dd>" in arrears and "共 2 条" in arrears
     units = manager.get("/console/audit", params={"action": "unit.create", "page": 4}).text
     assert "共 16 条，第 4/4 页" in units and len(column(units, "audit-table")) == 1
     fragment = manager.get(
         "/console/audit", params={"action": "unit.arrears"}, headers={"HX-Request": "true", "HX-Target": "results"}
     )
-    assert "<html" not in fragment.text and "unit.arrears" in fragment.text
+    assert "<html" not in fragment.text and 'data-action="unit.arrears"' in fragment.text
 
 
 def test_verify_chain_reports_intact_then_names_the_altered_entry(as_role: Callable, populated, db: Session) -> None:
