@@ -20,7 +20,7 @@ from server.domain.duty.requests import DUTY_REQUEST
 from server.domain.keys.duplication import DUPLICATION
 from server.domain.keys.intake import INTAKE
 from server.domain.keys.loans import KEY_LOAN
-from server.domain.lifecycle.processes import MOVE_IN, TAKEOVER
+from server.domain.lifecycle.processes import DEVELOPER_REPAIR, MOVE_IN, TAKEOVER
 from server.domain.renovation.passes import DIRECTIONS
 from server.domain.renovation.process import RENOVATION
 from server.domain.service.processes import CLEANING, FEEDBACK, REPAIR
@@ -45,6 +45,7 @@ PROCESSES: tuple[tuple[Process, str], ...] = (
     (DESTRUCTION, "archive"),
     (MOVE_IN, "lifecycle"),
     (TAKEOVER, "lifecycle"),
+    (DEVELOPER_REPAIR, "lifecycle"),
     (RENOVATION, "renovation"),
 )
 
@@ -106,6 +107,7 @@ _WRITTEN: dict[str, tuple[str, ...]] = {
         "key.home_slot",
         "key.layout",
         "key.put_back",
+        "key.rectification_keep",
         "key.removed",
         "key_board.add",
         "key_loan.overdue",
@@ -156,8 +158,24 @@ _WRITTEN: dict[str, tuple[str, ...]] = {
         "archive_file.edit",
         "archive_file.retire",
     ),
-    "lifecycle": ("vacancy.clean", "vacancy.patrol"),
-    "renovation": ("worker_pass.issue", "worker_pass.print", "worker_pass.withdraw"),
+    "lifecycle": (
+        "vacancy.clean",
+        "vacancy.patrol",
+        "move_in.scan_added",
+        "move_in.scan_deleted",
+        "move_in_fee.added",
+        "move_in_fee.edited",
+        "move_in_fee.moved",
+        "move_in_fee.retired",
+        "move_in_fee.restored",
+    ),
+    "renovation": (
+        "worker_pass.issue",
+        "worker_pass.print",
+        "worker_pass.withdraw",
+        "worker_pass.conflict",
+        "worker_pass.conflict_resolve",
+    ),
 }
 
 
