@@ -11,8 +11,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from server.console.pages import form_action
-from server.console.registry_pages import flash_key, view
+from server.console.key_pages import pdf_file
+from server.console.pages import form_action, language
+from server.console.registers import Column, Register, register_pdf, register_xlsx
+from server.console.registry_pages import XLSX, flash_key, view, yuan
 from server.console.service_repair_pages import amount
 from server.contract.fields import Text
 from server.domain.lifecycle import move_in_fees as fee_list
@@ -46,6 +48,47 @@ def _page(request: Request, db: Session, console: Console, *, status: int = 200,
 @router.get("/move-in/fees")
 def fee_page(request: Request, console: Viewer, db: DbSession, done: Text = "") -> Response:
     return _page(request, db, console, flash=flash_key(done, DONE))
+
+
+FEE_LIST = Register(
+    "move-in-fees",
+    "《入伙费用一览表》",
+    "Move-in fee list",
+    (
+        Column("no", "序号", "No.", 6),
+        Column("code", "代码", "Code", 14),
+        Column("name", "收费项目", "Item", 50),
+        Column("amount", "标准金额（元）", "Standard amount (yuan)", 20),
+    ),
+    signatures=(("制表人", "Prepared by"), ("客服经理", "CS manager"), ("财务", "Finance")),
+    landscape=False,
+    blank_lines=3,
+)
+
+
+@router.get("/move-in/fees/export.{fmt}")
+def export_fees(request: Request, console: Viewer, db: DbSession, now: Now, fmt: Literal["xlsx", "pdf"]) -> Response:
+    """The list the cashier works from, as it stands (active lines in their printed order): for the counter's wall
+    and the move-in pack. An amount of 0 is typed at the desk."""
+    estate = console.require_estate()
+    lang = language(request)
+    rows = [
+        {
+            "no": n,
+            "code": item.code,
+            "name": item.name_zh if lang == "zh" or not item.name_en else item.name_en,
+            "amount": yuan(item.amount_fen) if item.amount_fen else ("现场填写" if lang == "zh" else "at the desk"),
+        }
+        for n, item in enumerate(fee_list.items(db, estate, active_only=True), start=1)
+    ]
+    heading = f"{estate.name} · {now:%Y-%m-%d}"
+    if fmt == "pdf":
+        return pdf_file(register_pdf(FEE_LIST, rows, lang=lang, heading=heading), "move-in-fees.pdf")
+    return Response(
+        register_xlsx(FEE_LIST, rows, lang=lang, heading=heading),
+        media_type=XLSX,
+        headers={"Content-Disposition": "attachment; filename*=UTF-8''move-in-fees.xlsx"},
+    )
 
 
 def _line(name_zh: str, name_en: str, price: str) -> fee_list.FeeLine:

@@ -251,6 +251,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/console/service/prices/{item_id}"): needs(Perm.service_catalogue),
     ("POST", "/console/service/prices/{item_id}/active"): needs(Perm.service_catalogue),
     ("GET", "/console/service/prices/export.{fmt}"): needs(Perm.service_view),
+    ("GET", "/console/move-in/fees/export.{fmt}"): needs(Perm.movein_view),
     ("GET", "/console/service/repairs"): needs(Perm.service_view),
     ("GET", "/console/service/repairs/new"): needs(Perm.service_intake),
     ("POST", "/console/service/repairs/new"): needs(Perm.service_intake),

@@ -42,6 +42,7 @@ COSTLY = {
     ("GET", "/console/service/repairs/{order_id}/form.pdf"),
     *(("GET", f"/console/service/repairs/{name}.{{fmt}}") for name in ("handover", "closing", "unreturned", "filing")),
     ("GET", "/console/service/prices/export.{fmt}"),
+    ("GET", "/console/move-in/fees/export.{fmt}"),
     ("GET", "/console/service/cleaning/register.{fmt}"),
     ("GET", "/console/service/feedback/summary.{fmt}"),
     ("GET", "/console/service/feedback/{feedback_id}/form.pdf"),

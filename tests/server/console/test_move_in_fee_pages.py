@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
+from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from server.domain.lifecycle import move_in as desk
 from server.domain.lifecycle import move_in_scans as scans
 from tests.conftest import Household, csrf_of, sign_in
 from tests.server.lifecycle.conftest import SIGNATURE
+from tests.server.slips.pdf_text import pdf_text
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 PASSWORD = "correct-horse-1"
@@ -74,6 +76,13 @@ def test_r_move_the_fee_list_page_edits_the_estates_list(
             and "¥1,500.00" in shown.text
             and 'action="/console/move-in/fees"' not in shown.text
         )
+        # The list as printed for the counter: active lines in their order, the retired one left out.
+        printed = pdf_text(reader.get("/console/move-in/fees/export.pdf").content)
+        assert "《入伙费用一览表》" in printed and "停车卡" in printed and "水费周转金" not in printed
+        assert printed.index("物业管理费") < printed.index("门禁卡工本费") < printed.index("停车卡")
+        sheet = load_workbook(io.BytesIO(cashier.get("/console/move-in/fees/export.xlsx").content)).active
+        assert sheet is not None
+        assert next(r[2:4] for r in sheet.iter_rows(min_row=3, values_only=True)) == ("物业管理费", "¥1,500.00")
         forbidden = reader.post(
             "/console/move-in/fees", data={"code": "x", "name_zh": "x", "csrf_token": csrf_of(shown.text)}
         )
