@@ -58,3 +58,33 @@ def test_a_roles_dashboard_links_each_figure_to_its_list_and_draws_its_charts(
     save_screenshot(page, f"dashboard-{role}")
     figure.click()
     expect(page.locator(rows)).to_have_count(count)
+
+
+# The other roles of issue 21's list, in one tab one after another: the figure each follows, its count, the rows.
+OTHERS = {
+    "front_desk": ("figure-slips-slips_issued", 2, "#slips-table tbody tr"),
+    "engineering": ("figure-keys-keys_overdue", 1, "#overdue-table tbody tr"),
+    "environment": ("figure-vacancy-vacant_units", 1, "#units-table tbody tr"),
+    "finance": ("figure-finance-units_in_arrears", 2, "#units-table tbody tr"),
+    "general_manager": ("figure-slips-slips_today", 5, "#slips-table tbody tr"),
+}
+
+
+def test_every_other_role_lands_on_its_own_figures_and_each_leads_to_its_list(
+    page: Page, db: Session, populated: Registry, make_user: Callable, password: str
+) -> None:
+    """The front desk, engineering, environment, finance and the general manager: each signs in to a dashboard with
+    its own area's figure (R-REL-4, R-KEY-12, R-VAC-6), and following it lists as many records as it counts."""
+    seed(db, populated)
+    for role, (figure_id, count, rows) in OTHERS.items():
+        page.context.clear_cookies()
+        user = make_user(role)
+        page.goto("/console/login")
+        page.get_by_label("用户名").fill(user.username)
+        page.get_by_label("密码").fill(password)
+        page.get_by_role("button", name="登录").click()
+        expect(page).to_have_url(re.compile(r"/console/$"))
+        figure = page.locator(f"#{figure_id}")
+        expect(figure.locator(".value")).to_have_text(str(count))
+        figure.click()
+        expect(page.locator(rows)).to_have_count(count)
