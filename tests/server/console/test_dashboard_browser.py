@@ -1,6 +1,7 @@
 """The dashboards in headless Chromium (issue 21): a role's figures, one followed to the filtered list it counts, and
 the charts drawn by the vendored ECharts with the numbers of their JSON endpoints (R-REL-6, R-KEY-12, R-REP-8,
-R-FB-1, R-VAC-6). Three roles, three page loads each. Screenshots: var/screenshots/dashboard-*.png."""
+R-FB-1, R-VAC-6). Three roles with three page loads each, then the other five roles in one tab. Screenshots:
+var/screenshots/dashboard-*.png."""
 
 from __future__ import annotations
 
