@@ -1,8 +1,8 @@
 """The move-in desk in the console (R-MOVE): the day's queue with tickets, a move-in's page with the step it is at —
 papers, documents and photos with the owner's signature on the pad, fees read back with the change, the pack, the
 unit facilities acceptance form with the meter readings, keys from the key register with the owner's signed
-receipt and a door key kept for rectification, the file steps — the facilities form as PDF and the move-in
-register as XLSX and PDF."""
+receipt and a door key kept for rectification, the file steps — each of its forms and the move-in register as PDF
+and XLSX."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ from starlette.datastructures import FormData
 from server.console import lifecycle_forms as paper
 from server.console.key_pages import pdf_file, row_id
 from server.console.pages import form_action, language
-from server.console.registers import form_pdf, register_pdf, register_xlsx
+from server.console.registers import form_file, register_pdf, register_xlsx
 from server.console.registry_pages import XLSX, flash_key, parse_yuan, view
 from server.contract.fields import Text
 from server.db.models import Estate, Key, Person, Unit
 from server.db.models.lifecycle import MoveIn
+from server.domain import clock
 from server.domain.errors import DomainError, NotFound
 from server.domain.lifecycle import meters
 from server.domain.lifecycle import move_in as desk
@@ -178,61 +179,68 @@ def page(request: Request, console: Viewer, db: DbSession, move_in_id: RowId, do
     return _page(request, db, console, move_in_id, flash=flash_key(done, DONE))
 
 
-@router.get("/move-in/{move_in_id}/acceptance.pdf")
-def acceptance_pdf(request: Request, console: Viewer, db: DbSession, move_in_id: RowId) -> Response:
+FormFmt = Literal["pdf", "xlsx"]
+
+
+def _signed_at(db: Session, estate: Estate, record: MoveIn, transition: str) -> dict[str, str]:
+    """When the owner signed the form the step `transition` took, as local text (for the workbook's signature row)."""
+    at = next((h.at for h in desk.history(db, record) if h.transition == transition), None)
+    return {"业主": clock.local_text(estate, at)} if at else {}
+
+
+@router.get("/move-in/{move_in_id}/acceptance.{fmt}")
+def acceptance_form(request: Request, console: Viewer, db: DbSession, move_in_id: RowId, fmt: FormFmt) -> Response:
     """《单元设施验收确认表》 with its lines, rectification items, meter readings and the owner's signature."""
     estate = console.require_estate()
     record = desk.get(db, estate, move_in_id)
     lang = language(request)
     inspected = next((h.at for h in desk.history(db, record) if h.transition == "inspect"), None)
     values = paper.acceptance_values(db, estate, record, lang, inspected)
-    body = form_pdf(
-        paper.ACCEPTANCE, values, lang=lang, heading=estate.name, signatures={"业主": record.acceptance_signature}
-    )
-    return pdf_file(body, f"acceptance-{record.number}.pdf")
+    return form_file(
+        fmt, paper.ACCEPTANCE, values, f"acceptance-{record.number}", lang=lang, heading=estate.name,
+        signatures={"业主": record.acceptance_signature}, signed_at=_signed_at(db, estate, record, "inspect"),
+    )  # fmt: skip
 
 
-@router.get("/move-in/{move_in_id}/papers.pdf")
-def papers_pdf(request: Request, console: Viewer, db: DbSession, move_in_id: RowId) -> Response:
+@router.get("/move-in/{move_in_id}/papers.{fmt}")
+def papers_form(request: Request, console: Viewer, db: DbSession, move_in_id: RowId, fmt: FormFmt) -> Response:
     """The papers confirmation 《入伙资料确认表》 with the owner's signature on the documents."""
     estate = console.require_estate()
     record = desk.get(db, estate, move_in_id)
     lang = language(request)
     values = paper.papers_values(db, record, lang)
-    body = form_pdf(paper.PAPERS, values, lang=lang, heading=estate.name, signatures={"业主": record.owner_signature})
-    return pdf_file(body, f"papers-{record.number}.pdf")
+    return form_file(
+        fmt, paper.PAPERS, values, f"papers-{record.number}", lang=lang, heading=estate.name,
+        signatures={"业主": record.owner_signature}, signed_at=_signed_at(db, estate, record, "sign"),
+    )  # fmt: skip
 
 
-@router.get("/move-in/{move_in_id}/keys.pdf")
-def key_receipt_pdf(request: Request, console: Viewer, db: DbSession, move_in_id: RowId) -> Response:
+@router.get("/move-in/{move_in_id}/keys.{fmt}")
+def key_receipt_form(request: Request, console: Viewer, db: DbSession, move_in_id: RowId, fmt: FormFmt) -> Response:
     """The key receipt 《钥匙签领表》 with the keys handed over and the owner's signature (R-KEY-8)."""
     estate = console.require_estate()
     record = desk.get(db, estate, move_in_id)
     kept = db.get(Key, record.kept_key_id) if record.kept_key_id else None
     values = paper.key_receipt_values(db, estate, record, kept, language(request))
-    body = form_pdf(
-        paper.KEY_RECEIPT,
-        values,
-        lang=language(request),
-        heading=estate.name,
-        signatures={"业主": record.key_signature},
-    )
-    return pdf_file(body, f"key-receipt-{record.number}.pdf")
+    return form_file(
+        fmt, paper.KEY_RECEIPT, values, f"key-receipt-{record.number}", lang=language(request), heading=estate.name,
+        signatures={"业主": record.key_signature}, signed_at=_signed_at(db, estate, record, "issue_keys"),
+    )  # fmt: skip
 
 
-@router.get("/move-in/{move_in_id}/rectification.pdf")
-def rectification_pdf(request: Request, console: Viewer, db: DbSession, move_in_id: RowId) -> Response:
+@router.get("/move-in/{move_in_id}/rectification.{fmt}")
+def rectification_form(request: Request, console: Viewer, db: DbSession, move_in_id: RowId, fmt: FormFmt) -> Response:
     """The rectification list 《项目整改表》 for engineering, with the key kept for the work."""
     estate = console.require_estate()
     record = desk.get(db, estate, move_in_id)
     kept = db.get(Key, record.kept_key_id) if record.kept_key_id else None
     inspected = next((h.at for h in desk.history(db, record) if h.transition == "inspect"), None)
     values = paper.rectification_values(db, estate, record, kept, inspected, language(request))
-    body = form_pdf(
-        paper.RECTIFICATION, values, lang=language(request), heading=estate.name,
-        signatures={"业主": record.acceptance_signature},
+    return form_file(
+        fmt, paper.RECTIFICATION, values, f"rectification-{record.number}", lang=language(request),
+        heading=estate.name, signatures={"业主": record.acceptance_signature},
+        signed_at=_signed_at(db, estate, record, "inspect"),
     )  # fmt: skip
-    return pdf_file(body, f"rectification-{record.number}.pdf")
 
 
 def _step(

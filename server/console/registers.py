@@ -1,8 +1,9 @@
 """Registers and forms declared once (WORKFLOWS.md, "Forms and registers"): a register is a table of the manual
 (《未返回维修单记录表》, 《家政服务记录表》 …) with its title, its columns and the signature boxes at its foot; a form
 is one record on paper (《工程维修单》, 《客户意见处理单》) with its fields and its signature boxes. Each declaration is
-rendered as a PDF in the paper form's layout (fpdf2, a CJK font) and a register also as XLSX (openpyxl), every cell
-neutralised against formulas; the console page shows the same columns through `headers`.
+rendered as a PDF in the paper form's layout (fpdf2, a CJK font) and as XLSX (openpyxl), every cell neutralised against
+formulas; the console page shows the same columns through `headers`. A form's route answers both from the same values
+through `form_file`.
 
 Rows and values are mappings from a column's key to its value; a value that is a `datetime` should already be local
 text (the caller knows the estate's zone)."""
@@ -14,18 +15,24 @@ import binascii
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import quote
 
 from fpdf import FPDF
 from fpdf.enums import WrapMode
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from starlette.responses import Response
 
 from server.console.slip_exports import CJK_FONT
 from server.console.spreadsheet import inert, inert_row
 
 Label = tuple[str, str]  # (Chinese, English)
 PNG_DATA_URL = "data:image/png;base64,"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SIGNED: Label = ("已签", "signed")
+WRAP_AT = 40  # a value longer than this (or of several lines) wraps in its cell
 
 
 @dataclass(frozen=True)
@@ -246,6 +253,72 @@ def form_pdf(
     flush_pair()
     signature_boxes(pdf, form.signatures, lang, signatures)
     return bytes(pdf.output())
+
+
+def form_xlsx(
+    form: Form,
+    values: Mapping[str, object],
+    *,
+    lang: str = "zh",
+    heading: str = "",
+    signatures: Mapping[str, str] | None = None,
+    signed_at: Mapping[str, str] | None = None,
+) -> bytes:
+    """One record as a workbook, from the same inputs as `form_pdf`: a sheet named after the form's code, its title
+    (bold) and `heading`, one row per field (label, value) in the form's order — a long or multi-line value wraps —
+    then one row per signature box: its label and "已签" / "signed" (with the time from `signed_at`, keyed like
+    `signatures` by the box's Chinese label, when known) if a signature was captured, else empty."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = form.code[:31]
+    sheet.append(inert_row([form.title(lang)]))
+    sheet["A1"].font = Font(bold=True, size=14)
+    if heading:
+        sheet.append(inert_row([heading]))
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for column in form.fields:
+        value = values.get(column.key)
+        cell_value = value if isinstance(value, (int, float, str)) and not isinstance(value, bool) else _text(value)
+        sheet.append(inert_row([column.label(lang), None if cell_value == "" else cell_value]))
+        label_cell, value_cell = sheet[sheet.max_row]
+        label_cell.font = Font(bold=True)
+        label_cell.alignment = Alignment(vertical="top")
+        if isinstance(cell_value, str) and ("\n" in cell_value or len(cell_value) > WRAP_AT or column.width > 50):
+            value_cell.alignment = wrap
+    for zh, en in form.signatures:
+        signed = png_from_data_url((signatures or {}).get(zh, "")) is not None
+        when = (signed_at or {}).get(zh, "") if signed else ""
+        mark = " ".join(p for p in ((SIGNED[0] if lang == "zh" else SIGNED[1]) if signed else "", when) if p)
+        sheet.append(inert_row([zh if lang == "zh" else en, mark or None]))
+        sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    sheet.column_dimensions["A"].width = 28
+    sheet.column_dimensions["B"].width = 70
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def form_file(
+    fmt: Literal["pdf", "xlsx"],
+    form: Form,
+    values: Mapping[str, object],
+    stem: str,
+    *,
+    lang: str = "zh",
+    heading: str = "",
+    signatures: Mapping[str, str] | None = None,
+    signed_at: Mapping[str, str] | None = None,
+) -> Response:
+    """A form's route answer: the PDF shown inline, or the workbook as an attachment, named `stem`.pdf / .xlsx."""
+    name = quote(f"{stem}.{fmt}")
+    if fmt == "pdf":
+        body = form_pdf(form, values, lang=lang, heading=heading, signatures=signatures)
+        return Response(
+            body, media_type="application/pdf", headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"}
+        )
+    body = form_xlsx(form, values, lang=lang, heading=heading, signatures=signatures, signed_at=signed_at)
+    return Response(body, media_type=XLSX_TYPE, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
 
 
 @dataclass(frozen=True)

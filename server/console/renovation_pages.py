@@ -22,7 +22,7 @@ from devices.printing.worker_pass import WorkerPassPrint, pass_bytes
 from server.console.i18n import translate
 from server.console.key_pages import local_time, pdf_file
 from server.console.pages import form_action, language, record_step
-from server.console.registers import Column, Register, form_pdf, register_pdf, register_xlsx
+from server.console.registers import Column, Register, form_file, register_pdf, register_xlsx
 from server.console.registers import Form as PaperForm
 from server.console.registry_pages import XLSX, flash_key, parse_yuan, view, yuan
 from server.console.slip_pages import PRINTER_COOKIE
@@ -251,8 +251,10 @@ def renovation_detail(
     return _detail(request, db, console, now, record, flash=flash_key(done, DONE))
 
 
-@router.get("/renovations/{renovation_id}/form.pdf")
-def application_pdf(request: Request, console: Viewer, db: DbSession, renovation_id: RowId) -> Response:
+@router.get("/renovations/{renovation_id}/form.{fmt}")
+def application_form(
+    request: Request, console: Viewer, db: DbSession, renovation_id: RowId, fmt: Literal["pdf", "xlsx"]
+) -> Response:
     """The application as the paper form 《装修申请表》, with its signature boxes."""
     estate = console.require_estate()
     r = records.get(db, estate, renovation_id)
@@ -266,10 +268,10 @@ def application_pdf(request: Request, console: Viewer, db: DbSession, renovation
         "refund": f"{local(r.refund_due_at)} {yuan(r.refund_fen) if r.refund_fen is not None else ''}".strip(),
     }  # fmt: skip
     sign = {"业主": r.owner_signature} if r.owner_signature else None
-    return pdf_file(
-        form_pdf(APPLICATION_FORM, values, lang=language(request), heading=estate.name, signatures=sign),
-        f"{r.number}.pdf",
-    )
+    return form_file(
+        fmt, APPLICATION_FORM, values, r.number, lang=language(request), heading=estate.name, signatures=sign,
+        signed_at={"业主": local(r.agreed_at)},
+    )  # fmt: skip
 
 
 def _fen(text: str, zh: str, en: str) -> int | None:

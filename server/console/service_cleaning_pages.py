@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.console.key_pages import local_input, local_time, pdf_file
 from server.console.pages import form_action, language, record_step
-from server.console.registers import form_pdf, register_pdf, register_xlsx
+from server.console.registers import form_file, register_pdf, register_xlsx
 from server.console.registry_pages import XLSX, flash_key, page_size, view, wants_fragment, yuan
 from server.console.service_cleaning_forms import (
     DISPATCH_ORDER,
@@ -408,18 +408,23 @@ def file(request: Request, console: Filer, db: DbSession, now: Now, cleaning_id:
 # --- the papers ------------------------------------------------------------------------------------------------------
 
 
-@router.get("/service/cleaning/{cleaning_id}/dispatch.pdf")
-def dispatch_order_pdf(request: Request, console: Viewer, db: DbSession, cleaning_id: RowId) -> Response:
+@router.get("/service/cleaning/{cleaning_id}/dispatch.{fmt}")
+def dispatch_order_form(console: Viewer, db: DbSession, cleaning_id: RowId, fmt: Literal["pdf", "xlsx"]) -> Response:
     """《家居清洁服务派工单》: what environment takes to the door, then the resident's check (R-CLN-1, 5)."""
     estate = console.require_estate()
     order = cleaning.get_order(db, estate, cleaning_id)
     values = dispatch_values(order, estate, _service_name(order, "zh"), yuan)
-    pdf = form_pdf(DISPATCH_ORDER, values, heading=estate.name, signatures={"住户签名": order.resident_signature})
-    return pdf_file(pdf, f"{order.number}.pdf")
+    return form_file(
+        fmt, DISPATCH_ORDER, values, order.number, heading=estate.name,
+        signatures={"住户签名": order.resident_signature},
+        signed_at={"住户签名": clock.local_text(estate, order.done_at)},
+    )  # fmt: skip
 
 
-@router.get("/service/cleaning/{cleaning_id}/note.pdf")
-def note_pdf(console: Viewer, db: DbSession, settings: SettingsDep, cleaning_id: RowId) -> Response:
+@router.get("/service/cleaning/{cleaning_id}/note.{fmt}")
+def note_form(
+    console: Viewer, db: DbSession, settings: SettingsDep, cleaning_id: RowId, fmt: Literal["pdf", "xlsx"]
+) -> Response:
     """《留言条》: left on the door when nobody is home, with the order number and the desk's phone (R-CLN-3)."""
     estate = console.require_estate()
     order = cleaning.get_order(db, estate, cleaning_id)
@@ -429,4 +434,4 @@ def note_pdf(console: Viewer, db: DbSession, settings: SettingsDep, cleaning_id:
         clock.local_text(estate, order.appointment_start),
     )  # fmt: skip
     values = note_values(order, estate, visited, settings.service_desk_phone)
-    return pdf_file(form_pdf(NOTE, values, heading=estate.name), f"{order.number}-note.pdf")
+    return form_file(fmt, NOTE, values, f"{order.number}-note", heading=estate.name)

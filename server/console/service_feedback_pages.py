@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.console.key_pages import pdf_file
 from server.console.pages import form_action, record_step
-from server.console.registers import form_pdf, register_pdf, register_xlsx
+from server.console.registers import form_file, register_pdf, register_xlsx
 from server.console.registry_pages import XLSX, flash_key, page_size, view, wants_fragment
 from server.console.service_feedback_forms import (
     CATEGORY,
@@ -362,10 +362,10 @@ def file(request: Request, console: Filer, db: DbSession, now: Now, feedback_id:
     return _step(request, db, console, now, feedback_id, take, "filed")
 
 
-@router.get("/service/feedback/{feedback_id}/form.pdf")
-def form_print(console: Viewer, db: DbSession, feedback_id: RowId) -> Response:
+@router.get("/service/feedback/{feedback_id}/form.{fmt}")
+def form_print(console: Viewer, db: DbSession, feedback_id: RowId, fmt: Literal["pdf", "xlsx"]) -> Response:
     """《客户意见处理单》 as it stands, for the binder."""
     estate = console.require_estate()
     form = feedback.get_form(db, estate, feedback_id)
     values = form_values(form, estate, _supervisor(db, form))
-    return pdf_file(form_pdf(FEEDBACK_FORM, values, heading=estate.name), f"{form.number}.pdf")
+    return form_file(fmt, FEEDBACK_FORM, values, form.number, heading=estate.name)

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.console.key_pages import local_input, local_time, pdf_file, row_id, translator
+from server.console.key_pages import local_input, local_time, row_id, translator
 from server.console.pages import form_action, language, record_step
-from server.console.registers import Column, form_pdf
+from server.console.registers import Column, form_file
 from server.console.registers import Form as PaperForm
 from server.console.registry_pages import flash_key, page_size, parse_yuan, view, wants_fragment, yuan
 from server.contract.fields import Text, parse_day
@@ -408,8 +408,10 @@ def cancel(request: Request, console: Desk, db: DbSession, now: Now, order_id: R
                 {"cancel_note": note})  # fmt: skip
 
 
-@router.get("/service/repairs/{order_id}/form.pdf")
-def order_form(request: Request, console: Viewer, db: DbSession, order_id: RowId) -> Response:
+@router.get("/service/repairs/{order_id}/form.{fmt}")
+def order_form(
+    request: Request, console: Viewer, db: DbSession, order_id: RowId, fmt: Literal["pdf", "xlsx"]
+) -> Response:
     """The printable 《工程维修单》 with the resident's signature in its box."""
     estate = console.require_estate()
     order = repairs.get_order(db, estate, order_id)
@@ -434,5 +436,7 @@ def order_form(request: Request, console: Viewer, db: DbSession, order_id: RowId
     }  # fmt: skip
     heading = f"{estate.name} · {order.number}"
     signed = {"住户签名": order.resident_signature}
-    body = form_pdf(REPAIR_FORM, values, lang=lang, heading=heading, signatures=signed)
-    return pdf_file(body, f"repair-order-{order.number}.pdf")
+    return form_file(
+        fmt, REPAIR_FORM, values, f"repair-order-{order.number}", lang=lang, heading=heading, signatures=signed,
+        signed_at={"住户签名": local(order.done_at)},
+    )  # fmt: skip

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from server.console import lifecycle_forms as paper
 from server.console.key_pages import pdf_file, row_id
 from server.console.pages import form_action, language
-from server.console.registers import form_pdf, register_pdf, register_xlsx
+from server.console.registers import form_file, register_pdf, register_xlsx
 from server.console.registry_pages import XLSX, flash_key, view
 from server.contract.fields import Text
 from server.db.models import Estate, StaffUser, Unit
@@ -137,20 +137,25 @@ def takeover_page(request: Request, console: Viewer, db: DbSession, takeover_id:
     return _takeover_page(request, db, console, takeover_id, flash=flash_key(done, DONE))
 
 
-@router.get("/vacant/takeovers/{takeover_id}/form.pdf")
-def takeover_pdf(request: Request, console: Viewer, db: DbSession, takeover_id: RowId) -> Response:
+@router.get("/vacant/takeovers/{takeover_id}/form.{fmt}")
+def takeover_form(
+    request: Request, console: Viewer, db: DbSession, takeover_id: RowId, fmt: Literal["pdf", "xlsx"]
+) -> Response:
     """《物业接管验收表》 with its items and both signatures."""
     estate = console.require_estate()
     form = vacancy.get_takeover(db, estate, takeover_id)
     lang = language(request)
-    body = form_pdf(
+    signed = clock.local_text(estate, form.signed_at) if form.signed_at else ""
+    return form_file(
+        fmt,
         paper.TAKEOVER_FORM,
         paper.takeover_values(db, estate, form, lang),
+        f"takeover-{form.number}",
         lang=lang,
         heading=estate.name,
         signatures={"工程部负责人": form.engineering_signature, "发展商（委托方）": form.developer_signature},
+        signed_at={"工程部负责人": signed, "发展商（委托方）": signed},
     )
-    return pdf_file(body, f"takeover-{form.number}.pdf")
 
 
 def _takeover_step(

@@ -99,6 +99,10 @@ def test_r_cln_booking_dispatch_nobody_home_rebook_finish_and_return(
     base = f"/console/service/cleaning/{oid}"
     assert post(desk, f"{base}/dispatch", csrf).status_code == 303  # R-CLN-1: the booked time
     assert desk.get(f"{base}/dispatch.pdf").content.startswith(b"%PDF")
+    sheet = load_workbook(io.BytesIO(desk.get(f"{base}/dispatch.xlsx").content)).active
+    lines = [row[:2] for row in sheet.iter_rows(values_only=True)]
+    assert lines[0][0] == "《家居清洁服务派工单》" and ("房号", "5-8B") in lines and ("联系人", "王建国") in lines
+    assert ("住户签名", None) in lines  # not signed yet
 
     clock.set("2026-11-03 09:15")
     cleaner_csrf = page_csrf(cleaner.get(base).text)
@@ -107,6 +111,8 @@ def test_r_cln_booking_dispatch_nobody_home_rebook_finish_and_return(
     shown = desk.get(base)
     assert "rebook-form" in shown.text and "print-note" in shown.text
     assert desk.get(f"{base}/note.pdf").content.startswith(b"%PDF")
+    note = load_workbook(io.BytesIO(desk.get(f"{base}/note.xlsx").content)).active
+    assert note["A1"].value == "《留言条》" and ("房号", "5-8B") in [r[:2] for r in note.iter_rows(values_only=True)]
     rebooked = post(desk, f"{base}/rebook", csrf, start="2026-11-04T14:00", end="2026-11-04T16:00", note="改周三")
     assert rebooked.status_code == 303
 

@@ -129,6 +129,9 @@ def test_r_fb_a_complaint_through_its_written_reply_and_the_summary(
     assert form is not None and form.reply == "已更换灯泡" and form.state == FeedbackState.filed
     db.commit()
     assert desk.get(f"{base}/form.pdf").content.startswith(b"%PDF")
+    sheet = load_workbook(io.BytesIO(desk.get(f"{base}/form.xlsx").content)).active
+    lines = [row[:2] for row in sheet.iter_rows(values_only=True)]
+    assert lines[0][0] == "《客户意见处理单》" and ("编号", form.number) in lines
     summary = desk.get("/console/service/feedback/summary?month=2026-11")
     assert "2026-11-29 23:59" in summary.text and form.number in summary.text  # R-FB-5
     sheet = desk.get("/console/service/feedback/summary.xlsx?month=2026-11")

@@ -170,6 +170,9 @@ def test_r_move_a_whole_move_in_with_the_facilities_form_and_meter_readings(
     expect(page.locator("#move-in-facts")).to_contain_text("客厅墙面裂缝")
     pdf = page.request.get(record_url + "/acceptance.pdf")
     assert pdf.ok and pdf.body().startswith(b"%PDF")
+    sheet = load_workbook(io.BytesIO(page.request.get(record_url + "/acceptance.xlsx").body())).active
+    lines = [row[:2] for row in sheet.iter_rows(values_only=True)]
+    assert lines[0][0] == "《单元设施验收确认表》" and ("整改项目《项目整改表》", "客厅墙面裂缝") in lines
 
     sign_in(page, desk.username)
     page.goto(record_url)

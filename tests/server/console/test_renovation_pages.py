@@ -3,11 +3,13 @@ changes nothing (R-REN-1, R-REN-6), and the gate's pass routes answer in the API
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -63,3 +65,27 @@ def test_r_ren_6_gate_check_of_a_forged_pass_is_an_error_body(
     )
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "malformed" and answer.json()["error"]["message_en"]
+
+
+def test_r_ren_1_application_form_exports_as_xlsx_with_typed_formulas_kept_as_text(
+    as_role: Callable[..., tuple[TestClient, Any]], household: Household
+) -> None:
+    """R-REN-1: the application received at the desk prints as 《装修申请表》 in PDF and XLSX from the same values;
+    a contractor typed as a formula stays text in the workbook, and the unsigned owner's box is empty."""
+    client, _account = as_role("front_desk")
+    form = {"unit": "5-8B", "owner_name": "王业主", "scope": "刷墙", "starts_on": "2026-11-10", "ends_on": "2026-11-20",
+            "contractor": '=HYPERLINK("http://x","y")'}  # fmt: skip
+    received = post(client, "/console/renovations", form)
+    assert received.status_code == 303
+    page = received.headers["location"].split("?")[0]
+    assert 'id="form-xlsx"' in client.get(page).text
+    assert client.get(f"{page}/form.pdf").content.startswith(b"%PDF")
+    answer = client.get(f"{page}/form.xlsx")
+    assert answer.status_code == 200 and answer.headers["content-disposition"].endswith(".xlsx")
+    sheet = load_workbook(io.BytesIO(answer.content)).active
+    assert sheet is not None and sheet.title == "renovation-application"
+    lines = [row[:2] for row in sheet.iter_rows(values_only=True)]
+    assert lines[0][0] == "《装修申请表》" and ("房号", "5-8B") in lines and ("业主", "王业主") in lines
+    assert ("装修单位", '\'=HYPERLINK("http://x","y")') in lines
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert lines[-4:] == [("业主", None), ("客服中心", None), ("工程部", None), ("财务部", None)]

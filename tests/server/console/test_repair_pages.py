@@ -127,6 +127,10 @@ def test_r_rep_1_to_9_a_repair_from_the_desk_to_its_callback(
     assert 'id="signature-image"' in shown and "已返回" in shown and "¥65.00" in shown
     pdf = desk.get(f"{page}/form.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    sheet = load_workbook(io.BytesIO(desk.get(f"{page}/form.xlsx").content)).active  # the same order as XLSX
+    lines = [row[:2] for row in sheet.iter_rows(values_only=True)]
+    assert lines[0][0] == "工程维修单" and ("单号", order.number) in lines and ("维修内容", "水管漏水") in lines
+    assert ("住户签名", "已签 2026-11-02 15:00") in lines  # the resident signed on finishing
     db.commit()
     task = db.scalar(select(CallTask).where(CallTask.order_id == order.id))
     assert task is not None

@@ -84,6 +84,10 @@ def test_r_vac_takeover_patrol_cleaning_viewing_and_statistics_in_the_console(
         assert post(eng, form_url + "/sign", signing).status_code == 303
         pdf = eng.get(form_url + "/form.pdf")
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        sheet = load_workbook(io.BytesIO(eng.get(form_url + "/form.xlsx").content)).active
+        lines = [row[:2] for row in sheet.iter_rows(values_only=True)]
+        assert lines[0][0] == "《物业接管验收表》" and ("房号", household.unit.code) in lines
+        assert [line[1][:2] for line in lines[-2:]] == ["已签", "已签"]  # both signed
 
         unit_url = f"/console/vacant/units/{household.unit.id}"
         patrol = {"category_0": "water", "problem_0": "厨房水管渗漏", "warranty_0": "true",

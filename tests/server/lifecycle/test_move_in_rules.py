@@ -4,14 +4,16 @@ the recorded fee (through the key register, a door key kept for rectification), 
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.console import lifecycle_forms as paper
-from server.console.registers import form_pdf
+from server.console.registers import form_pdf, form_xlsx
 from server.db.models import Key, KeyLoan, LoanPurpose, LoanState, OccupancyKind, StepHistory
 from server.db.models.lifecycle import Meter, MeterReading, MoveInState, ScanKind, Vacancy
 from server.domain import registry
@@ -56,6 +58,12 @@ def test_r_move_whole_desk_in_the_manuals_order(db: Session, world: Desk) -> Non
     values = paper.key_receipt_values(db, world.estate, record, kept, "zh")  # 《钥匙签领表》 (R-KEY-8, 9)
     receipt = pdf_text(form_pdf(paper.KEY_RECEIPT, values, heading="观海台", signatures={"业主": record.key_signature}))
     assert all(w in receipt for w in ("《钥匙签领表》", "YS-01", "SK-0001", "5-8B 信箱", "ZG-01", "业主", "经办人"))
+    sheet = load_workbook(
+        io.BytesIO(form_xlsx(paper.KEY_RECEIPT, values, signatures={"业主": record.key_signature}))
+    ).active
+    assert sheet is not None and sheet.title == "key-receipt" and sheet["A1"].value == "《钥匙签领表》"
+    lines = [row[:2] for row in sheet.iter_rows(values_only=True)]
+    assert ("签领单号", "YS-01") in lines and ("入伙缴费证明", "SK-0001") in lines and ("业主", "已签") in lines
     papers = pdf_text(form_pdf(paper.PAPERS, paper.papers_values(db, record, "zh"), heading="观海台"))
     assert all(
         w in papers for w in ("《入伙资料确认表》", "GH-2026-118", "2 / 1", "已收费", "SK-0001", "《收楼声明书》")
