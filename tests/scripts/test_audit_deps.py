@@ -39,8 +39,8 @@ def test_a_report_with_nothing_audited_is_not_clean() -> None:
 def test_an_audit_that_reached_no_vulnerability_data_fails_where_it_must_run(
     monkeypatch: pytest.MonkeyPatch, strict: str, code: int
 ) -> None:
-    """CI sets ESTATE_AUDIT_STRICT=1 (.ci/run): there, an audit that could look nothing up fails instead of passing
-    unaudited; elsewhere it says so and lets the tests run."""
+    """With ESTATE_AUDIT_STRICT=1 (set it where PyPI's vulnerability data is reachable), an audit that could look
+    nothing up fails instead of passing unaudited; without it, it says NOT AUDITED and lets the tests run."""
     report = json.dumps({"dependencies": VULNERABLE["dependencies"][2:]})
     ran = subprocess.CompletedProcess(args=[], returncode=0, stdout=report, stderr="")
     monkeypatch.setattr(audit_deps.subprocess, "run", lambda *_a, **_k: ran)
