@@ -5,6 +5,8 @@ only inside 19:00–22:00, failures back to the supervisor. Refused requests cha
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +23,7 @@ from server.db.models import (
 from server.domain import registry
 from server.domain.actors import SYSTEM
 from server.domain.errors import DomainError
-from server.domain.service import intake, prices, repairs
+from server.domain.service import intake, prices, repair_registers, repairs, tracking
 from server.domain.service.intake import OrderRequest, Quote
 from tests.conftest import make_household
 
@@ -236,3 +238,43 @@ def test_r_rep_2_the_visit_is_at_the_time_agreed_and_work_starts_only_once_booke
     assert (order.state, order.appointment_start) == (OrderState.scheduled, agreed)
     repairs.start(db, actor(e), order, local("2026-11-03 14:05"), by=e)
     assert order.state == OrderState.in_progress
+
+
+def test_r_rep_1_a_request_passed_on_by_another_department_goes_on_the_tracking_sheet(
+    service_desk: Desk, db: Session
+) -> None:
+    """R-REP-1: a repair that reaches the centre from another department (security saw a leak on a round) is entered
+    by the desk with that channel, gets its 《工程维修单》 number and is a line of the month's paid-service tracking
+    sheet 《有偿服务跟踪记录单》 like a call or a visit."""
+    d = service_desk
+    at = local("2026-10-20 10:00")
+    passed_on = d.order(at, channel=Channel.department)
+    at_desk = d.order(at + timedelta(minutes=5))
+    db.commit()
+    assert passed_on.channel == Channel.department and passed_on.number != at_desk.number
+    sheet = tracking.all_orders(db, d.estate, tracking.parse_filter(d.estate, at, "2026-10", "repair", ""))
+    assert [o.number for o in sheet] == [passed_on.number, at_desk.number]
+    line = tracking.rows(db, d.estate, [passed_on])[0]
+    assert line["number"] == passed_on.number and line["unit"] == d.household.unit.code
+
+
+def test_r_rep_3_no_cash_at_the_door_a_listed_repair_is_billed_by_finance_at_its_price(
+    service_desk: Desk, db: Session
+) -> None:
+    """R-REP-3: repairers take no cash. The repairer's sign-off carries no money; a listed repair cannot be given
+    another "actual" amount at the door (refused, nothing changed), and finance bills the listed price."""
+    d = service_desk
+    at = local("2026-10-21 10:00")
+    order = d.order(at)
+    e = d.engineer
+    repairs.assign(db, actor(e), order, e.id, at, by=e)
+    repairs.schedule(db, actor(e), order, at, at + timedelta(hours=2), at, by=e)
+    repairs.start(db, actor(e), order, at, by=e)
+    db.commit()
+    taken = repairs.Completion("修好了", True, png_data_url(), "李师傅", actual_fen=5000)
+    refused(db, "actual_not_quoted", repairs.finish, db, actor(e), order, taken, at, by=e)
+    done = repairs.Completion("修好了", True, png_data_url(), "李师傅")
+    repairs.finish(db, actor(e), order, done, at, by=e)
+    db.commit()
+    assert order.state == OrderState.done and order.actual_fen is None
+    assert order.paid and order.price_fen and repair_registers.billed_fen(order) == order.price_fen
