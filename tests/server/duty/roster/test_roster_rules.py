@@ -107,6 +107,30 @@ def test_r_duty_7_a_swap_asked_the_same_day_is_refused(w: World) -> None:
     assert request.state == RequestState.asked
 
 
+@SQLITE
+def test_r_duty_7_leave_asked_the_same_day_is_refused_and_an_approved_leave_leaves_the_shift_to_fill(w: World) -> None:
+    """R-DUTY-7: leave, like a swap, is asked at least a day ahead; asked on the shift's own day it is refused with
+    nothing recorded. Asked in time, a colleague cannot approve it; the supervisor's approval takes the person off
+    the shift, which stays on the roster uncovered for the supervisor to fill."""
+    (shift,) = w.place(Slot(MONDAY, "early", w.ann.id))
+    with pytest.raises(Conflict) as refused:
+        requests.ask(w.db, actor(w.ann), w.estate, w.ann, shift.id, RequestKind.leave, local(MONDAY, 6), reason="病假")
+    assert refused.value.code == "too_late"
+    w.db.rollback()
+    assert w.count(DutyRequest) == 0
+    day_before = local(MONDAY.replace(day=5), 10)
+    request = requests.ask(w.db, actor(w.ann), w.estate, w.ann, shift.id, RequestKind.leave, day_before, reason="病假")
+    w.db.commit()
+    with pytest.raises(Forbidden):
+        requests.decide(w.db, actor(w.bob), w.estate, w.bob, request.id, True, day_before)
+    w.db.rollback()
+    assert w.db.get_one(Shift, shift.id).staff_id == w.ann.id
+    requests.decide(w.db, actor(w.boss), w.estate, w.boss, request.id, True, day_before, note="准假")
+    w.db.commit()
+    assert w.db.get_one(DutyRequest, request.id).state == RequestState.approved
+    assert w.db.get_one(Shift, shift.id).staff_id is None  # uncovered: the supervisor fills it
+
+
 def test_r_duty_7_a_self_arranged_swap_is_refused_and_the_supervisor_applies_an_approved_one(w: World) -> None:
     mine, theirs = w.place(Slot(MONDAY, "early", w.ann.id), Slot(MONDAY.replace(day=8), "late", w.bob.id))
     day_before = local(MONDAY.replace(day=5), 10)
