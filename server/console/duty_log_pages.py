@@ -359,6 +359,51 @@ def write_handover(
     return form_action(request, db, act, again)
 
 
+@router.get("/duty/handover/export.{fmt}")
+def export_handovers(request: Request, console: Reader, db: DbSession, now: Now, fmt: Literal["xlsx", "pdf"],
+                     day: DayQ = "") -> Response:  # fmt: skip
+    """The day's shift handovers (R-DUTY-4) for the binder (PDF) or the office (XLSX): who handed over to whom, the
+    results, each open item with its owner and whether it was done or carried on, and when it was acknowledged."""
+    estate = console.require_estate()
+    when = _day(day, clock.today(estate, now))
+    rows_of = handover.between(db, estate, *clock.day_bounds(estate, when))
+    items = {h.id: handover.items_of(db, h) for h in rows_of}
+    names = _names(db, {h.outgoing_id for h in rows_of} | {h.incoming_id for h in rows_of}
+                   | {i.owner_id for found in items.values() for i in found})  # fmt: skip
+    lang, t = language(request), translator(request)
+    rows = [
+        {
+            "at": clock.local_text(estate, h.at), "outgoing": names.get(h.outgoing_id, ""),
+            "incoming": names.get(h.incoming_id, ""), "results": h.results,
+            "items": "\n".join(
+                f"{i.text}（{names.get(i.owner_id, '')}，{t(ITEM_STATE[i.done])}）" for i in items[h.id]
+            ),
+            "acknowledged": clock.local_text(estate, h.acknowledged_at) if h.acknowledged_at else "",
+        }
+        for h in rows_of
+    ]  # fmt: skip
+    heading = f"{estate.name if lang == 'zh' else estate.name_en or estate.name} {when.isoformat()}"
+    if fmt == "pdf":
+        return pdf_file(register_pdf(HANDOVER_REGISTER, rows, lang=lang, heading=heading), f"handovers-{when}.pdf")
+    return Response(
+        register_xlsx(HANDOVER_REGISTER, rows, lang=lang, heading=heading), media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''handovers-{when}.xlsx"},
+    )  # fmt: skip
+
+
+ITEM_STATE = {True: "dutylog.handover.item_done", False: "dutylog.handover.item_open"}
+HANDOVER_REGISTER = Register(
+    "handovers", "交接班记录", "Shift handovers",
+    (
+        Column("at", "交班时间", "Handed over", 14), Column("outgoing", "交班人", "Outgoing", 10),
+        Column("incoming", "接班人", "Incoming", 10), Column("results", "工作结果", "Results", 30),
+        Column("items", "未结事项（负责人）", "Open items (owner)", 30),
+        Column("acknowledged", "接班确认", "Acknowledged", 14),
+    ),
+    signatures=(("交班人", "Outgoing"), ("接班人", "Incoming")),
+)  # fmt: skip
+
+
 @router.post("/duty/handover/{handover_id}/acknowledge")
 def acknowledge_handover(request: Request, console: Writer, db: DbSession, now: Now, handover_id: RowId) -> Response:
     estate = console.require_estate()

@@ -344,6 +344,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/console/duty/log"): needs(Perm.log_read),
     ("POST", "/console/duty/log"): needs(Perm.log_write),
     ("GET", "/console/duty/log/export.{fmt}"): needs(Perm.log_read),
+    ("GET", "/console/duty/handover/export.{fmt}"): needs(Perm.log_read),
     ("GET", "/console/duty/log/{entry_id}"): needs(Perm.log_read),
     ("POST", "/console/duty/log/{entry_id}/route"): needs(Perm.log_write),
     ("POST", "/console/duty/log/{entry_id}/escalate"): needs(Perm.log_write),

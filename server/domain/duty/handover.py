@@ -155,6 +155,17 @@ def recent(session: Session, estate: Estate, limit: int = 30) -> list[Handover]:
     )
 
 
+def between(session: Session, estate: Estate, start: datetime, end: datetime) -> list[Handover]:
+    """The handovers written in [start, end), oldest first: a day's for the handover record's page."""
+    return list(
+        session.scalars(
+            select(Handover)
+            .where(Handover.estate_id == estate.id, Handover.at >= start, Handover.at < end)
+            .order_by(Handover.at, Handover.id)
+        )
+    )
+
+
 def get(session: Session, estate: Estate, handover_id: int) -> Handover:
     row = session.get(Handover, handover_id)
     if row is None or row.estate_id != estate.id:

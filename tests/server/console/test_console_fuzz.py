@@ -49,6 +49,7 @@ COSTLY = {
     ("GET", "/console/service/cleaning/{cleaning_id}/dispatch.{fmt}"),
     ("GET", "/console/service/cleaning/{cleaning_id}/note.{fmt}"),
     ("GET", "/console/duty/log/export.{fmt}"),
+    ("GET", "/console/duty/handover/export.{fmt}"),
     ("GET", "/console/duty/daysheet/export.{fmt}"),
     ("GET", "/console/duty/roster/export.{fmt}"),
     ("GET", "/console/move-in/export.{fmt}"),

@@ -22,6 +22,7 @@ from server.db.models.dutylog import DaySheet, LogEntry
 from server.domain.actors import SYSTEM
 from server.domain.service import phone
 from tests.conftest import Household, csrf_of
+from tests.server.slips.pdf_text import pdf_text
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 PASSWORD = "correct-horse-1"
@@ -115,6 +116,13 @@ def test_R_DUTY_4_the_incoming_person_acknowledges_on_the_handover_page_before_w
         == 303
     )
     assert post(inc, "/console/duty/log", {"urgency": "low", "category": "x", "summary": "y"}).status_code == 303
+    # The day's handover record 《交接班》 for the binder and the office: who, results, open items with their owner.
+    sheet = load_workbook(io.BytesIO(inc.get("/console/duty/handover/export.xlsx").content)).active
+    assert sheet is not None
+    cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    assert "三件已办结" in cells and any(c.startswith("3-2A 漏水待回复（") for c in cells)
+    printed = inc.get("/console/duty/handover/export.pdf")
+    assert printed.headers["content-type"] == "application/pdf" and "交接班记录" in pdf_text(printed.content)
 
 
 def test_R_DUTY_6_8_checks_flagged_and_the_day_sheet_alarms_and_refuses_300(
