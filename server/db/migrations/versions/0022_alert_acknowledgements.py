@@ -5,7 +5,8 @@ Revises: 0021
 Create Date: 2026-12-01 04:00:00
 
 One row per acknowledged alert (an audit entry `cabinet.<event>` judged an alert): who, when, and the note of what
-was found or done. The dashboard counts the alerts with no row here.
+was found or done. The dashboard counts the alerts with no row here, found by their actions over a new index of
+the audit log on (estate, action, time).
 """
 
 from collections.abc import Sequence
@@ -44,8 +45,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("entry_seq", name=op.f("uq_alert_acknowledgements_entry_seq")),
     )
     op.create_index(op.f("ix_alert_acknowledgements_estate_id"), "alert_acknowledgements", ["estate_id"], unique=False)
+    op.create_index("ix_audit_log_estate_action_at", "audit_log", ["estate_id", "action", "at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_log_estate_action_at", table_name="audit_log")
     op.drop_index(op.f("ix_alert_acknowledgements_estate_id"), table_name="alert_acknowledgements")
     op.drop_table("alert_acknowledgements")
