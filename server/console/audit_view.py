@@ -110,6 +110,8 @@ class Reader:
         text = str(value)
         if key in _STATES and f"audit.state.{text}" in self.words:
             return self.words[f"audit.state.{text}"]
+        if key == "alert_action":  # the cabinet event an acknowledgement answers, in words
+            return self.action(text)
         if key == "role" and f"role.{text}" in self.words:
             return self.words[f"role.{text}"]
         if f"audit.value.{key}.{text}" in self.words:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -326,15 +326,17 @@ def store_set(request: Request, console: Keeper, db: DbSession, now: Now, set_id
 
 
 def _duplications_page(
-    request: Request, db: Session, console: Console, *, status: int = 200, **context: Any
+    request: Request, db: Session, console: Console, *, status: int = 200, waiting: str = "", **context: Any
 ) -> HTMLResponse:
     estate = console.require_estate()
+    waiting = waiting if waiting in views.WAITING else ""
     return key_view(
         request,
         console,
         "keys/duplications.html",
         status=status,
-        rows=views.duplications(db, estate),
+        rows=views.duplications(db, estate, waiting),
+        waiting=waiting,
         keys=views.duplicable_keys(db, estate),
         can_request=console.can(Perm.keys_manage),
         can_decide={
@@ -346,8 +348,16 @@ def _duplications_page(
 
 
 @router.get("/keys/duplications")
-def duplications(request: Request, console: Viewer, db: DbSession, done: Text = "") -> Response:
-    return _duplications_page(request, db, console, flash=flash_key(done, DONE))
+def duplications(
+    request: Request,
+    console: Viewer,
+    db: DbSession,
+    done: Text = "",
+    waiting: Annotated[Text, Query(max_length=20)] = "",
+) -> Response:
+    """Requests to copy a key; `waiting`: only those still waiting for the general manager (public door and
+    plant-room keys, R-KEY-11) or for the key keeper (a unit's keys)."""
+    return _duplications_page(request, db, console, flash=flash_key(done, DONE), waiting=waiting)
 
 
 @router.post("/keys/duplications")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,12 +20,13 @@ from server.console.pages import form_action, language
 from server.console.registry_pages import flash_key, page_size, view, wants_fragment
 from server.contract.fields import Text, check_day, to_utc
 from server.db.models import DeviceKind, Estate
+from server.domain import cabinet as cabinet_domain
 from server.domain import clock, devices
 from server.domain.errors import DomainError
 from server.domain.keys import events, layout, register, views
 from server.domain.permissions import Perm
 from server.web.deps import Console, DbSession, Now, require
-from server.web.params import ROW_ID, PageNo
+from server.web.params import MAX_PAGE, ROW_ID, PageNo, RowId
 
 router = APIRouter()
 
@@ -193,6 +195,69 @@ def labels(request: Request, console: Viewer, db: DbSession, now: Now) -> Respon
 
 
 SLOT_TEXT = re.compile(r"^(\d{1,3})-(\d{1,3})$")
+MAX_HOURS = 24 * 31
+# The event page's filters, kept in its URL and carried through the acknowledgement form back to the page.
+EVENT_QUERY = ("kind", "cabinet", "slot", "alerts", "ack", "hours", "page")
+EVENT_DONE = frozenset({"alert_acknowledged"})
+
+
+def _digits(text: str, most: int) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= most
+
+
+def _events_page(
+    request: Request,
+    console: Console,
+    db: Session,
+    now: datetime,
+    query: dict[str, str],
+    *,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    """The cabinet's events as filtered by `query` (each value as typed; those that are no filter are ignored)."""
+    estate = console.require_estate()
+    slot, cabinet, hours = query["slot"], query["cabinet"], query["hours"]
+    place = SLOT_TEXT.match(slot.strip())
+    hours_n = int(hours) if _digits(hours, 6) and 1 <= int(hours) <= MAX_HOURS else None
+    page = int(query["page"]) if _digits(query["page"], 7) and 1 <= int(query["page"]) <= MAX_PAGE else 1
+    cabinets = [d for d in devices.list_for_estate(db, estate) if d.kind == DeviceKind.cabinet]
+    shown = {
+        "kind": query["kind"] if query["kind"] in views.EVENT_PREFIXES else "",
+        "cabinet": cabinet,
+        "slot": slot,
+        "alerts": query["alerts"],
+        "ack": query["ack"] if query["ack"] in ("0", "1") else "",
+        "hours": str(hours_n or ""),
+    }
+    only = views.EventFilter(
+        prefix=shown["kind"],
+        device_id=int(cabinet) if _digits(cabinet, 9) else None,
+        board=int(place[1]) if place else None,
+        slot=int(place[2]) if place else None,
+        alerts={"1": True, "0": False}.get(query["alerts"]),
+        since=now - timedelta(hours=hours_n) if hours_n else None,
+        acknowledged={"1": True, "0": False}.get(shown["ack"]),
+    )
+    found = views.cabinet_events(db, estate, page, page_size(request), only)
+    kept = {k: v for k, v in shown.items() if v}
+    context = {
+        "page": found,
+        "query": shown,
+        "back": urlencode(kept | ({"page": str(found.page)} if found.page > 1 else {})),
+        "kinds": views.EVENT_PREFIXES,
+        "cabinets": cabinets,
+        "reader": Reader(language(request), estate, devices={d.id: d.name for d in cabinets}),
+        "acks": cabinet_domain.acknowledgements(db, [e.seq for e in found.items]),
+        "is_alert": cabinet_domain.is_alert,
+        "can_acknowledge": console.can(Perm.keys_manage),
+        "error": "" if place or not slot.strip() else translate(language(request), "keys.events.bad_slot"),
+    } | context
+    if wants_fragment(request):
+        return key_view(request, console, "keys/events_table.html", status=status, **context)
+    return key_view(
+        request, console, "keys/events.html", status=status, alarms=views.open_alarms(db, estate), **context
+    )
 
 
 @router.get("/keys/events")
@@ -205,40 +270,44 @@ def cabinet_events(
     cabinet: Annotated[Text, Query(max_length=12)] = "",
     slot: Annotated[Text, Query(max_length=8)] = "",
     alerts: Annotated[Text, Query(max_length=3)] = "",
-    hours: Annotated[int | None, Query(ge=1, le=24 * 31)] = None,
+    ack: Annotated[Text, Query(max_length=3)] = "",
+    hours: Annotated[int | None, Query(ge=1, le=MAX_HOURS)] = None,
     page: PageNo = 1,
+    done: Text = "",
 ) -> Response:
     """What the cabinet reported and what keys did in their slots, newest first, with the alarms still open: for
     the records admin who keeps the keys, and every role that may see them. Shown as words, in the estate's zone,
-    filtered by kind, cabinet, slot (`board-slot`, as the labels read), whether a person must look, and the last
-    `hours` (the dashboard's cabinet alerts of the last day)."""
+    filtered by kind, cabinet, slot (`board-slot`, as the labels read), whether a person must look, whether an alert
+    was acknowledged (`ack`: 0 the alerts still open, 1 those acknowledged), and the last `hours` (the dashboard's
+    cabinet alerts of the last day). Each alert shows its acknowledgement, or to the keeper of the keys the form."""
+    query = {"kind": kind, "cabinet": cabinet, "slot": slot, "alerts": alerts, "ack": ack,
+             "hours": str(hours or ""), "page": str(page)}  # fmt: skip
+    return _events_page(request, console, db, now, query, flash=flash_key(done, EVENT_DONE))
+
+
+@router.post("/keys/events/{alert_seq}/acknowledge")
+def acknowledge_alert(
+    request: Request,
+    console: Keeper,
+    db: DbSession,
+    now: Now,
+    alert_seq: RowId,
+    note: Annotated[Text, Form(max_length=cabinet_domain.NOTE_LIMIT)] = "",
+    back: Annotated[Text, Form(max_length=400)] = "",
+) -> Response:
+    """The keeper of the keys has looked at a cabinet alert and writes what they found or did (issue 21); back to
+    the event page as it was filtered (`back`: its query, only its own filters kept)."""
     estate = console.require_estate()
-    place = SLOT_TEXT.match(slot.strip())
-    cabinets = [d for d in devices.list_for_estate(db, estate) if d.kind == DeviceKind.cabinet]
-    query = {
-        "kind": kind if kind in views.EVENT_PREFIXES else "",
-        "cabinet": cabinet,
-        "slot": slot,
-        "alerts": alerts,
-        "hours": str(hours or ""),
-    }
-    only = views.EventFilter(
-        prefix=query["kind"],
-        device_id=int(cabinet) if cabinet.isdigit() and len(cabinet) < 10 else None,
-        board=int(place[1]) if place else None,
-        slot=int(place[2]) if place else None,
-        alerts={"1": True, "0": False}.get(alerts),
-        since=now - timedelta(hours=hours) if hours else None,
-    )
-    found = views.cabinet_events(db, estate, page, page_size(request), only)
-    context = {
-        "page": found,
-        "query": query,
-        "kinds": views.EVENT_PREFIXES,
-        "cabinets": cabinets,
-        "reader": Reader(language(request), estate, devices={d.id: d.name for d in cabinets}),
-        "error": "" if place or not slot.strip() else translate(language(request), "keys.events.bad_slot"),
-    }
-    if wants_fragment(request):
-        return key_view(request, console, "keys/events_table.html", **context)
-    return key_view(request, console, "keys/events.html", alarms=views.open_alarms(db, estate), **context)
+    typed = dict(parse_qsl(back))
+    query = {k: typed.get(k, "")[:20] for k in EVENT_QUERY}
+    kept = {k: v for k, v in query.items() if v}
+
+    def acknowledge() -> Response:
+        cabinet_domain.acknowledge_alert(db, console.actor, estate, alert_seq, by=console.user, note=note, now=now)
+        target = urlencode(kept | {"done": "alert_acknowledged"})
+        return RedirectResponse(f"/console/keys/events?{target}", status_code=303)
+
+    def form_again(status: int, error: str) -> Response:
+        return _events_page(request, console, db, now, query, status=status, error=error, failed=alert_seq, note=note)
+
+    return form_action(request, db, acknowledge, form_again)

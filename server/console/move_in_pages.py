@@ -76,7 +76,7 @@ def _index(
         console,
         "lifecycle/move_in_index.html",
         status=status,
-        queue=desk.queue_of(db, estate, now),
+        queue=desk.queue_of(db, estate, now, open_only=bool(context.get("open"))),
         records=desk.move_ins(db, estate)[:100],
         units=units,
         owners=owners,
@@ -86,8 +86,10 @@ def _index(
 
 
 @router.get("/move-in")
-def index(request: Request, console: Viewer, db: DbSession, now: Now, done: Text = "") -> Response:
-    return _index(request, db, console, now, flash=flash_key(done, DONE), v={})
+def index(request: Request, console: Viewer, db: DbSession, now: Now, done: Text = "", open: bool = False) -> Response:
+    """The day's queue and the register; `open`: only the queue still to be served (neither filed nor cancelled:
+    the dashboard's figure)."""
+    return _index(request, db, console, now, flash=flash_key(done, DONE), v={}, open=open)
 
 
 @router.post("/move-in")

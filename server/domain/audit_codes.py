@@ -115,6 +115,7 @@ _WRITTEN: dict[str, tuple[str, ...]] = {
         "key_set.store",
         "key_unlock.authorise",
         "cabinet.sign_in",
+        "cabinet_alert.acknowledge",
     ),
     "service": (
         "call_task.opened",

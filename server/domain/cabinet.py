@@ -25,15 +25,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.contract.cabinet import ALERTS, CabinetEventIn
 from server.db.base import utcnow
-from server.db.models import AuditEntry, Device, Estate, KeyBoard, StaffUser
+from server.db.models import AlertAcknowledgement, AuditEntry, Device, Estate, KeyBoard, StaffUser
 from server.domain import audit
 from server.domain.actors import Actor
-from server.domain.errors import DomainError, Forbidden
+from server.domain.errors import Conflict, DomainError, Forbidden, NotFound
 from server.domain.keys import events as key_events
 from server.domain.keys import unlocks
 from server.domain.keys.register import key_at
@@ -45,6 +45,13 @@ PUT_BACK = frozenset({"key_returned", "key_returned_to_wrong_slot", "unknown_tag
 KEY_ACTIONS = ("key.", "key_alarm.", "key_loan.", "key_unlock.")
 # How an alert is marked in an entry's detail (audit details are JSON with sorted keys and default separators).
 ALERT_MARK = '"alert": true'
+# The events `_judge` can judge alerts: the contract's alert kinds, an opening by a request id, and a key taken or put
+# back. Any other event (one no driver sent before included) is recorded and never an alert, so the alerts are found
+# by these actions over the (estate, action, at) index rather than by reading every entry of the estate.
+ALERT_ACTIONS = tuple(sorted(ACTION_PREFIX + e for e in ALERTS | PUT_BACK | {"door_opened", "key_removed"}))
+# A person's acknowledgement of an alert: not under `cabinet.`, so it is never taken for a cabinet event.
+ACKNOWLEDGE_ACTION = "cabinet_alert.acknowledge"
+NOTE_LIMIT = 200
 
 
 @dataclass
@@ -136,10 +143,87 @@ def alert_condition(estate_id: int, since: datetime | None = None) -> ColumnElem
     the cabinet's event page lists with `alerts=1`."""
     condition = and_(
         AuditEntry.estate_id == estate_id,
-        AuditEntry.action.startswith(ACTION_PREFIX, autoescape=True),
+        AuditEntry.action.in_(ALERT_ACTIONS),
         AuditEntry.detail.contains(ALERT_MARK, autoescape=True),
     )
     return condition if since is None else and_(condition, AuditEntry.at >= since)
+
+
+def acknowledged() -> ColumnElement[bool]:
+    """Whether an audit entry (a cabinet alert) has been acknowledged: EXISTS on its acknowledgement (unique by
+    entry); `~acknowledged()` is NOT EXISTS, the alerts still open."""
+    return exists().where(AlertAcknowledgement.entry_seq == AuditEntry.seq)
+
+
+def open_alert_condition(estate_id: int) -> ColumnElement[bool]:
+    """The estate's cabinet alerts of any age that nobody has acknowledged: the dashboard's open alerts, and the
+    event page's `alerts=1&ack=0`."""
+    return and_(alert_condition(estate_id), ~acknowledged())
+
+
+def is_alert(entry: AuditEntry) -> bool:
+    """An entry of a cabinet event the server judged an alert (what `alert_condition` selects in SQL)."""
+    return entry.action in ALERT_ACTIONS and ALERT_MARK in (entry.detail or "")
+
+
+def acknowledge_alert(
+    session: Session, actor: Actor, estate: Estate, seq: int, *, by: StaffUser, note: str, now: datetime
+) -> AlertAcknowledgement:
+    """The records admin who keeps the keys (`keys.manage`) has looked at a cabinet alert of this estate and writes
+    what they found or did (R-KEY-12: every movement of a key is on record, and so is who answered an alert). An
+    alert is acknowledged once; anything else (another estate's entry, an entry that is no cabinet alert, an empty
+    or too long note, a role that does not keep the keys) is refused and changes nothing."""
+    if not allowed(by.role, Perm.keys_manage):
+        raise Forbidden(
+            "只有钥匙管理员可以确认钥匙柜告警", "only the keeper of the keys may acknowledge a cabinet alert"
+        )
+    text = note.strip()
+    if not text:
+        raise DomainError("请写明查看结果和处理情况", "write what you found and what was done", code="missing_fields")
+    if len(text) > NOTE_LIMIT:
+        raise DomainError(
+            f"处理情况最多 {NOTE_LIMIT} 字", f"the note is at most {NOTE_LIMIT} characters", code="too_long"
+        )
+    entry = session.get(AuditEntry, seq)
+    if entry is None or entry.estate_id != estate.id:
+        raise NotFound("本小区没有这条钥匙柜记录", "no such cabinet record in this estate", code="unknown_event")
+    if not is_alert(entry):
+        raise DomainError(
+            "这条记录不是钥匙柜告警，无需确认",
+            "this record is not a cabinet alert: there is nothing to acknowledge",
+            code="not_an_alert",
+        )
+    done = session.scalar(select(AlertAcknowledgement).where(AlertAcknowledgement.entry_seq == entry.seq))
+    if done is not None:
+        raise Conflict(
+            f"这条告警已由{done.by_name}确认",
+            f"this alert was already acknowledged by {done.by_name}",
+            code="already_acknowledged",
+        )
+    ack = AlertAcknowledgement(
+        estate_id=estate.id, entry_seq=entry.seq, by_id=by.id, by_name=by.display_name, at=now, note=text
+    )
+    session.add(ack)
+    audit.record(
+        session,
+        actor,
+        ACKNOWLEDGE_ACTION,
+        "cabinet_alert",
+        entry.seq,
+        estate_id=estate.id,
+        alert_action=entry.action,
+        alert_at=entry.at,
+        note=text,
+    )
+    return ack
+
+
+def acknowledgements(session: Session, seqs: list[int]) -> dict[int, AlertAcknowledgement]:
+    """The acknowledgements of these entries, by entry."""
+    if not seqs:
+        return {}
+    found = session.scalars(select(AlertAcknowledgement).where(AlertAcknowledgement.entry_seq.in_(seqs)))
+    return {a.entry_seq: a for a in found}
 
 
 def _alert_entries(estate_id: int) -> Select[int]:

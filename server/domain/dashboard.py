@@ -1,9 +1,10 @@
-"""The console's home page: one dashboard per member of staff, made of the sections their role's permissions open —
-what is due today, late or unusual in each area, each figure a count and the filtered list it stands for.
+"""The console's home page: one dashboard per member of staff, made of the sections their role's permissions open — what
+is due today, late or unusual in each area, each figure a count and the filtered list it stands for.
 
 A role sees the union of its sections (the permissions decide, never the role's name): the front desk today's slips,
-countersigns owed, key loans and the desk's service board; the records admin the same with the cabinet's alerts
-and the reconciliation; the security captain conflicts and the reconciliation; engineering and environment their
+countersigns owed, key loans, the move-in queue and the desk's service board; the records admin the same with the
+cabinet's alerts (of the last day, and those nobody has acknowledged) and the reconciliation; the general manager the
+key copies awaiting approval; the security captain conflicts and the reconciliation; engineering and environment their
 service boards, approvals and vacant units; finance refunds due and arrears; managers everything they may see.
 
 Every count is a `COUNT` in SQL over an indexed predicate; a section's counts are read in one statement."""
@@ -20,9 +21,13 @@ from sqlalchemy.orm import Session
 from server.db.base import utcnow
 from server.db.models import (
     AuditEntry,
+    DuplicationState,
     Estate,
+    Key,
     KeyAlarm,
+    KeyDuplication,
     KeyLoan,
+    KeySet,
     LoanState,
     ReleaseSlip,
     Role,
@@ -30,9 +35,11 @@ from server.db.models import (
     SlipState,
     Unit,
 )
-from server.db.models.lifecycle import Vacancy
+from server.db.models.lifecycle import MoveIn, Vacancy
 from server.db.models.renovation import Renovation, RenovationState
 from server.domain import cabinet, clock, registry
+from server.domain.keys.duplication import NEEDS_GENERAL_MANAGER
+from server.domain.lifecycle import move_in
 from server.domain.permissions import Perm, allowed
 from server.domain.renovation import records as renovation_records
 from server.domain.service import boards
@@ -152,7 +159,22 @@ def cabinet_alerts(estate: Estate, now: datetime) -> ColumnElement[bool]:
     return cabinet.alert_condition(estate.id, now - timedelta(hours=CABINET_ALERT_HOURS))
 
 
-def _keys(session: Session, estate: Estate, now: datetime) -> Section:
+def awaiting_general_manager(estate: Estate) -> Select[Any]:
+    """R-KEY-11: requests to copy a public door or plant-room key that wait for the general manager's decision."""
+    return (
+        select(func.count())
+        .select_from(KeyDuplication)
+        .join(Key, KeyDuplication.key_id == Key.id)
+        .join(KeySet, Key.set_id == KeySet.id)
+        .where(
+            KeyDuplication.estate_id == estate.id,
+            KeyDuplication.state == DuplicationState.requested,
+            KeySet.opens.in_(NEEDS_GENERAL_MANAGER),
+        )
+    )
+
+
+def _keys(session: Session, estate: Estate, role: Role, now: datetime) -> Section:
     counts = _Counts()
     out = (KeyLoan.estate_id == estate.id, KeyLoan.state == LoanState.out)
     counts.add("loans_out", _link("/console/keys/loans", state="out"), _count(KeyLoan, *out))
@@ -174,7 +196,31 @@ def _keys(session: Session, estate: Estate, now: datetime) -> Section:
         _count(AuditEntry, cabinet_alerts(estate, now)),
         alarm=True,
     )
+    counts.add(
+        "cabinet_alerts_open",  # of any age, until the keeper of the keys acknowledges each
+        _link("/console/keys/events", alerts=1, ack=0),
+        _count(AuditEntry, cabinet.open_alert_condition(estate.id)),
+        alarm=True,
+    )
+    if allowed(role, Perm.keys_approve_duplication):
+        counts.add(
+            "duplications_awaiting",
+            _link("/console/keys/duplications", waiting="general_manager"),
+            awaiting_general_manager(estate),
+        )
     return Section("keys", counts.read(session), charts=["key_loans"])
+
+
+def _move_in(session: Session, estate: Estate, day: date) -> Section:
+    """R-MOVE: the front desk's queue today — owners who took a ticket today and whose move-in is neither filed nor
+    cancelled yet."""
+    counts = _Counts()
+    counts.add(
+        "move_in_queue",
+        _link("/console/move-in", open=1),
+        _count(MoveIn, MoveIn.estate_id == estate.id, MoveIn.queued_on == day, move_in.still_queued()),
+    )
+    return Section("move_in", counts.read(session))
 
 
 def _service(session: Session, estate: Estate, role: Role, now: datetime) -> list[Section]:
@@ -244,7 +290,9 @@ def dashboard(session: Session, estate: Estate, role: Role, now: datetime | None
         sections.append(_slips(session, estate, day, role))
         sections.append(_reconciliation(session, estate, now))
     if can(Perm.keys_view):
-        sections.append(_keys(session, estate, now))
+        sections.append(_keys(session, estate, role, now))
+    if can(Perm.movein_desk):
+        sections.append(_move_in(session, estate, day))
     sections += _service(session, estate, role, now)
     if can(Perm.renovation_view):
         sections.append(_renovation(session, estate, role, now))

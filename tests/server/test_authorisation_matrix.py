@@ -25,7 +25,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from httpx import Response
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.routing import Mount
 
@@ -33,7 +33,9 @@ from server.config import Settings
 from server.contract import order_receipt
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.models import (
+    AlertAcknowledgement,
     ApplicantKind,
+    AuditEntry,
     CallTask,
     Channel,
     Device,
@@ -81,7 +83,7 @@ from server.db.models.lifecycle import (
     VacantPatrol,
 )
 from server.db.models.renovation import Renovation, RenovationState, WorkerPass
-from server.domain import clock, devices, guards, registry, secrets, staff
+from server.domain import audit, clock, devices, guards, registry, secrets, staff
 from server.domain.actors import SYSTEM, Actor
 from server.domain.archive import files as archive_files
 from server.domain.archive import loans as archive_loans
@@ -231,6 +233,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/console/keys/overdue"): needs(Perm.keys_view),
     ("POST", "/console/keys/loans/{loan_id}/acknowledge"): needs(Perm.keys_lend),
     ("GET", "/console/keys/events"): needs(Perm.keys_view),
+    ("POST", "/console/keys/events/{alert_seq}/acknowledge"): needs(Perm.keys_manage),
     ("GET", "/console/keys/intakes"): needs(Perm.keys_view),
     ("POST", "/console/keys/intakes"): needs(Perm.keys_manage),
     ("GET", "/console/keys/intakes/{intake_id}"): needs(Perm.keys_view),
@@ -474,6 +477,7 @@ class Records:
     keeper_id: int = 0  # the records admin, who keeps the keys and may take them at the cabinet
     key_tag: str = ""
     request_id: str = ""  # the unlock of a loan registered in the console
+    alert_seq: int = 0  # a cabinet alert (its audit entry), not acknowledged
     conflict_id: int = 0
     attachment_id: int = 0
     stop_id: int = 0  # goods stopped at the gate with no slip, with a photo
@@ -678,6 +682,10 @@ def _key_register(db: Session, records: Records, code: str) -> None:
     unlock = db.scalar(select(KeyUnlock).where(KeyUnlock.loan_id == records.keys.loan_id))
     assert unlock is not None
     records.request_id = unlock.request_id
+    audit.record(db, SYSTEM, "cabinet.door_opened_without_command", "cabinet_slot", "1:1-1", estate_id=estate.id,
+                 alert=True)  # fmt: skip
+    db.flush()
+    records.alert_seq = db.scalar(select(func.max(AuditEntry.seq))) or 0
 
 
 def _conflict_and_photo(client: TestClient, records: Records) -> None:
@@ -795,7 +803,7 @@ def calls_for(key: tuple[str, str], r: Records, today: str) -> list[tuple[Call, 
         number=r.slip_numbers[2], unit_id=r.unit.id, user_id=r.staff_id, device_id=r.device_id, fmt="xlsx",
         slip_id=r.slip_ids[2], attachment_id=r.attachment_id, conflict_id=r.conflict_id, stop_id=r.stop_id,
         intake_id=keys.intake_id, set_id=keys.set_id, loan_id=keys.loan_id, request_id=keys.request_id,
-        order_id=repair.order_id, task_id=repair.task_id, item_id=repair.item_id,
+        alert_seq=r.alert_seq, order_id=repair.order_id, task_id=repair.task_id, item_id=repair.item_id,
         cleaning_id=r.cleaning_id, feedback_id=r.feedback_id, answer_id=r.answer_id,
         entry_id=duty.entry_id, call_id=duty.call_id, report_id=duty.report_id, handover_id=duty.handover_id,
         file_id=r.archive_file_id, archive_loan_id=r.archive_loan_id, destruction_id=r.destruction_id,
@@ -959,7 +967,7 @@ def test_each_route_admits_exactly_whom_the_permission_table_admits(
 
 B_MODELS = (
     Unit, Person, Occupancy, ResidentCredential, ReleaseSlip, SlipConflict, GateStop, Device, KeyIntake, KeySet,
-    KeyLoan, KeyDuplication, KeyUnlock, ServiceOrder,
+    KeyLoan, KeyDuplication, KeyUnlock, AlertAcknowledgement, ServiceOrder,
     FeedbackForm, StandardAnswer, CallTask, PriceItem, PhoneCall, LogEntry, RepeatReport, Handover, ArchiveFile,
     ArchiveLoan, ArchiveDestruction, Shift, DutyRequest, MoveIn, TakeoverInspection, Vacancy, VacantPatrol,
     VacantCleaning, MeterReading, Renovation, WorkerPass, MoveInFeeItem,
@@ -1049,6 +1057,8 @@ CROSS: list[tuple[str, str, Callable[[Records, Records, str], Call]]] = [
      lambda a, b, d: Call("POST", f"/console/keys/loans/{b.keys.loan_id}/cancel")),
     ("console key loan acknowledge", "front_desk",
      lambda a, b, d: Call("POST", f"/console/keys/loans/{b.keys.loan_id}/acknowledge", form={"note": "x"})),
+    ("console cabinet alert acknowledge", "records_admin",
+     lambda a, b, d: Call("POST", f"/console/keys/events/{b.alert_seq}/acknowledge", form={"note": "x"})),
     ("console key duplication decide", "general_manager",
      lambda a, b, d: Call("POST", f"/console/keys/duplications/{b.keys.request_id}/decide",
                           form={"decision": "approve"})),

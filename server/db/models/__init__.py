@@ -5,6 +5,7 @@ from server.db.models.audit import AuditEntry, AuditHead
 from server.db.models.guards import GuardCredential
 from server.db.models.keys import (
     AlarmKind,
+    AlertAcknowledgement,
     BorrowerKind,
     CheckStage,
     DuplicationState,
@@ -83,6 +84,7 @@ from server.db.models.workflow import CalendarDay, RecordCounter, StepHistory, S
 
 __all__ = [
     "AlarmKind",
+    "AlertAcknowledgement",
     "ApplicantKind",
     "ArrearsChange",
     "AuditEntry",

@@ -14,7 +14,10 @@ class AuditEntry(Base):
     """One change of state: who, what, when, from where. `hash` chains it to the entry before."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_estate_at", "estate_id", "at"),)  # the cabinet's alerts of the last day
+    __table_args__ = (
+        Index("ix_audit_log_estate_at", "estate_id", "at"),  # the cabinet's alerts of the last day
+        Index("ix_audit_log_estate_action_at", "estate_id", "action", "at"),  # its alerts of any age, by action
+    )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -305,3 +305,19 @@ class KeyUnlockStaff(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True)
 
     unlock: Mapped[KeyUnlock] = relationship(back_populates="staff")
+
+
+class AlertAcknowledgement(Base):
+    """A records admin's acknowledgement of one cabinet alert (an audit entry `cabinet.<event>` the server judged an
+    alert): who saw it, when, and what they found or did. One per alert; the alert itself stays in the audit trail
+    as it was recorded (issue 21: the dashboards count the alerts nobody has acknowledged)."""
+
+    __tablename__ = "alert_acknowledgements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"), index=True)
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("audit_log.seq"), unique=True)  # the alert acknowledged
+    by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    by_name: Mapped[str] = mapped_column(String(60))  # their display name at the time
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(String(200))

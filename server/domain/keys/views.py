@@ -18,6 +18,7 @@ from server.db.models import (
     BorrowerKind,
     Building,
     CheckStage,
+    DuplicationState,
     Estate,
     IntakeState,
     Key,
@@ -38,7 +39,7 @@ from server.db.models import (
     Person,
     StaffUser,
 )
-from server.domain import clock
+from server.domain import cabinet, clock
 from server.domain.cabinet import ALERT_MARK
 from server.domain.errors import DomainError, NotFound
 from server.domain.keys.duplication import NEEDS_GENERAL_MANAGER, get_request
@@ -430,17 +431,28 @@ class DuplicationRow:
         return self.group in NEEDS_GENERAL_MANAGER
 
 
-def duplications(session: Session, estate: Estate) -> list[DuplicationRow]:
+# Which requests still wait for a decision, by who decides them (R-KEY-11): the general manager (public door and
+# plant-room keys) or the key keeper (a unit's keys).
+WAITING = ("general_manager", "keeper")
+
+
+def duplications(session: Session, estate: Estate, waiting: str = "") -> list[DuplicationRow]:
+    """The estate's requests, newest first; `waiting` (one of WAITING): only those still waiting for that decider."""
     requester, decider = aliased(StaffUser), aliased(StaffUser)
-    rows = session.execute(
+    query = (
         select(KeyDuplication, Key, KeySet.opens, requester.display_name, decider.display_name)
         .join(Key, KeyDuplication.key_id == Key.id)
         .join(KeySet, Key.set_id == KeySet.id)
         .join(requester, KeyDuplication.requested_by_id == requester.id)
         .outerjoin(decider, KeyDuplication.decided_by_id == decider.id)
         .where(KeyDuplication.estate_id == estate.id)
-        .order_by(KeyDuplication.id.desc())
     )
+    if waiting in WAITING:
+        gm_only = KeySet.opens.in_(NEEDS_GENERAL_MANAGER)
+        query = query.where(
+            KeyDuplication.state == DuplicationState.requested, gm_only if waiting == "general_manager" else ~gm_only
+        )
+    rows = session.execute(query.order_by(KeyDuplication.id.desc()))
     return [DuplicationRow(r, k, g, by, decided or "") for r, k, g, by, decided in rows]
 
 
@@ -482,6 +494,7 @@ class EventFilter:
     slot: int | None = None
     alerts: bool | None = None  # True: only what a person must look at; False: only the rest
     since: datetime | None = None  # only what was recorded since (the dashboard's alerts of the last day)
+    acknowledged: bool | None = None  # False: the cabinet's alerts nobody has acknowledged; True: those acknowledged
 
 
 def cabinet_events(
@@ -500,6 +513,10 @@ def cabinet_events(
         query = query.where(marked if only.alerts else ~marked)
     if only.since is not None:
         query = query.where(AuditEntry.at >= only.since)
+    if only.acknowledged is True:
+        query = query.where(cabinet.acknowledged())  # EXISTS: only an alert is ever acknowledged
+    elif only.acknowledged is False:
+        query = query.where(cabinet.open_alert_condition(estate.id))  # an alert, NOT EXISTS its acknowledgement
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(1, min(page, max(1, -(-total // size))))
     items = list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(size).offset((page - 1) * size)))

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import (
@@ -105,15 +105,18 @@ def history(session: Session, move_in: MoveIn) -> list[StepHistory]:
     )
 
 
-def queue_of(session: Session, estate: Estate, now: datetime) -> list[MoveIn]:
-    """The day's move-ins by ticket: those waiting and those under way."""
-    return list(
-        session.scalars(
-            select(MoveIn)
-            .where(MoveIn.estate_id == estate.id, MoveIn.queued_on == clock.today(estate, now))
-            .order_by(MoveIn.ticket)
-        )
-    )
+def still_queued() -> ColumnElement[bool]:
+    """A move-in not done with yet: neither filed nor cancelled."""
+    return MoveIn.state.not_in((MoveInState.filed, MoveInState.cancelled))
+
+
+def queue_of(session: Session, estate: Estate, now: datetime, *, open_only: bool = False) -> list[MoveIn]:
+    """The day's move-ins by ticket: those waiting and those under way (and, unless `open_only`, those filed or
+    cancelled today; `open_only` is the dashboard's move-in queue)."""
+    query = select(MoveIn).where(MoveIn.estate_id == estate.id, MoveIn.queued_on == clock.today(estate, now))
+    if open_only:
+        query = query.where(still_queued())
+    return list(session.scalars(query.order_by(MoveIn.ticket)))
 
 
 def move_ins(session: Session, estate: Estate) -> list[MoveIn]:

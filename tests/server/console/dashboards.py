@@ -1,8 +1,9 @@
-"""A small estate with something due, late or unusual in every area, for the dashboard and chart tests: today's slips
-in each state (R-REL-4), countersigns owed (R-REL-3), conflicts (R-REL-6), releases and refusals at two gates, a key
-out and overdue with an open alarm and cabinet alerts (R-KEY-12), repairs finished within and after their visit
-(R-REP-2), callbacks (R-REP-8), feedback forms (R-FB-1), renovations awaiting approval and refund (R-REN-2, 9) and
-vacant units (R-VAC). Records are written as rows, the state each would have reached by its own steps."""
+"""A small estate with something due, late or unusual in every area, for the dashboard and chart tests: today's slips in
+each state (R-REL-4), countersigns owed (R-REL-3), conflicts (R-REL-6), releases and refusals at two gates, a key out
+and overdue with an open alarm and cabinet alerts (R-KEY-12), repairs finished within and after their visit
+(R-REP-2), callbacks (R-REP-8), feedback forms (R-FB-1), today's move-in queue (R-MOVE), renovations awaiting
+approval and refund (R-REN-2, 9) and vacant units (R-VAC). Records are written as rows, the state each would have
+reached by its own steps."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.base import utcnow
@@ -19,13 +21,16 @@ from server.db.models import (
     CallReason,
     CallTask,
     Channel,
+    DuplicationState,
     Estate,
     FeedbackCategory,
     FeedbackForm,
     KeyAlarm,
+    KeyDuplication,
     KeyLoan,
     LoanState,
     OrderState,
+    Person,
     ReleaseSlip,
     Role,
     ServiceKind,
@@ -36,7 +41,7 @@ from server.db.models import (
     SlipState,
 )
 from server.db.models.keys import AlarmKind
-from server.db.models.lifecycle import TakeoverInspection, TakeoverState, Vacancy
+from server.db.models.lifecycle import MoveIn, MoveInState, TakeoverInspection, TakeoverState, Vacancy
 from server.db.models.renovation import Renovation, RenovationState
 from server.domain import audit, clock, staff
 from server.domain.actors import SYSTEM
@@ -105,6 +110,11 @@ def seed(db: Session, populated: Registry) -> Seeded:
     cabinet = key_records(db, estate, keeper)
     loan = db.get_one(KeyLoan, cabinet.loan_id)
     loan.state, loan.out_at, loan.due_at = LoanState.out, now - timedelta(hours=3), now - timedelta(hours=1)
+    # A copy of the pump room's key awaits the general manager (`key_records`); an earlier request was refused.
+    db.add(KeyDuplication(
+        estate_id=estate.id, key_id=loan.key_id, reason="旧钥匙磨损", state=DuplicationState.refused,
+        requested_by_id=keeper.id, requested_at=day_before, decided_by_id=keeper.id, decided_at=day_before,
+    ))  # fmt: skip
     db.add(KeyAlarm(estate_id=estate.id, kind=AlarmKind.wrong_slot, board=1, slot=3, at=at))
     for action, alert in (
         ("cabinet.door_opened", True),
@@ -138,6 +148,17 @@ def seed(db: Session, populated: Registry) -> Seeded:
         db.add(Renovation(
             estate_id=estate.id, number=f"GH-ZX-T-{n}", state=state, unit_id=units[f"2-{n}A"], owner_name="陈静",
             starts_on=today, ends_on=today + timedelta(days=30), due_at=due,
+        ))  # fmt: skip
+
+    # Move-ins (R-MOVE): today two owners still in the queue, one filed, one cancelled; yesterday one left open.
+    owner = db.scalar(select(Person.id).where(Person.estate_id == estate.id, Person.name == "张伟"))
+    for n, (day, state) in enumerate(
+        ((today, MoveInState.queued), (today, MoveInState.paid), (today, MoveInState.filed),
+         (today, MoveInState.cancelled), (yesterday, MoveInState.checked)), start=1,
+    ):  # fmt: skip
+        db.add(MoveIn(
+            estate_id=estate.id, number=f"GH-RH-T-{n}", unit_id=unit, owner_id=owner, ticket=n, queued_on=day,
+            queued_at=now, state=state, created_by="desk",
         ))  # fmt: skip
 
     # Vacant units: one vacant since 40 days, one that was vacant from 100 to 50 days ago.

@@ -1,6 +1,6 @@
 """Alerts from the key cabinet and the loan register: overdue loans flagged once by the server's sweep and by the
 command line (R-KEY-12, 14), the cabinet's alerts as the dashboard counts them, and the cabinet's events as the
-records admin who keeps the keys sees them (R-KEY-1…4)."""
+records admin who keeps the keys sees them (R-KEY-1…4), and the keeper's acknowledgement of an alert (issue 21)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from server.config import Settings
 from server.contract.cabinet import CabinetEventIn
 from server.db.base import utcnow
-from server.db.models import AuditEntry, BorrowerKind, Device, KeyLoan, Role, StaffUser
+from server.db.models import AlertAcknowledgement, AuditEntry, BorrowerKind, Device, Estate, KeyLoan, Role, StaffUser
+from server.domain import audit, dashboard, registry
 from server.domain import cabinet as cabinet_events
-from server.domain import dashboard
 from server.domain.actors import SYSTEM, Actor
 from server.domain.errors import DomainError
 from server.domain.keys import events, loans, unlocks
@@ -189,3 +189,69 @@ def test_r_key_12_overdue_loans_and_open_key_alarms_show_on_the_dashboard_of_tho
     loans.acknowledge_overdue(db, SYSTEM, db.get_one(KeyLoan, loan.id), by=keeper, note="已电话催还", now=late)
     db.commit()
     assert figure(db, cabinet, late, "keys_overdue") == 0
+
+
+def _recorded(db: Session, estate_id: int, action: str, **detail: object) -> int:
+    audit.record(db, SYSTEM, action, "cabinet_slot", "1:1-2", estate_id=estate_id, **detail)
+    db.flush()
+    seq = db.scalar(select(func.max(AuditEntry.seq)))
+    assert seq is not None
+    return seq
+
+
+def _acknowledgements(db: Session) -> tuple[int, int]:
+    found = (
+        db.scalar(select(func.count()).select_from(AlertAcknowledgement)) or 0,
+        db.scalar(select(func.count()).select_from(AuditEntry)) or 0,
+    )
+    db.commit()
+    return found
+
+
+def test_r_key_12_the_keeper_of_the_keys_acknowledges_a_cabinet_alert_once_with_a_note(
+    db: Session, estate: Estate, make_user: Callable[..., StaffUser]
+) -> None:
+    """R-KEY-12, issue 21: the records admin (keys.manage) acknowledges a cabinet alert of the estate with a note of
+    what was found; it is recorded (who, when, the note) with an audit entry that is no cabinet event, and the
+    alert leaves the open alerts. A non-alert entry, another estate's alert, a second acknowledgement, a role
+    without keys.manage and an empty or too long note are each refused with a clear message, changing nothing."""
+    keeper, desk = make_user(Role.records_admin), make_user(Role.front_desk)
+    other = registry.create_estate(db, SYSTEM, "XS", "西山苑", "Xishan")
+    alert = _recorded(db, estate.id, "cabinet.door_opened_without_command", alert=True)
+    plain = _recorded(db, estate.id, "cabinet.door_closed", alert=False)
+    key_alarm = _recorded(db, estate.id, "key_alarm.wrong_slot", alert=True)  # an alarm, not a cabinet event
+    elsewhere = _recorded(db, other.id, "cabinet.door_opened_without_command", alert=True)
+    db.commit()
+    open_alerts = select(func.count()).select_from(AuditEntry).where(cabinet_events.open_alert_condition(estate.id))
+    assert db.scalar(open_alerts) == 1
+
+    def refused(seq: int, by: StaffUser, note: str = "门已关好，无钥匙被取") -> DomainError:
+        before = _acknowledgements(db)
+        with pytest.raises(DomainError) as caught:
+            cabinet_events.acknowledge_alert(db, SYSTEM, estate, seq, by=by, note=note, now=NOW)
+        db.rollback()
+        assert _acknowledgements(db) == before
+        return caught.value
+
+    not_alert = refused(plain, keeper)
+    assert (not_alert.code, not_alert.status) == ("not_an_alert", 400) and "不是钥匙柜告警" in not_alert.zh
+    assert refused(key_alarm, keeper).code == "not_an_alert"
+    assert refused(elsewhere, keeper).status == 404  # another estate's entry is none of this one's
+    assert refused(10**6, keeper).status == 404
+    assert refused(alert, desk).status == 403  # the desk lends keys but does not keep the cabinet
+    assert refused(alert, keeper, note="   ").code == "missing_fields"
+    assert refused(alert, keeper, note="长" * 201).code == "too_long"
+    assert "请写明" in refused(alert, keeper, note="").zh
+
+    ack = cabinet_events.acknowledge_alert(db, SYSTEM, estate, alert, by=keeper, note=" 门已关好，无钥匙被取 ", now=NOW)
+    db.commit()
+    assert (ack.entry_seq, ack.by_id, ack.by_name, ack.at, ack.note) == (
+        alert, keeper.id, keeper.display_name, NOW, "门已关好，无钥匙被取"
+    )  # fmt: skip
+    entry = db.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    assert entry is not None and entry.action == "cabinet_alert.acknowledge" and entry.entity_id == str(alert)
+    assert not entry.action.startswith(cabinet_events.ACTION_PREFIX)
+    assert json.loads(entry.detail)["alert_action"] == "cabinet.door_opened_without_command"
+    assert db.scalar(open_alerts) == 0
+    second = refused(alert, keeper)
+    assert (second.status, second.code) == (409, "already_acknowledged") and keeper.display_name in second.zh
