@@ -43,6 +43,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def sqlite_time(value: datetime | None) -> str | None:
+    """A UTC column's value as SQLAlchemy stores it on SQLite (naive UTC, to the microsecond), for the few plain
+    statements that bypass it."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def from_sqlite_time(value: str | None) -> datetime | None:
+    """What `sqlite_time` stored, as the aware UTC datetime a UTC column hands back."""
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     __table__: ClassVar[Table]  # every model here maps one table (SQLAlchemy types it as any FromClause)

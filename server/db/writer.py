@@ -9,6 +9,7 @@ an answer never reports a change that a power loss could take back.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from server.db.engine import holds_write_lock, make_sessionmaker
 
 T = TypeVar("T")
 Work = Callable[[Session], T]
+PlainWork = Callable[[sqlite3.Connection], T]
 MAX_BATCH = 256
 IDLE_SECONDS = 2.0  # the writer thread ends after this long without work and starts again with the next write
 
@@ -54,8 +56,9 @@ class DirectWriter:
 
 @dataclass
 class _Job:
-    work: Work[Any]
+    work: Callable[[Any], Any]
     done: Callable[[], None]
+    plain: bool = False  # `work` takes the batch's sqlite3 connection, not a session
     result: Any = None
     error: BaseException | None = None
 
@@ -88,9 +91,21 @@ class GroupCommitWriter:
         return job.outcome()
 
     async def submit(self, work: Work[T]) -> T:
+        return await self._await(_Job(work, _no_op))
+
+    async def submit_plain(self, work: PlainWork[T]) -> T:
+        """`submit` for a write in plain SQLite statements on the batch's connection (the hottest writes, where
+        the ORM's own work would cost more than the statements): its own savepoint, the batch's commit."""
+        return await self._await(_Job(work, _no_op, plain=True))
+
+    async def _await(self, job: _Job) -> Any:
         loop = asyncio.get_running_loop()
         finished = asyncio.Event()
-        job = _Job(work, lambda: loop.call_soon_threadsafe(finished.set))
+
+        def done() -> None:
+            loop.call_soon_threadsafe(finished.set)
+
+        job.done = done
         self._enqueue(job)
         await finished.wait()
         return job.outcome()
@@ -119,8 +134,11 @@ class GroupCommitWriter:
             with self.sessions() as session:
                 for job in batch:
                     try:
-                        with session.begin_nested():
-                            job.result = job.work(session)
+                        if job.plain:
+                            job.result = _in_savepoint(session, job.work)
+                        else:
+                            with session.begin_nested():
+                                job.result = job.work(session)
                     except Exception as exc:
                         job.error = exc
                 session.commit()
@@ -131,6 +149,26 @@ class GroupCommitWriter:
         finally:
             for job in batch:
                 job.done()
+
+
+def _no_op() -> None:
+    pass
+
+
+def _in_savepoint(session: Session, work: PlainWork[T]) -> T:
+    """`work` on the session's sqlite3 connection (inside the batch's transaction), undone alone if it raises."""
+    session.flush()
+    connection = session.connection().connection.driver_connection
+    assert isinstance(connection, sqlite3.Connection)
+    connection.execute("SAVEPOINT plain_write")
+    try:
+        result = work(connection)
+    except BaseException:
+        connection.execute("ROLLBACK TO plain_write")
+        connection.execute("RELEASE plain_write")
+        raise
+    connection.execute("RELEASE plain_write")
+    return result
 
 
 def make_writer(engine: Engine) -> Writer:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, and_, bindparam, cast, or_, select, text
 from sqlalchemy.orm import Session
 
-from server.db.base import utcnow
+from server.db.base import sqlite_time, utcnow
 from server.db.models import AuditEntry, AuditHead, Estate, StaffUser, Unit
 from server.domain.actors import Actor
 
@@ -67,7 +68,18 @@ def record(
     if connection.dialect.name == "postgresql":
         connection.execute(_PG_LOCK, {"k": _PG_AUDIT_LOCK})
     last = connection.execute(_LAST).first()
+    entry = _entry(last, actor, action, entity, entity_id, estate_id, detail)
     # Plain values and a plain INSERT: the entry is never changed afterwards, so the session need not track it.
+    connection.execute(_INSERT, entry)
+    # The head moves in the same transaction, so entries removed from the end of the log are noticed.
+    if not connection.execute(_MOVE_HEAD, {"head_seq": entry["seq"], "head_hash": entry["hash"]}).rowcount:
+        connection.execute(_NEW_HEAD, {"id": HEAD_ID, "seq": entry["seq"], "hash": entry["hash"]})
+
+
+def _entry(
+    last: Any, actor: Actor, action: str, entity: str, entity_id: object, estate_id: int | None, detail: Any
+) -> dict[str, Any]:
+    """The next entry after `last` (its seq and hash; None for the first), with its hash."""
     entry: dict[str, Any] = {
         "seq": (last.seq + 1) if last else 1,
         "at": utcnow(),
@@ -82,16 +94,44 @@ def record(
         "prev_hash": last.hash if last else GENESIS,
     }
     entry["hash"] = _hash_of(entry)
-    connection.execute(_INSERT, entry)
-    # The head moves in the same transaction, so entries removed from the end of the log are noticed.
-    if not connection.execute(_MOVE_HEAD, {"head_seq": entry["seq"], "head_hash": entry["hash"]}).rowcount:
-        connection.execute(_NEW_HEAD, {"id": HEAD_ID, "seq": entry["seq"], "hash": entry["hash"]})
+    return entry
+
+
+def record_plain(
+    connection: sqlite3.Connection,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: object = "",
+    *,
+    estate_id: int | None = None,
+    **detail: Any,
+) -> None:
+    """`record` on a plain SQLite connection inside the caller's transaction (the gate's release lane): the same
+    entry, hash and head, stored as the session would store them."""
+    last = connection.execute(_PLAIN_LAST).fetchone()
+    entry = _entry(_Last(*last) if last else None, actor, action, entity, entity_id, estate_id, detail)
+    values = [sqlite_time(entry[c]) if c == "at" else entry[c] for c in _COLUMNS]
+    connection.execute(_PLAIN_INSERT, values)
+    if not connection.execute(_PLAIN_MOVE_HEAD, (entry["seq"], entry["hash"], HEAD_ID)).rowcount:
+        connection.execute(_PLAIN_NEW_HEAD, (HEAD_ID, entry["seq"], entry["hash"]))
+
+
+@dataclass(frozen=True)
+class _Last:
+    seq: int
+    hash: str
 
 
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _LAST = select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
 _INSERT = AuditEntry.__table__.insert()
 _COLUMNS = [c.key for c in AuditEntry.__table__.columns]
+_TABLE = AuditEntry.__tablename__
+_PLAIN_LAST = f"SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1"
+_PLAIN_INSERT = f"INSERT INTO {_TABLE} ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+_PLAIN_MOVE_HEAD = f"UPDATE {AuditHead.__tablename__} SET seq = ?, hash = ? WHERE id = ?"
+_PLAIN_NEW_HEAD = f"INSERT INTO {AuditHead.__tablename__} (id, seq, hash) VALUES (?, ?, ?)"
 _MOVE_HEAD = (
     AuditHead.__table__.update()
     .where(AuditHead.__table__.c.id == HEAD_ID)

@@ -49,7 +49,7 @@ def kept(session: Session, write: DeviceWrite) -> Answer | None:
     if answer is None:
         return None
     # (an answer kept before keys were bound to their request has no hash and is replayed as before)
-    if answer.route != write.route or (answer.request_hash and answer.request_hash != _fingerprint(write.request)):
+    if answer.route != write.route or (answer.request_hash and answer.request_hash != fingerprint(write.request)):
         raise DomainError(
             "该 Idempotency-Key 已用于其他请求",
             "this Idempotency-Key was used for another request",
@@ -70,7 +70,7 @@ def answer_once(session: Session, write: DeviceWrite, do: Callable[[Session], An
     values = {"device_id": write.device_id, "key": write.key, "route": write.route, "status": status, "body": body}
     # A plain INSERT (the answer is never changed, so the session need not track it); a concurrent first write
     # with the same key fails here on the primary key, as a flush would.
-    session.execute(_KEEP, values | {"request_hash": _fingerprint(write.request)})
+    session.execute(_KEEP, values | {"request_hash": fingerprint(write.request)})
     return status, body
 
 
@@ -81,6 +81,6 @@ _KEPT = select(_answers.c.route, _answers.c.request_hash, _answers.c.status, _an
 _KEEP = _answers.insert()
 
 
-def _fingerprint(request: str) -> str:
+def fingerprint(request: str) -> str:
     """What binds a key to its request: the hash of the request as parsed (so key order or spacing do not count)."""
     return hashlib.sha256(request.encode()).hexdigest()

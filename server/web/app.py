@@ -125,6 +125,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app. The database is opened and migrated to the newest schema here, before serving. `clock` gives
     the time requests are judged at (the system clock; tests pass their own)."""
+    from server.api.release_lane import Lane, ReleaseLane
     from server.api.router import include_routers
 
     settings = settings or get_settings()
@@ -149,7 +150,10 @@ def create_app(
     app.state.writer = make_writer(engine)
     app.state.clock = clock
     app.state.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # holds sweep leases
+    # The everyday gate release, answered in plain statements on the embedded database (None elsewhere).
+    app.state.release_lane = Lane.for_app(engine, app.state.writer)
     errors.install(app)
+    app.add_middleware(ReleaseLane)
     app.add_middleware(DeviceFirst)
     app.add_middleware(ConsoleFirst)
     app.add_middleware(ResponseHeaders)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -102,17 +103,31 @@ def find_scanned(session: Session, estate: Estate, text: str, now: datetime) -> 
     text = text.strip()
     number = _number_named(session, estate, text, now)
     slip = session.execute(_SLIP_BY_NUMBER, {"number": number}).unique().scalar_one_or_none()
-    return _passable(slip, estate, text, now)
+    return passable(slip, estate, text, now)
 
 
 def check_scanned(session: Session, estate: Estate, text: str, now: datetime) -> Scanned:
     """The same as `find_scanned`, as plain values read with plain queries: what a release needs, quickly."""
     text = text.strip()
-    return _passable(scanned(session, _number_named(session, estate, text, now)), estate, text, now)
+    return passable(scanned(session, _number_named(session, estate, text, now)), estate, text, now)
 
 
 def _number_named(session: Session, estate: Estate, text: str, now: datetime) -> str:
-    """The number of the slip a scanned code (checked cryptographically) or a typed slip number names."""
+    return number_named(estate, text, now, lambda: keys.ring(session))
+
+
+class EstateRef(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+
+
+def number_named(
+    estate: EstateRef, text: str, now: datetime, ring: Callable[[], Mapping[int, Ed25519PublicKey]]
+) -> str:
+    """The number of the slip a scanned code (checked cryptographically, against the keys `ring` gives) or a typed
+    slip number names."""
     if slip_token.NUMBER_PATTERN.match(text.upper()):
         # A guard typed the printed number because the code was unreadable.
         number_estate, _day, _seq = slip_token.parse_slip_number(text)
@@ -120,12 +135,12 @@ def _number_named(session: Session, estate: Estate, text: str, now: datetime) ->
             raise Rejected("wrong_estate")
         return text.upper()
     try:
-        return slip_token.verify(text, keys.ring(session), estate=estate.code, now=now).number
+        return slip_token.verify(text, ring(), estate=estate.code, now=now).number
     except slip_token.TokenError as exc:
         raise Rejected(exc.code) from None
 
 
-def _passable(slip: C | None, estate: Estate, text: str, now: datetime) -> C:
+def passable(slip: C | None, estate: EstateRef, text: str, now: datetime) -> C:
     """`slip`, if it is this estate's, is the one the scanned code names, and may pass now."""
     if slip is not None and not slip_token.NUMBER_PATTERN.match(text.upper()) and slip.token != text:
         raise Rejected("revoked")

@@ -16,7 +16,14 @@ from server.db.models import Device, ReleaseSlip, SlipAttachment, SlipItem, Slip
 from server.domain import audit
 from server.domain.actors import Actor
 from server.domain.errors import DomainError, NotFound
-from server.domain.slips.gate.checking import Checkable, Rejected, check_scanned, check_state, release_detail
+from server.domain.slips.gate.checking import (
+    Checkable,
+    Rejected,
+    Scanned,
+    check_scanned,
+    check_state,
+    release_detail,
+)
 
 MAX_PHOTO = 2 * 1024 * 1024
 
@@ -82,6 +89,22 @@ def plan_release(
     needs the reason."""
     now = now or utcnow()
     slip = check_scanned(session, device.estate, text, now)
+    return decide(slip, device.id, device.name, guard, counts, reason=reason, photo=photo, now=now, refuse=refuse)
+
+
+def decide(
+    slip: Scanned,
+    device_id: int,
+    gate: str,
+    guard: str,
+    counts: list[Count],
+    *,
+    reason: str,
+    photo: bytes | None,
+    now: datetime,
+    refuse: bool,
+) -> ReleasePlan:
+    """The decision on a slip that may pass (R-REL-6): the counted lines against the slip's."""
     differences = compare(slip, counts)
     if refuse and not reason.strip():
         raise DomainError("拒绝放行须写明原因", "a refusal needs its reason", code="reason_missing")
@@ -91,8 +114,8 @@ def plan_release(
         slip_id=slip.id,
         estate_id=slip.estate_id,
         number=slip.number,
-        device_id=device.id,
-        gate=device.name,
+        device_id=device_id,
+        gate=gate,
         guard=guard.strip()[:40],
         outcome="refused" if differences or refuse else "released",
         reason=reason_for(differences, reason),

@@ -1,0 +1,202 @@
+"""The gate's everyday release in plain SQLite statements: the embedded server's hottest write, kept as cheap as the
+work itself. A gate device known and seen within the minute, a slip that may pass, counted lines: read on a
+read-only connection outside any write lock, then written by the group writer in one short savepoint (R-REL-6).
+
+The checks are the ones every release runs (`checking.passable`, `releases.decide`); only the statements differ.
+Anything out of the ordinary — an unknown or revoked device, a rejection, a retry, a photo, a queued release — is
+not handled here: the caller answers it by the full route, which decides and words it, so both paths give one
+answer. Nothing is written unless the whole write succeeds.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from server.db.base import from_sqlite_time, sqlite_time
+from server.db.models import SlipState
+from server.domain import audit, devices, idempotency
+from server.domain.actors import Actor
+from server.domain.secrets import token_digest
+from server.domain.slips import keys
+from server.domain.slips.gate.checking import Decided, Item, Scanned, number_named, passable
+from server.domain.slips.gate.releases import Count, ReleasePlan, decide
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The calling gate device, as the lane needs it."""
+
+    id: int
+    name: str
+    estate_id: int
+    estate_code: str
+
+    def actor(self, ip: str) -> Actor:
+        return Actor("device", self.id, self.name, ip=ip, device_id=self.id)
+
+
+class _Estate:
+    def __init__(self, gate: Gate) -> None:
+        self.id, self.code = gate.estate_id, gate.estate_code
+
+
+class KeyRing(Mapping[int, Ed25519PublicKey]):
+    """The server's public signing keys by id, read from the database on first need and kept: a key's public half
+    never changes, so a kept one never goes stale."""
+
+    def __init__(self) -> None:
+        self._keys: dict[int, Ed25519PublicKey] = {}
+        self.connection: sqlite3.Connection | None = None
+
+    def __getitem__(self, key_id: int) -> Ed25519PublicKey:
+        if key_id not in self._keys and self.connection is not None:
+            row = self.connection.execute(_KEY, (key_id,)).fetchone()
+            if row is not None:
+                self._keys[key_id] = keys.public_key(row[0])
+        return self._keys[key_id]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def gate(connection: sqlite3.Connection, token: str, now: datetime) -> Gate | None:
+    """The gate device a bearer token belongs to, if it is a known gate seen within the last minute (a gate whose
+    last-seen time is due to move goes the full route, which notes it); else None."""
+    row = connection.execute(_DEVICE, (token_digest(token),)).fetchone()
+    if row is None:
+        return None
+    device_id, kind, name, estate_id, revoked_at, last_seen_at, code = row
+    seen = from_sqlite_time(last_seen_at)
+    if kind != "gate" or revoked_at is not None or seen is None or now - seen >= devices.LAST_SEEN_RESOLUTION:
+        return None
+    return Gate(device_id, name, estate_id, code)
+
+
+def kept(connection: sqlite3.Connection, device_id: int, key: str) -> bool:
+    """Whether an answer is kept for this key (a retry, or a key used before: the full route answers it)."""
+    return connection.execute(_KEPT, (device_id, key)).fetchone() is not None
+
+
+def plan(
+    connection: sqlite3.Connection,
+    ring: KeyRing,
+    caller: Gate,
+    text: str,
+    guard: str,
+    counts: list[Count],
+    *,
+    reason: str,
+    refuse: bool,
+    now: datetime,
+) -> ReleasePlan:
+    """The guard's decision checked against the slip the code names (raises the rejection as the full route
+    does)."""
+    estate = _Estate(caller)
+    text = text.strip()
+    ring.connection = connection
+    slip = passable(scanned(connection, number_named(estate, text, now, lambda: ring)), estate, text, now)
+    return decide(slip, caller.id, caller.name, guard, counts, reason=reason, photo=None, now=now, refuse=refuse)
+
+
+def scanned(connection: sqlite3.Connection, number: str) -> Scanned | None:
+    """Slip `number` with its release and its lines (`checking.scanned` in plain statements)."""
+    row = connection.execute(_SCANNED, (number,)).fetchone()
+    if row is None:
+        return None
+    slip_id, estate_id, number, token, state, revoked_at, valid_until, outcome, at, gate_name, guard = row
+    release = Decided(outcome, from_sqlite_time(at), gate_name, guard) if outcome is not None else None  # type: ignore[arg-type]
+    items = tuple(Item(*line) for line in connection.execute(_LINES, (slip_id,)))
+    return Scanned(
+        slip_id,
+        estate_id,
+        number,
+        token,
+        SlipState[state],
+        from_sqlite_time(revoked_at),
+        from_sqlite_time(valid_until),  # type: ignore[arg-type]
+        release,
+        items,
+    )
+
+
+def record(
+    connection: sqlite3.Connection, actor: Actor, plan: ReleasePlan, write: idempotency.DeviceWrite, answer: str
+) -> idempotency.Answer | None:
+    """Write the decision (`releases.record_release` for an online release) and keep the answer for the key, in
+    the caller's transaction; None, with nothing written, when the slip is no longer unused or the key was answered
+    meanwhile: the full route then gives the answer."""
+    if kept(connection, write.device_id, write.key):
+        return None
+    if connection.execute(_CLAIM, (plan.state.name, plan.slip_id)).rowcount != 1:
+        return None
+    connection.execute(
+        _RECORD,
+        (
+            plan.slip_id,
+            plan.estate_id,
+            plan.device_id,
+            plan.gate,
+            plan.guard,
+            plan.outcome,
+            plan.reason,
+            sqlite_time(plan.at),
+            sqlite_time(plan.recorded_at),
+        ),
+    )
+    connection.executemany(_COUNTED, [(c, plan.slip_id, n) for n, c in plan.counted.items()])
+    audit.record_plain(
+        connection,
+        actor,
+        f"slip.{plan.outcome}",
+        "slip",
+        plan.slip_id,
+        estate_id=plan.estate_id,
+        number=plan.number,
+        guard=plan.guard,
+        reason=plan.reason,
+    )
+    connection.execute(
+        _KEEP,
+        (
+            write.device_id,
+            write.key,
+            write.route,
+            201,
+            answer,
+            idempotency.fingerprint(write.request),
+            sqlite_time(plan.recorded_at),
+        ),
+    )
+    return 201, answer
+
+
+_DEVICE = (
+    "SELECT d.id, d.kind, d.name, d.estate_id, d.revoked_at, d.last_seen_at, e.code"
+    " FROM devices d JOIN estates e ON e.id = d.estate_id WHERE d.token_digest = ?"
+)
+_KEY = "SELECT public_key FROM slip_signing_keys WHERE id = ?"
+_KEPT = "SELECT 1 FROM idempotent_answers WHERE device_id = ? AND key = ?"
+_SCANNED = (
+    "SELECT s.id, s.estate_id, s.number, s.token, s.state, s.revoked_at, s.valid_until,"
+    " r.outcome, r.at, r.gate, r.guard"
+    " FROM release_slips s LEFT OUTER JOIN slip_releases r ON r.slip_id = s.id WHERE s.number = ?"
+)
+_LINES = "SELECT line, name, quantity FROM release_slip_items WHERE slip_id = ? ORDER BY line"
+_CLAIM = "UPDATE release_slips SET state = ? WHERE id = ? AND state = 'issued' AND revoked_at IS NULL"
+_RECORD = (
+    "INSERT INTO slip_releases (slip_id, estate_id, device_id, gate, guard, outcome, reason, at, recorded_at,"
+    " offline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
+)
+_COUNTED = "UPDATE release_slip_items SET counted = ? WHERE slip_id = ? AND line = ?"
+_KEEP = (
+    "INSERT INTO idempotent_answers (device_id, key, route, status, body, request_hash, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
