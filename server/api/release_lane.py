@@ -34,13 +34,12 @@ log = logging.getLogger(__name__)
 
 
 class Lane:
-    """What the lane keeps per app: a read-only connection per thread, the key ring, and counts of what it
+    """What the lane keeps per app: a read-only connection per thread and counts of what it
     answered and what it passed on (by reason), which the tests read to know which path served."""
 
     def __init__(self, path: str, writer: GroupCommitWriter) -> None:
         self.path = path
         self.writer = writer
-        self.ring = lane.KeyRing()
         self.counts: Counter[str] = Counter()
         self._local = threading.local()
 
@@ -85,7 +84,6 @@ class Lane:
             counts = [Count(c.line, c.counted) for c in request.lines]
             plan = lane.plan(
                 reader,
-                self.ring,
                 caller,
                 request.text,
                 request.guard,

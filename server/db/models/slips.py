@@ -91,6 +91,7 @@ class ReleaseSlip(Base):
         Index("ix_release_slips_estate_kind", "estate_id", "applicant_kind", "id"),
         Index("ix_release_slips_key_until", "key_id", "valid_until"),
         Index("ix_release_slips_pending", "estate_id", "countersign_pending"),
+        Index("ix_release_slips_token", "token"),  # a gate finds the slip by the exact token it scanned
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

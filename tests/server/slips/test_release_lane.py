@@ -163,9 +163,7 @@ def test_a_slip_changed_between_the_lanes_read_and_its_write_is_not_written(
         device = session.scalars(select(ReleaseSlip.device_id).where(ReleaseSlip.number == slip["number"])).one()
     caller = lane.Gate(device or 0, "东门", estate.id, estate.code)
     counts = [Count(line["line"], line["counted"]) for line in count_all(slip)]
-    plan = lane.plan(
-        reader, lane.KeyRing(), caller, slip["token"], "张保安", counts, reason="", refuse=False, now=issuing.utcnow()
-    )
+    plan = lane.plan(reader, caller, slip["token"], "张保安", counts, reason="", refuse=False, now=issuing.utcnow())
     with make_sessionmaker(engine)() as session:
         issuing.cancel(
             session,

@@ -128,16 +128,24 @@ def number_named(
 ) -> str:
     """The number of the slip a scanned code (checked cryptographically, against the keys `ring` gives) or a typed
     slip number names."""
-    if slip_token.NUMBER_PATTERN.match(text.upper()):
-        # A guard typed the printed number because the code was unreadable.
-        number_estate, _day, _seq = slip_token.parse_slip_number(text)
-        if number_estate != estate.code:
-            raise Rejected("wrong_estate")
-        return text.upper()
+    typed = typed_number(estate, text)
+    if typed is not None:
+        return typed
     try:
         return slip_token.verify(text, ring(), estate=estate.code, now=now).number
     except slip_token.TokenError as exc:
         raise Rejected(exc.code) from None
+
+
+def typed_number(estate: EstateRef, text: str) -> str | None:
+    """The slip number a guard typed because the code was unreadable (it must be this estate's), or None when
+    `text` is not a slip number."""
+    if not slip_token.NUMBER_PATTERN.match(text.upper()):
+        return None
+    number_estate, _day, _seq = slip_token.parse_slip_number(text)
+    if number_estate != estate.code:
+        raise Rejected("wrong_estate")
+    return text.upper()
 
 
 def passable(slip: C | None, estate: EstateRef, text: str, now: datetime) -> C:

@@ -10,20 +10,18 @@ answer. Nothing is written unless the whole write succeeds.
 
 from __future__ import annotations
 
+import hmac
 import sqlite3
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from server.db.base import from_sqlite_time, sqlite_time
 from server.db.models import SlipState
 from server.domain import audit, devices, idempotency
 from server.domain.actors import Actor
+from server.domain.errors import DomainError
 from server.domain.secrets import token_digest
-from server.domain.slips import keys
-from server.domain.slips.gate.checking import Decided, Item, Scanned, number_named, passable
+from server.domain.slips.gate.checking import Decided, Item, Scanned, passable, typed_number
 from server.domain.slips.gate.releases import Count, ReleasePlan, decide
 
 
@@ -43,28 +41,6 @@ class Gate:
 class _Estate:
     def __init__(self, gate: Gate) -> None:
         self.id, self.code = gate.estate_id, gate.estate_code
-
-
-class KeyRing(Mapping[int, Ed25519PublicKey]):
-    """The server's public signing keys by id, read from the database on first need and kept: a key's public half
-    never changes, so a kept one never goes stale."""
-
-    def __init__(self) -> None:
-        self._keys: dict[int, Ed25519PublicKey] = {}
-        self.connection: sqlite3.Connection | None = None
-
-    def __getitem__(self, key_id: int) -> Ed25519PublicKey:
-        if key_id not in self._keys and self.connection is not None:
-            row = self.connection.execute(_KEY, (key_id,)).fetchone()
-            if row is not None:
-                self._keys[key_id] = keys.public_key(row[0])
-        return self._keys[key_id]
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._keys)
-
-    def __len__(self) -> int:
-        return len(self._keys)
 
 
 def gate(connection: sqlite3.Connection, token: str, now: datetime) -> Gate | None:
@@ -87,7 +63,6 @@ def kept(connection: sqlite3.Connection, device_id: int, key: str) -> bool:
 
 def plan(
     connection: sqlite3.Connection,
-    ring: KeyRing,
     caller: Gate,
     text: str,
     guard: str,
@@ -98,27 +73,49 @@ def plan(
     now: datetime,
 ) -> ReleasePlan:
     """The guard's decision checked against the slip the code names (raises the rejection as the full route
-    does)."""
+    does). A scanned code is looked up as it stands: the exact token the server issued and stored for a slip is
+    authentic (it carries the server's signature), so it needs neither decoding nor a signature check; any other
+    text goes the full route, which decodes and checks it and words the rejection."""
     estate = _Estate(caller)
     text = text.strip()
-    ring.connection = connection
-    slip = passable(scanned(connection, number_named(estate, text, now, lambda: ring)), estate, text, now)
+    number = typed_number(estate, text)  # typed by the guard, checked for the estate
+    if number is not None:
+        slip = scanned(connection, number)
+    else:
+        slip = scanned(connection, None, token=text)
+        if slip is None:
+            raise NotIssued()
+    slip = passable(slip, estate, text, now)
     return decide(slip, caller.id, caller.name, guard, counts, reason=reason, photo=None, now=now, refuse=refuse)
 
 
-def scanned(connection: sqlite3.Connection, number: str) -> Scanned | None:
-    """Slip `number` with its release and its lines (`checking.scanned` in plain statements)."""
-    row = connection.execute(_SCANNED, (number,)).fetchone()
-    if row is None:
+class NotIssued(DomainError):
+    """Text that is not a token the server issued as it stands: for the full route to decode and word."""
+
+    def __init__(self) -> None:
+        super().__init__("不是本系统签发的放行条", "not a slip token this server issued", code="malformed")
+
+
+def scanned(connection: sqlite3.Connection, number: str | None, *, token: str | None = None) -> Scanned | None:
+    """Slip `number` (or the slip whose stored token is exactly `token`) with its release and its lines
+    (`checking.scanned` in plain statements)."""
+    rows = (
+        connection.execute(_SCANNED_BY_TOKEN, (token,))
+        if token is not None
+        else connection.execute(_SCANNED, (number,))
+    ).fetchmany(2)
+    if len(rows) != 1:
         return None
-    slip_id, estate_id, number, token, state, revoked_at, valid_until, outcome, at, gate_name, guard = row
+    slip_id, estate_id, number, stored, state, revoked_at, valid_until, outcome, at, gate_name, guard = rows[0]
+    if token is not None and not hmac.compare_digest(stored.encode(), token.encode()):
+        return None
     release = Decided(outcome, from_sqlite_time(at), gate_name, guard) if outcome is not None else None  # type: ignore[arg-type]
     items = tuple(Item(*line) for line in connection.execute(_LINES, (slip_id,)))
     return Scanned(
         slip_id,
         estate_id,
         number,
-        token,
+        stored,
         SlipState[state],
         from_sqlite_time(revoked_at),
         from_sqlite_time(valid_until),  # type: ignore[arg-type]
@@ -182,13 +179,13 @@ _DEVICE = (
     "SELECT d.id, d.kind, d.name, d.estate_id, d.revoked_at, d.last_seen_at, e.code"
     " FROM devices d JOIN estates e ON e.id = d.estate_id WHERE d.token_digest = ?"
 )
-_KEY = "SELECT public_key FROM slip_signing_keys WHERE id = ?"
 _KEPT = "SELECT 1 FROM idempotent_answers WHERE device_id = ? AND key = ?"
 _SCANNED = (
     "SELECT s.id, s.estate_id, s.number, s.token, s.state, s.revoked_at, s.valid_until,"
     " r.outcome, r.at, r.gate, r.guard"
     " FROM release_slips s LEFT OUTER JOIN slip_releases r ON r.slip_id = s.id WHERE s.number = ?"
 )
+_SCANNED_BY_TOKEN = _SCANNED.replace("s.number = ?", "s.token = ?")
 _LINES = "SELECT line, name, quantity FROM release_slip_items WHERE slip_id = ? ORDER BY line"
 _CLAIM = "UPDATE release_slips SET state = ? WHERE id = ? AND state = 'issued' AND revoked_at IS NULL"
 _RECORD = (
