@@ -61,6 +61,13 @@ class Lane:
             self._local.connection = connection
         return connection
 
+    def close(self) -> None:
+        """Close this thread's connection (the event loop's, when the app stops)."""
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is not None:
+            self._local.connection = None
+            connection.close()
+
     async def answer(self, scope: Scope, headers: dict[bytes, bytes], body: bytes) -> idempotency.Answer | None:
         """The release's answer, written; or None to pass the request on (with the reason counted)."""
         key = headers.get(b"idempotency-key", b"").decode("latin-1")

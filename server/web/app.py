@@ -120,6 +120,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         gc.unfreeze()
+        if app.state.release_lane is not None:
+            app.state.release_lane.close()
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
