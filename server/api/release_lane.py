@@ -1,5 +1,5 @@
-"""The gate's everyday release answered without the framework's per-request machinery, on the embedded SQLite
-database: `POST /api/v1/gate/releases` from a known gate, with a slip that may pass and no photo. Its checks and
+"""The gate's everyday release answered without the framework's per-request machinery: `POST /api/v1/gate/releases`
+from a known gate, with a slip that may pass and no photo. Its checks and
 its write are the full route's (server.domain.slips.gate.lane); what it skips is the cost around them (dependency
 resolution, the ORM, a worker-thread hop), which was most of a release's cost.
 
@@ -11,7 +11,6 @@ full route then decides and answers, so a request gets the same answer whichever
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections import Counter
 
@@ -22,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.api.gate import RELEASE_ROUTE
 from server.contract.schemas import ReleaseOut, ReleaseRequest
 from server.db.base import utcnow
+from server.db.plain import Plain, connect_reader
 from server.db.writer import GroupCommitWriter, Writer
 from server.domain import devices, idempotency
 from server.domain.errors import DomainError
@@ -34,39 +34,41 @@ log = logging.getLogger(__name__)
 
 
 class Lane:
-    """What the lane keeps per app: a read-only connection per thread and counts of what it
-    answered and what it passed on (by reason), which the tests read to know which path served."""
+    """What the lane keeps per app: a reading connection per thread, the writer, and counts of what it answered and
+    what it passed on (by reason), which the tests read to know which path served."""
 
-    def __init__(self, path: str, writer: GroupCommitWriter) -> None:
-        self.path = path
+    def __init__(self, engine: Engine, writer: GroupCommitWriter) -> None:
+        self.engine = engine
         self.writer = writer
+        self.errors: tuple[type[BaseException], ...] = (engine.dialect.loaded_dbapi.Error,)
         self.counts: Counter[str] = Counter()
         self._local = threading.local()
 
     @classmethod
     def for_app(cls, engine: Engine, writer: Writer) -> Lane | None:
-        """The lane for a SQLite file served by the group writer; None elsewhere (PostgreSQL, in-memory)."""
+        """The lane for a SQLite file, written by the app's group writer; for PostgreSQL, with a group writer of its
+        own (each server worker batches its releases into one transaction); None for an in-memory database."""
+        if engine.dialect.name == "postgresql":
+            return cls(engine, GroupCommitWriter(engine))
         database = engine.url.database
-        if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        if not database or database == ":memory:" or database.startswith("file:"):
             return None
         if not isinstance(writer, GroupCommitWriter):
             return None
-        return cls(database, writer)
+        return cls(engine, writer)
 
-    def reader(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            connection.execute("PRAGMA query_only=ON")
-            self._local.connection = connection
-        return connection
+    def reader(self) -> Plain:
+        db: Plain | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = connect_reader(self.engine)
+        return db
 
     def close(self) -> None:
         """Close this thread's connection (the event loop's, when the app stops)."""
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is not None:
-            self._local.connection = None
-            connection.close()
+        db: Plain | None = getattr(self._local, "db", None)
+        if db is not None:
+            self._local.db = None
+            db.connection.close()
 
     async def answer(self, scope: Scope, headers: dict[bytes, bytes], body: bytes) -> idempotency.Answer | None:
         """The release's answer, written; or None to pass the request on (with the reason counted)."""
@@ -86,8 +88,6 @@ class Lane:
             caller = lane.gate(reader, token, now)
             if caller is None:
                 return self.passed("device")
-            if lane.kept(reader, caller.id, key):
-                return self.passed("retry")
             counts = [Count(c.line, c.counted) for c in request.lines]
             plan = lane.plan(
                 reader,
@@ -101,7 +101,7 @@ class Lane:
             )
         except DomainError:
             return self.passed("rejected")
-        except sqlite3.Error:
+        except self.errors:
             log.exception("the release lane could not read; the full route answers")
             return self.passed("read_error")
         answer = {"number": plan.number, "outcome": plan.outcome, "at": plan.at, "reason": plan.reason}
@@ -115,7 +115,7 @@ class Lane:
             log.exception("the release lane could not write; the full route answers")
             return self.passed("write_error")
         if written is None:
-            return self.passed("changed")
+            return self.passed("not_written")
         self.counts["answered"] += 1
         return written
 

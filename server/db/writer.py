@@ -9,7 +9,6 @@ an answer never reports a change that a power loss could take back.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,10 +19,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db.engine import holds_write_lock, make_sessionmaker
+from server.db.plain import Plain
 
 T = TypeVar("T")
 Work = Callable[[Session], T]
-PlainWork = Callable[[sqlite3.Connection], T]
+PlainWork = Callable[[Plain], T]
 MAX_BATCH = 256
 IDLE_SECONDS = 2.0  # the writer thread ends after this long without work and starts again with the next write
 
@@ -94,8 +94,8 @@ class GroupCommitWriter:
         return await self._await(_Job(work, _no_op))
 
     async def submit_plain(self, work: PlainWork[T]) -> T:
-        """`submit` for a write in plain SQLite statements on the batch's connection (the hottest writes, where
-        the ORM's own work would cost more than the statements): its own savepoint, the batch's commit."""
+        """`submit` for a write in plain statements on the batch's connection (the hottest writes, where the ORM's
+        own work would cost more than the statements): its own savepoint, the batch's commit."""
         return await self._await(_Job(work, _no_op, plain=True))
 
     async def _await(self, job: _Job) -> Any:
@@ -156,18 +156,18 @@ def _no_op() -> None:
 
 
 def _in_savepoint(session: Session, work: PlainWork[T]) -> T:
-    """`work` on the session's sqlite3 connection (inside the batch's transaction), undone alone if it raises."""
+    """`work` on the session's DB-API connection (inside the batch's transaction), undone alone if it raises."""
     session.flush()
-    connection = session.connection().connection.driver_connection
-    assert isinstance(connection, sqlite3.Connection)
-    connection.execute("SAVEPOINT plain_write")
+    connection = session.connection()
+    db = Plain(connection.connection.driver_connection, connection.dialect.name)
+    db.execute("SAVEPOINT plain_write")
     try:
-        result = work(connection)
+        result = work(db)
     except BaseException:
-        connection.execute("ROLLBACK TO plain_write")
-        connection.execute("RELEASE plain_write")
+        db.execute("ROLLBACK TO SAVEPOINT plain_write")
+        db.execute("RELEASE SAVEPOINT plain_write")
         raise
-    connection.execute("RELEASE plain_write")
+    db.execute("RELEASE SAVEPOINT plain_write")
     return result
 
 

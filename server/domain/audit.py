@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +16,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, and_, bindparam, cast, or_, select, text
 from sqlalchemy.orm import Session
 
-from server.db.base import sqlite_time, utcnow
+from server.db.base import utcnow
 from server.db.models import AuditEntry, AuditHead, Estate, StaffUser, Unit
+from server.db.plain import Plain
 from server.domain.actors import Actor
 
 GENESIS = "0" * 64
@@ -98,7 +98,7 @@ def _entry(
 
 
 def record_plain(
-    connection: sqlite3.Connection,
+    db: Plain,
     actor: Actor,
     action: str,
     entity: str,
@@ -107,14 +107,15 @@ def record_plain(
     estate_id: int | None = None,
     **detail: Any,
 ) -> None:
-    """`record` on a plain SQLite connection inside the caller's transaction (the gate's release lane): the same
-    entry, hash and head, stored as the session would store them."""
-    last = connection.execute(_PLAIN_LAST).fetchone()
+    """`record` in plain statements inside the caller's transaction (the gate's release lane): the same entry, hash
+    and head, stored as the session would store them."""
+    if not db.sqlite:
+        db.execute(_PLAIN_PG_LOCK, (_PG_AUDIT_LOCK,))
+    last = db.execute(_PLAIN_LAST).fetchone()
     entry = _entry(_Last(*last) if last else None, actor, action, entity, entity_id, estate_id, detail)
-    values = [sqlite_time(entry[c]) if c == "at" else entry[c] for c in _COLUMNS]
-    connection.execute(_PLAIN_INSERT, values)
-    if not connection.execute(_PLAIN_MOVE_HEAD, (entry["seq"], entry["hash"], HEAD_ID)).rowcount:
-        connection.execute(_PLAIN_NEW_HEAD, (HEAD_ID, entry["seq"], entry["hash"]))
+    db.execute(_PLAIN_INSERT, [db.time(entry[c]) if c == "at" else entry[c] for c in _COLUMNS])
+    if not db.execute(_PLAIN_MOVE_HEAD, (entry["seq"], entry["hash"], HEAD_ID)).rowcount:
+        db.execute(_PLAIN_NEW_HEAD, (HEAD_ID, entry["seq"], entry["hash"]))
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ _LAST = select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).
 _INSERT = AuditEntry.__table__.insert()
 _COLUMNS = [c.key for c in AuditEntry.__table__.columns]
 _TABLE = AuditEntry.__tablename__
+_PLAIN_PG_LOCK = "SELECT pg_advisory_xact_lock(?)"
 _PLAIN_LAST = f"SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1"
 _PLAIN_INSERT = f"INSERT INTO {_TABLE} ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
 _PLAIN_MOVE_HEAD = f"UPDATE {AuditHead.__tablename__} SET seq = ?, hash = ? WHERE id = ?"

@@ -1,6 +1,6 @@
-"""The gate's everyday release in plain SQLite statements: the embedded server's hottest write, kept as cheap as the
-work itself. A gate device known and seen within the minute, a slip that may pass, counted lines: read on a
-read-only connection outside any write lock, then written by the group writer in one short savepoint (R-REL-6).
+"""The gate's everyday release in plain statements: the server's hottest write, kept as cheap as the work itself. A
+gate device known and seen within the minute, a slip that may pass, counted lines: read on a read-only connection
+outside any write lock, then written by the group writer in one short savepoint (R-REL-6).
 
 The checks are the ones every release runs (`checking.passable`, `releases.decide`); only the statements differ.
 Anything out of the ordinary — an unknown or revoked device, a rejection, a retry, a photo, a queued release — is
@@ -11,12 +11,11 @@ answer. Nothing is written unless the whole write succeeds.
 from __future__ import annotations
 
 import hmac
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from server.db.base import from_sqlite_time, sqlite_time
 from server.db.models import SlipState
+from server.db.plain import Plain
 from server.domain import audit, devices, idempotency
 from server.domain.actors import Actor
 from server.domain.errors import DomainError
@@ -43,26 +42,26 @@ class _Estate:
         self.id, self.code = gate.estate_id, gate.estate_code
 
 
-def gate(connection: sqlite3.Connection, token: str, now: datetime) -> Gate | None:
+def gate(db: Plain, token: str, now: datetime) -> Gate | None:
     """The gate device a bearer token belongs to, if it is a known gate seen within the last minute (a gate whose
     last-seen time is due to move goes the full route, which notes it); else None."""
-    row = connection.execute(_DEVICE, (token_digest(token),)).fetchone()
+    row = db.execute(_DEVICE, (token_digest(token),)).fetchone()
     if row is None:
         return None
     device_id, kind, name, estate_id, revoked_at, last_seen_at, code = row
-    seen = from_sqlite_time(last_seen_at)
+    seen = db.read_time(last_seen_at)
     if kind != "gate" or revoked_at is not None or seen is None or now - seen >= devices.LAST_SEEN_RESOLUTION:
         return None
     return Gate(device_id, name, estate_id, code)
 
 
-def kept(connection: sqlite3.Connection, device_id: int, key: str) -> bool:
+def kept(db: Plain, device_id: int, key: str) -> bool:
     """Whether an answer is kept for this key (a retry, or a key used before: the full route answers it)."""
-    return connection.execute(_KEPT, (device_id, key)).fetchone() is not None
+    return db.execute(_KEPT, (device_id, key)).fetchone() is not None
 
 
 def plan(
-    connection: sqlite3.Connection,
+    db: Plain,
     caller: Gate,
     text: str,
     guard: str,
@@ -80,9 +79,9 @@ def plan(
     text = text.strip()
     number = typed_number(estate, text)  # typed by the guard, checked for the estate
     if number is not None:
-        slip = scanned(connection, number)
+        slip = scanned(db, number)
     else:
-        slip = scanned(connection, None, token=text)
+        slip = scanned(db, None, token=text)
         if slip is None:
             raise NotIssued()
     slip = passable(slip, estate, text, now)
@@ -96,45 +95,43 @@ class NotIssued(DomainError):
         super().__init__("不是本系统签发的放行条", "not a slip token this server issued", code="malformed")
 
 
-def scanned(connection: sqlite3.Connection, number: str | None, *, token: str | None = None) -> Scanned | None:
+def scanned(db: Plain, number: str | None, *, token: str | None = None) -> Scanned | None:
     """Slip `number` (or the slip whose stored token is exactly `token`) with its release and its lines
     (`checking.scanned` in plain statements)."""
     rows = (
-        connection.execute(_SCANNED_BY_TOKEN, (token,))
-        if token is not None
-        else connection.execute(_SCANNED, (number,))
+        db.execute(_SCANNED_BY_TOKEN, (token,)) if token is not None else db.execute(_SCANNED, (number,))
     ).fetchmany(2)
     if len(rows) != 1:
         return None
     slip_id, estate_id, number, stored, state, revoked_at, valid_until, outcome, at, gate_name, guard = rows[0]
     if token is not None and not hmac.compare_digest(stored.encode(), token.encode()):
         return None
-    release = Decided(outcome, from_sqlite_time(at), gate_name, guard) if outcome is not None else None  # type: ignore[arg-type]
-    items = tuple(Item(*line) for line in connection.execute(_LINES, (slip_id,)))
+    release = Decided(outcome, db.read_time(at), gate_name, guard) if outcome is not None else None  # type: ignore[arg-type]
+    items = tuple(Item(*line) for line in db.execute(_LINES, (slip_id,)))
     return Scanned(
         slip_id,
         estate_id,
         number,
         stored,
         SlipState[state],
-        from_sqlite_time(revoked_at),
-        from_sqlite_time(valid_until),  # type: ignore[arg-type]
+        db.read_time(revoked_at),
+        db.read_time(valid_until),  # type: ignore[arg-type]
         release,
         items,
     )
 
 
 def record(
-    connection: sqlite3.Connection, actor: Actor, plan: ReleasePlan, write: idempotency.DeviceWrite, answer: str
+    db: Plain, actor: Actor, plan: ReleasePlan, write: idempotency.DeviceWrite, answer: str
 ) -> idempotency.Answer | None:
     """Write the decision (`releases.record_release` for an online release) and keep the answer for the key, in
     the caller's transaction; None, with nothing written, when the slip is no longer unused or the key was answered
     meanwhile: the full route then gives the answer."""
-    if kept(connection, write.device_id, write.key):
+    if kept(db, write.device_id, write.key):
         return None
-    if connection.execute(_CLAIM, (plan.state.name, plan.slip_id)).rowcount != 1:
+    if db.execute(_CLAIM, (plan.state.name, plan.slip_id)).rowcount != 1:
         return None
-    connection.execute(
+    db.execute(
         _RECORD,
         (
             plan.slip_id,
@@ -144,13 +141,13 @@ def record(
             plan.guard,
             plan.outcome,
             plan.reason,
-            sqlite_time(plan.at),
-            sqlite_time(plan.recorded_at),
+            db.time(plan.at),
+            db.time(plan.recorded_at),
         ),
     )
-    connection.executemany(_COUNTED, [(c, plan.slip_id, n) for n, c in plan.counted.items()])
+    db.executemany(_COUNTED, [(c, plan.slip_id, n) for n, c in plan.counted.items()])
     audit.record_plain(
-        connection,
+        db,
         actor,
         f"slip.{plan.outcome}",
         "slip",
@@ -160,7 +157,7 @@ def record(
         guard=plan.guard,
         reason=plan.reason,
     )
-    connection.execute(
+    db.execute(
         _KEEP,
         (
             write.device_id,
@@ -169,7 +166,7 @@ def record(
             201,
             answer,
             idempotency.fingerprint(write.request),
-            sqlite_time(plan.recorded_at),
+            db.time(plan.recorded_at),
         ),
     )
     return 201, answer
@@ -190,7 +187,7 @@ _LINES = "SELECT line, name, quantity FROM release_slip_items WHERE slip_id = ? 
 _CLAIM = "UPDATE release_slips SET state = ? WHERE id = ? AND state = 'issued' AND revoked_at IS NULL"
 _RECORD = (
     "INSERT INTO slip_releases (slip_id, estate_id, device_id, gate, guard, outcome, reason, at, recorded_at,"
-    " offline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
+    " offline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)"
 )
 _COUNTED = "UPDATE release_slip_items SET counted = ? WHERE slip_id = ? AND line = ?"
 _KEEP = (
