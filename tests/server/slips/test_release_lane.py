@@ -175,3 +175,31 @@ def test_a_slip_changed_between_the_lanes_read_and_its_write_is_not_written(
     with make_sessionmaker(engine)() as session:
         assert session.scalars(select(SlipRelease)).all() == []
         assert session.scalars(select(IdempotentAnswer).where(IdempotentAnswer.key == write.key)).all() == []
+
+
+def test_hostile_or_malformed_requests_get_the_full_routes_answers(
+    app: FastAPI, client: TestClient, estate: Estate, household: Household, kiosk: dict, gate_a: dict
+) -> None:
+    """Broken JSON, a missing or malformed Idempotency-Key, a body that is not JSON, unknown fields, a body larger
+    than the lane takes: each is passed on and answered by the full route, and nothing is released."""
+    slip = kiosk_slip(client, estate, kiosk)
+    seen(client, gate_a)
+    good = {"text": slip["token"], "guard": "张保安", "lines": count_all(slip)}
+    keyed = gate_a | {"Idempotency-Key": uuid.uuid4().hex}
+    answer = client.post(PATH, content=b'{"text": "RS2:', headers=keyed | {"Content-Type": "application/json"})
+    assert answer.status_code == 422
+    answer = client.post(PATH, json=good, headers=gate_a)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "idempotency_key_required"
+    answer = client.post(PATH, json=good, headers=gate_a | {"Idempotency-Key": "short"})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "idempotency_key_required"
+    answer = client.post(PATH, content=json.dumps(good), headers=keyed | {"Content-Type": "text/plain"})
+    assert answer.status_code == 422
+    answer = client.post(PATH, json=good | {"admin": True}, headers=keyed)
+    assert answer.status_code == 422
+    answer = client.post(PATH, json=good | {"reason": "x" * 20_000}, headers=keyed)
+    assert answer.status_code == 422
+    counts = app.state.release_lane.counts
+    assert counts["answered"] == 0
+    assert counts["request"] == 2 and counts["key"] == 2 and counts["body"] == 2
+    status, out = post(client, gate_a, slip)  # the slip is still unused
+    assert status == 201 and out["outcome"] == "released" and counts["answered"] == 1
