@@ -3,7 +3,7 @@ on SQLite (sqlite3) or PostgreSQL (psycopg), with UTC times bound and read as th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -12,12 +12,31 @@ from sqlalchemy import Engine
 
 from server.db.base import from_sqlite_time, sqlite_time
 
+Finisher = Callable[["Plain", list[Any]], None]
+
 
 class Plain:
     def __init__(self, connection: Any, dialect: str) -> None:
         self.connection = connection
         self.dialect = dialect
         self.sqlite = dialect == "sqlite"
+        self.queued: list[tuple[Finisher, Any]] = []
+
+    def queue(self, finisher: Finisher, item: Any) -> None:
+        """Leave `item` for `finisher`, which the writer calls once with every item its batch queued, in order,
+        just before the batch commits (or before a later write of the batch that is not plain): work that is
+        cheaper once per batch than once per write, like appending to the audit chain. A write that fails takes
+        its items back with it."""
+        self.queued.append((finisher, item))
+
+    def finish(self) -> None:
+        """Run what was queued, each finisher once with its items, in the order they were first queued."""
+        queued, self.queued = self.queued, []
+        groups: dict[Finisher, list[Any]] = {}
+        for finisher, item in queued:
+            groups.setdefault(finisher, []).append(item)
+        for finisher, items in groups.items():
+            finisher(self, items)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The cursor of `sql` run with `params` (fetchone, fetchmany, rowcount, iteration)."""

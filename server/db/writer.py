@@ -132,15 +132,18 @@ class GroupCommitWriter:
     def _commit(self, batch: list[_Job]) -> None:
         try:
             with self.sessions() as session:
+                queued: list[tuple[Any, Any]] = []  # what the batch's plain writes left for its end
                 for job in batch:
                     try:
                         if job.plain:
-                            job.result = _in_savepoint(session, job.work)
+                            job.result = _in_savepoint(session, job.work, queued)
                         else:
+                            _finish(session, queued)  # in order, before a write that may append too
                             with session.begin_nested():
                                 job.result = job.work(session)
                     except Exception as exc:
                         job.error = exc
+                _finish(session, queued)
                 session.commit()
         except BaseException as exc:  # the batch did not commit: no caller may hear of success
             for job in batch:
@@ -155,11 +158,16 @@ def _no_op() -> None:
     pass
 
 
-def _in_savepoint(session: Session, work: PlainWork[T]) -> T:
-    """`work` on the session's DB-API connection (inside the batch's transaction), undone alone if it raises."""
-    session.flush()
+def _plain(session: Session) -> Plain:
     connection = session.connection()
-    db = Plain(connection.connection.driver_connection, connection.dialect.name)
+    return Plain(connection.connection.driver_connection, connection.dialect.name)
+
+
+def _in_savepoint(session: Session, work: PlainWork[T], queued: list[tuple[Any, Any]]) -> T:
+    """`work` on the session's DB-API connection (inside the batch's transaction), undone alone if it raises; what
+    it queued for the batch's end joins `queued` only if it succeeded."""
+    session.flush()
+    db = _plain(session)
     db.execute("SAVEPOINT plain_write")
     try:
         result = work(db)
@@ -168,7 +176,15 @@ def _in_savepoint(session: Session, work: PlainWork[T]) -> T:
         db.execute("RELEASE SAVEPOINT plain_write")
         raise
     db.execute("RELEASE SAVEPOINT plain_write")
+    queued.extend(db.queued)
     return result
+
+
+def _finish(session: Session, queued: list[tuple[Any, Any]]) -> None:
+    if queued:
+        db = _plain(session)
+        db.queued, queued[:] = list(queued), []
+        db.finish()
 
 
 def make_writer(engine: Engine) -> Writer:

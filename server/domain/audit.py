@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, and_, bindparam, cast, or_, select, text
@@ -77,12 +78,19 @@ def record(
 
 
 def _entry(
-    last: Any, actor: Actor, action: str, entity: str, entity_id: object, estate_id: int | None, detail: Any
+    last: Any,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: object,
+    estate_id: int | None,
+    detail: Any,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
     """The next entry after `last` (its seq and hash; None for the first), with its hash."""
     entry: dict[str, Any] = {
         "seq": (last.seq + 1) if last else 1,
-        "at": utcnow(),
+        "at": at or utcnow(),
         "actor": actor.label,
         "estate_id": estate_id,
         "action": action,
@@ -107,15 +115,25 @@ def record_plain(
     estate_id: int | None = None,
     **detail: Any,
 ) -> None:
-    """`record` in plain statements inside the caller's transaction (the gate's release lane): the same entry, hash
-    and head, stored as the session would store them."""
+    """`record` for a write in plain statements (the gate's release lane): the entry is queued with its time and
+    appended with the rest of the writer's batch when the batch ends (`append_plain`), in the same transaction."""
+    db.queue(append_plain, (utcnow(), actor, action, entity, entity_id, estate_id, detail))
+
+
+def append_plain(db: Plain, queued: list[Any]) -> None:
+    """Append the queued entries to the chain in order: the same entries, hashes and head a session would store,
+    with one read of the chain's end and one move of its head for all of them. On PostgreSQL the appender's lock is
+    taken here, so a batch holds it only for its appends and its commit."""
     if not db.sqlite:
         db.execute(_PLAIN_PG_LOCK, (_PG_AUDIT_LOCK,))
-    last = db.execute(_PLAIN_LAST).fetchone()
-    entry = _entry(_Last(*last) if last else None, actor, action, entity, entity_id, estate_id, detail)
-    db.execute(_PLAIN_INSERT, [db.time(entry[c]) if c == "at" else entry[c] for c in _COLUMNS])
-    if not db.execute(_PLAIN_MOVE_HEAD, (entry["seq"], entry["hash"], HEAD_ID)).rowcount:
-        db.execute(_PLAIN_NEW_HEAD, (HEAD_ID, entry["seq"], entry["hash"]))
+    row = db.execute(_PLAIN_LAST).fetchone()
+    last: Any = _Last(*row) if row else None
+    for at, actor, action, entity, entity_id, estate_id, detail in queued:
+        entry = _entry(last, actor, action, entity, entity_id, estate_id, detail, at=at)
+        db.execute(_PLAIN_INSERT, [db.time(entry[c]) if c == "at" else entry[c] for c in _COLUMNS])
+        last = _Last(entry["seq"], entry["hash"])
+    if last is not None and not db.execute(_PLAIN_MOVE_HEAD, (last.seq, last.hash, HEAD_ID)).rowcount:
+        db.execute(_PLAIN_NEW_HEAD, (HEAD_ID, last.seq, last.hash))
 
 
 @dataclass(frozen=True)
