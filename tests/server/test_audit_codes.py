@@ -14,8 +14,8 @@ SERVER = Path(__file__).parents[2] / "server"
 
 
 def _record_calls() -> list[tuple[str, ast.Call, ast.expr, dict[str, ast.expr]]]:
-    """Every `audit.record(…)` call in the server's source: where it is, the call, and its action argument (a name
-    read through its assignment, as `action = "a" if … else "b"`)."""
+    """Every `audit.record(…)` and `audit.record_plain(…)` call in the server's source: where it is, the call, and
+    its action argument (a name read through its assignment, as `action = "a" if … else "b"`)."""
     found = []
     for path in sorted(SERVER.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -29,7 +29,7 @@ def _record_calls() -> list[tuple[str, ast.Call, ast.expr, dict[str, ast.expr]]]
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
                 continue
-            if node.func.attr == "record" and getattr(node.func.value, "id", "") == "audit":
+            if node.func.attr in ("record", "record_plain") and getattr(node.func.value, "id", "") == "audit":
                 action = node.args[2]
                 action = assigned.get(action.id, action) if isinstance(action, ast.Name) else action
                 found.append((f"{path.relative_to(SERVER)}:{node.lineno}", node, action, assigned))
