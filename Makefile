@@ -17,7 +17,7 @@ TEST_WORKERS ?= 2
 test: lint
 	$(BIN)/python scripts/audit_deps.py
 	mkdir -p $(ESCPOS_CAPABILITIES_PICKLE_DIR) && $(BIN)/python -c 'import escpos.capabilities'
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 # The suite with the PostgreSQL variant of every test, the console's pages and the apps' included.
 test-postgres: lint

@@ -41,10 +41,15 @@ class DeviceWrite:
     request: str
 
 
+def key_lock(write: DeviceWrite) -> str:
+    """What a write with this key serializes on (`throttle.serialize`): a second request with the key waits."""
+    return f"idempotency:{write.device_id}:{write.key}"
+
+
 def kept(session: Session, write: DeviceWrite) -> Answer | None:
     """The answer kept for `write` when it was made before (a retry), else None. A second request with the key
     waits for the first to finish, so both get one answer; another request with the key is refused (422)."""
-    throttle.serialize(session, f"idempotency:{write.device_id}:{write.key}")
+    throttle.serialize(session, key_lock(write))
     answer = session.execute(_KEPT, {"device_id": write.device_id, "key": write.key}).first()
     if answer is None:
         return None

@@ -14,6 +14,8 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from server.db.plain import Plain
+
 
 @dataclass(frozen=True)
 class LockOut:
@@ -37,6 +39,14 @@ LOCK_OUT = LockOut()
 
 def _lock_id(key: str) -> int:
     return int.from_bytes(hashlib.sha256(f"estate-throttle:{key}".encode()).digest()[:8], "big", signed=True)
+
+
+def serialize_plain(db: Plain, *keys: str) -> None:
+    """`serialize` for plain statements (the gate's release lane), on the same locks."""
+    if db.sqlite:
+        return
+    for lock_id in sorted({_lock_id(k) for k in keys}):
+        db.execute("SELECT pg_advisory_xact_lock(?)", (lock_id,))
 
 
 def serialize(session: Session, *keys: str) -> None:

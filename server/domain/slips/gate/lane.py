@@ -16,7 +16,7 @@ from datetime import datetime
 
 from server.db.models import SlipState
 from server.db.plain import Plain
-from server.domain import audit, devices, idempotency
+from server.domain import audit, devices, idempotency, throttle
 from server.domain.actors import Actor
 from server.domain.errors import DomainError
 from server.domain.secrets import token_digest
@@ -126,6 +126,9 @@ def record(
     """Write the decision (`releases.record_release` for an online release) and keep the answer for the key, in
     the caller's transaction; None, with nothing written, when the slip is no longer unused or the key was answered
     meanwhile: the full route then gives the answer."""
+    # A request with the same key that the full route is checking meanwhile holds this lock (PostgreSQL), so it
+    # sees either none of this write or all of it.
+    throttle.serialize_plain(db, idempotency.key_lock(write))
     if kept(db, write.device_id, write.key):
         return None
     if db.execute(_CLAIM, (plan.state.name, plan.slip_id)).rowcount != 1:
