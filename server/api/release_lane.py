@@ -1,7 +1,11 @@
-"""The gate's everyday release answered without the framework's per-request machinery: `POST /api/v1/gate/releases`
-from a known gate, with a slip that may pass and no photo. Its checks and
-its write are the full route's (server.domain.slips.gate.lane); what it skips is the cost around them (dependency
-resolution, the ORM, a worker-thread hop), which was most of a release's cost.
+"""The two hottest device writes answered without the framework's per-request machinery:
+
+- the gate's everyday release, `POST /api/v1/gate/releases` from a known gate, with a slip that may pass and no
+  photo. Its checks and its write are the full route's (server.domain.slips.gate.lane); what it skips is the cost
+  around them (dependency resolution, the ORM, a worker-thread hop), which was most of a release's cost;
+- the kiosk's slip, `POST /api/v1/slips` for a resident identified by card: checked by the full route's rules on
+  plain reads (server.domain.slips.issue_lane), then numbered, signed and written in plain statements by the writer
+  (`issuing.issue_plain`), as the full route's slip is.
 
 Everything else goes on to the app unchanged, the body replayed: an unknown device, a malformed request, a
 rejection, a retry of a key already answered, a photo, a queued release, a write the writer could not make. The
@@ -14,6 +18,9 @@ import logging
 import queue
 import threading
 from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
 
 import anyio
 import anyio.to_thread
@@ -21,24 +28,34 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.api import slips
 from server.api.gate import RELEASE_ROUTE
-from server.contract.schemas import ReleaseOut, ReleaseRequest
+from server.contract.schemas import ReleaseOut, ReleaseRequest, SlipRequest
 from server.db.base import utcnow
+from server.db.models import ApplicantKind
 from server.db.plain import Plain, connect_reader
 from server.db.writer import GroupCommitWriter, Writer
 from server.domain import devices, idempotency
 from server.domain.errors import DomainError
+from server.domain.slips import issue_lane
 from server.domain.slips.gate import lane
 from server.domain.slips.gate.releases import Count, ReleasePlan
+from server.web.limits import DEFAULT_BODY
 
 PATH = "/api/v1/gate/releases"
 MAX_BODY = 16 * 1024  # a release without a photo is well under 1 KiB
+SLIP_PATH = "/api/v1/slips"
+# The app's body limit counts what the lane reads before any route (and its own larger limit) is chosen: a slip
+# request with a signature above the default goes to the route untouched.
+MAX_SLIP_BODY = DEFAULT_BODY
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Lane:
     """What the lane keeps per app: its reading connections, the writer, and counts of what it answered and what it
-    passed on (by reason), which the tests read to know which path served.
+    passed on (by reason; `counts` for releases, `slip_counts` for slips), which the tests read to know which path
+    served.
 
     On SQLite the reads run on the event loop's own connection: they cost microseconds, less than a thread hop. On
     PostgreSQL each read is a round trip to the server, so they run on worker threads, at most READERS at once, each
@@ -46,28 +63,30 @@ class Lane:
 
     READERS = 4
 
-    def __init__(self, engine: Engine, writer: GroupCommitWriter) -> None:
+    def __init__(self, engine: Engine, writer: GroupCommitWriter, clock: Callable[[], datetime]) -> None:
         self.engine = engine
         self.writer = writer
+        self.clock = clock  # the app's: the slip lane judges a request at the time the full route would
         self.inline = engine.dialect.name == "sqlite"
         self.errors: tuple[type[BaseException], ...] = (engine.dialect.loaded_dbapi.Error,)
         self.counts: Counter[str] = Counter()
+        self.slip_counts: Counter[str] = Counter()
         self._local = threading.local()
         self._idle: queue.SimpleQueue[Plain] = queue.SimpleQueue()  # PostgreSQL: connections to hand
         self._limiter: anyio.CapacityLimiter | None = None
 
     @classmethod
-    def for_app(cls, engine: Engine, writer: Writer) -> Lane | None:
+    def for_app(cls, engine: Engine, writer: Writer, clock: Callable[[], datetime]) -> Lane | None:
         """The lane for a SQLite file, written by the app's group writer; for PostgreSQL, with a group writer of its
         own (each server worker batches its releases into one transaction); None for an in-memory database."""
         if engine.dialect.name == "postgresql":
-            return cls(engine, GroupCommitWriter(engine))
+            return cls(engine, GroupCommitWriter(engine), clock)
         database = engine.url.database
         if not database or database == ":memory:" or database.startswith("file:"):
             return None
         if not isinstance(writer, GroupCommitWriter):
             return None
-        return cls(engine, writer)
+        return cls(engine, writer, clock)
 
     def reader(self) -> Plain:
         """This thread's connection (SQLite)."""
@@ -100,12 +119,7 @@ class Lane:
             return self.passed("request")
         if request.decided_at is not None or request.photo_jpeg_b64 is not None:
             return self.passed("unusual")
-        if self.inline:
-            checked = self._check(self.reader(), token, request)
-        else:
-            if self._limiter is None:
-                self._limiter = anyio.CapacityLimiter(self.READERS)
-            checked = await anyio.to_thread.run_sync(self._check_pooled, token, request, limiter=self._limiter)
+        checked = await self._read(lambda db: self._check(db, token, request))
         if isinstance(checked, str):
             return self.passed(checked)
         caller, plan = checked
@@ -124,13 +138,21 @@ class Lane:
         self.counts["answered"] += 1
         return written
 
-    def _check_pooled(self, token: str, request: ReleaseRequest) -> tuple[lane.Gate, ReleasePlan] | str:
+    async def _read(self, check: Callable[[Plain], T]) -> T:
+        """`check` on a reading connection: the event loop's own (SQLite), or a pooled one on a worker thread."""
+        if self.inline:
+            return check(self.reader())
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.READERS)
+        return await anyio.to_thread.run_sync(self._pooled, check, limiter=self._limiter)
+
+    def _pooled(self, check: Callable[[Plain], T]) -> T:
         try:
             db = self._idle.get_nowait()
         except queue.Empty:
             db = connect_reader(self.engine)
         try:
-            return self._check(db, token, request)
+            return check(db)
         finally:
             self._idle.put(db)
 
@@ -138,7 +160,7 @@ class Lane:
         """The calling gate and the plan of its release; or why the full route must answer."""
         now = utcnow()
         try:
-            caller = lane.gate(db, token, now)
+            caller = lane.device(db, token, now)
             if caller is None:
                 return "device"
             counts = [Count(c.line, c.counted) for c in request.lines]
@@ -156,24 +178,88 @@ class Lane:
         self.counts[reason] += 1
         return None
 
+    async def answer_slip(self, scope: Scope, headers: dict[bytes, bytes], body: bytes) -> idempotency.Answer | None:
+        """The kiosk's slip, written, and its answer; or None to pass the request on (with the reason counted). A
+        resident identifying by unit and PIN (a hash to check, attempts to count) goes the full route."""
+        key = headers.get(b"idempotency-key", b"").decode("latin-1")
+        if not idempotency.KEY.match(key):
+            return self.passed_slip("key")
+        try:
+            token = devices.bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
+            request = SlipRequest.model_validate_json(body)
+        except (DomainError, ValidationError):
+            return self.passed_slip("request")
+        if request.identity.card is None:
+            return self.passed_slip("unusual")
+        client = scope.get("client")
+        ip = client[0] if client else ""
+        checked = await self._read(lambda db: self._check_slip(db, token, key, request, ip))
+        if isinstance(checked, str):
+            return self.passed_slip(checked)
+        try:
+            written = await checked.issue_plain(self.writer)
+        except Exception:
+            log.exception("the slip lane could not write; the full route answers")
+            return self.passed_slip("write_error")
+        if written is None:
+            return self.passed_slip("not_written")
+        self.slip_counts["answered"] += 1
+        return written
+
+    def _check_slip(self, db: Plain, token: str, key: str, request: SlipRequest, ip: str) -> slips.Approved | str:
+        """The request approved and its slip drafted, by the full route's rules on plain reads; or why the full
+        route must answer (it words and records a refusal)."""
+        now = self.clock()
+        try:
+            kiosk = lane.device(db, token, now, kind="kiosk")
+            if kiosk is None:
+                return "device"
+            write = idempotency.DeviceWrite(kiosk.id, key, slips.SLIP_ROUTE, request.model_dump_json())
+            checked = issue_lane.check(
+                db,
+                kiosk,
+                kiosk.actor(ip),
+                write,
+                unit=request.unit,
+                kind=ApplicantKind(request.applicant),
+                card=request.identity.card or "",
+                draft=slips.draft_of(request),
+                signature=slips.signature_of(request),
+                now=now,
+            )
+        except DomainError:
+            return "rejected"
+        except (*self.errors, Exception):  # the database, or the lane itself: the full route is the authority
+            log.exception("the slip lane could not read; the full route answers")
+            return "read_error"
+        if checked is None:
+            return "full_route"
+        return slips.Approved(write, checked.english, checked.drafted)
+
+    def passed_slip(self, reason: str) -> idempotency.Answer | None:
+        self.slip_counts[reason] += 1
+        return None
+
 
 class ReleaseLane:
-    """Pure ASGI middleware in front of the app's routes: serves the everyday release through `app.state.
-    release_lane` when there is one."""
+    """Pure ASGI middleware in front of the app's routes: serves the everyday release and the kiosk's slip through
+    `app.state.release_lane` when there is one."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         found: Lane | None = getattr(scope["app"].state, "release_lane", None) if scope["type"] == "http" else None
-        if found is None or scope["method"] != "POST" or scope["path"] != PATH:
+        path = scope["path"] if scope["type"] == "http" else ""
+        if found is None or scope["method"] != "POST" or path not in (PATH, SLIP_PATH):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"")
         json_body = headers.get(b"content-type", b"").split(b";")[0].strip().lower() == b"application/json"
-        if not (json_body and length.isdigit() and int(length) <= MAX_BODY):
-            found.counts["body"] += 1
+        largest = MAX_BODY if path == PATH else MAX_SLIP_BODY
+        if not (json_body and length.isdigit() and int(length) <= largest):
+            (found.counts if path == PATH else found.slip_counts)["body"] += 1
             await self.app(scope, receive, send)
             return
         received: list[Message] = []
@@ -184,7 +270,9 @@ class ReleaseLane:
                 break
         answer = None
         if received[-1]["type"] == "http.request":
-            answer = await found.answer(scope, headers, b"".join(m.get("body", b"") for m in received))
+            answer = await (found.answer if path == PATH else found.answer_slip)(
+                scope, headers, b"".join(m.get("body", b"") for m in received)
+            )
         if answer is None:
             await self.app(scope, _replay(received, receive), send)
             return

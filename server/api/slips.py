@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from server.api.slip_views import slip_out
 from server.contract.fields import Text
 from server.contract.schemas import MySlipsRequest, SlipOut, SlipRequest
-from server.db.models import ApplicantKind, Device, DeviceKind, Estate
+from server.db.models import ApplicantKind, Device, DeviceKind, Estate, ReleaseSlip
+from server.db.writer import Writer
 from server.domain import idempotency, registry
+from server.domain.actors import Actor
 from server.domain.errors import Forbidden
 from server.domain.slips import catalogue, issuing, paper
 from server.web.deps import (
@@ -59,55 +61,99 @@ async def request_slip(
     refusal with its reason code (a refusal is recorded). A retry with the same Idempotency-Key (after a lost
     answer) gets the slip the first request made, never a second slip."""
 
-    request_text = body.model_dump_json()
-    draft = issuing.SlipDraft(
+    def check(db: Session, device: Device) -> idempotency.Answer | Approved:
+        return approve(db, device, body, key, device_actor(request, device), now)
+
+    # Identification and eligibility are read, and the slip drafted, on a worker thread; the slip is numbered,
+    # signed and written by the writer, whose answer is awaited here without holding a worker thread.
+    approved = await anyio.to_thread.run_sync(device_work, request, DeviceKind.kiosk, check)
+    if not isinstance(approved, Approved):
+        return json_answer(approved)
+    written = await approved.issue_plain(writer)
+    if written is not None:
+        return json_answer(written)
+    approval = approved.approval
+    assert approval is not None
+
+    def issue(session: Session) -> idempotency.Answer:
+        slip = approval.issue(session)
+        estate = session.get(Estate, slip.estate_id)
+        assert estate is not None
+        return 201, slip_out(slip, estate, approved.english, with_print=True).model_dump_json()
+
+    # The answer kept for the key meanwhile (a concurrent retry), or the slip written by the ORM.
+    return json_answer(await writer.submit(lambda session: idempotency.answer_once(session, approved.write, issue)))
+
+
+SLIP_ROUTE = "slips.request"
+
+
+def approve(
+    db: Session, device: Device, body: SlipRequest, key: str, actor: Actor, now: datetime
+) -> idempotency.Answer | Approved:
+    """The kiosk's request identified, checked and drafted on `db` (R-REL-2/5; a refusal recorded and raised); or
+    the answer kept for its key (a retry)."""
+    write = idempotency.DeviceWrite(device.id, key, SLIP_ROUTE, body.model_dump_json())
+    kept = idempotency.kept(db, write)
+    if kept is not None:
+        return kept
+    estate = device.estate
+    unit = registry.get_unit(db, estate, body.unit)
+    identity = body.identity
+    person = registry.identify(
+        db, estate, card=identity.card, unit=body.unit, pin=identity.pin or "", kiosk_id=device.id, now=now
+    )
+    draft = draft_of(body)
+    signature = signature_of(body)
+    approval = issuing.request_slip(
+        db,
+        actor,
+        estate,
+        unit,
+        ApplicantKind(body.applicant),
+        person,
+        draft,
+        channel="kiosk",
+        now=now,
+        signature=signature,
+    )
+    return Approved(write, catalogue.english_names(db, estate), approval.drafted(db), approval)
+
+
+def draft_of(body: SlipRequest) -> issuing.SlipDraft:
+    return issuing.SlipDraft(
         lines=[issuing.LineDraft(i.code, i.name, i.quantity) for i in body.items],
         planned_date=body.planned_date,
         vehicle_plate=body.vehicle_plate,
         note=body.note,
     )
 
-    def check(db: Session, device: Device) -> Response | _Approved:
-        write = idempotency.DeviceWrite(device.id, key, "slips.request", request_text)
-        kept = idempotency.kept(db, write)
-        if kept is not None:
-            return json_answer(kept)
-        estate = device.estate
-        unit = registry.get_unit(db, estate, body.unit)
-        identity = body.identity
-        person = registry.identify(
-            db, estate, card=identity.card, unit=body.unit, pin=identity.pin or "", kiosk_id=device.id, now=now
-        )
-        actor, kind = device_actor(request, device), ApplicantKind(body.applicant)
-        signature = paper.from_base64(body.signature_png_b64) if body.signature_png_b64 is not None else None
-        approval = issuing.request_slip(
-            db, actor, estate, unit, kind, person, draft, channel="kiosk", now=now, signature=signature
-        )
-        return _Approved(approval, write, catalogue.english_names(db, estate))
 
-    # Identification and eligibility are read on a worker thread; the slip is numbered, signed and written by the
-    # writer, whose answer is awaited here without holding a worker thread.
-    approved = await anyio.to_thread.run_sync(device_work, request, DeviceKind.kiosk, check)
-    if isinstance(approved, Response):
-        return approved
-
-    def issue(session: Session) -> idempotency.Answer:
-        slip = approved.approval.issue(session)
-        estate = session.get(Estate, slip.estate_id)
-        assert estate is not None
-        return 201, slip_out(slip, estate, approved.english, with_print=True).model_dump_json()
-
-    # A request with the same key written since the check (a concurrent retry) gets that answer.
-    return json_answer(await writer.submit(lambda session: idempotency.answer_once(session, approved.write, issue)))
+def signature_of(body: SlipRequest) -> bytes | None:
+    """The applicant's signature from the pad, checked (`paper.from_base64`), if the request has one."""
+    return paper.from_base64(body.signature_png_b64) if body.signature_png_b64 is not None else None
 
 
 @dataclass(frozen=True)
-class _Approved:
+class Approved:
     """A kiosk's request that identification and eligibility accepted, with what its answer needs."""
 
-    approval: issuing.Approval
     write: idempotency.DeviceWrite
     english: dict[str, str]  # catalogue code → English name, for the slip's lines
+    drafted: issuing.Drafted | None
+    approval: issuing.Approval | None = None  # for `Approval.issue` when nothing was drafted (the slip lane's has none)
+
+    async def issue_plain(self, writer: Writer) -> idempotency.Answer | None:
+        """The slip written by the writer in plain statements, and its answer; None, with nothing written, when
+        this is no resident's own request (`issue` writes it) or the key was answered meanwhile."""
+        drafted, english = self.drafted, self.english
+        if drafted is None:
+            return None
+
+        def answer(slip: ReleaseSlip) -> idempotency.Answer:
+            return 201, slip_out(slip, drafted.estate, english, with_print=True).model_dump_json()
+
+        return await writer.submit_plain(lambda db: issuing.issue_plain(db, drafted, self.write, answer))
 
 
 @router.post("/slips/{number}/reprint", response_model=SlipOut)

@@ -3,14 +3,15 @@ on SQLite (sqlite3) or PostgreSQL (psycopg), with UTC times bound and read as th
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Column, Date, Engine, Table
 
-from server.db.base import from_sqlite_time, sqlite_time
+from server.db.base import UTCDateTime, from_sqlite_time, sqlite_time
 
 Finisher = Callable[["Plain", list[Any]], None]
 
@@ -53,9 +54,55 @@ class Plain:
         """A UTC time as a parameter."""
         return sqlite_time(value) if self.sqlite else value
 
+    def day(self, value: date) -> Any:
+        """A date as a parameter (on SQLite, its ISO text, as SQLAlchemy stores a date there)."""
+        return value.isoformat() if self.sqlite else value
+
     def read_time(self, value: Any) -> datetime | None:
         """A UTC column's value as an aware UTC datetime."""
         return from_sqlite_time(value) if self.sqlite else value
+
+    def read_day(self, value: Any) -> date | None:
+        """A date column's value as a date (SQLite gives its ISO text)."""
+        return date.fromisoformat(value) if self.sqlite and isinstance(value, str) else value
+
+    def insert(self, row: Any, **values: Any) -> int:
+        """INSERT the mapped object `row` (not in any session) as the ORM would: every column of its table but the
+        id, each given value first set on `row`, an unset column its default; the new row's id, also set on `row`."""
+        table: Table = row.__table__
+        for name, value in values.items():
+            setattr(row, name, value)
+        params = [self._bind(column, getattr(row, column.key)) for column in _insert_columns(table)]
+        row.id = self.execute(_insert_sql(table), params).fetchone()[0]
+        return int(row.id)
+
+    def _bind(self, column: Column[Any], value: Any) -> Any:
+        if value is None and column.default is not None:
+            default = column.default
+            value = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+        if value is None:
+            return None
+        if isinstance(column.type, UTCDateTime):
+            return self.time(value)
+        if isinstance(value, enum.Enum):
+            return value.value
+        if isinstance(column.type, Date):
+            return self.day(value)
+        return value
+
+
+@cache
+def _insert_columns(table: Table) -> tuple[Column[Any], ...]:
+    return tuple(c for c in table.columns if c.key != "id")
+
+
+@cache
+def _insert_sql(table: Table) -> str:
+    columns = _insert_columns(table)
+    return (
+        f"INSERT INTO {table.name} ({', '.join(c.name for c in columns)})"
+        f" VALUES ({', '.join('?' for _ in columns)}) RETURNING id"
+    )
 
 
 @cache

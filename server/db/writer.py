@@ -37,6 +37,10 @@ class Writer(Protocol):
         """The same, awaited on the event loop: no worker thread waits while the write queues."""
         ...
 
+    async def submit_plain(self, work: PlainWork[T]) -> T:
+        """`submit` for a write in plain statements (`Plain`) on the transaction's connection."""
+        ...
+
 
 class DirectWriter:
     """Each write in its own short transaction, in the calling thread (PostgreSQL: many workers, row locks)."""
@@ -52,6 +56,17 @@ class DirectWriter:
 
     async def submit(self, work: Work[T]) -> T:
         return await anyio.to_thread.run_sync(self.run, work)
+
+    async def submit_plain(self, work: PlainWork[T]) -> T:
+        return await anyio.to_thread.run_sync(self._run_plain, work)
+
+    def _run_plain(self, work: PlainWork[T]) -> T:
+        with self.sessions() as session:
+            db = _plain(session)
+            result = work(db)
+            db.finish()
+            session.commit()
+            return result
 
 
 @dataclass

@@ -9,11 +9,13 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.db.models import IdempotentAnswer
+from server.db.plain import Plain
 from server.domain import throttle
 from server.domain.errors import DomainError
 
@@ -84,6 +86,35 @@ _KEPT = select(_answers.c.route, _answers.c.request_hash, _answers.c.status, _an
     _answers.c.device_id == bindparam("device_id"), _answers.c.key == bindparam("key")
 )
 _KEEP = _answers.insert()
+
+
+def taken_plain(db: Plain, write: DeviceWrite) -> bool:
+    """For a write in plain statements: whether an answer is kept for its key already (a retry, or a key used
+    before), after waiting for a concurrent request with the key (PostgreSQL). The caller then leaves the answer to
+    `answer_once`, which words it; else it writes and keeps its answer (`keep_plain`) in the same transaction."""
+    throttle.serialize_plain(db, key_lock(write))
+    return is_kept(db, write)
+
+
+def is_kept(db: Plain, write: DeviceWrite) -> bool:
+    """Whether an answer is kept for the key of `write` (a read: no lock is taken)."""
+    return db.execute(_PLAIN_KEPT, (write.device_id, write.key)).fetchone() is not None
+
+
+def keep_plain(db: Plain, write: DeviceWrite, answer: Answer, at: datetime) -> Answer:
+    """Keep `answer` for `write`'s key (`answer_once`'s INSERT, in plain statements); the answer."""
+    status, body = answer
+    db.execute(
+        _PLAIN_KEEP, (write.device_id, write.key, write.route, status, body, fingerprint(write.request), db.time(at))
+    )
+    return answer
+
+
+_PLAIN_KEPT = f"SELECT 1 FROM {_answers.name} WHERE device_id = ? AND key = ?"
+_PLAIN_KEEP = (
+    f"INSERT INTO {_answers.name} (device_id, key, route, status, body, request_hash, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def fingerprint(request: str) -> str:

@@ -178,7 +178,12 @@ ARREARS_LIMIT_FEN = 0
 
 
 def in_arrears(unit: Unit) -> bool:
-    return unit.arrears_fen > ARREARS_LIMIT_FEN
+    return owes(unit.arrears_fen)
+
+
+def owes(arrears_fen: int) -> bool:
+    """Whether a unit with this balance is in arrears (R-REL-5)."""
+    return arrears_fen > ARREARS_LIMIT_FEN
 
 
 def set_arrears(session: Session, actor: Actor, unit: Unit, balance_fen: int, note: str = "") -> ArrearsChange:
@@ -294,10 +299,15 @@ def identify(
     return _by_pin(session, estate, unit, pin, now=now)
 
 
+def card_attempts(kiosk_id: int) -> str:
+    """Under what name a kiosk's unknown cards are counted (`LoginAttempt.username`)."""
+    return f"card:kiosk:{kiosk_id}"
+
+
 def _by_card(session: Session, estate: Estate, card: str, *, kiosk_id: int, now: datetime) -> Person:
     """Unknown cards count per kiosk: after a few a minute the kiosk must wait, so card numbers cannot be guessed
     at speed."""
-    key = f"card:kiosk:{kiosk_id}"
+    key = card_attempts(kiosk_id)
     throttle.serialize(session, key)
     failures = session.scalar(
         select(func.count()).where(

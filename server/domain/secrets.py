@@ -54,6 +54,14 @@ def server_secret(session: Session, name: str) -> bytes:
     return bytes.fromhex(row.value)
 
 
+CARD_DIGEST = "card-digest"  # the secret `keyed_digest` uses
+
+
 def keyed_digest(session: Session, value: str) -> str:
     """HMAC of a low-entropy identifier (a resident card number): stored hashed, yet found by equality."""
-    return hmac.new(server_secret(session, "card-digest"), value.strip().encode(), hashlib.sha256).hexdigest()
+    return digest_with(server_secret(session, CARD_DIGEST), value)
+
+
+def digest_with(secret: bytes, value: str) -> str:
+    """`keyed_digest` with its secret given."""
+    return hmac.new(secret, value.strip().encode(), hashlib.sha256).hexdigest()

@@ -158,8 +158,8 @@ def create_app(
     app.state.writer = make_writer(engine)
     app.state.clock = clock
     app.state.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # holds sweep leases
-    # The everyday gate release, answered in plain statements on the embedded database (None elsewhere).
-    app.state.release_lane = Lane.for_app(engine, app.state.writer)
+    # The everyday gate release and kiosk slip, answered without the framework's per-request work.
+    app.state.release_lane = Lane.for_app(engine, app.state.writer, clock)
     errors.install(app)
     app.add_middleware(ReleaseLane)
     app.add_middleware(DeviceFirst)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -117,21 +118,28 @@ def applicant_kind(occupancy: OccupancyKind) -> ApplicantKind:
 def resident_refusal(unit: Unit, person: Person, kind: ApplicantKind, today: date) -> Forbidden | None:
     """Why an owner or tenant applying in person may not have a slip for `unit` today, or None if they may.
 
-    The one place of these rules: slips are checked by it when asked for, and the kiosk is told at identification,
-    so a resident who will be refused hears it before picking items."""
+    Slips are checked by it when asked for, and the kiosk is told at identification, so a resident who will be
+    refused hears it before picking items."""
+    held = {o.kind for o in person.occupancies if o.unit_id == unit.id and o.current_on(today)}
+    return refusal(unit.code, unit.arrears_fen, kind, held)
+
+
+def refusal(unit_code: str, arrears_fen: int, kind: ApplicantKind, held: Collection[OccupancyKind]) -> Forbidden | None:
+    """The one place of these rules, on plain values: why an owner or tenant who holds the occupancies `held` of a
+    unit today (a current owner, tenant or family member) may not have a slip for it, or None if they may."""
     if kind == ApplicantKind.owner:  # R-REL-2: the owner's identity is verified
-        if not _holds(unit, person, (OccupancyKind.owner,), today):
-            return Forbidden(f"您不是 {unit.code} 的业主", "not an owner of the unit", code="not_owner")
+        if OccupancyKind.owner not in held:
+            return Forbidden(f"您不是 {unit_code} 的业主", "not an owner of the unit", code="not_owner")
         return None
-    if not _holds(unit, person, NON_OWNER_KINDS, today):
-        return Forbidden(f"您不是 {unit.code} 的住户", "not an occupant of the unit", code="not_resident")
-    if registry.in_arrears(unit):  # R-REL-5: a non-owner's slip needs finance to confirm there are no arrears
-        yuan = f"¥{unit.arrears_fen // 100:,}.{unit.arrears_fen % 100:02d}"
+    if not any(k in held for k in NON_OWNER_KINDS):
+        return Forbidden(f"您不是 {unit_code} 的住户", "not an occupant of the unit", code="not_resident")
+    if registry.owes(arrears_fen):  # R-REL-5: a non-owner's slip needs finance to confirm there are no arrears
+        yuan = f"¥{arrears_fen // 100:,}.{arrears_fen % 100:02d}"
         return Forbidden(
-            f"{unit.code} 尚有欠费 {yuan}，请到前台或财务部结清后再办理放行条",
-            f"{unit.code} owes {yuan}: please settle it with the front desk or finance first",
+            f"{unit_code} 尚有欠费 {yuan}，请到前台或财务部结清后再办理放行条",
+            f"{unit_code} owes {yuan}: please settle it with the front desk or finance first",
             code="arrears_outstanding",
-            arrears_fen=unit.arrears_fen,
+            arrears_fen=arrears_fen,
         )
     return None
 

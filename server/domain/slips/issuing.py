@@ -3,8 +3,10 @@ and the owner's countersign after a proxy (R-REL-3)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,13 +19,15 @@ from server.db.models import (
     Estate,
     Person,
     ReleaseSlip,
+    SigningKey,
     SlipAttachment,
     SlipCounter,
     SlipItem,
     SlipState,
     Unit,
 )
-from server.domain import audit, clock
+from server.db.plain import Plain
+from server.domain import audit, clock, idempotency
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound
 from server.domain.slips import catalogue, eligibility, keys, paper
@@ -65,26 +69,30 @@ def next_seq(session: Session, estate: Estate, day: date) -> int:
 
 
 def _lines(session: Session, estate: Estate, lines: list[LineDraft]) -> list[tuple[str | None, str, int]]:
-    """(code, name, quantity) per line, names taken from the catalogue (R-REL-2: name and quantity per item)."""
+    return resolve_lines({code: item.name for code, item in catalogue.by_code(session, estate).items()}, lines)
+
+
+def resolve_lines(known: Mapping[str, str], lines: list[LineDraft]) -> list[tuple[str | None, str, int]]:
+    """(code, name, quantity) per line, names taken from the catalogue's offered items, `known` (code → name)
+    (R-REL-2: name and quantity per item)."""
     if not 1 <= len(lines) <= slip_token.MAX_LINES:
         raise DomainError(
             f"放行条须列明 1–{slip_token.MAX_LINES} 行物品",
             f"list 1–{slip_token.MAX_LINES} item lines",
             code="bad_item_count",
         )
-    known = catalogue.by_code(session, estate)
-    by_name = {item.name: item for item in known.values()}
+    by_name = {name: code for code, name in known.items()}
     out: list[tuple[str | None, str, int]] = []
     for line in lines:
         if not 1 <= line.quantity <= 999:
             raise DomainError("数量应为 1–999", "a quantity is 1–999", code="bad_quantity")
         if line.code:
-            item = known.get(line.code.strip().upper())
-            if item is None:
+            code = line.code.strip().upper()
+            if code not in known:
                 raise DomainError(
                     f"物品目录中没有 {line.code}", f"{line.code} is not in the catalogue", code="unknown_item"
                 )
-            out.append((item.code, item.name, line.quantity))
+            out.append((code, known[code], line.quantity))
             continue
         name = " ".join((line.name or "").split())
         if not name or len(name) > catalogue.MAX_NAME or len(name.encode()) > slip_token.MAX_NAME_BYTES:
@@ -93,8 +101,8 @@ def _lines(session: Session, estate: Estate, lines: list[LineDraft]) -> list[tup
                 f"an item name is 1–{catalogue.MAX_NAME} characters",
                 code="bad_item_name",
             )
-        item = by_name.get(name)
-        out.append((item.code, item.name, line.quantity) if item else (None, name, line.quantity))
+        found = by_name.get(name)
+        out.append((found, name, line.quantity) if found else (None, name, line.quantity))
     if not slip_token.token_fits([slip_token.ItemLine(code or name, qty, code is None) for code, name, qty in out]):
         raise DomainError(
             "物品名称总长超出放行条二维码容量，请缩短名称或选用目录物品",
@@ -104,20 +112,7 @@ def _lines(session: Session, estate: Estate, lines: list[LineDraft]) -> list[tup
     return out
 
 
-def _token(estate: Estate, slip: ReleaseSlip, key_id: int, private_hex: str) -> str:
-    claims = slip_token.SlipClaims(
-        key_id=key_id,
-        estate=estate.code,
-        day=slip.day,
-        seq=slip.seq,
-        unit=slip.unit_code,
-        valid_until=slip.valid_until,
-        items=tuple(slip_token.ItemLine(i.code or i.name, i.quantity, i.code is None) for i in slip.items),
-    )
-    return slip_token.encode(claims, keys.private_key(private_hex))
-
-
-def issue(
+def _drafted(
     session: Session,
     actor: Actor,
     estate: Estate,
@@ -126,13 +121,20 @@ def issue(
     draft: SlipDraft,
     *,
     channel: str,
-    now: datetime | None = None,
-    reissue_of: ReleaseSlip | None = None,
-    signature: bytes | None = None,
-) -> ReleaseSlip:
-    """Number, sign and record a slip for an applicant the eligibility rules accepted, with the applicant's
-    signature from the pad when one was given (R-REL-2)."""
-    now = now or utcnow()
+    now: datetime,
+    reissue_of: ReleaseSlip | None,
+) -> tuple[ReleaseSlip, SigningKey]:
+    """The slip as it will be recorded, but not yet numbered nor signed (and in no session), and its signing key."""
+    _check_dates(estate, draft, now)
+    lines = _lines(session, estate, draft.lines)
+    key = keys.active_key(session)
+    slip = new_slip(
+        actor, estate, unit, applicant, draft, lines, channel=channel, now=now, key_id=key.id, reissue_of=reissue_of
+    )
+    return slip, key
+
+
+def _check_dates(estate: Estate, draft: SlipDraft, now: datetime) -> None:
     today = clock.local_day(estate, now)
     if draft.planned_date < today or draft.planned_date > today + timedelta(days=MAX_DAYS_AHEAD):
         raise DomainError(
@@ -142,15 +144,29 @@ def issue(
         )
     if not 1 <= draft.valid_days <= MAX_VALID_DAYS:
         raise DomainError(f"有效天数应为 1–{MAX_VALID_DAYS}", f"1–{MAX_VALID_DAYS} days", code="bad_validity")
-    lines = _lines(session, estate, draft.lines)
-    key = keys.active_key(session)
-    seq = next_seq(session, estate, today)
+
+
+def new_slip(
+    actor: Actor,
+    estate: Estate,
+    unit: Unit,
+    applicant: Applicant,
+    draft: SlipDraft,
+    lines: list[tuple[str | None, str, int]],
+    *,
+    channel: str,
+    now: datetime,
+    key_id: int,
+    reissue_of: ReleaseSlip | None = None,
+) -> ReleaseSlip:
+    """The slip of a request (its lines resolved, `resolve_lines`) as it will be recorded, in no session, not yet
+    numbered nor signed (`_numbered`); a planned date or validity out of range is refused."""
+    _check_dates(estate, draft, now)
+    today = clock.local_day(estate, now)
     proxy = applicant.proxy
-    slip = ReleaseSlip(
+    return ReleaseSlip(
         estate_id=estate.id,
-        number=slip_token.slip_number(estate.code, today, seq),
         day=today,
-        seq=seq,
         unit_id=unit.id,
         unit_code=unit.code,
         applicant_kind=applicant.kind,
@@ -168,39 +184,115 @@ def issue(
         note=draft.note.strip()[:200],
         state=SlipState.issued,
         channel=channel,
-        key_id=key.id,
-        token="",
+        key_id=key_id,
         issued_at=now,
         issued_by=actor.label[:80],
         device_id=actor.device_id,
         reissue_of_id=reissue_of.id if reissue_of else None,
         items=[SlipItem(line=n, code=c, name=name, quantity=q) for n, (c, name, q) in enumerate(lines, start=1)],
     )
-    slip.token = _token(estate, slip, key.id, key.private_key)
+
+
+def _numbered(slip: ReleaseSlip, estate_code: str, seq: int, private_hex: str) -> ReleaseSlip:
+    """Give the slip the day's number `seq` and its signed token (R-REL-4)."""
+    slip.seq = seq
+    slip.number = slip_token.slip_number(estate_code, slip.day, seq)
+    claims = slip_token.SlipClaims(
+        key_id=slip.key_id,
+        estate=estate_code,
+        day=slip.day,
+        seq=seq,
+        unit=slip.unit_code,
+        valid_until=slip.valid_until,
+        items=tuple(slip_token.ItemLine(i.code or i.name, i.quantity, i.code is None) for i in slip.items),
+    )
+    slip.token = slip_token.encode(claims, keys.private_key(private_hex))
+    return slip
+
+
+def _issue_detail(slip: ReleaseSlip, reissue_of: str | None, signed: bool) -> dict[str, Any]:
+    """What the audit entry of an issue says of the slip."""
+    return {
+        "number": slip.number,
+        "unit": slip.unit_code,
+        "applicant": slip.applicant_kind.value,
+        "items": [[i.name, i.quantity] for i in slip.items],
+        "key_id": slip.key_id,
+        "reissue_of": reissue_of,
+        "signed": signed,
+    }
+
+
+def issue(
+    session: Session,
+    actor: Actor,
+    estate: Estate,
+    unit: Unit,
+    applicant: Applicant,
+    draft: SlipDraft,
+    *,
+    channel: str,
+    now: datetime | None = None,
+    reissue_of: ReleaseSlip | None = None,
+    signature: bytes | None = None,
+) -> ReleaseSlip:
+    """Number, sign and record a slip for an applicant the eligibility rules accepted, with the applicant's
+    signature from the pad when one was given (R-REL-2)."""
+    slip, key = _drafted(
+        session, actor, estate, unit, applicant, draft, channel=channel, now=now or utcnow(), reissue_of=reissue_of
+    )
+    _numbered(slip, estate.code, next_seq(session, estate, slip.day), key.private_key)
     session.add(slip)
     session.flush()
+    proxy = applicant.proxy
     if proxy is not None:
         session.add(
             SlipAttachment(slip_id=slip.id, kind="proxy_id", media_type=proxy.id_media_type, data=proxy.id_image)
         )
     if signature is not None:
         paper.attach(session, slip, paper.SIGNATURE, signature)
-    audit.record(
-        session,
-        actor,
-        "slip.issue",
-        "slip",
-        slip.id,
-        estate_id=estate.id,
-        number=slip.number,
-        unit=unit.code,
-        applicant=applicant.kind.value,
-        items=[[name, q] for _c, name, q in lines],
-        key_id=key.id,
-        reissue_of=reissue_of.number if reissue_of else None,
-        signed=signature is not None,
-    )
+    detail = _issue_detail(slip, reissue_of.number if reissue_of else None, signature is not None)
+    audit.record(session, actor, "slip.issue", "slip", slip.id, estate_id=estate.id, **detail)
     return slip
+
+
+@dataclass(frozen=True)
+class Drafted:
+    """A resident's slip drafted on a reading session (`Approval.drafted`), to be numbered, signed and written by
+    `issue_plain` in the writer's transaction: the write holds the writer only for its statements."""
+
+    actor: Actor
+    slip: ReleaseSlip  # in no session; numbered and given its id by `issue_plain`
+    estate: Estate  # a copy in no session: its code, name and zone, for the slip and its print data
+    private_hex: str  # the signing key's
+    signature: bytes | None
+
+
+def issue_plain(
+    db: Plain, drafted: Drafted, write: idempotency.DeviceWrite, answer: Callable[[ReleaseSlip], idempotency.Answer]
+) -> idempotency.Answer | None:
+    """`issue` of a drafted slip in plain statements, with `answer`'s answer for the slip kept for the request's
+    key; None, with nothing written, when an answer is kept for the key already (`answer_once` gives it)."""
+    if idempotency.taken_plain(db, write):
+        return None
+    slip = drafted.slip
+    row = db.execute(_NEXT_SEQ, (slip.estate_id, db.day(slip.day))).fetchone()
+    _numbered(slip, drafted.estate.code, int(row[0]), drafted.private_hex)
+    slip_id = db.insert(slip)
+    for item in slip.items:
+        db.insert(item, slip_id=slip_id)
+    if drafted.signature is not None:
+        db.insert(SlipAttachment(kind=paper.SIGNATURE, media_type="image/png", data=drafted.signature), slip_id=slip_id)
+    detail = _issue_detail(slip, None, drafted.signature is not None)
+    audit.record_plain(db, drafted.actor, "slip.issue", "slip", slip_id, estate_id=slip.estate_id, **detail)
+    return idempotency.keep_plain(db, write, answer(slip), slip.issued_at)
+
+
+_COUNTERS = SlipCounter.__tablename__
+_NEXT_SEQ = (
+    f"INSERT INTO {_COUNTERS} (estate_id, day, last) VALUES (?, ?, 1)"
+    f" ON CONFLICT (estate_id, day) DO UPDATE SET last = {_COUNTERS}.last + 1 RETURNING last"
+)
 
 
 @dataclass(frozen=True)
@@ -220,11 +312,28 @@ class Approval:
     reissue_of_id: int | None = None
     signature: bytes | None = None  # the applicant's, checked already (`paper`)
 
-    def issue(self, session: Session) -> ReleaseSlip:
+    def _rows(self, session: Session) -> tuple[Estate, Unit, Person]:
         estate = session.get(Estate, self.estate_id)
         unit = session.get(Unit, self.unit_id)
         person = session.get(Person, self.person_id)
         assert estate is not None and unit is not None and person is not None
+        return estate, unit, person
+
+    def drafted(self, session: Session) -> Drafted | None:
+        """The slip drafted on `session` for `issue_plain`, for a resident's own request; None for a proxy's or a
+        re-issue, which `issue` writes."""
+        if self.proxy is not None or self.reissue_of_id is not None:
+            return None
+        estate, unit, person = self._rows(session)
+        applicant, channel = Applicant(self.kind, person), self.channel
+        slip, key = _drafted(
+            session, self.actor, estate, unit, applicant, self.draft, channel=channel, now=self.now, reissue_of=None
+        )
+        copy = Estate(id=estate.id, code=estate.code, name=estate.name, timezone=estate.timezone)
+        return Drafted(self.actor, slip, copy, key.private_key, self.signature)
+
+    def issue(self, session: Session) -> ReleaseSlip:
+        estate, unit, person = self._rows(session)
         applicant = Applicant(self.kind, person, self.proxy)
         if self.reissue_of_id is not None:
             old = get_slip(session, estate, self.reissue_of_id)

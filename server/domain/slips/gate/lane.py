@@ -16,7 +16,7 @@ from datetime import datetime
 
 from server.db.models import SlipState
 from server.db.plain import Plain
-from server.domain import audit, devices, idempotency, throttle
+from server.domain import audit, devices, idempotency
 from server.domain.actors import Actor
 from server.domain.errors import DomainError
 from server.domain.secrets import token_digest
@@ -26,12 +26,14 @@ from server.domain.slips.gate.releases import Count, ReleasePlan, decide
 
 @dataclass(frozen=True)
 class Gate:
-    """The calling gate device, as the lane needs it."""
+    """The calling device (a gate; or the kiosk, for the slip lane), as a lane needs it."""
 
     id: int
     name: str
     estate_id: int
     estate_code: str
+    estate_name: str = ""
+    timezone: str = ""
 
     def actor(self, ip: str) -> Actor:
         return Actor("device", self.id, self.name, ip=ip, device_id=self.id)
@@ -42,22 +44,22 @@ class _Estate:
         self.id, self.code = gate.estate_id, gate.estate_code
 
 
-def gate(db: Plain, token: str, now: datetime) -> Gate | None:
-    """The gate device a bearer token belongs to, if it is a known gate seen within the last minute (a gate whose
-    last-seen time is due to move goes the full route, which notes it); else None."""
+def device(db: Plain, token: str, now: datetime, kind: str = "gate") -> Gate | None:
+    """The device of `kind` a bearer token belongs to, if it is known and was seen within the last minute (a device
+    whose last-seen time is due to move goes the full route, which notes it); else None."""
     row = db.execute(_DEVICE, (token_digest(token),)).fetchone()
     if row is None:
         return None
-    device_id, kind, name, estate_id, revoked_at, last_seen_at, code = row
+    device_id, found, name, estate_id, revoked_at, last_seen_at, code, estate_name, timezone = row
     seen = db.read_time(last_seen_at)
-    if kind != "gate" or revoked_at is not None or seen is None or now - seen >= devices.LAST_SEEN_RESOLUTION:
+    if found != kind or revoked_at is not None or seen is None or now - seen >= devices.LAST_SEEN_RESOLUTION:
         return None
-    return Gate(device_id, name, estate_id, code)
+    return Gate(device_id, name, estate_id, code, estate_name, timezone)
 
 
-def kept(db: Plain, device_id: int, key: str) -> bool:
-    """Whether an answer is kept for this key (a retry, or a key used before: the full route answers it)."""
-    return db.execute(_KEPT, (device_id, key)).fetchone() is not None
+def issuing_ready(db: Plain, estate_id: int) -> bool:
+    """Whether a slip can be issued without first making the signing key or the estate's catalogue."""
+    return db.execute(_ISSUING_READY, (estate_id,)).fetchone() is not None
 
 
 def plan(
@@ -126,10 +128,9 @@ def record(
     """Write the decision (`releases.record_release` for an online release) and keep the answer for the key, in
     the caller's transaction; None, with nothing written, when the slip is no longer unused or the key was answered
     meanwhile: the full route then gives the answer."""
-    # A request with the same key that the full route is checking meanwhile holds this lock (PostgreSQL), so it
-    # sees either none of this write or all of it.
-    throttle.serialize_plain(db, idempotency.key_lock(write))
-    if kept(db, write.device_id, write.key):
+    # A request with the same key that the full route is checking meanwhile holds the key's lock (PostgreSQL), so
+    # it sees either none of this write or all of it.
+    if idempotency.taken_plain(db, write):
         return None
     if db.execute(_CLAIM, (plan.state.name, plan.slip_id)).rowcount != 1:
         return None
@@ -159,26 +160,17 @@ def record(
         guard=plan.guard,
         reason=plan.reason,
     )
-    db.execute(
-        _KEEP,
-        (
-            write.device_id,
-            write.key,
-            write.route,
-            201,
-            answer,
-            idempotency.fingerprint(write.request),
-            db.time(plan.recorded_at),
-        ),
-    )
-    return 201, answer
+    return idempotency.keep_plain(db, write, (201, answer), plan.recorded_at)
 
 
 _DEVICE = (
-    "SELECT d.id, d.kind, d.name, d.estate_id, d.revoked_at, d.last_seen_at, e.code"
+    "SELECT d.id, d.kind, d.name, d.estate_id, d.revoked_at, d.last_seen_at, e.code, e.name, e.timezone"
     " FROM devices d JOIN estates e ON e.id = d.estate_id WHERE d.token_digest = ?"
 )
-_KEPT = "SELECT 1 FROM idempotent_answers WHERE device_id = ? AND key = ?"
+_ISSUING_READY = (
+    "SELECT 1 FROM slip_signing_keys k WHERE k.retired_at IS NULL"
+    " AND EXISTS (SELECT 1 FROM slip_catalogue c WHERE c.estate_id = ?) LIMIT 1"
+)
 _SCANNED = (
     "SELECT s.id, s.estate_id, s.number, s.token, s.state, s.revoked_at, s.valid_until,"
     " r.outcome, r.at, r.gate, r.guard, i.line, i.name, i.quantity"
@@ -192,7 +184,3 @@ _RECORD = (
     " offline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)"
 )
 _COUNTED = "UPDATE release_slip_items SET counted = ? WHERE slip_id = ? AND line = ?"
-_KEEP = (
-    "INSERT INTO idempotent_answers (device_id, key, route, status, body, request_hash, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
