@@ -1,6 +1,8 @@
 -- wrk script: a burst. Every connection sends one request, all at once, and no more: request i of BENCH_SIZE is a
 -- gate's release of its own slip (tokens from BENCH_TOKENS, one per line), a kiosk's slip request or a key
 -- cabinet's event upload, in turn. A thread stops when each of its requests has its answer. Prints one JSON line.
+package.path = debug.getinfo(1, "S").source:match("^@?(.*/)") .. "?.lua;" .. package.path
+local figures = require("figures")
 local threads = {}
 statuses = {}  -- globals, so that done() can read each thread's
 answered = 0
@@ -75,19 +77,5 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local counts = {}
-  for _, thread in ipairs(threads) do
-    for status, n in pairs(thread:get("statuses")) do
-      counts[status] = (counts[status] or 0) + n
-    end
-  end
-  local parts = {}
-  for status, n in pairs(counts) do
-    table.insert(parts, string.format('"%d": %d', status, n))
-  end
-  io.write(string.format(
-    '{"requests": %d, "p50_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f, "socket_errors": %d, "statuses": {%s}}\n',
-    summary.requests, latency:percentile(50) / 1e3, latency:percentile(99) / 1e3, latency.max / 1e3,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    table.concat(parts, ", ")))
+  figures.report(threads, summary, latency)
 end

@@ -1,5 +1,7 @@
 -- wrk script: each request releases a different valid slip (tokens from BENCH_TOKENS, one per line, dealt out
 -- among wrk's threads), with its own Idempotency-Key. Prints one JSON line of figures when the run ends.
+package.path = debug.getinfo(1, "S").source:match("^@?(.*/)") .. "?.lua;" .. package.path
+local figures = require("figures")
 local threads = {}
 local counter = 0
 statuses = {}  -- a global, so that done() can read each thread's counts
@@ -40,21 +42,5 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local counts = {}
-  for _, thread in ipairs(threads) do
-    for status, n in pairs(thread:get("statuses")) do
-      counts[status] = (counts[status] or 0) + n
-    end
-  end
-  local parts = {}
-  for status, n in pairs(counts) do
-    table.insert(parts, string.format('"%d": %d', status, n))
-  end
-  io.write(string.format(
-    '{"requests": %d, "duration_s": %.3f, "p50_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f, '
-      .. '"socket_errors": %d, "statuses": {%s}}\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(99) / 1e3,
-    latency.max / 1e3,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    table.concat(parts, ", ")))
+  figures.report(threads, summary, latency)
 end

@@ -24,7 +24,7 @@ from typing import TypeVar
 
 import anyio
 import anyio.to_thread
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -50,6 +50,7 @@ SLIP_PATH = "/api/v1/slips"
 MAX_SLIP_BODY = DEFAULT_BODY
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class Lane:
@@ -109,14 +110,10 @@ class Lane:
 
     async def answer(self, scope: Scope, headers: dict[bytes, bytes], body: bytes) -> idempotency.Answer | None:
         """The release's answer, written; or None to pass the request on (with the reason counted)."""
-        key = headers.get(b"idempotency-key", b"").decode("latin-1")
-        if not idempotency.KEY.match(key):
-            return self.passed("key")
-        try:
-            token = devices.bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
-            request = ReleaseRequest.model_validate_json(body)
-        except (DomainError, ValidationError):
-            return self.passed("request")
+        parsed = _parsed(headers, body, ReleaseRequest)
+        if isinstance(parsed, str):
+            return self.passed(parsed)
+        key, token, request = parsed
         if request.decided_at is not None or request.photo_jpeg_b64 is not None:
             return self.passed("unusual")
         checked = await self._read(lambda db: self._check(db, token, request))
@@ -181,14 +178,10 @@ class Lane:
     async def answer_slip(self, scope: Scope, headers: dict[bytes, bytes], body: bytes) -> idempotency.Answer | None:
         """The kiosk's slip, written, and its answer; or None to pass the request on (with the reason counted). A
         resident identifying by unit and PIN (a hash to check, attempts to count) goes the full route."""
-        key = headers.get(b"idempotency-key", b"").decode("latin-1")
-        if not idempotency.KEY.match(key):
-            return self.passed_slip("key")
-        try:
-            token = devices.bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
-            request = SlipRequest.model_validate_json(body)
-        except (DomainError, ValidationError):
-            return self.passed_slip("request")
+        parsed = _parsed(headers, body, SlipRequest)
+        if isinstance(parsed, str):
+            return self.passed_slip(parsed)
+        key, token, request = parsed
         if request.identity.card is None:
             return self.passed_slip("unusual")
         client = scope.get("client")
@@ -286,6 +279,18 @@ class ReleaseLane:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _parsed(headers: dict[bytes, bytes], body: bytes, model: type[M]) -> tuple[str, str, M] | str:
+    """The request's Idempotency-Key, device token and body; or why the full route must answer it."""
+    key = headers.get(b"idempotency-key", b"").decode("latin-1")
+    if not idempotency.KEY.match(key):
+        return "key"
+    try:
+        token = devices.bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
+        return key, token, model.model_validate_json(body)
+    except (DomainError, ValidationError):
+        return "request"
 
 
 def _replay(received: list[Message], receive: Receive) -> Receive:
