@@ -1,8 +1,9 @@
 """Release slips: gate releases per second and latency under wrk (2 threads, 32 connections, each request a
 release of a different valid slip) on SQLite (one process) beside a naive FastAPI + sqlite3 anchor doing the same
 verify-and-release (bench/anchor.py), and on PostgreSQL with several workers when reachable; kiosk slip issue the
-same way; bursts of 100 and 300 requests of every device kind; a gate verifying while `estate residents import`
-writes a 20 000-row sheet; and console register page latency at 10 000 and 1 000 000 slips.
+same way; bursts of 100 and 300 requests of every device kind, sent by wrk all at once; a gate verifying while
+`estate residents import` writes a 20 000-row sheet; and console register page latency at 10 000 and 1 000 000
+slips.
 
 Targets: releases on SQLite >= 1 000/s at p99 <= 50 ms and at least the anchor's rate; on PostgreSQL with 2
 workers >= 1 000/s at p99 <= 50 ms; kiosk slip issue >= 300/s at p99 <= 100 ms; register pages p95 <= 100 ms at
