@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -337,6 +338,20 @@ def _xdotool(display: str, *args: str) -> str:
     return done.stdout
 
 
+def _no_window(pid: int, display: str, tmp_path: Path, said: str) -> str:
+    """What a test waiting in vain for `pid`'s window can see: whether the process lives, the windows it has
+    (visible or not), the free disk, and the last lines the demo wrote."""
+    try:
+        os.kill(pid, 0)
+        alive = "running"
+    except ProcessLookupError:
+        alive = "gone"
+    windows = _xdotool(display, "search", "--pid", str(pid)).split()
+    free = shutil.disk_usage(tmp_path).free // 2**20
+    tail = "\n".join(said.splitlines()[-15:])
+    return f"process {pid} {alive}, its windows {windows or 'none'}, {free} MiB free; the demo said:\n{tail}"
+
+
 def _window_of(pid: int, display: str) -> tuple[int, int, int, int] | None:
     """The visible window of process `pid` on `display` as x, y, width, height (None while it has none)."""
     found = _xdotool(display, "search", "--onlyvisible", "--pid", str(pid)).split()
@@ -386,8 +401,12 @@ def _run_windowed_demo(display: str, tmp_path: Path) -> None:
         wait_until(lambda: len(re.findall(r"started estate \w+ \(pid \d+\)", said())) == 3, 300, "three programs")
         children = {name: int(pid) for name, pid in re.findall(r"started estate (\w+) \(pid (\d+)\)", said())}
         assert set(children) == {"cabinet", "kiosk", "gate"}
-        wait_until(lambda: _window_of(children["kiosk"], display) is not None, 180, "the kiosk window")
-        wait_until(lambda: _window_of(children["gate"], display) is not None, 180, "the gate window")
+        for program in ("kiosk", "gate"):
+            pid = children[program]
+            try:
+                wait_until(lambda pid=pid: _window_of(pid, display) is not None, 180, f"the {program} window")
+            except pytest.fail.Exception as missing:  # say what was there instead, for the next look at it
+                pytest.fail(f"{missing}: {_no_window(pid, display, tmp_path, said())}")
         kiosk, gate = _window_of(children["kiosk"], display), _window_of(children["gate"], display)
         assert kiosk is not None and gate is not None
         for x, y, width, height in (kiosk, gate):
