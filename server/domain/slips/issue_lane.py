@@ -70,6 +70,7 @@ def check(
     key = db.execute(_ACTIVE_KEY).fetchone()
     if not rows or key is None:
         return None
+    issuing.check_dates(estate, draft, now)
     lines = issuing.resolve_lines({c: name for c, name, _en, active in rows if active}, draft.lines)
     applicant = eligibility.Applicant(kind, Person(id=person[0], name=person[1], estate_id=kiosk.estate_id))
     slip = issuing.new_slip(

@@ -125,7 +125,7 @@ def _drafted(
     reissue_of: ReleaseSlip | None,
 ) -> tuple[ReleaseSlip, SigningKey]:
     """The slip as it will be recorded, but not yet numbered nor signed (and in no session), and its signing key."""
-    _check_dates(estate, draft, now)
+    check_dates(estate, draft, now)
     lines = _lines(session, estate, draft.lines)
     key = keys.active_key(session)
     slip = new_slip(
@@ -134,7 +134,8 @@ def _drafted(
     return slip, key
 
 
-def _check_dates(estate: Estate, draft: SlipDraft, now: datetime) -> None:
+def check_dates(estate: Estate, draft: SlipDraft, now: datetime) -> None:
+    """A planned date from the estate's today to MAX_DAYS_AHEAD days on, valid for 1 to MAX_VALID_DAYS days."""
     today = clock.local_day(estate, now)
     if draft.planned_date < today or draft.planned_date > today + timedelta(days=MAX_DAYS_AHEAD):
         raise DomainError(
@@ -159,9 +160,8 @@ def new_slip(
     key_id: int,
     reissue_of: ReleaseSlip | None = None,
 ) -> ReleaseSlip:
-    """The slip of a request (its lines resolved, `resolve_lines`) as it will be recorded, in no session, not yet
-    numbered nor signed (`_numbered`); a planned date or validity out of range is refused."""
-    _check_dates(estate, draft, now)
+    """The slip of a request (its dates checked, `check_dates`; its lines resolved, `resolve_lines`) as it will be
+    recorded, in no session, not yet numbered nor signed (`_numbered`)."""
     today = clock.local_day(estate, now)
     proxy = applicant.proxy
     return ReleaseSlip(
