@@ -17,10 +17,15 @@ Finisher = Callable[["Plain", list[Any]], None]
 
 
 class Plain:
-    def __init__(self, connection: Any, dialect: str) -> None:
+    """`pipeline`: the psycopg pipeline the connection is in (PostgreSQL, in the writer's batch), else None. In a
+    pipeline a statement costs no round trip of its own: it is sent at once, and its result is waited for only when
+    it is read (a fetch, or `rowcount`) or when the writer settles the write (`settle`)."""
+
+    def __init__(self, connection: Any, dialect: str, pipeline: Any = None) -> None:
         self.connection = connection
         self.dialect = dialect
         self.sqlite = dialect == "sqlite"
+        self.pipeline = pipeline
         self.queued: list[tuple[Finisher, Any]] = []
 
     def queue(self, finisher: Finisher, item: Any) -> None:
@@ -41,7 +46,14 @@ class Plain:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The cursor of `sql` run with `params` (fetchone, fetchmany, rowcount, iteration)."""
-        return self.connection.execute(sql if self.sqlite else _pyformat(sql), params)
+        cursor = self.connection.execute(sql if self.sqlite else _pyformat(sql), params)
+        return cursor if self.pipeline is None else _Pipelined(cursor, self.pipeline)
+
+    def settle(self) -> None:
+        """In a pipeline, wait until every statement sent so far has answered, raising the first error among them;
+        else nothing (each statement has answered already)."""
+        if self.pipeline is not None:
+            self.pipeline.sync()
 
     def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         cursor = self.connection.cursor()
@@ -89,6 +101,33 @@ class Plain:
         if isinstance(column.type, Date):
             return self.day(value)
         return value
+
+
+class _Pipelined:
+    """A cursor in a pipeline: a fetch waits for its own result (psycopg does so), and so does `rowcount`, which
+    psycopg gives as -1 until the result has arrived."""
+
+    def __init__(self, cursor: Any, pipeline: Any) -> None:
+        self._cursor = cursor
+        self._pipeline = pipeline
+
+    @property
+    def rowcount(self) -> int:
+        if self._cursor.pgresult is None:
+            self._pipeline.sync()
+        return int(self._cursor.rowcount)
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cursor.fetchall())
+
+    def fetchmany(self, size: int = 0) -> list[Any]:
+        return list(self._cursor.fetchmany(size))
+
+    def __iter__(self) -> Any:
+        return iter(self._cursor)
 
 
 @cache

@@ -9,12 +9,14 @@ an answer never reports a change that a power loss could take back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import anyio.to_thread
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +27,7 @@ T = TypeVar("T")
 Work = Callable[[Session], T]
 PlainWork = Callable[[Plain], T]
 MAX_BATCH = 256
+_IN_ERROR = TransactionStatus.INERROR
 IDLE_SECONDS = 2.0  # the writer thread ends after this long without work and starts again with the next write
 
 
@@ -92,6 +95,7 @@ class GroupCommitWriter:
         self.engine = engine
         self.sessions = make_sessionmaker(engine)
         self.max_batch = max_batch
+        self.pipelines = engine.dialect.name == "postgresql"  # plain writes run pipelined (psycopg)
         self._pending: list[_Job] = []
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -146,19 +150,27 @@ class GroupCommitWriter:
 
     def _commit(self, batch: list[_Job]) -> None:
         try:
-            with self.sessions() as session:
+            with self.sessions() as session, contextlib.ExitStack() as pipelined:
                 queued: list[tuple[Any, Any]] = []  # what the batch's plain writes left for its end
+                pipeline: Any = None
                 for job in batch:
                     try:
                         if job.plain:
-                            job.result = _in_savepoint(session, job.work, queued)
+                            if pipeline is None and self.pipelines:
+                                pipeline = pipelined.enter_context(_driver(session).pipeline())
+                            job.result = _in_savepoint(session, job.work, queued, pipeline)
                         else:
-                            _finish(session, queued)  # in order, before a write that may append too
+                            _finish(session, queued, pipeline)  # in order, before a write that may append too
+                            pipelined.close()  # the ORM reads every result (row counts) as it goes
+                            pipeline = None
                             with session.begin_nested():
                                 job.result = job.work(session)
                     except Exception as exc:
                         job.error = exc
-                _finish(session, queued)
+                _finish(session, queued, pipeline)
+                pipelined.close()
+                if self.pipelines and _driver(session).info.transaction_status == _IN_ERROR:
+                    raise RuntimeError("the batch's transaction failed: nothing of it is committed")
                 session.commit()
         except BaseException as exc:  # the batch did not commit: no caller may hear of success
             for job in batch:
@@ -173,31 +185,43 @@ def _no_op() -> None:
     pass
 
 
-def _plain(session: Session) -> Plain:
+def _driver(session: Session) -> Any:
+    """The DB-API connection of the session's transaction."""
+    return session.connection().connection.driver_connection
+
+
+def _plain(session: Session, pipeline: Any = None) -> Plain:
     connection = session.connection()
-    return Plain(connection.connection.driver_connection, connection.dialect.name)
+    return Plain(connection.connection.driver_connection, connection.dialect.name, pipeline)
 
 
-def _in_savepoint(session: Session, work: PlainWork[T], queued: list[tuple[Any, Any]]) -> T:
+def _in_savepoint(session: Session, work: PlainWork[T], queued: list[tuple[Any, Any]], pipeline: Any = None) -> T:
     """`work` on the session's DB-API connection (inside the batch's transaction), undone alone if it raises; what
-    it queued for the batch's end joins `queued` only if it succeeded."""
+    it queued for the batch's end joins `queued` only if it succeeded. In a pipeline (PostgreSQL) the write's
+    statements go out together and the write is settled before the next begins: every one of its statements has
+    answered, so an error is its own and undoes only it."""
     session.flush()
-    db = _plain(session)
+    db = _plain(session, pipeline)
     db.execute("SAVEPOINT plain_write")
     try:
         result = work(db)
+        db.execute("RELEASE SAVEPOINT plain_write")
+        db.settle()
     except BaseException:
+        if pipeline is not None:
+            with contextlib.suppress(Exception):  # the pipeline ends its aborted stretch
+                pipeline.sync()
         db.execute("ROLLBACK TO SAVEPOINT plain_write")
         db.execute("RELEASE SAVEPOINT plain_write")
+        db.settle()
         raise
-    db.execute("RELEASE SAVEPOINT plain_write")
     queued.extend(db.queued)
     return result
 
 
-def _finish(session: Session, queued: list[tuple[Any, Any]]) -> None:
+def _finish(session: Session, queued: list[tuple[Any, Any]], pipeline: Any = None) -> None:
     if queued:
-        db = _plain(session)
+        db = _plain(session, pipeline)
         db.queued, queued[:] = list(queued), []
         db.finish()
 

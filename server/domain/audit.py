@@ -132,8 +132,8 @@ def append_plain(db: Plain, queued: list[Any]) -> None:
         entry = _entry(last, actor, action, entity, entity_id, estate_id, detail, at=at)
         db.execute(_PLAIN_INSERT, [db.time(entry[c]) if c == "at" else entry[c] for c in _COLUMNS])
         last = _Last(entry["seq"], entry["hash"])
-    if last is not None and not db.execute(_PLAIN_MOVE_HEAD, (last.seq, last.hash, HEAD_ID)).rowcount:
-        db.execute(_PLAIN_NEW_HEAD, (HEAD_ID, last.seq, last.hash))
+    if last is not None:
+        db.execute(_PLAIN_HEAD, (HEAD_ID, last.seq, last.hash))
 
 
 @dataclass(frozen=True)
@@ -150,8 +150,10 @@ _TABLE = AuditEntry.__tablename__
 _PLAIN_PG_LOCK = "SELECT pg_advisory_xact_lock(?)"
 _PLAIN_LAST = f"SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1"
 _PLAIN_INSERT = f"INSERT INTO {_TABLE} ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
-_PLAIN_MOVE_HEAD = f"UPDATE {AuditHead.__tablename__} SET seq = ?, hash = ? WHERE id = ?"
-_PLAIN_NEW_HEAD = f"INSERT INTO {AuditHead.__tablename__} (id, seq, hash) VALUES (?, ?, ?)"
+_PLAIN_HEAD = (  # the head made or moved, in one statement that needs no answer
+    f"INSERT INTO {AuditHead.__tablename__} (id, seq, hash) VALUES (?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"
+)
 _MOVE_HEAD = (
     AuditHead.__table__.update()
     .where(AuditHead.__table__.c.id == HEAD_ID)

@@ -92,8 +92,14 @@ def taken_plain(db: Plain, write: DeviceWrite) -> bool:
     """For a write in plain statements: whether an answer is kept for its key already (a retry, or a key used
     before), after waiting for a concurrent request with the key (PostgreSQL). The caller then leaves the answer to
     `answer_once`, which words it; else it writes and keeps its answer (`keep_plain`) in the same transaction."""
-    throttle.serialize_plain(db, key_lock(write))
+    lock_plain(db, write)
     return is_kept(db, write)
+
+
+def lock_plain(db: Plain, write: DeviceWrite) -> None:
+    """Wait for a concurrent request with the key of `write` (PostgreSQL); held until the transaction ends. A write
+    that checks for a kept answer itself (`NOT_KEPT` in its own statement) takes this first."""
+    throttle.serialize_plain(db, key_lock(write))
 
 
 def is_kept(db: Plain, write: DeviceWrite) -> bool:
@@ -111,6 +117,8 @@ def keep_plain(db: Plain, write: DeviceWrite, answer: Answer, at: datetime) -> A
 
 
 _PLAIN_KEPT = f"SELECT 1 FROM {_answers.name} WHERE device_id = ? AND key = ?"
+NOT_KEPT = f"NOT EXISTS ({_PLAIN_KEPT})"
+"""A condition for a plain statement: no answer is kept for the key (parameters: the device's id, the key)."""
 _PLAIN_KEEP = (
     f"INSERT INTO {_answers.name} (device_id, key, route, status, body, request_hash, created_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)"

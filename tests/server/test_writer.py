@@ -3,12 +3,14 @@ audit entry) is done at the batch's end in order, and goes with the write if the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from server.db.engine import make_sessionmaker
-from server.db.models import AuditEntry
+from server.db.models import AuditEntry, AuditHead
 from server.db.plain import Plain
 from server.db.writer import GroupCommitWriter, _Job
 from server.domain import audit
@@ -63,3 +65,31 @@ def test_a_batch_whose_end_fails_answers_every_write_with_the_failure(engine: En
     assert all(isinstance(job.error, RuntimeError) for job in batch)
     with pytest.raises(RuntimeError):
         batch[0].outcome()
+
+
+def test_a_write_fails_alone_when_a_statement_it_never_read_fails(engine: Engine) -> None:
+    """On PostgreSQL a batch's plain writes are pipelined: a statement goes out without waiting for its answer. Each
+    write is settled before the next begins, so a statement that fails unread (here a duplicate key, after a row
+    the same write added) fails that write alone: all of it is undone, the writes around it commit, and a row
+    count read in the pipeline is the real one."""
+
+    def add(*ids: int) -> Callable[[Plain], int]:
+        def work(db: Plain) -> int:
+            counted = db.execute("UPDATE audit_head SET seq = seq + 1 WHERE hash = 'test'").rowcount
+            for row in ids:  # no answer read after this
+                db.execute("INSERT INTO audit_head (id, seq, hash) VALUES (?, 0, 'test')", (row,))
+            return counted
+
+        return work
+
+    batch = [_Job(add(100), _done, plain=True), _Job(add(101, 100), _done, plain=True), _Job(add(102), _done, True)]
+    GroupCommitWriter(engine)._commit(batch)
+
+    assert batch[0].result == 0 and batch[2].result == 1  # the rows of the batch so far, as each write saw them
+    assert batch[1].error is not None and batch[1].result is None
+    assert "duplicate" in str(batch[1].error).lower() or "unique" in str(batch[1].error).lower()
+    with make_sessionmaker(engine)() as session:
+        rows = session.execute(
+            select(AuditHead.id, AuditHead.seq).where(AuditHead.hash == "test").order_by(AuditHead.id)
+        )
+        assert [tuple(row) for row in rows] == [(100, 1), (102, 0)]  # 101 went with its failed write

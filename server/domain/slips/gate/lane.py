@@ -129,10 +129,9 @@ def record(
     the caller's transaction; None, with nothing written, when the slip is no longer unused or the key was answered
     meanwhile: the full route then gives the answer."""
     # A request with the same key that the full route is checking meanwhile holds the key's lock (PostgreSQL), so
-    # it sees either none of this write or all of it.
-    if idempotency.taken_plain(db, write):
-        return None
-    if db.execute(_CLAIM, (plan.state.name, plan.slip_id)).rowcount != 1:
+    # it sees either none of this write or all of it. The claim is made only if no answer is kept for the key.
+    idempotency.lock_plain(db, write)
+    if db.execute(_CLAIM, (plan.state.name, plan.slip_id, write.device_id, write.key)).fetchone() is None:
         return None
     db.execute(
         _RECORD,
@@ -178,7 +177,10 @@ _SCANNED = (
     " JOIN release_slip_items i ON i.slip_id = s.id WHERE s.number = ? ORDER BY s.id, i.line"
 )
 _SCANNED_BY_TOKEN = _SCANNED.replace("s.number = ?", "s.token = ?")
-_CLAIM = "UPDATE release_slips SET state = ? WHERE id = ? AND state = 'issued' AND revoked_at IS NULL"
+_CLAIM = (
+    "UPDATE release_slips SET state = ? WHERE id = ? AND state = 'issued' AND revoked_at IS NULL"
+    f" AND {idempotency.NOT_KEPT} RETURNING id"
+)
 _RECORD = (
     "INSERT INTO slip_releases (slip_id, estate_id, device_id, gate, guard, outcome, reason, at, recorded_at,"
     " offline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)"
