@@ -87,6 +87,11 @@ def seed(url: str, slips: int, tokens_file: Path) -> Seeded:
         issue = issuing.issue
         tokens = [issue(db, SYSTEM, estate, unit, applicant, draft, channel="console").token for _ in range(slips)]
         db.commit()
+    if engine.dialect.name == "postgresql":
+        # Statistics for the planner, as autovacuum gathers them after a bulk load; a server with autovacuum off (as
+        # some test machines run) would otherwise plan every lookup for empty tables.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE")
     engine.dispose()
     tokens_file.write_text("\n".join(tokens) + "\n")
     return Seeded(tokens_file, gate, kiosk, cabinet)
@@ -133,12 +138,39 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time so far of every PostgreSQL server process on this machine (the backends serving the run among
+    them), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name, _, rest = (entry / "stat").read_text().partition(" (")[2].partition(")")
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if name == "postgres":
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def wrk(
-    base: str, path: str, body: str, seeded: Seeded, device_token: str, seconds: int, server_pid: int
+    base: str,
+    path: str,
+    body: str,
+    seeded: Seeded,
+    device_token: str,
+    seconds: int,
+    server_pid: int,
+    *,
+    postgres: bool = False,
 ) -> dict[str, object]:
     """One wrk run; the figures its script prints, with the rate of answers in 2xx and the server's CPU time
-    per answer."""
+    per answer (and, on PostgreSQL, the database server's)."""
     cpu_before = cpu_seconds(server_pid)
+    database_before = postgres_cpu_seconds() if postgres else 0.0
     env = os.environ | {
         "BENCH_THREADS": str(THREADS),
         "BENCH_TOKENS": str(seeded.tokens),
@@ -152,6 +184,9 @@ def wrk(
     ok = sum(n for status, n in figures["statuses"].items() if status.startswith("2"))
     figures["ok_per_s"] = round(ok / figures["duration_s"], 1)
     figures["server_cpu_ms_per_request"] = round((cpu_seconds(server_pid) - cpu_before) * 1000 / figures["requests"], 2)
+    if postgres:
+        used = postgres_cpu_seconds() - database_before
+        figures["postgres_cpu_ms_per_request"] = round(used * 1000 / figures["requests"], 2)
     return figures
 
 
@@ -161,17 +196,32 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def estate_run(
-    url: str, work: Path, seeded: Seeded, workers: int, seconds: int, *, import_rows: int = 0
+    url: str,
+    work: Path,
+    seeded: Seeded,
+    workers: int,
+    seconds: int,
+    *,
+    import_rows: int = 0,
+    releases_only: bool = False,
 ) -> dict[str, object]:
     """Bursts of 100 and 300 requests of every device kind, releases and kiosk slip issue under wrk, and (given
-    `import_rows`) a gate verifying during an import, against `estate serve`'s app under uvicorn on `url`."""
+    `import_rows`) a gate verifying during an import, against `estate serve`'s app under uvicorn on `url`; or, with
+    `releases_only`, the releases alone."""
     env = {"ESTATE_DATABASE_URL": url, "ESTATE_DATA_DIR": str(work)}
+    postgres = url.startswith("postgresql")
     process, base = serve("server.web.app:create_app", env, workers, factory=True)
     extra: dict[str, object] = {}
     try:
+        if releases_only:
+            path, gate = "/api/v1/gate/releases", seeded.gate
+            releases = wrk(base, path, RELEASE_BODY, seeded, gate, seconds, process.pid, postgres=postgres)
+            return {"workers": workers, "releases": releases}
         extra["burst_100"] = burst(base, seeded, 100)
         extra["burst_300"] = burst(base, seeded, 300, skip=(100 + 2) // 3)
-        releases = wrk(base, "/api/v1/gate/releases", RELEASE_BODY, seeded, seeded.gate, seconds, process.pid)
+        releases = wrk(
+            base, "/api/v1/gate/releases", RELEASE_BODY, seeded, seeded.gate, seconds, process.pid, postgres=postgres
+        )
         issue_body = json.dumps(
             {
                 "unit": "5-8B",
@@ -181,7 +231,8 @@ def estate_run(
                 "planned_date": date.today().isoformat(),
             }
         )
-        issue = wrk(base, "/api/v1/slips", issue_body.replace("%", "%%"), seeded, seeded.kiosk, seconds, process.pid)
+        issue_body = issue_body.replace("%", "%%")
+        issue = wrk(base, "/api/v1/slips", issue_body, seeded, seeded.kiosk, seconds, process.pid, postgres=postgres)
         if import_rows:
             extra["verify_during_import"] = verify_during_import(base, url, work, seeded, import_rows)
     finally:
@@ -414,12 +465,22 @@ def drop_postgres(url: str) -> None:
     admin.dispose()
 
 
+PARTS = ("sqlite", "anchor", "postgresql", "register")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs, fewer slips: a smoke run")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes on PostgreSQL")
     parser.add_argument("--skip-register", action="store_true", help="leave out the register page latency")
+    parser.add_argument(
+        "--only", action="append", choices=PARTS, help="run this part only (may be given again); default: all"
+    )
+    parser.add_argument(
+        "--releases-only", action="store_true", help="on SQLite and PostgreSQL, measure the releases alone"
+    )
     args = parser.parse_args()
+    parts = set(args.only or PARTS) - ({"register"} if args.skip_register else set())
     seconds = 4 if args.quick else 10
     slips = 6_000 if args.quick else 24_000  # more than a run can use: every request releases a fresh slip
     big = 100_000 if args.quick else 1_000_000
@@ -428,24 +489,34 @@ def main() -> None:
         work = Path(tmp)
         # The embedded default serves from one process (`estate serve`); several workers are for PostgreSQL.
         # One seeded database, copied: the server and the anchor release the same slips.
-        seeded = seed(f"sqlite:///{work / 'seeded.db'}", slips, work / "tokens.txt")
-        for name in ("release.db", "anchor.db"):
-            shutil.copyfile(work / "seeded.db", work / name)
-        import_rows = 2_000 if args.quick else 20_000
-        out["sqlite"] = estate_run(
-            f"sqlite:///{work / 'release.db'}", work, seeded, 1, seconds, import_rows=import_rows
-        )
-        out["anchor"] = anchor_run(work / "anchor.db", seeded, seconds)
-        pg = postgres_database()
+        if parts & {"sqlite", "anchor"}:
+            seeded = seed(f"sqlite:///{work / 'seeded.db'}", slips, work / "tokens.txt")
+            for name in ("release.db", "anchor.db"):
+                shutil.copyfile(work / "seeded.db", work / name)
+        if "sqlite" in parts:
+            out["sqlite"] = estate_run(
+                f"sqlite:///{work / 'release.db'}",
+                work,
+                seeded,
+                1,
+                seconds,
+                import_rows=2_000 if args.quick else 20_000,
+                releases_only=args.releases_only,
+            )
+        if "anchor" in parts:
+            out["anchor"] = anchor_run(work / "anchor.db", seeded, seconds)
+        pg = postgres_database() if "postgresql" in parts else None
         if pg is None:
             out["postgresql"] = None
         else:
             try:
                 pg_seeded = seed(pg, slips, work / "pg-tokens.txt")
-                out["postgresql"] = estate_run(pg, work, pg_seeded, args.workers, seconds)
+                out["postgresql"] = estate_run(
+                    pg, work, pg_seeded, args.workers, seconds, releases_only=args.releases_only
+                )
             finally:
                 drop_postgres(pg)
-        if not args.skip_register:
+        if "register" in parts:
             register_db = f"sqlite:///{work / 'register.db'}"
             seed(register_db, 1, work / "register-tokens.txt")
             make_desk_user(register_db)
