@@ -307,12 +307,15 @@ def verify_during_import(base: str, url: str, work: Path, seeded: Seeded, rows: 
     )
     token = seeded.tokens.read_text().split()[0]
     latencies: list[float] = []
+    sent: list[float] = []  # when each verify was sent, in seconds from the import's start
     with httpx.Client(base_url=base + "/api/v1", headers=_auth(seeded.gate), timeout=300) as http:
         while importer.poll() is None:
             began = time.perf_counter()
             http.post("/gate/verify", json={"text": token}, headers={"Idempotency-Key": uuid.uuid4().hex})
             latencies.append(time.perf_counter() - began)
+            sent.append(began - started)
             time.sleep(0.05)
+    slowest = sorted(zip(latencies, sent, strict=True), reverse=True)[:5]
     return {
         "rows": rows,
         "import_s": round(time.perf_counter() - started, 1),
@@ -320,6 +323,9 @@ def verify_during_import(base: str, url: str, work: Path, seeded: Seeded, rows: 
         "verifies": len(latencies),
         "verify_p99_ms": round(percentile(latencies, 0.99) * 1000, 1) if latencies else None,
         "verify_max_ms": round(max(latencies) * 1000, 1) if latencies else None,
+        # The slowest verifies, each as [its time in ms, when it was sent in s from the import's start]: to tie an
+        # outlier to what the import was doing then.
+        "verify_slowest": [[round(took * 1000, 1), round(at, 2)] for took, at in slowest],
     }
 
 

@@ -6,6 +6,7 @@ Screens are laid out for the panel's size (1080×1920 portrait, 1920×1080 lands
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import re
@@ -128,10 +129,14 @@ def fitted(root: Widget, spec: WindowSpec) -> Widget:
     return window
 
 
-def stop_on_signals(app: App) -> None:
+def handle_signals(app: App) -> None:
     """SIGTERM, SIGINT and SIGHUP close the app as its own close would (`on_stop` runs, threads are joined), so a
-    service stop or the demo ending never kills the process under a running camera or printer thread."""
+    service stop or the demo ending never kills the process under a running camera or printer thread. SIGUSR1
+    writes the stack of every thread to stderr and the app goes on: for a window that seems stuck, it says where
+    (`kill -USR1 PID`), even while the main thread is inside the window system's code."""
     from kivy.clock import Clock
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True, chain=False)
 
     def stop(signum: int, _frame: object) -> None:
         logging.getLogger(__name__).info("stopping on %s", signal.Signals(signum).name)

@@ -407,6 +407,12 @@ def wait_until(condition: Callable[[], object], timeout: float = 20.0, what: str
         time.sleep(0.02)
 
 
+def notes_written(app: FastAPI) -> None:
+    """Return once the writes the app's writer was handed without waiting (a device's last-seen note) are
+    committed: a write queued behind them returns only then."""
+    app.state.writer.run(lambda _session: None)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     gc.collect()
     gc.freeze()

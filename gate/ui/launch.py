@@ -21,10 +21,10 @@ def make_app(runtime: GateRuntime, settings: GateConfig, spec: WindowSpec) -> Ga
 
 def launch(runtime: GateRuntime, settings: GateConfig, spec: WindowSpec) -> None:
     """Run the gate window; SIGTERM, SIGINT and SIGHUP close it as its own close would."""
-    from terminal.kivy_setup import stop_on_signals
+    from terminal.kivy_setup import handle_signals
     from terminal.systemd import Watchdog, keep_kivy_alive
 
     app = make_app(runtime, settings, spec)
-    stop_on_signals(app)
+    handle_signals(app)
     keep_kivy_alive(Watchdog())
     app.run()

@@ -46,11 +46,11 @@ def _build(settings: KioskConfig, spec: WindowSpec | None) -> tuple[KioskApp, He
 def launch(settings: KioskConfig, spec: WindowSpec | None = None) -> None:
     """Run the kiosk window, reporting to the server every few seconds that it is alive and how its printer is;
     SIGTERM, SIGINT and SIGHUP close it cleanly."""
-    from terminal.kivy_setup import stop_on_signals
+    from terminal.kivy_setup import handle_signals
     from terminal.systemd import Watchdog, keep_kivy_alive
 
     app, heartbeat = _build(settings, spec)
-    stop_on_signals(app)
+    handle_signals(app)
     keep_kivy_alive(Watchdog())
     heartbeat.start()
     try:

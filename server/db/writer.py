@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ Work = Callable[[Session], T]
 PlainWork = Callable[[Plain], T]
 MAX_BATCH = 256
 _IN_ERROR = TransactionStatus.INERROR
+log = logging.getLogger(__name__)
 IDLE_SECONDS = 2.0  # the writer thread ends after this long without work and starts again with the next write
 
 
@@ -42,6 +44,11 @@ class Writer(Protocol):
 
     async def submit_plain(self, work: PlainWork[T]) -> T:
         """`submit` for a write in plain statements (`Plain`) on the transaction's connection."""
+        ...
+
+    def post(self, work: Work[Any]) -> None:
+        """Have `work` written without waiting for it, where waiting could be long (SQLite, behind another process's
+        writes): for a note the caller's answer does not depend on. A failure is logged."""
         ...
 
 
@@ -59,6 +66,13 @@ class DirectWriter:
 
     async def submit(self, work: Work[T]) -> T:
         return await anyio.to_thread.run_sync(self.run, work)
+
+    def post(self, work: Work[Any]) -> None:
+        """At once, in the calling thread: on PostgreSQL a short transaction waits only for the rows it changes."""
+        try:
+            self.run(work)
+        except Exception:
+            log.exception("a posted write failed")
 
     async def submit_plain(self, work: PlainWork[T]) -> T:
         return await anyio.to_thread.run_sync(self._run_plain, work)
@@ -111,6 +125,17 @@ class GroupCommitWriter:
 
     async def submit(self, work: Work[T]) -> T:
         return await self._await(_Job(work, _no_op))
+
+    def post(self, work: Work[Any]) -> None:
+        """Queue `work` with the next batch and return at once; a failure is logged."""
+        job = _Job(work, _no_op)
+
+        def done() -> None:
+            if job.error is not None:
+                log.error("a posted write failed", exc_info=job.error)
+
+        job.done = done
+        self._enqueue(job)
 
     async def submit_plain(self, work: PlainWork[T]) -> T:
         """`submit` for a write in plain statements on the batch's connection (the hottest writes, where the ORM's

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.db.base import utcnow
 from server.db.models import Device, DeviceKind, Estate
@@ -93,17 +94,31 @@ LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 CONTACT_GAP = timedelta(minutes=5)
 
 
-def touch(device: Device) -> bool:
+def touch(device: Device) -> datetime | None:
     """Note that the device was seen now; only when the last note is older than a minute, so a busy gate does not
     pay a database write on every request. After a silence, the last contact before it is kept: what an offline gate
-    uploads cannot have happened before that contact. Returns whether anything changed."""
+    uploads cannot have happened before that contact. The request's copy of the device shows the note at once, but
+    nothing in its session is changed: the time returned (None when there is nothing to note) is for `note_seen`, in
+    a write of its own, so a request never waits for the database's writer over a last-seen note."""
     now = utcnow()
     if device.last_seen_at is not None and now - device.last_seen_at < LAST_SEEN_RESOLUTION:
-        return False
+        return None
     if device.last_seen_at is not None and now - device.last_seen_at > CONTACT_GAP:
-        device.contact_lost_at = device.last_seen_at
-    device.last_seen_at = now
-    return True
+        set_committed_value(device, "contact_lost_at", device.last_seen_at)
+    set_committed_value(device, "last_seen_at", now)
+    return now
+
+
+def note_seen(session: Session, device_id: int, now: datetime) -> None:
+    """Store that device `device_id` was seen at `now` (`touch`), judged against the stored row: a silence of more
+    than CONTACT_GAP before it keeps the last contact, and a later note already stored is not moved back."""
+    last = Device.last_seen_at
+    session.execute(
+        update(Device)
+        .where(Device.id == device_id, or_(last.is_(None), last < now))
+        .values(contact_lost_at=case((last < now - CONTACT_GAP, last), else_=Device.contact_lost_at), last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def list_for_estate(session: Session, estate: Estate) -> list[Device]:

@@ -19,11 +19,11 @@ def main() -> None:
 
     def scripted(runtime: GateRuntime, settings: GateConfig, spec: WindowSpec) -> None:
         app = launch.make_app(runtime, settings, spec)  # configures Kivy: the driver's Kivy imports come after
-        from terminal.kivy_setup import stop_on_signals
+        from terminal.kivy_setup import handle_signals
         from tests.gate.driver import attach
 
         _driver = attach(app, Path(script), Path(log))  # held here while the window runs
-        stop_on_signals(app)
+        handle_signals(app)
         app.run()
 
     launch.launch = scripted  # the gate's own start-up, with the driver attached before the window runs

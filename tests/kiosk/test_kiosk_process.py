@@ -1,6 +1,7 @@
 """`estate kiosk` as a process under Xvfb: a device token the server refuses (the demo run again, or the kiosk
 revoked in the console) is said on the screen, "device token refused — re-enrol" (设备令牌被拒绝，请重新登记),
-and logged as one line on stderr; the window takes the size it is given; SIGTERM closes it cleanly."""
+and logged as one line on stderr; the window takes the size it is given; SIGUSR1 writes its threads' stacks to
+stderr and it goes on; SIGTERM closes it cleanly."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from tests.conftest import wait_until
 ROOT = Path(__file__).resolve().parents[2]
 SHOT = ROOT / "var" / "screenshots" / "kiosk-token-refused.png"
 LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ \S+: ")  # terminal.logs' format
+# What SIGUSR1 writes (faulthandler): a heading for each thread, a line for each frame, blank lines between.
+STACK_LINE = re.compile(r'((Current thread|Thread) 0x\w+ \(most recent call first\):|  File ".*", line \d+ in .*)?$')
 
 pytestmark = [pytest.mark.gui, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -57,13 +60,18 @@ def test_a_refused_token_is_shown_and_logged_and_sigterm_closes_the_kiosk(
             shot.save(SHOT)  # what the window showed last, for a person to look at
             return notice_pixels(shot) > 30
 
-        wait_until(notice_shown, 120, "the notice")
+        try:
+            wait_until(notice_shown, 120, "the notice")
+        except pytest.fail.Exception:
+            pytest.fail(f"the notice not shown within 120 s; {_stacks(kiosk, stderr)}")
+        # Where a window that seems stuck stands: every thread's stack on stderr, and the kiosk goes on.
+        assert "Current thread" in _stacks(kiosk, stderr) and kiosk.poll() is None
         kiosk.send_signal(signal.SIGTERM)
         assert kiosk.wait(timeout=30) == 0
     finally:
         if kiosk.poll() is None:
             kiosk.kill()
-    logged = stderr.read_text(encoding="utf-8")
+    logged = "\n".join(line for line in stderr.read_text(encoding="utf-8").splitlines() if not STACK_LINE.match(line))
     refused = [line for line in logged.splitlines() if "device token (401)" in line]
     assert len(refused) == 1 and "ERROR kiosk.heartbeat" in refused[0], logged
     assert "kiosk printer: ok" in logged and "stopping on SIGTERM" in logged
@@ -71,3 +79,13 @@ def test_a_refused_token_is_shown_and_logged_and_sigterm_closes_the_kiosk(
     # One line for each event, a refusal included (no traceback): every line is a dated log record.
     assert all(LOG_LINE.match(line) for line in logged.splitlines()), logged
     assert "ERROR kiosk.flows.base: the server refused the services list: 401 invalid_device_token" in logged
+
+
+def _stacks(kiosk: subprocess.Popen[bytes], stderr: Path) -> str:
+    """The kiosk's threads' stacks, which SIGUSR1 has it write to stderr, and the end of stderr; or how it ended."""
+    if kiosk.poll() is not None:
+        return f"the kiosk ended ({kiosk.returncode}); its stderr ends:\n{stderr.read_text()[-3000:]}"
+    before = len(stderr.read_text())
+    kiosk.send_signal(signal.SIGUSR1)
+    wait_until(lambda: "most recent call first" in stderr.read_text()[before:], 20, "the kiosk's stacks")
+    return f"the kiosk's stacks and stderr:\n{stderr.read_text()[max(0, before - 1500) :]}"

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import event, inspect
+from sqlalchemy import Engine, event, inspect, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from server.db.migrate import head_revision
 from server.db.models import Device
+from server.db.writer import make_writer
 from server.domain import devices
 from server.domain.actors import SYSTEM
-from tests.conftest import keyed
+from tests.conftest import keyed, wait_until
 
 
 def test_health_reports_database_and_schema(client: TestClient, database_url: str) -> None:
@@ -104,14 +109,18 @@ def test_reissued_token_replaces_the_old_one(client: TestClient, db: Session, ma
     assert client.get("/api/v1/device", headers={"Authorization": f"Bearer {new}"}).status_code == 200
 
 
+def _last_seen(db: Session, device_id: int) -> datetime | None:
+    db.rollback()  # a fresh snapshot
+    return db.scalar(select(Device.last_seen_at).where(Device.id == device_id))
+
+
 def test_last_seen_is_noted_without_a_write_on_every_request(client: TestClient, db: Session, make_device) -> None:
     device, token = make_device("gate")
     auth = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/device", headers=auth).status_code == 200
+    wait_until(lambda: _last_seen(db, device.id) is not None, what="the last-seen note")  # written after the answer
+    first = _last_seen(db, device.id)
     db.expire_all()
-    first = db.get(Device, device.id).last_seen_at
-    db.rollback()
-    assert first is not None
     assert client.get("/api/v1/device", headers=auth).status_code == 200
     db.expire_all()
     assert db.get(Device, device.id).last_seen_at == first  # within the minute: not written again
@@ -136,3 +145,46 @@ def test_a_change_that_fails_to_commit_is_never_reported_as_done(app: FastAPI, d
     assert response.status_code == 500 and response.json()["error"]["code"] == "internal"
     db.expire_all()
     assert db.get(Device, device.id).last_status == "{}"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_device_is_answered_while_another_process_holds_the_databases_writer(
+    client: TestClient, db: Session, engine: Engine, make_device
+) -> None:
+    """A gate's first request in a minute notes when it was seen; that note once waited for SQLite's writer, so a
+    verify sent while an import wrote its chunks could wait for seconds. The note is now written after the answer:
+    the request is answered while another connection holds the writer, and the note follows once it is free."""
+    device, token = make_device("gate")
+    other = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process's write transaction, as an import's chunk
+        answered = client.get("/api/v1/device", headers={"Authorization": f"Bearer {token}"})
+        assert answered.status_code == 200, answered.text
+        assert _last_seen(db, device.id) is None  # not written while the writer is held
+    finally:
+        other.rollback()
+        other.close()
+    wait_until(lambda: _last_seen(db, device.id) is not None, what="the last-seen note")
+
+
+def test_a_last_seen_note_keeps_the_contact_before_a_silence_and_never_moves_back(
+    db: Session, engine: Engine, make_device
+) -> None:
+    """`note_seen` judges against the stored row: after more than five minutes of silence the last contact is kept
+    (what an offline gate uploads cannot predate it), and a note older than the stored one changes nothing."""
+    device, _token = make_device("gate")
+    before = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    db.execute(update(Device).where(Device.id == device.id).values(last_seen_at=before, contact_lost_at=None))
+    db.commit()
+    writer = make_writer(engine)
+    later = before + devices.CONTACT_GAP + timedelta(minutes=1)
+    writer.run(lambda session: devices.note_seen(session, device.id, later))
+    writer.run(lambda session: devices.note_seen(session, device.id, later - timedelta(seconds=30)))  # late note
+    db.rollback()
+    stored = db.execute(select(Device.last_seen_at, Device.contact_lost_at).where(Device.id == device.id)).one()
+    assert tuple(stored) == (later, before)
+    soon = later + timedelta(minutes=2)  # within the gap: the last contact stays as it was
+    writer.run(lambda session: devices.note_seen(session, device.id, soon))
+    db.rollback()
+    stored = db.execute(select(Device.last_seen_at, Device.contact_lost_at).where(Device.id == device.id)).one()
+    assert tuple(stored) == (soon, before)

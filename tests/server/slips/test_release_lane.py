@@ -22,7 +22,7 @@ from server.domain.actors import SYSTEM
 from server.domain.slips import issuing
 from server.domain.slips.gate import lane
 from server.domain.slips.gate.releases import Count
-from tests.conftest import Household
+from tests.conftest import Household, notes_written
 
 from .conftest import count_all, kiosk_slip
 
@@ -37,8 +37,10 @@ def post(client: TestClient, gate: dict, slip: dict, key: str | None = None, **b
 
 
 def seen(client: TestClient, gate: dict) -> None:
-    """A first call, so the gate's last-seen time is fresh (a gate due for a new last-seen goes the full route)."""
+    """A first call, so the gate's last-seen time is fresh (a gate due for a new last-seen goes the full route);
+    the note is written after the answer."""
     assert client.get("/api/v1/gate/keys", headers=gate).status_code == 200
+    notes_written(client.app)  # type: ignore[arg-type]
 
 
 def recorded(db: Session, number: str) -> dict[str, Any]:
