@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from server.db.models import AuditEntry, Device, Estate, Role, StaffUser
 from server.domain import registry
 from server.domain.actors import SYSTEM
+from tests.conftest import notes_written
 
 
 def last_action(db: Session) -> str:
@@ -169,6 +170,7 @@ def test_enrol_issue_token_once_and_revoke_a_device(
     assert bearer.startswith("edt_") and "只显示这一次" in issued.text
     api = TestClient(manager.app)
     assert api.get("/api/v1/device", headers={"Authorization": f"Bearer {bearer}"}).status_code == 200
+    notes_written(manager.app)  # type: ignore[arg-type]  # the last-seen note is written after the answer
 
     later = manager.get("/console/devices").text
     assert bearer not in later and bearer[:8] in later, "only the hint is shown again"
