@@ -408,7 +408,7 @@ def wait_until(condition: Callable[[], object], timeout: float = 20.0, what: str
 
 
 def notes_written(app: FastAPI) -> None:
-    """Return once the writes the app's writer was handed without waiting (a device's last-seen note) are
+    """Return once the writes the app's writer was handed without waiting for their commit (a last-seen note) are
     committed: a write queued behind them returns only then."""
     app.state.writer.run(lambda _session: None)
 

@@ -30,6 +30,7 @@ PlainWork = Callable[[Plain], T]
 MAX_BATCH = 256
 _IN_ERROR = TransactionStatus.INERROR
 log = logging.getLogger(__name__)
+POST_WAIT = 0.05  # seconds a posted write is waited for before the caller goes on without it
 IDLE_SECONDS = 2.0  # the writer thread ends after this long without work and starts again with the next write
 
 
@@ -47,8 +48,8 @@ class Writer(Protocol):
         ...
 
     def post(self, work: Work[Any]) -> None:
-        """Have `work` written without waiting for it, where waiting could be long (SQLite, behind another process's
-        writes): for a note the caller's answer does not depend on. A failure is logged."""
+        """Have `work` written, waiting for it only briefly where waiting could be long (SQLite, behind another
+        process's writes): for a note the caller's answer does not depend on. A failure is logged."""
         ...
 
 
@@ -127,15 +128,20 @@ class GroupCommitWriter:
         return await self._await(_Job(work, _no_op))
 
     def post(self, work: Work[Any]) -> None:
-        """Queue `work` with the next batch and return at once; a failure is logged."""
-        job = _Job(work, _no_op)
+        """Queue `work` with the next batch and wait for it at most POST_WAIT: as a plain write when the database's
+        writer is free (the batch is on disk within milliseconds), without holding the caller up when another
+        process keeps the writer (an import). A failure is logged."""
+        finished = threading.Event()
+        job = _Job(work, finished.set)
 
         def done() -> None:
             if job.error is not None:
                 log.error("a posted write failed", exc_info=job.error)
+            finished.set()
 
         job.done = done
         self._enqueue(job)
+        finished.wait(POST_WAIT)
 
     async def submit_plain(self, work: PlainWork[T]) -> T:
         """`submit` for a write in plain statements on the batch's connection (the hottest writes, where the ORM's

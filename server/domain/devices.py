@@ -99,7 +99,7 @@ def touch(device: Device) -> datetime | None:
     pay a database write on every request. After a silence, the last contact before it is kept: what an offline gate
     uploads cannot have happened before that contact. The request's copy of the device shows the note at once, but
     nothing in its session is changed: the time returned (None when there is nothing to note) is for `note_seen`, in
-    a write of its own, so a request never waits for the database's writer over a last-seen note."""
+    a write of its own, so a request never waits long for the database's writer over a last-seen note."""
     now = utcnow()
     if device.last_seen_at is not None and now - device.last_seen_at < LAST_SEEN_RESOLUTION:
         return None

@@ -84,7 +84,7 @@ def client_ip(request: Request) -> str:
 def get_device(request: Request, db: DbSession) -> Device:
     device = devices.authenticate(db, devices.bearer_token(request.headers.get("authorization", "")))
     seen = devices.touch(device)
-    if seen is not None:  # kept even if the request then fails; the request does not wait for it (SQLite)
+    if seen is not None:  # kept even if the request then fails; the request waits for it only briefly (SQLite)
         device_id = device.id
         request.app.state.writer.post(lambda session: devices.note_seen(session, device_id, seen))
     return device

@@ -118,7 +118,7 @@ def test_last_seen_is_noted_without_a_write_on_every_request(client: TestClient,
     device, token = make_device("gate")
     auth = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/device", headers=auth).status_code == 200
-    wait_until(lambda: _last_seen(db, device.id) is not None, what="the last-seen note")  # written after the answer
+    wait_until(lambda: _last_seen(db, device.id) is not None, what="the last-seen note")  # it may follow the answer
     first = _last_seen(db, device.id)
     db.expire_all()
     assert client.get("/api/v1/device", headers=auth).status_code == 200
@@ -152,8 +152,9 @@ def test_a_device_is_answered_while_another_process_holds_the_databases_writer(
     client: TestClient, db: Session, engine: Engine, make_device
 ) -> None:
     """A gate's first request in a minute notes when it was seen; that note once waited for SQLite's writer, so a
-    verify sent while an import wrote its chunks could wait for seconds. The note is now written after the answer:
-    the request is answered while another connection holds the writer, and the note follows once it is free."""
+    verify sent while an import wrote its chunks could wait for seconds. The note is now a write of its own that the
+    request waits for only briefly: the request is answered while another connection holds the writer, and the
+    note follows once it is free."""
     device, token = make_device("gate")
     other = sqlite3.connect(str(engine.url.database), isolation_level=None)
     try:

@@ -170,7 +170,7 @@ def test_enrol_issue_token_once_and_revoke_a_device(
     assert bearer.startswith("edt_") and "只显示这一次" in issued.text
     api = TestClient(manager.app)
     assert api.get("/api/v1/device", headers={"Authorization": f"Bearer {bearer}"}).status_code == 200
-    notes_written(manager.app)  # type: ignore[arg-type]  # the last-seen note is written after the answer
+    notes_written(manager.app)  # type: ignore[arg-type]  # the last-seen note may follow the answer
 
     later = manager.get("/console/devices").text
     assert bearer not in later and bearer[:8] in later, "only the hint is shown again"

@@ -38,7 +38,7 @@ def post(client: TestClient, gate: dict, slip: dict, key: str | None = None, **b
 
 def seen(client: TestClient, gate: dict) -> None:
     """A first call, so the gate's last-seen time is fresh (a gate due for a new last-seen goes the full route);
-    the note is written after the answer."""
+    the note may follow the answer."""
     assert client.get("/api/v1/gate/keys", headers=gate).status_code == 200
     notes_written(client.app)  # type: ignore[arg-type]
 
