@@ -28,10 +28,10 @@ T = TypeVar("T")
 Work = Callable[[Session], T]
 PlainWork = Callable[[Plain], T]
 MAX_BATCH = 256
-_IN_ERROR = TransactionStatus.INERROR
-log = logging.getLogger(__name__)
 POST_WAIT = 0.05  # seconds a posted write is waited for before the caller goes on without it
 IDLE_SECONDS = 2.0  # the writer thread ends after this long without work and starts again with the next write
+_IN_ERROR = TransactionStatus.INERROR
+log = logging.getLogger(__name__)
 
 
 class Writer(Protocol):
@@ -222,8 +222,7 @@ def _driver(session: Session) -> Any:
 
 
 def _plain(session: Session, pipeline: Any = None) -> Plain:
-    connection = session.connection()
-    return Plain(connection.connection.driver_connection, connection.dialect.name, pipeline)
+    return Plain(_driver(session), session.connection().dialect.name, pipeline)
 
 
 def _in_savepoint(session: Session, work: PlainWork[T], queued: list[tuple[Any, Any]], pipeline: Any = None) -> T:
