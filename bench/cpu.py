@@ -16,7 +16,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +135,7 @@ def main() -> None:
                 "applicant": "owner",
                 "identity": {"card": CARD},
                 "items": [{"code": "SOFA", "quantity": 1}],
-                "planned_date": date.today().isoformat(),
+                "planned_date": seeded.today().isoformat(),
             }
         ).encode()
         total = args.requests * args.rounds + warm

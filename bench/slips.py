@@ -29,6 +29,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import create_engine, select, text
@@ -64,6 +65,10 @@ class Seeded:
     gate: str  # device tokens
     kiosk: str
     cabinet: str
+    zone: str  # the estate's time zone: a kiosk plans by the estate's day, which is not the bench machine's
+
+    def today(self) -> date:
+        return datetime.now(ZoneInfo(self.zone)).date()
 
 
 def seed(url: str, slips: int, tokens_file: Path) -> Seeded:
@@ -86,6 +91,7 @@ def seed(url: str, slips: int, tokens_file: Path) -> Seeded:
         draft = issuing.SlipDraft([issuing.LineDraft("SOFA", None, 1), issuing.LineDraft("BOX", None, 5)], today)
         issue = issuing.issue
         tokens = [issue(db, SYSTEM, estate, unit, applicant, draft, channel="console").token for _ in range(slips)]
+        zone = estate.timezone
         db.commit()
     if engine.dialect.name == "postgresql":
         # Statistics for the planner, as autovacuum gathers them after a bulk load; a server with autovacuum off (as
@@ -94,7 +100,7 @@ def seed(url: str, slips: int, tokens_file: Path) -> Seeded:
             connection.exec_driver_sql("ANALYZE")
     engine.dispose()
     tokens_file.write_text("\n".join(tokens) + "\n")
-    return Seeded(tokens_file, gate, kiosk, cabinet)
+    return Seeded(tokens_file, gate, kiosk, cabinet, zone)
 
 
 def free_port() -> int:
@@ -228,7 +234,7 @@ def estate_run(
                 "applicant": "owner",
                 "identity": {"card": CARD},
                 "items": [{"code": "SOFA", "quantity": 1}],
-                "planned_date": date.today().isoformat(),
+                "planned_date": seeded.today().isoformat(),
             }
         )
         issue_body = issue_body.replace("%", "%%")
@@ -254,7 +260,7 @@ def burst(base: str, seeded: Seeded, size: int, skip: int = 0) -> dict[str, obje
         "applicant": "owner",
         "identity": {"card": CARD},
         "items": [{"code": "SOFA", "quantity": 1}],
-        "planned_date": date.today().isoformat(),
+        "planned_date": seeded.today().isoformat(),
     }
     env = os.environ | {
         "BENCH_THREADS": str(THREADS),

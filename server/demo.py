@@ -103,8 +103,8 @@ def seed(
     """Create the demo estate once. Device tokens are stored hashed, so later runs keep the tokens of the last run
     (`known_tokens`, as written to demo-devices.json) while they still work, and issue new ones only for devices
     without a working token: a kiosk or gate already running keeps working."""
-    today = today or date.today()
     estate = session.scalar(select(Estate).where(Estate.code == "GH"))
+    today = today or clock.today(estate)  # the estate's day (its zone's; a new estate's zone is the default)
     result = DemoResult(estate=estate, created=estate is None) if estate else None
     if result is None:
         result = _create(session, actor, random.Random(seed_value), today)

@@ -29,12 +29,12 @@ def zone(estate: Estate | None) -> ZoneInfo:
     return ZoneInfo(estate.timezone if estate is not None and estate.timezone else DEFAULT_ZONE)
 
 
-def local_day(estate: Estate, at: datetime) -> date:
+def local_day(estate: Estate | None, at: datetime) -> date:
     return at.astimezone(zone(estate)).date()
 
 
-def today(estate: Estate, now: datetime | None = None) -> date:
-    """The estate's day at `now` (the system clock by default)."""
+def today(estate: Estate | None, now: datetime | None = None) -> date:
+    """The estate's day at `now` (the system clock by default); with no estate, the default zone's."""
     return local_day(estate, now or utcnow())
 
 
