@@ -7,13 +7,30 @@ import enum
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Column, Date, Engine, Table
 
 from server.db.base import UTCDateTime, from_sqlite_time, sqlite_time
 
 Finisher = Callable[["Plain", list[Any]], None]
+T = TypeVar("T")
+
+
+class Later(Generic[T]):
+    """A write's result that is read from a statement's answer, given by a write whose statements are still on their
+    way (PostgreSQL, in the writer's pipeline): the writer reads it (`settled`) once they have answered, so the
+    writes of a batch are sent one after another with no wait between them."""
+
+    __slots__ = ("_read",)
+
+    def __init__(self, read: Callable[[], T]) -> None:
+        self._read = read
+
+
+def settled(result: T | Later[T]) -> T:
+    """A write's result, read if it was left for later."""
+    return result._read() if isinstance(result, Later) else result
 
 
 class Plain:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -113,11 +113,13 @@ def record_plain(
     entity_id: object = "",
     *,
     estate_id: int | None = None,
+    when: Callable[[], bool] | None = None,
     **detail: Any,
 ) -> None:
     """`record` for a write in plain statements (the gate's release lane): the entry is queued with its time and
-    appended with the rest of the writer's batch when the batch ends (`append_plain`), in the same transaction."""
-    db.queue(append_plain, (utcnow(), actor, action, entity, entity_id, estate_id, detail))
+    appended with the rest of the writer's batch when the batch ends (`append_plain`), in the same transaction;
+    only if `when` then says so, given a condition (whether a statement sent in the same pipeline changed a row)."""
+    db.queue(append_plain, (utcnow(), actor, action, entity, entity_id, estate_id, detail, when))
 
 
 def append_plain(db: Plain, queued: list[Any]) -> None:
@@ -128,11 +130,14 @@ def append_plain(db: Plain, queued: list[Any]) -> None:
         db.execute(_PLAIN_PG_LOCK, (_PG_AUDIT_LOCK,))
     row = db.execute(_PLAIN_LAST).fetchone()
     last: Any = _Last(*row) if row else None
-    for at, actor, action, entity, entity_id, estate_id, detail in queued:
+    appended = False
+    for at, actor, action, entity, entity_id, estate_id, detail, when in queued:
+        if when is not None and not when():
+            continue
         entry = _entry(last, actor, action, entity, entity_id, estate_id, detail, at=at)
         db.execute(_PLAIN_INSERT, [db.time(entry[c]) if c == "at" else entry[c] for c in _COLUMNS])
-        last = _Last(entry["seq"], entry["hash"])
-    if last is not None:
+        last, appended = _Last(entry["seq"], entry["hash"]), True
+    if appended:
         db.execute(_PLAIN_HEAD, (HEAD_ID, last.seq, last.hash))
 
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -109,11 +110,14 @@ def is_kept(db: Plain, write: DeviceWrite) -> bool:
 
 def keep_plain(db: Plain, write: DeviceWrite, answer: Answer, at: datetime) -> Answer:
     """Keep `answer` for `write`'s key (`answer_once`'s INSERT, in plain statements); the answer."""
-    status, body = answer
-    db.execute(
-        _PLAIN_KEEP, (write.device_id, write.key, write.route, status, body, fingerprint(write.request), db.time(at))
-    )
+    db.execute(_PLAIN_KEEP, kept_row(db, write, answer, at))
     return answer
+
+
+def kept_row(db: Plain, write: DeviceWrite, answer: Answer, at: datetime) -> tuple[Any, ...]:
+    """The values `keep_plain` inserts: device, key, route, status, body, request hash, time."""
+    status, body = answer
+    return write.device_id, write.key, write.route, status, body, fingerprint(write.request), db.time(at)
 
 
 _PLAIN_KEPT = f"SELECT 1 FROM {_answers.name} WHERE device_id = ? AND key = ?"

@@ -10,12 +10,14 @@ answer. Nothing is written unless the whole write succeeds.
 
 from __future__ import annotations
 
+import functools
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from server.db.models import SlipState
-from server.db.plain import Plain
+from server.db.plain import Later, Plain
 from server.domain import audit, devices, idempotency
 from server.domain.actors import Actor
 from server.domain.errors import DomainError
@@ -124,30 +126,38 @@ def scanned(db: Plain, number: str | None, *, token: str | None = None) -> Scann
 
 def record(
     db: Plain, actor: Actor, plan: ReleasePlan, write: idempotency.DeviceWrite, answer: str
-) -> idempotency.Answer | None:
+) -> Later[idempotency.Answer | None]:
     """Write the decision (`releases.record_release` for an online release) and keep the answer for the key, in
     the caller's transaction; None, with nothing written, when the slip is no longer unused or the key was answered
-    meanwhile: the full route then gives the answer."""
+    meanwhile: the full route then gives the answer. On PostgreSQL the write is one statement whose outcome is read
+    when the writer has sent its batch (`Later`), and the audit entry is appended only if the slip was claimed."""
     # A request with the same key that the full route is checking meanwhile holds the key's lock (PostgreSQL), so
     # it sees either none of this write or all of it. The claim is made only if no answer is kept for the key.
     idempotency.lock_plain(db, write)
-    if db.execute(_CLAIM, (plan.state.name, plan.slip_id, write.device_id, write.key)).fetchone() is None:
-        return None
-    db.execute(
-        _RECORD,
-        (
-            plan.slip_id,
-            plan.estate_id,
-            plan.device_id,
-            plan.gate,
-            plan.guard,
-            plan.outcome,
-            plan.reason,
-            db.time(plan.at),
-            db.time(plan.recorded_at),
-        ),
+    release = (
+        plan.slip_id,
+        plan.estate_id,
+        plan.device_id,
+        plan.gate,
+        plan.guard,
+        plan.outcome,
+        plan.reason,
+        db.time(plan.at),
+        db.time(plan.recorded_at),
     )
-    db.executemany(_COUNTED, [(c, plan.slip_id, n) for n, c in plan.counted.items()])
+    claim = (plan.state.name, plan.slip_id, write.device_id, write.key)
+    if db.sqlite:
+        if db.execute(_CLAIM, claim).fetchone() is None:
+            return Later(lambda: None)
+        db.execute(_RECORD, release)
+        db.executemany(_COUNTED, [(c, plan.slip_id, n) for n, c in plan.counted.items()])
+        idempotency.keep_plain(db, write, (201, answer), plan.recorded_at)
+        claimed: Callable[[], bool] | None = None
+    else:  # one statement: claim, release row, counted lines and kept answer, or none of them
+        counted = (list(plan.counted), list(plan.counted.values()))
+        kept = idempotency.kept_row(db, write, (201, answer), plan.recorded_at)
+        cursor = db.execute(_RECORD_ONCE, (*claim, *release[1:], *counted, *kept))
+        claimed = functools.cache(lambda: cursor.fetchone() is not None)
     audit.record_plain(
         db,
         actor,
@@ -155,11 +165,13 @@ def record(
         "slip",
         plan.slip_id,
         estate_id=plan.estate_id,
+        when=claimed,
         number=plan.number,
         guard=plan.guard,
         reason=plan.reason,
     )
-    return idempotency.keep_plain(db, write, (201, answer), plan.recorded_at)
+    done: idempotency.Answer = (201, answer)
+    return Later(lambda: done if claimed is None or claimed() else None)
 
 
 _DEVICE = (
@@ -186,3 +198,14 @@ _RECORD = (
     " offline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)"
 )
 _COUNTED = "UPDATE release_slip_items SET counted = ? WHERE slip_id = ? AND line = ?"
+_RECORD_ONCE = (  # PostgreSQL: _CLAIM, _RECORD, _COUNTED and the kept answer (idempotency.keep_plain) as one
+    f"WITH claimed AS ({_CLAIM}),"
+    " released AS (INSERT INTO slip_releases (slip_id, estate_id, device_id, gate, guard, outcome, reason, at,"
+    " recorded_at, offline) SELECT id, ?::int, ?::int, ?::text, ?::text, ?::text, ?::text, ?::timestamptz,"
+    " ?::timestamptz, FALSE FROM claimed),"
+    " counted AS (UPDATE release_slip_items i SET counted = c.counted FROM claimed,"
+    " unnest(?::int[], ?::int[]) AS c(line, counted) WHERE i.slip_id = claimed.id AND i.line = c.line),"
+    " kept AS (INSERT INTO idempotent_answers (device_id, key, route, status, body, request_hash, created_at)"
+    " SELECT ?::int, ?::text, ?::text, ?::int, ?::text, ?::text, ?::timestamptz FROM claimed)"
+    " SELECT id FROM claimed"
+)
