@@ -109,21 +109,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(app: str, env: dict[str, str], workers: int, *, factory: bool) -> tuple[subprocess.Popen[bytes], str]:
+def serve(app: str | None, env: dict[str, str], workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+    """`estate serve` (app None) or uvicorn serving `app`, with no access log, and its address once every worker
+    has started (by the log: the load must not start while a worker is still loading the app)."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--workers", str(workers)]
-    command += ["--log-level", "warning", "--no-access-log"] + (["--factory"] if factory else [])
-    process = subprocess.Popen(command, cwd=ROOT, env=os.environ | env)
+    if app is None:
+        command = [sys.executable, "-m", "estate_cli", "serve", "--port", str(port), "--workers", str(workers)]
+    else:
+        command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "info"]
+    log = Path(tempfile.mkstemp(prefix="bench-serve-", suffix=".log")[1])
+    with log.open("wb") as err:
+        process = subprocess.Popen([*command, "--no-access-log"], cwd=ROOT, env=os.environ | env, stderr=err)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(base + "/api/v1/health", timeout=1)
-            return process, base
-        except httpx.HTTPError:
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if log.read_text(errors="replace").count("Application startup complete") >= workers:
+                httpx.get(base + "/api/v1/health", timeout=5)
+                return process, base
             time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError(f"{app} did not start")
+        process.terminate()
+        raise RuntimeError(f"{app or 'estate serve'} did not start:\n{log.read_text(errors='replace')}")
+    finally:
+        log.unlink()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -183,6 +191,7 @@ def wrk(
         "BENCH_DEVICE_TOKEN": device_token,
         "BENCH_PATH": path,
         "BENCH_BODY": body,
+        "BENCH_RUN": uuid.uuid4().hex[:8],
     }
     command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "30s", "-s", str(WRK_SCRIPT)]
     done = subprocess.run([*command, base], env=env, capture_output=True, text=True, check=True)
@@ -216,7 +225,7 @@ def estate_run(
     `releases_only`, the releases alone."""
     env = {"ESTATE_DATABASE_URL": url, "ESTATE_DATA_DIR": str(work)}
     postgres = url.startswith("postgresql")
-    process, base = serve("server.web.app:create_app", env, workers, factory=True)
+    process, base = serve(None, env, workers)
     extra: dict[str, object] = {}
     try:
         if releases_only:
@@ -336,7 +345,7 @@ def verify_during_import(base: str, url: str, work: Path, seeded: Seeded, rows: 
 
 
 def anchor_run(db_file: Path, seeded: Seeded, seconds: int) -> dict[str, object]:
-    process, base = serve("bench.anchor:app", {"ANCHOR_DB": str(db_file)}, 1, factory=False)
+    process, base = serve("bench.anchor:app", {"ANCHOR_DB": str(db_file)})
     try:
         return wrk(base, "/api/v1/gate/releases", RELEASE_BODY, seeded, seeded.gate, seconds, process.pid)
     finally:

@@ -24,6 +24,7 @@ function init(args)
   auth = "Bearer " .. os.getenv("BENCH_DEVICE_TOKEN")
   path = os.getenv("BENCH_PATH")
   body_format = os.getenv("BENCH_BODY")
+  run = os.getenv("BENCH_RUN") or ""  -- new keys for each run against the same server
 end
 
 function request()
@@ -32,7 +33,7 @@ function request()
   local headers = {
     ["Content-Type"] = "application/json",
     ["Authorization"] = auth,
-    ["Idempotency-Key"] = string.format("bench-%d-%09d", id, counter),
+    ["Idempotency-Key"] = string.format("bench-%s-%d-%09d", run, id, counter),
   }
   return wrk.format("POST", path, headers, string.format(body_format, token))
 end

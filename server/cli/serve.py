@@ -8,6 +8,7 @@ import typer
 import uvicorn
 
 from server.cli.context import fail, open_engine
+from server.cli.workers import PortInUse, Workers
 from server.config import get_settings
 
 
@@ -17,18 +18,24 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes (PostgreSQL only; SQLite serves from one).")
     ] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request (a proxy in front may log them instead).")] = True,
 ) -> None:
     """Run the server: the device API under /api/v1, the console under /console, OpenAPI at /docs."""
     from server.web.app import create_app
 
     settings = get_settings()
     engine = open_engine(settings)
-    address = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
+    host, port = host or settings.host, port or settings.port
+    options = {"log_level": "info", "access_log": access_log}
     if workers == 1:
-        uvicorn.run(create_app(settings, engine), **address)
+        uvicorn.run(create_app(settings, engine), host=host, port=port, **options)
         return
     if engine.dialect.name == "sqlite":
         # One process owns a SQLite file: its writer commits every request's writes together.
         raise fail("SQLite is served by one process; use PostgreSQL (ESTATE_DATABASE_URL) for several workers")
     engine.dispose()  # migrated; each worker opens its own
-    uvicorn.run("server.web.app:create_app", factory=True, workers=workers, **address)
+    try:
+        supervisor = Workers(workers, host, port, options)
+    except PortInUse as exc:
+        raise fail(str(exc)) from None
+    raise typer.Exit(supervisor.run())
