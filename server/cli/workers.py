@@ -13,9 +13,12 @@ SIGTERM. Linux (SO_REUSEPORT with load balancing between sockets, since 3.9) and
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import logging.config
 import multiprocessing
+import os
 import signal
 import socket
 import threading
@@ -31,6 +34,7 @@ QUICK_EXIT = 10.0  # seconds: a worker that ends sooner after its start failed t
 QUICK_EXITS = 3  # that many in a row and the server stops: a new one would fail as well
 STOP_WAIT = 30.0  # seconds a worker is given to finish its requests after SIGTERM
 BACKLOG = 2048  # uvicorn's
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 log = logging.getLogger("uvicorn.error")
 
 
@@ -64,10 +68,23 @@ def shared_socket(host: str, port: int, backlog: int = BACKLOG) -> socket.socket
     return sock
 
 
-def serve_worker(sock: socket.socket, host: str, port: int, options: dict[str, Any]) -> None:
-    """A worker's process: the app on its socket."""
+def serve_worker(sock: socket.socket, host: str, port: int, options: dict[str, Any], parent: int) -> None:
+    """A worker's process: the app on its socket, for as long as the supervisor `parent` lives."""
+    _end_with(parent)
     config = uvicorn.Config(APP, factory=True, host=host, port=port, backlog=BACKLOG, **options)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _end_with(parent: int) -> None:
+    """Have the kernel send SIGTERM to this process when its parent ends (Linux), so that a supervisor that was
+    killed leaves no worker serving on its own; elsewhere, nothing."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it ended before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 @dataclass
@@ -96,7 +113,9 @@ class Workers:
 
     def _start(self, i: int) -> _Worker:
         process = self._context.Process(
-            target=serve_worker, args=(self.sockets[i], self.host, self.port, self.options), name="estate-worker"
+            target=serve_worker,
+            args=(self.sockets[i], self.host, self.port, self.options, os.getpid()),
+            name="estate-worker",
         )
         process.start()
         log.info("Started worker process [%s]", process.pid)

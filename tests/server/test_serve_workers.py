@@ -50,9 +50,7 @@ def server(postgres_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen
         yield process, port, log
     finally:
         if process.poll() is None:
-            process.kill()
-            for pid in _workers(process.pid):
-                os.kill(pid, signal.SIGKILL)
+            process.kill()  # its workers end with it
             process.wait()
 
 
@@ -157,6 +155,23 @@ def test_a_worker_that_dies_is_replaced(server: tuple[subprocess.Popen[str], int
     answers = [_answers(port, timeout=60) for _ in range(8)]  # some wait in the socket while the new worker starts
     assert all(answers) and _started(log) == 3
     assert process.poll() is None
+
+
+def test_the_workers_end_when_the_supervisor_is_killed(server: tuple[subprocess.Popen[str], int, Path]) -> None:
+    """No worker serves on with nobody to replace or stop it."""
+    process, port, _ = server
+    workers = _workers(process.pid)
+    process.kill()
+    process.wait()
+    wait_until(lambda: not [pid for pid in workers if _alive(pid)], 30, "the workers ended")
+    assert not _answers(port)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_a_second_server_on_the_same_port_is_refused(
