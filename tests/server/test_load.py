@@ -243,6 +243,21 @@ def test_every_acknowledged_release_survives_a_kill_9_and_none_is_doubled(
     """32 gate clients release slips as fast as they can; the server is killed with SIGKILL mid-burst. After a
     restart every release a client saw acknowledged is in the database, and resending the unanswered ones with
     their Idempotency-Keys records each slip's release once."""
+    kill = lambda process: os.kill(process.pid, signal.SIGKILL)  # noqa: E731
+    releases_through_a_kill_9(server_process, kill, database_url, db, estate, make_device)
+    fresh(db)
+    assert audit.verify(db).ok
+
+
+def releases_through_a_kill_9(
+    server_process: Callable[[], tuple[subprocess.Popen[bytes], str]],
+    kill: Callable[[subprocess.Popen[bytes]], None],
+    database_url: str,
+    db: Session,
+    estate: Estate,
+    make_device: Callable[..., tuple],
+) -> None:
+    """The kill -9 test on a server that `server_process` starts and `kill` kills (its every process)."""
     unit = _owner_unit(db, estate)
     tokens = _issue(db, estate, unit, 600)
     _gate, device_token = make_device("gate", "东门")
@@ -276,7 +291,7 @@ def test_every_acknowledged_release_survives_a_kill_9_and_none_is_doubled(
     for t in clients:
         t.start()
     wait_until(lambda: len(acknowledged) >= 150, timeout=120, what="150 acknowledged releases")
-    os.kill(process.pid, signal.SIGKILL)
+    kill(process)
     killed.set()
     for t in clients:
         t.join()
@@ -304,7 +319,6 @@ def test_every_acknowledged_release_survives_a_kill_9_and_none_is_doubled(
     counts = db.execute(select(SlipRelease.slip_id, func.count()).group_by(SlipRelease.slip_id)).all()
     assert all(n == 1 for _slip, n in counts)
     assert len(counts) == len(acknowledged) + len(unanswered)
-    assert audit.verify(db).ok
 
 
 def test_a_sign_in_hashes_the_password_holding_no_write_lock(
