@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from datetime import timedelta
 from typing import Annotated
@@ -20,6 +21,7 @@ from server.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, CurrentConsole, D
 from server.web.params import RowIdForm
 
 router = APIRouter(include_in_schema=False)
+_LOGIN_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
 
 
 def _safe_next(target: str | None) -> str:
@@ -32,8 +34,12 @@ def _secure(request: Request) -> bool:
 
 
 def _login_page(request: Request, *, status: int = 200, **context: object) -> Response:
-    """The sign-in form with a fresh CSRF token, also set as a cookie only this form's post sends back."""
-    token = secrets.token_urlsafe(24)
+    """The sign-in form with its CSRF token, also set as a cookie only this form's post sends back. The browser's
+    token is kept while it has one: a second sign-in page (another tab, or a page's images sent to sign-in when its
+    session ended) must not make the first one's form expire."""
+    token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not _LOGIN_TOKEN.fullmatch(token):
+        token = secrets.token_urlsafe(24)
     response = render(request, "login.html", status=status, csrf_token=token, **context)
     response.set_cookie(
         LOGIN_CSRF_COOKIE,

@@ -81,6 +81,20 @@ def test_language_switch(client: TestClient, make_user, login) -> None:
     assert "您好" in client.get("/console/").text
 
 
+def test_a_second_sign_in_page_leaves_the_first_ones_form_working(client: TestClient, make_user, page_csrf) -> None:
+    """Another tab of the sign-in page, or a page's images redirected to sign-in after its session ended, keeps the
+    browser's sign-in token: the form shown first still signs in."""
+    make_user("front_desk", username="iris")
+    first = client.get("/console/login")
+    client.get("/console/login")
+    response = client.post(
+        "/console/login",
+        follow_redirects=False,
+        data={"username": "iris", "password": "correct-horse-1", "csrf_token": page_csrf(first.text)},
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/console/"
+
+
 def test_unsafe_next_is_ignored(client: TestClient, make_user, page_csrf) -> None:
     make_user("front_desk", username="ivan")
     form = client.get("/console/login")
