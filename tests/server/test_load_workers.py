@@ -21,11 +21,14 @@ from server.domain import audit
 from tests.conftest import ROOT, free_port, wait_until
 from tests.server.test_load import releases_through_a_kill_9
 
+# Several workers are for PostgreSQL: SQLite is served by one process (tests/server/test_load.py kills it).
+pytestmark = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
 
 @pytest.fixture
 def postgres_url(database_url: str) -> str:
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite is served by one process (tests/server/test_load.py kills it)")
     return database_url
 
 

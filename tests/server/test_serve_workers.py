@@ -22,10 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 CONNECTIONS = 16  # all on one of two workers by chance: 2 in 2**16
 
 
+# Several workers are for PostgreSQL: SQLite is served by one process.
+pytestmark = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
+
 @pytest.fixture
 def postgres_url(database_url: str) -> str:
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite is served by one process")
     return database_url
 
 

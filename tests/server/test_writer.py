@@ -97,12 +97,12 @@ def test_a_write_fails_alone_when_a_statement_it_never_read_fails(engine: Engine
         assert [tuple(row) for row in rows] == [(100, 1), (102, 0)]  # 101 went with its failed write
 
 
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 def test_plain_writes_commit_together_and_read_their_answers_once_all_are_sent(engine: Engine) -> None:
     """On PostgreSQL a batch of plain writes goes out as one: no savepoints, no wait between writes. A write whose
     result is a statement's answer leaves it for later (`Later`), read when every write of the batch is sent; an
-    audit entry queued on a condition (`when`) is appended only if the condition then holds."""
-    if engine.dialect.name == "sqlite":
-        pytest.skip("SQLite runs each write of a batch in its own savepoint: there is no pipeline to send it in")
+    audit entry queued on a condition (`when`) is appended only if the condition then holds. (SQLite runs each
+    write of a batch in its own savepoint: there is no pipeline to send it in.)"""
 
     def add(row: int, entry: bool) -> Callable[[Plain], Later[int]]:
         def work(db: Plain) -> Later[int]:
