@@ -1,6 +1,7 @@
 """The gate's everyday release in plain statements: the server's hottest write, kept as cheap as the work itself. A
 gate device known and seen within the minute, a slip that may pass, counted lines: read on a read-only connection
-outside any write lock, then written by the group writer in one short savepoint (R-REL-6).
+outside any write lock, then written by the group writer with the rest of its batch (R-REL-6): in a savepoint of
+its own on SQLite; on PostgreSQL as one statement of the batch's pipeline (`GroupCommitWriter._commit_together`).
 
 The checks are the ones every release runs (`checking.passable`, `releases.decide`); only the statements differ.
 Anything out of the ordinary — an unknown or revoked device, a rejection, a retry, a photo, a queued release — is
