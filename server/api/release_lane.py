@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
@@ -32,6 +32,7 @@ from server.api import slips
 from server.api.gate import RELEASE_ROUTE
 from server.contract.schemas import ReleaseOut, ReleaseRequest, SlipRequest
 from server.db.base import utcnow
+from server.db.batched import BatchedReads
 from server.db.models import ApplicantKind
 from server.db.plain import Plain, connect_reader
 from server.db.writer import GroupCommitWriter, Writer
@@ -59,8 +60,10 @@ class Lane:
     served.
 
     On SQLite the reads run on the event loop's own connection: they cost microseconds, less than a thread hop. On
-    PostgreSQL each read is a round trip to the server, so they run on READERS threads of the lane's own, each with a
-    connection from the lane's own small pool, and the event loop goes on serving meanwhile."""
+    PostgreSQL each read is a round trip to the server: a release's lookup is made with the others waiting at the
+    time, in one statement on the event loop's own asynchronous connection (`lookups`); the slip lane's several
+    reads run on READERS threads of the lane's own, each with a connection from the lane's own small pool. The
+    event loop goes on serving meanwhile."""
 
     READERS = 4
 
@@ -75,6 +78,7 @@ class Lane:
         self._local = threading.local()
         self._idle: queue.SimpleQueue[Plain] = queue.SimpleQueue()  # PostgreSQL: connections to hand
         self._executor: ThreadPoolExecutor | None = None
+        self.lookups = None if self.inline else BatchedReads(engine)  # PostgreSQL: the releases' reads
 
     @classmethod
     def for_app(cls, engine: Engine, writer: Writer, clock: Callable[[], datetime]) -> Lane | None:
@@ -96,8 +100,11 @@ class Lane:
             db = self._local.db = connect_reader(self.engine)
         return db
 
-    def close(self) -> None:
-        """Close this thread's connection (the event loop's, when the app stops) and the pooled ones."""
+    async def close(self) -> None:
+        """Close this thread's connection (the event loop's, when the app stops), the batched reads' and the pooled
+        ones."""
+        if self.lookups is not None:
+            await self.lookups.close()
         db: Plain | None = getattr(self._local, "db", None)
         if db is not None:
             self._local.db = None
@@ -119,7 +126,16 @@ class Lane:
         key, token, request = parsed
         if request.decided_at is not None or request.photo_jpeg_b64 is not None:
             return self.passed("unusual")
-        checked = await self._read(lambda db: self._check(db, token, request))
+        lookup = lane.look_up(token, request.text)
+        try:
+            if self.lookups is None:
+                rows = lookup.run(self.reader())
+            else:
+                rows = await self.lookups.rows(lookup.many, lookup.params)
+        except Exception:  # the database, or the lane itself: the full route is the authority
+            log.exception("the release lane could not read; the full route answers")
+            return self.passed("read_error")
+        checked = self._check(lookup, rows, request)
         if isinstance(checked, str):
             return self.passed(checked)
         caller, plan = checked
@@ -156,22 +172,25 @@ class Lane:
         finally:
             self._idle.put(db)
 
-    def _check(self, db: Plain, token: str, request: ReleaseRequest) -> tuple[lane.Gate, ReleasePlan] | str:
-        """The calling gate and the plan of its release; or why the full route must answer."""
+    def _check(
+        self, lookup: lane.Lookup, rows: list[Any], request: ReleaseRequest
+    ) -> tuple[lane.Gate, ReleasePlan] | str:
+        """The calling gate and the plan of its release, from its lookup's rows; or why the full route must answer."""
         now = utcnow()
         try:
-            caller = lane.device(db, token, now)
-            if caller is None:
+            found = lane.checked(self.inline, lookup, rows, now)
+            if found is None:
                 return "device"
+            caller, slip = found
             counts = [Count(c.line, c.counted) for c in request.lines]
             return caller, lane.plan(
-                db, caller, request.text, request.guard, counts, reason=request.reason, refuse=request.refuse, now=now
+                caller, slip, request.text, request.guard, counts, reason=request.reason, refuse=request.refuse, now=now
             )
         except DomainError:
             return "rejected"
-        except (*self.errors, Exception):  # the database, or the lane itself: the full route is the authority
-            log.exception("the release lane could not read; the full route answers")
-            return "read_error"
+        except Exception:  # the lane itself: the full route is the authority
+            log.exception("the release lane could not check; the full route answers")
+            return "check_error"
 
     def passed(self, reason: str) -> idempotency.Answer | None:
         """None, the request passed on to the full route; counted by why."""

@@ -63,7 +63,7 @@ class Plain:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The cursor of `sql` run with `params` (fetchone, fetchmany, rowcount, iteration)."""
-        cursor = self.connection.execute(sql if self.sqlite else _pyformat(sql), params)
+        cursor = self.connection.execute(sql if self.sqlite else pyformat(sql), params)
         return cursor if self.pipeline is None else _Pipelined(cursor, self.pipeline)
 
     def settle(self) -> None:
@@ -75,7 +75,7 @@ class Plain:
     def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         cursor = self.connection.cursor()
         try:
-            cursor.executemany(sql if self.sqlite else _pyformat(sql), params)
+            cursor.executemany(sql if self.sqlite else pyformat(sql), params)
         finally:
             cursor.close()
 
@@ -162,7 +162,7 @@ def _insert_sql(table: Table) -> str:
 
 
 @cache
-def _pyformat(sql: str) -> str:
+def pyformat(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 

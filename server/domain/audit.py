@@ -130,15 +130,23 @@ def append_plain(db: Plain, queued: list[Any]) -> None:
         db.execute(_PLAIN_PG_LOCK, (_PG_AUDIT_LOCK,))
     row = db.execute(_PLAIN_LAST).fetchone()
     last: Any = _Last(*row) if row else None
-    appended = False
+    entries = []
     for at, actor, action, entity, entity_id, estate_id, detail, when in queued:
         if when is not None and not when():
             continue
-        entry = _entry(last, actor, action, entity, entity_id, estate_id, detail, at=at)
-        db.execute(_PLAIN_INSERT, [db.time(entry[c]) if c == "at" else entry[c] for c in _COLUMNS])
-        last, appended = _Last(entry["seq"], entry["hash"]), True
-    if appended:
-        db.execute(_PLAIN_HEAD, (HEAD_ID, last.seq, last.hash))
+        entries.append(_entry(last, actor, action, entity, entity_id, estate_id, detail, at=at))
+        last = _Last(entries[-1]["seq"], entries[-1]["hash"])
+    if not entries:
+        return
+    if db.sqlite:
+        db.executemany(_PLAIN_INSERT, [[db.time(e[c]) if c == "at" else e[c] for c in _COLUMNS] for e in entries])
+    else:  # every entry in one statement, its rows given as one JSON array
+        db.execute(_PLAIN_PG_INSERT_ALL, (json.dumps(entries, ensure_ascii=False, default=_iso),))
+    db.execute(_PLAIN_HEAD, (HEAD_ID, last.seq, last.hash))
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,10 @@ _TABLE = AuditEntry.__tablename__
 _PLAIN_PG_LOCK = "SELECT pg_advisory_xact_lock(?)"
 _PLAIN_LAST = f"SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1"
 _PLAIN_INSERT = f"INSERT INTO {_TABLE} ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+_PLAIN_PG_INSERT_ALL = (
+    f"INSERT INTO {_TABLE} ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)}"
+    f" FROM json_populate_recordset(NULL::{_TABLE}, ?::json)"
+)
 _PLAIN_HEAD = (  # the head made or moved, in one statement that needs no answer
     f"INSERT INTO {AuditHead.__tablename__} (id, seq, hash) VALUES (?, ?, ?)"
     " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"

@@ -121,7 +121,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         gc.unfreeze()
         if app.state.release_lane is not None:
-            app.state.release_lane.close()
+            await app.state.release_lane.close()
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -154,18 +154,21 @@ def test_rejections_are_the_full_routes_answers(
 
 
 def test_a_slip_changed_between_the_lanes_read_and_its_write_is_not_written(
-    engine: Engine, app: FastAPI, client: TestClient, estate: Estate, household: Household, kiosk: dict
+    engine: Engine, app: FastAPI, client: TestClient, estate: Estate, household: Household, kiosk: dict, gate_a: dict
 ) -> None:
     """The lane's write claims the slip only while it is still unused and not revoked: a cancel that committed
     after the read leaves the write undone (the full route then answers `cancelled`)."""
     slip = kiosk_slip(client, estate, kiosk)
+    seen(client, gate_a)
     reader = connect_reader(engine)
-    with make_sessionmaker(engine)() as session:
-        device = session.scalars(select(ReleaseSlip.device_id).where(ReleaseSlip.number == slip["number"])).one()
-    caller = lane.Gate(device or 0, "东门", estate.id, estate.code)
-    counts = [Count(line["line"], line["counted"]) for line in count_all(slip)]
-    plan = lane.plan(reader, caller, slip["token"], "张保安", counts, reason="", refuse=False, now=issuing.utcnow())
+    lookup = lane.look_up(gate_a["Authorization"].removeprefix("Bearer "), slip["token"])
+    now = issuing.utcnow()
+    found = lane.checked(reader.sqlite, lookup, lookup.run(reader), now)
     reader.connection.close()
+    assert found is not None
+    caller, scanned = found
+    counts = [Count(line["line"], line["counted"]) for line in count_all(slip)]
+    plan = lane.plan(caller, scanned, slip["token"], "张保安", counts, reason="", refuse=False, now=now)
     with make_sessionmaker(engine)() as session:
         cancelled = session.scalars(select(ReleaseSlip).where(ReleaseSlip.number == slip["number"])).one()
         issuing.cancel(session, SYSTEM, cancelled, "住户取消")

@@ -1,7 +1,8 @@
 """The gate's everyday release in plain statements: the server's hottest write, kept as cheap as the work itself. A
-gate device known and seen within the minute, a slip that may pass, counted lines: read on a read-only connection
-outside any write lock, then written by the group writer with the rest of its batch (R-REL-6): in a savepoint of
-its own on SQLite; on PostgreSQL as one statement of the batch's pipeline (`GroupCommitWriter._commit_together`).
+gate device known and seen within the minute, a slip that may pass, counted lines: read in one statement on a
+read-only connection outside any write lock (on PostgreSQL with the lookups of other requests waiting at the time,
+`Lookup.many`), then written by the group writer with the rest of its batch (R-REL-6): in a savepoint of its own on
+SQLite; on PostgreSQL as one statement of the batch's pipeline (`GroupCommitWriter._commit_together`).
 
 The checks are the ones every release runs (`checking.passable`, `releases.decide`); only the statements differ.
 Anything out of the ordinary — an unknown or revoked device, a rejection, a retry, a photo, a queued release — is
@@ -13,10 +14,13 @@ from __future__ import annotations
 
 import functools
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from server.contract import slip_token
+from server.db.base import from_sqlite_time
 from server.db.models import SlipState
 from server.db.plain import Later, Plain
 from server.domain import audit, devices, idempotency
@@ -51,10 +55,14 @@ def device(db: Plain, token: str, now: datetime, kind: str = "gate") -> Gate | N
     """The device of `kind` a bearer token belongs to, if it is known and was seen within the last minute (a device
     whose last-seen time is due to move goes the full route, which notes it); else None."""
     row = db.execute(_DEVICE, (token_digest(token),)).fetchone()
+    return _caller(db.sqlite, row, now, kind)
+
+
+def _caller(sqlite: bool, row: Sequence[Any] | None, now: datetime, kind: str) -> Gate | None:
     if row is None:
         return None
-    device_id, found, name, estate_id, revoked_at, last_seen_at, code, estate_name, timezone = row
-    seen = db.read_time(last_seen_at)
+    device_id, found, name, estate_id, revoked_at, last_seen_at, code, estate_name, timezone = row[:9]
+    seen = _time(sqlite, last_seen_at)
     if found != kind or revoked_at is not None or seen is None or now - seen >= devices.LAST_SEEN_RESOLUTION:
         return None
     return Gate(device_id, name, estate_id, code, estate_name, timezone)
@@ -65,9 +73,56 @@ def issuing_ready(db: Plain, estate_id: int) -> bool:
     return db.execute(_ISSUING_READY, (estate_id,)).fetchone() is not None
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """The one statement a release's checks read (`look_up`): the calling device, and the slip the scanned or typed
+    text names with its release and its lines. Run on its own (`run`), or (`many`, PostgreSQL: the release lane's
+    reads) as one statement with the lookups of other requests waiting at the time; `checked` reads its rows."""
+
+    sql: str
+    many: str  # the same for many lookups: an array per parameter, each row led by its lookup's place among them
+    params: tuple[str, str]
+    text: str
+
+    def run(self, db: Plain) -> list[Any]:
+        return list(db.execute(self.sql, self.params).fetchall())
+
+
+def look_up(token: str, text: str) -> Lookup:
+    """The lookup for a gate with bearer `token` releasing `text`. A typed slip number is looked up as a number
+    (whether it is this estate's is checked with the device read); any other text as it stands: the exact token the
+    server issued and stored for a slip is authentic (it carries the server's signature), so it needs neither
+    decoding nor a signature check, and any other text goes the full route, which decodes it and words the
+    rejection."""
+    text = text.strip()
+    if slip_token.NUMBER_PATTERN.match(text.upper()):
+        return Lookup(_LOOK_UP_NUMBER, _LOOK_UP_NUMBERS, (text.upper(), token_digest(token)), text)
+    return Lookup(_LOOK_UP_TOKEN, _LOOK_UP_TOKENS, (text, token_digest(token)), text)
+
+
+def checked(
+    sqlite: bool, lookup: Lookup, rows: Sequence[Sequence[Any]], now: datetime
+) -> tuple[Gate, Scanned | None] | None:
+    """The calling gate (None when the full route must answer for the device: unknown, revoked, not a gate, or its
+    last-seen time due to move) and the slip its lookup found (None when no slip has the text)."""
+    caller = _caller(sqlite, rows[0] if rows else None, now, "gate")
+    if caller is None:
+        return None
+    found = [row[9:] for row in rows if row[9] is not None]
+    if not found or len({row[0] for row in found}) != 1:
+        return caller, None
+    slip_id, estate_id, number, stored, state, revoked_at, valid_until, outcome, at, gate_name, guard = found[0][:11]
+    if lookup.sql == _LOOK_UP_TOKEN and not hmac.compare_digest(stored.encode(), lookup.text.encode()):
+        return caller, None
+    release = Decided(outcome, _time(sqlite, at), gate_name, guard) if outcome is not None else None
+    items = tuple(Item(*row[11:]) for row in found)
+    revoked, until = _time(sqlite, revoked_at), _time(sqlite, valid_until)
+    return caller, Scanned(slip_id, estate_id, number, stored, SlipState[state], revoked, until, release, items)
+
+
 def plan(
-    db: Plain,
     caller: Gate,
+    slip: Scanned | None,
     text: str,
     guard: str,
     counts: list[Count],
@@ -76,19 +131,13 @@ def plan(
     refuse: bool,
     now: datetime,
 ) -> ReleasePlan:
-    """The guard's decision checked against the slip the code names (raises the rejection as the full route
-    does). A scanned code is looked up as it stands: the exact token the server issued and stored for a slip is
-    authentic (it carries the server's signature), so it needs neither decoding nor a signature check; any other
-    text goes the full route, which decodes and checks it and words the rejection."""
+    """The guard's decision checked against the slip the lookup found (raises the rejection as the full route
+    does: a typed number of another estate, a slip not this estate's or not passable now; text that is not a token
+    the server issued goes the full route, `NotIssued`)."""
     estate = _Estate(caller)
     text = text.strip()
-    number = typed_number(estate, text)  # typed by the guard, checked for the estate
-    if number is not None:
-        slip = scanned(db, number)
-    else:
-        slip = scanned(db, None, token=text)
-        if slip is None:
-            raise NotIssued()
+    if typed_number(estate, text) is None and slip is None:
+        raise NotIssued()
     slip = passable(slip, estate, text, now)
     return decide(slip, caller.id, caller.name, guard, counts, reason=reason, photo=None, now=now, refuse=refuse)
 
@@ -100,29 +149,15 @@ class NotIssued(DomainError):
         super().__init__("不是本系统签发的放行条", "not a slip token this server issued", code="malformed")
 
 
-def scanned(db: Plain, number: str | None, *, token: str | None = None) -> Scanned | None:
-    """Slip `number` (or the slip whose stored token is exactly `token`) with its release and its lines, in one
-    statement (`checking.scanned` in plain statements)."""
-    rows = (
-        db.execute(_SCANNED_BY_TOKEN, (token,)) if token is not None else db.execute(_SCANNED, (number,))
-    ).fetchall()
-    if not rows or len({row[0] for row in rows}) != 1:
-        return None
-    slip_id, estate_id, number, stored, state, revoked_at, valid_until, outcome, at, gate_name, guard = rows[0][:11]
-    if token is not None and not hmac.compare_digest(stored.encode(), token.encode()):
-        return None
-    release = Decided(outcome, db.read_time(at), gate_name, guard) if outcome is not None else None  # type: ignore[arg-type]
-    return Scanned(
-        slip_id,
-        estate_id,
-        number,
-        stored,
-        SlipState[state],
-        db.read_time(revoked_at),
-        db.read_time(valid_until),  # type: ignore[arg-type]
-        release,
-        tuple(Item(*row[11:]) for row in rows),
-    )
+def _int_array(values: Iterable[int]) -> str:
+    """An array of integers as PostgreSQL reads it from text ('{1,2}'): for a `?::int[]` parameter, cheaper for
+    the driver than a list, which it inspects element by element to choose the array's type."""
+    return "{" + ",".join(str(int(v)) for v in values) + "}"
+
+
+def _time(sqlite: bool, value: Any) -> Any:
+    """A UTC column's value as an aware UTC datetime (SQLite gives its text)."""
+    return from_sqlite_time(value) if sqlite else value
 
 
 def record(
@@ -155,7 +190,7 @@ def record(
         idempotency.keep_plain(db, write, (201, answer), plan.recorded_at)
         claimed: Callable[[], bool] | None = None
     else:  # one statement: claim, release row, counted lines and kept answer, or none of them
-        counted = (list(plan.counted), list(plan.counted.values()))
+        counted = (_int_array(plan.counted), _int_array(plan.counted.values()))
         kept = idempotency.kept_row(db, write, (201, answer), plan.recorded_at)
         cursor = db.execute(_RECORD_ONCE, (*claim, *release[1:], *counted, *kept))
         claimed = functools.cache(lambda: cursor.fetchone() is not None)
@@ -183,13 +218,24 @@ _ISSUING_READY = (
     "SELECT 1 FROM slip_signing_keys k WHERE k.retired_at IS NULL"
     " AND EXISTS (SELECT 1 FROM slip_catalogue c WHERE c.estate_id = ?) LIMIT 1"
 )
-_SCANNED = (
-    "SELECT s.id, s.estate_id, s.number, s.token, s.state, s.revoked_at, s.valid_until,"
-    " r.outcome, r.at, r.gate, r.guard, i.line, i.name, i.quantity"
-    " FROM release_slips s LEFT OUTER JOIN slip_releases r ON r.slip_id = s.id"
-    " JOIN release_slip_items i ON i.slip_id = s.id WHERE s.number = ? ORDER BY s.id, i.line"
+_LOOK_UP = (  # the device, and (a LEFT JOIN: the device's row also when no slip matches) the slip with its lines
+    f"SELECT {{n}}{_DEVICE.partition(' FROM ')[0].removeprefix('SELECT ')}, s.id, s.estate_id, s.number, s.token,"
+    " s.state, s.revoked_at, s.valid_until, r.outcome, r.at, r.gate, r.guard, i.line, i.name, i.quantity"
+    " FROM {q}devices d JOIN estates e ON e.id = d.estate_id LEFT OUTER JOIN (release_slips s"
+    " LEFT OUTER JOIN slip_releases r ON r.slip_id = s.id JOIN release_slip_items i ON i.slip_id = s.id)"
+    " ON s.{by} = {slip} WHERE d.token_digest = {digest} ORDER BY {n}s.id, i.line"
 )
-_SCANNED_BY_TOKEN = _SCANNED.replace("s.number = ?", "s.token = ?")
+_ONE = {"n": "", "q": "", "slip": "?", "digest": "?"}
+_MANY = {
+    "n": "q.n, ",
+    "q": "unnest(?::text[], ?::text[]) WITH ORDINALITY AS q(slip, digest, n) CROSS JOIN ",
+    "slip": "q.slip",
+    "digest": "q.digest",
+}
+_LOOK_UP_TOKEN = _LOOK_UP.format(by="token", **_ONE)
+_LOOK_UP_NUMBER = _LOOK_UP.format(by="number", **_ONE)
+_LOOK_UP_TOKENS = _LOOK_UP.format(by="token", **_MANY)
+_LOOK_UP_NUMBERS = _LOOK_UP.format(by="number", **_MANY)
 _CLAIM = (
     "UPDATE release_slips SET state = ? WHERE id = ? AND state = 'issued' AND revoked_at IS NULL"
     f" AND {idempotency.NOT_KEPT} RETURNING id"
