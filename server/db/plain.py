@@ -38,11 +38,15 @@ class Plain:
     pipeline a statement costs no round trip of its own: it is sent at once, and its result is waited for only when
     it is read (a fetch, or `rowcount`) or when the writer settles the write (`settle`)."""
 
-    def __init__(self, connection: Any, dialect: str, pipeline: Any = None) -> None:
+    def __init__(self, connection: Any, dialect: str, pipeline: Any = None, *, together: bool = False) -> None:
         self.connection = connection
         self.dialect = dialect
         self.sqlite = dialect == "sqlite"
         self.pipeline = pipeline
+        # The writer runs the batch as one (PostgreSQL, `GroupCommitWriter._commit_together`): a write may leave its
+        # statements to one that makes them for every write of the batch at its end (`queue`), as a failure of any
+        # of them undoes the whole batch, which then runs again a write at a time.
+        self.together = together
         self.queued: list[tuple[Finisher, Any]] = []
 
     def queue(self, finisher: Finisher, item: Any) -> None:

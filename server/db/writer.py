@@ -228,6 +228,7 @@ class GroupCommitWriter:
             with self.sessions() as session:
                 with _driver(session).pipeline() as pipeline:
                     db = _plain(session, pipeline)
+                    db.together = True
                     sent = [job.work(db) for job in batch]
                     db.finish()
                     results = [settled(result) for result in sent]

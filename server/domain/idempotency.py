@@ -120,7 +120,9 @@ def kept_row(db: Plain, write: DeviceWrite, answer: Answer, at: datetime) -> tup
     return write.device_id, write.key, write.route, status, body, fingerprint(write.request), db.time(at)
 
 
-_PLAIN_KEPT = f"SELECT 1 FROM {_answers.name} WHERE device_id = ? AND key = ?"
+KEPT_FOR = f"SELECT 1 FROM {_answers.name} WHERE device_id = {{device}} AND key = {{key}}"
+"""A subquery (to `format` with the SQL of a device's id and of a key): the answer kept for the key, if any."""
+_PLAIN_KEPT = KEPT_FOR.format(device="?", key="?")
 NOT_KEPT = f"NOT EXISTS ({_PLAIN_KEPT})"
 """A condition for a plain statement: no answer is kept for the key (parameters: the device's id, the key)."""
 _PLAIN_KEEP = (

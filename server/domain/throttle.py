@@ -45,8 +45,8 @@ def serialize_plain(db: Plain, *keys: str) -> None:
     """`serialize` for plain statements (the gate's release lane), on the same locks."""
     if db.sqlite:
         return
-    for lock_id in sorted({_lock_id(k) for k in keys}):
-        db.execute("SELECT pg_advisory_xact_lock(?)", (lock_id,))
+    ids = sorted({_lock_id(k) for k in keys})  # taken in this order, one statement for all of them
+    db.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k", ("{" + ",".join(map(str, ids)) + "}",))
 
 
 def serialize(session: Session, *keys: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,7 @@ from server.contract import slip_token
 from server.db.base import from_sqlite_time
 from server.db.models import SlipState
 from server.db.plain import Later, Plain
-from server.domain import audit, devices, idempotency
+from server.domain import audit, devices, idempotency, throttle
 from server.domain.actors import Actor
 from server.domain.errors import DomainError
 from server.domain.secrets import token_digest
@@ -165,35 +166,43 @@ def record(
 ) -> Later[idempotency.Answer | None]:
     """Write the decision (`releases.record_release` for an online release) and keep the answer for the key, in
     the caller's transaction; None, with nothing written, when the slip is no longer unused or the key was answered
-    meanwhile: the full route then gives the answer. On PostgreSQL the write is one statement whose outcome is read
-    when the writer has sent its batch (`Later`), and the audit entry is appended only if the slip was claimed."""
-    # A request with the same key that the full route is checking meanwhile holds the key's lock (PostgreSQL), so
-    # it sees either none of this write or all of it. The claim is made only if no answer is kept for the key.
-    idempotency.lock_plain(db, write)
-    release = (
-        plan.slip_id,
-        plan.estate_id,
-        plan.device_id,
-        plan.gate,
-        plan.guard,
-        plan.outcome,
-        plan.reason,
-        db.time(plan.at),
-        db.time(plan.recorded_at),
-    )
-    claim = (plan.state.name, plan.slip_id, write.device_id, write.key)
-    if db.sqlite:
-        if db.execute(_CLAIM, claim).fetchone() is None:
-            return Later(lambda: None)
-        db.execute(_RECORD, release)
-        db.executemany(_COUNTED, [(c, plan.slip_id, n) for n, c in plan.counted.items()])
-        idempotency.keep_plain(db, write, (201, answer), plan.recorded_at)
-        claimed: Callable[[], bool] | None = None
-    else:  # one statement: claim, release row, counted lines and kept answer, or none of them
-        counted = (_int_array(plan.counted), _int_array(plan.counted.values()))
-        kept = idempotency.kept_row(db, write, (201, answer), plan.recorded_at)
-        cursor = db.execute(_RECORD_ONCE, (*claim, *release[1:], *counted, *kept))
-        claimed = functools.cache(lambda: cursor.fetchone() is not None)
+    meanwhile: the full route then gives the answer. On PostgreSQL the outcome is read once the writer has sent its
+    batch (`Later`), and the audit entry is appended only if the slip was claimed: the write is one statement, or,
+    in a batch run as one (`Plain.together`), a part of one statement for all the batch's releases
+    (`_record_all`)."""
+    done: idempotency.Answer = (201, answer)
+    claimed: Callable[[], bool] | None = None
+    if db.together:
+        pending = _Pending(plan, write, answer)
+        db.queue(_record_all, pending)
+        claimed = pending.claimed
+    else:
+        # A request with the same key that the full route is checking meanwhile holds the key's lock (PostgreSQL),
+        # so it sees either none of this write or all of it. The claim is made only if no answer is kept for the key.
+        idempotency.lock_plain(db, write)
+        release = (
+            plan.slip_id,
+            plan.estate_id,
+            plan.device_id,
+            plan.gate,
+            plan.guard,
+            plan.outcome,
+            plan.reason,
+            db.time(plan.at),
+            db.time(plan.recorded_at),
+        )
+        claim = (plan.state.name, plan.slip_id, write.device_id, write.key)
+        if db.sqlite:
+            if db.execute(_CLAIM, claim).fetchone() is None:
+                return Later(lambda: None)
+            db.execute(_RECORD, release)
+            db.executemany(_COUNTED, [(c, plan.slip_id, n) for n, c in plan.counted.items()])
+            idempotency.keep_plain(db, write, done, plan.recorded_at)
+        else:  # one statement: claim, release row, counted lines and kept answer, or none of them
+            counted = (_int_array(plan.counted), _int_array(plan.counted.values()))
+            kept = idempotency.kept_row(db, write, done, plan.recorded_at)
+            cursor = db.execute(_RECORD_ONCE, (*claim, *release[1:], *counted, *kept))
+            claimed = functools.cache(lambda: cursor.fetchone() is not None)
     audit.record_plain(
         db,
         actor,
@@ -206,8 +215,60 @@ def record(
         guard=plan.guard,
         reason=plan.reason,
     )
-    done: idempotency.Answer = (201, answer)
     return Later(lambda: done if claimed is None or claimed() else None)
+
+
+class _Pending:
+    """A release left for the statement of its batch (`_record_all`), and whether that statement claimed its slip."""
+
+    def __init__(self, plan: ReleasePlan, write: idempotency.DeviceWrite, answer: str) -> None:
+        self.plan, self.write, self.answer = plan, write, answer
+        self.claimed_ids: Callable[[], set[int]] | None = None
+
+    def claimed(self) -> bool:
+        assert self.claimed_ids is not None, "read once the batch's releases are sent"
+        return self.plan.slip_id in self.claimed_ids()
+
+
+def _record_all(db: Plain, pending: list[_Pending]) -> None:
+    """The releases of a batch run as one (PostgreSQL): every key's lock in one statement, then in one more each
+    release's claim, release row, counted lines and kept answer, or none of them for a slip not claimed. A slip
+    named twice in the batch makes the statement fail (two release rows for one slip): the batch then runs again a
+    write at a time, and the second finds the slip used."""
+    throttle.serialize_plain(db, *(idempotency.key_lock(p.write) for p in pending))
+    rows = []
+    for p in pending:
+        plan, write = p.plan, p.write
+        device_id, key, route, status, body, request_hash, created_at = idempotency.kept_row(
+            db, write, (201, p.answer), plan.recorded_at
+        )
+        rows.append(
+            {
+                "state": plan.state.name,
+                "slip_id": plan.slip_id,
+                "device_id": device_id,
+                "key": key,
+                "estate_id": plan.estate_id,
+                "gate_id": plan.device_id,
+                "gate": plan.gate,
+                "guard": plan.guard,
+                "outcome": plan.outcome,
+                "reason": plan.reason,
+                "at": plan.at.isoformat(),
+                "recorded_at": plan.recorded_at.isoformat(),
+                "lines": list(plan.counted),
+                "counted": list(plan.counted.values()),
+                "route": route,
+                "status": status,
+                "body": body,
+                "request_hash": request_hash,
+                "created_at": created_at.isoformat(),
+            }
+        )
+    cursor = db.execute(_RECORD_ALL, (json.dumps(rows, ensure_ascii=False),))
+    claimed_ids = functools.cache(lambda: {row[0] for row in cursor.fetchall()})
+    for p in pending:
+        p.claimed_ids = claimed_ids
 
 
 _DEVICE = (
@@ -245,6 +306,26 @@ _RECORD = (
     " offline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)"
 )
 _COUNTED = "UPDATE release_slip_items SET counted = ? WHERE slip_id = ? AND line = ?"
+_RECORD_ALL = (  # PostgreSQL: _RECORD_ONCE for the releases of a batch, given as one JSON array of rows
+    "WITH r AS (SELECT * FROM json_to_recordset(?::json) AS r(state text, slip_id int, device_id int, key text,"
+    " estate_id int, gate_id int, gate text, guard text, outcome text, reason text, at timestamptz,"
+    " recorded_at timestamptz, lines int[], counted int[], route text, status int, body text, request_hash text,"
+    " created_at timestamptz)),"
+    " claimed AS (UPDATE release_slips s SET state = r.state FROM r WHERE s.id = r.slip_id AND s.state = 'issued'"
+    # The kept answer looked up row by row, by its key's index: as a scalar subquery, which is never made a join
+    # (an anti join would hash the whole table of kept answers for a batch of a few rows).
+    f" AND s.revoked_at IS NULL AND ({idempotency.KEPT_FOR.format(device='r.device_id', key='r.key')}) IS NULL"
+    " RETURNING s.id),"
+    " released AS (INSERT INTO slip_releases (slip_id, estate_id, device_id, gate, guard, outcome, reason, at,"
+    " recorded_at, offline) SELECT r.slip_id, r.estate_id, r.gate_id, r.gate, r.guard, r.outcome, r.reason, r.at,"
+    " r.recorded_at, FALSE FROM r JOIN claimed ON claimed.id = r.slip_id),"
+    " counted AS (UPDATE release_slip_items i SET counted = c.counted FROM r JOIN claimed ON claimed.id = r.slip_id"
+    " CROSS JOIN unnest(r.lines, r.counted) AS c(line, counted) WHERE i.slip_id = r.slip_id AND i.line = c.line),"
+    " kept AS (INSERT INTO idempotent_answers (device_id, key, route, status, body, request_hash, created_at)"
+    " SELECT r.device_id, r.key, r.route, r.status, r.body, r.request_hash, r.created_at"
+    " FROM r JOIN claimed ON claimed.id = r.slip_id)"
+    " SELECT id FROM claimed"
+)
 _RECORD_ONCE = (  # PostgreSQL: _CLAIM, _RECORD, _COUNTED and the kept answer (idempotency.keep_plain) as one
     f"WITH claimed AS ({_CLAIM}),"
     " released AS (INSERT INTO slip_releases (slip_id, estate_id, device_id, gate, guard, outcome, reason, at,"
