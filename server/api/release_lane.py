@@ -105,6 +105,7 @@ class Lane:
         ones."""
         if self.lookups is not None:
             await self.lookups.close()
+            self.writer.close()  # the lane's own (PostgreSQL)
         db: Plain | None = getattr(self._local, "db", None)
         if db is not None:
             self._local.db = None

@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 import anyio.to_thread
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db.engine import holds_write_lock, make_sessionmaker
@@ -110,13 +110,23 @@ class GroupCommitWriter:
 
     def __init__(self, engine: Engine, max_batch: int = MAX_BATCH) -> None:
         self.engine = engine
-        self.sessions = make_sessionmaker(engine)
-        self.max_batch = max_batch
         self.pipelines = engine.dialect.name == "postgresql"  # plain writes run pipelined (psycopg)
+        # On PostgreSQL the writer's batches go out on a connection of its own, from a pool of one that does not
+        # ping a connection before each batch (the app's pool does, a round trip each time). A connection the
+        # database dropped fails the batch it was given to, and the pool replaces it for the next. On SQLite the
+        # app's pool: a connection holds this process's write lock until it goes back to it.
+        self._own = create_engine(engine.url, pool_size=1, max_overflow=0) if self.pipelines else None
+        self.sessions = make_sessionmaker(self._own or engine)
+        self.max_batch = max_batch
         self.batches: Counter[str] = Counter()  # committed "together" (one pipeline), or "write_by_write"
         self._pending: list[_Job] = []
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
+
+    def close(self) -> None:
+        """Close the writer's own connection (PostgreSQL), once no more writes come."""
+        if self._own is not None:
+            self._own.dispose()
 
     def run(self, work: Work[T]) -> T:
         if holds_write_lock(self.engine):  # it would wait for itself

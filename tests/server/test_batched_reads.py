@@ -15,7 +15,7 @@ from server.db.batched import BatchedReads
 pytestmark = pytest.mark.parametrize(
     "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
 )
-# One read: the numbers from 1 to `upto`, each divided into `over`; many: an array of each, rows led by the read's place.
+# One read: 1 to `upto`, each with 60 divided by `over`; for many, an array of each, rows led by the read's place.
 MANY = (
     "SELECT q.n, g, 60 / q.over FROM unnest(?::int[], ?::int[]) WITH ORDINALITY AS q(upto, over, n)"
     " CROSS JOIN generate_series(1, q.upto) AS g ORDER BY q.n, g"

@@ -128,3 +128,38 @@ def test_plain_writes_commit_together_and_read_their_answers_once_all_are_sent(e
         entries = session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "test")).all()
         assert entries == ["test.200"]
         assert audit.verify(session).ok
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_a_connection_the_database_dropped_is_replaced_and_its_batch_written(engine: Engine) -> None:
+    """On PostgreSQL the writer keeps a connection of its own and does not ping it before each batch: when the
+    database has dropped it (a restart, a terminated backend), the batch given to it fails together, and runs again
+    a write at a time on a new connection: nothing is lost and no caller hears of the drop."""
+
+    def pid(db: Plain) -> int:
+        return int(db.execute("SELECT pg_backend_pid()").fetchone()[0])
+
+    def add(row: int) -> Callable[[Plain], int]:
+        def work(db: Plain) -> int:
+            db.execute("INSERT INTO audit_head (id, seq, hash) VALUES (?, 0, 'test')", (row,))
+            return row
+
+        return work
+
+    writer = GroupCommitWriter(engine)
+    try:
+        first = _Job(pid, _done, plain=True)
+        writer._commit([first])
+        with engine.connect() as admin:
+            admin.exec_driver_sql(f"SELECT pg_terminate_backend({first.outcome()})")
+        dropped = [_Job(add(300), _done, plain=True), _Job(add(301), _done, plain=True), _Job(pid, _done, plain=True)]
+        writer._commit(dropped)
+        assert [job.outcome() for job in dropped[:2]] == [300, 301] and dropped[2].outcome() != first.outcome()
+        assert writer.batches == {"together": 1, "write_by_write": 1}
+    finally:
+        writer.close()
+    with make_sessionmaker(engine)() as session:
+        assert session.scalars(select(AuditHead.id).where(AuditHead.hash == "test").order_by(AuditHead.id)).all() == [
+            300,
+            301,
+        ]
