@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -320,14 +321,16 @@ def verify_during_import(base: str, url: str, work: Path, seeded: Seeded, rows: 
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    token = seeded.tokens.read_text().split()[0]
+    token = seeded.tokens.read_text().splitlines()[0]  # a token may hold spaces (Base45)
     latencies: list[float] = []
     sent: list[float] = []  # when each verify was sent, in seconds from the import's start
+    statuses: Counter[str] = Counter()  # the verify's answers (the slip may have been released by then: 409)
     with httpx.Client(base_url=base + "/api/v1", headers=_auth(seeded.gate), timeout=300) as http:
         while importer.poll() is None:
             began = time.perf_counter()
-            http.post("/gate/verify", json={"text": token}, headers={"Idempotency-Key": uuid.uuid4().hex})
+            answer = http.post("/gate/verify", json={"text": token}, headers={"Idempotency-Key": uuid.uuid4().hex})
             latencies.append(time.perf_counter() - began)
+            statuses[str(answer.status_code)] += 1
             sent.append(began - started)
             time.sleep(0.05)
     slowest = sorted(zip(latencies, sent, strict=True), reverse=True)[:5]
@@ -336,6 +339,7 @@ def verify_during_import(base: str, url: str, work: Path, seeded: Seeded, rows: 
         "import_s": round(time.perf_counter() - started, 1),
         "import_ok": importer.returncode == 0,
         "verifies": len(latencies),
+        "verify_statuses": dict(statuses),
         "verify_p99_ms": round(percentile(latencies, 0.99) * 1000, 1) if latencies else None,
         "verify_max_ms": round(max(latencies) * 1000, 1) if latencies else None,
         # The slowest verifies, each as [its time in ms, when it was sent in s from the import's start]: to tie an
