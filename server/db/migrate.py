@@ -11,6 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from server.db.engine import DEFERRED, MODE_OPTION
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -31,7 +33,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
+    """The database's revision, read without taking SQLite's writer (a command started beside a running server,
+    like an import, would otherwise keep the server's writes waiting while it reads it)."""
+    with engine.connect().execution_options(**{MODE_OPTION: DEFERRED}) as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 

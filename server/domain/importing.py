@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -273,9 +274,13 @@ def import_residents(
     progress: Callable[[int, int], None] | None = None,
     *,
     writer: Writer | None = None,
+    pause: float = 0.0,
 ) -> ImportReport:
     """Validate the whole sheet, then import it. On any problem nothing is written (without a writer, the caller
-    rolls back its transaction). With a writer, `session` only reads and the rows are written in chunks."""
+    rolls back its transaction). With a writer, `session` only reads and the rows are written in chunks, `pause`
+    seconds apart: an import beside a running server on a SQLite file leaves the file's one writer free that long
+    after each chunk, so a server's write waiting for it (which retries on SQLite's own schedule, every few to every
+    hundred milliseconds) finds it free instead of waiting out the whole import."""
     report = ImportReport()
     rows = validate(read_sheet(filename, content), report)
     if report.ok:
@@ -310,6 +315,8 @@ def import_residents(
             written.merge(writer.run(write_chunk))
             if progress:
                 progress(min(start + CHUNK, len(rows)), len(rows))
+            if pause:
+                time.sleep(pause)
         writer.run(lambda s: _record(s, actor, s.get(Estate, estate_id), filename, report))
     except Exception:
         writer.run(lambda s: _undo(s, actor, estate_id, filename, written))
