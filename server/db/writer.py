@@ -237,8 +237,7 @@ class GroupCommitWriter:
         try:
             with self.sessions() as session:
                 with _driver(session).pipeline() as pipeline:
-                    db = _plain(session, pipeline)
-                    db.together = True
+                    db = _plain(session, pipeline, together=True)
                     sent = [job.work(db) for job in batch]
                     db.finish()
                     results = [settled(result) for result in sent]
@@ -263,8 +262,8 @@ def _driver(session: Session) -> Any:
     return session.connection().connection.driver_connection
 
 
-def _plain(session: Session, pipeline: Any = None) -> Plain:
-    return Plain(_driver(session), session.connection().dialect.name, pipeline)
+def _plain(session: Session, pipeline: Any = None, *, together: bool = False) -> Plain:
+    return Plain(_driver(session), session.connection().dialect.name, pipeline, together=together)
 
 
 def _in_savepoint(session: Session, work: PlainWork[T], queued: list[tuple[Any, Any]], pipeline: Any = None) -> T:
