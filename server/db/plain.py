@@ -4,6 +4,7 @@ on SQLite (sqlite3) or PostgreSQL (psycopg), with UTC times bound and read as th
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import cache
@@ -15,6 +16,17 @@ from server.db.base import UTCDateTime, from_sqlite_time, sqlite_time
 
 Finisher = Callable[["Plain", list[Any]], None]
 T = TypeVar("T")
+
+
+_LAST: set[Finisher] = set()
+
+
+def runs_last(finisher: Finisher) -> Finisher:
+    """Mark `finisher` to run after every other of a batch (`Plain.finish`), and so take its locks after theirs:
+    the audit chain's appender, whose lock every write takes last, after the rows it changes, so that two batches
+    never wait for each other."""
+    _LAST.add(finisher)
+    return finisher
 
 
 class Later(Generic[T]):
@@ -57,13 +69,20 @@ class Plain:
         self.queued.append((finisher, item))
 
     def finish(self) -> None:
-        """Run what was queued, each finisher once with its items, in the order they were first queued."""
-        queued, self.queued = self.queued, []
-        groups: dict[Finisher, list[Any]] = {}
-        for finisher, item in queued:
-            groups.setdefault(finisher, []).append(item)
-        for finisher, items in groups.items():
-            finisher(self, items)
+        """Run what was queued, each finisher once with its items, in the order they were first queued, and then
+        what those finishers queued in the same way (a batch's slips queue their audit entries once numbered); the
+        finishers marked `runs_last` after every other."""
+        while self.queued:
+            queued, self.queued = self.queued, []
+            first = [(finisher, item) for finisher, item in queued if finisher not in _LAST]
+            if first:
+                self.queued = [(finisher, item) for finisher, item in queued if finisher in _LAST]
+                queued = first
+            groups: dict[Finisher, list[Any]] = {}
+            for finisher, item in queued:
+                groups.setdefault(finisher, []).append(item)
+            for finisher, items in groups.items():
+                finisher(self, items)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The cursor of `sql` run with `params` (fetchone, fetchmany, rowcount, iteration)."""
@@ -109,6 +128,26 @@ class Plain:
         row.id = self.execute(_insert_sql(table), params).fetchone()[0]
         return int(row.id)
 
+    def insert_all(self, rows: Sequence[Any]) -> None:
+        """INSERT the mapped objects `rows` (of one table, in no session) as `insert` would, each with the id set on
+        it if every one has one, and wait for no answer: on PostgreSQL one statement, the rows as one JSON array."""
+        if not rows:
+            return
+        table: Table = rows[0].__table__
+        columns = _insert_columns(table)
+        if all(row.id is not None for row in rows):
+            columns = (table.c.id, *columns)
+        names = ", ".join(c.name for c in columns)
+        if self.sqlite:
+            marks = ", ".join("?" for _ in columns)
+            sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
+            self.executemany(sql, [[self._bind(c, getattr(row, c.key)) for c in columns] for row in rows])
+            return
+        values = [{c.name: self._bind(c, getattr(row, c.key)) for c in columns} for row in rows]
+        rows_of = f"json_populate_recordset(NULL::{table.name}, ?::json)"
+        values_json = json.dumps(values, ensure_ascii=False, default=_json_value)
+        self.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {rows_of}", (values_json,))
+
     def _bind(self, column: Column[Any], value: Any) -> Any:
         if value is None and column.default is not None:
             default = column.default
@@ -152,6 +191,15 @@ class _Pipelined:
 
 
 @cache
+def _json_value(value: Any) -> str:
+    """A time, a day or bytes in JSON as PostgreSQL reads them into their columns (bytea from its hex form)."""
+    if isinstance(value, date):  # a datetime too
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
+    raise TypeError(f"{type(value).__name__} is not a column value plain statements write")
+
+
 def _insert_columns(table: Table) -> tuple[Column[Any], ...]:
     return tuple(c for c in table.columns if c.key != "id")
 

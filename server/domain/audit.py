@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from server.db.base import utcnow
 from server.db.models import AuditEntry, AuditHead, Estate, StaffUser, Unit
-from server.db.plain import Plain
+from server.db.plain import Plain, runs_last
 from server.domain.actors import Actor
 
 GENESIS = "0" * 64
@@ -122,6 +122,7 @@ def record_plain(
     db.queue(append_plain, (utcnow(), actor, action, entity, entity_id, estate_id, detail, when))
 
 
+@runs_last
 def append_plain(db: Plain, queued: list[Any]) -> None:
     """Append the queued entries to the chain in order: the same entries, hashes and head a session would store,
     with one read of the chain's end and one move of its head for all of them. On PostgreSQL the appender's lock is

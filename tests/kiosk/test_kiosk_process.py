@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from PIL import Image, ImageGrab
 
 from devices.printing.virtual import VirtualPrinter
 from tests.conftest import wait_until
+from tests.display import NoVirtualDisplay, virtual_display
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOT = ROOT / "var" / "screenshots" / "kiosk-token-refused.png"
@@ -35,8 +37,19 @@ def notice_pixels(image: Image.Image) -> int:
     return int((np.abs(rgb - (255, 191, 178)).sum(axis=2) < 40).sum())
 
 
+@pytest.fixture
+def own_display() -> Iterator[str]:
+    """A display of this test's own, as a kiosk's screen is its own: what is on the screen is the kiosk's window and
+    nothing any earlier test's window left there."""
+    try:
+        with virtual_display() as display:
+            yield display
+    except NoVirtualDisplay as exc:
+        pytest.skip(str(exc))
+
+
 def test_a_refused_token_is_shown_and_logged_and_sigterm_closes_the_kiosk(
-    xvfb_display: str,
+    own_display: str,
     live_server: str,
     make_device: Callable[..., tuple],
     printer: VirtualPrinter,
@@ -48,7 +61,8 @@ def test_a_refused_token_is_shown_and_logged_and_sigterm_closes_the_kiosk(
         "--server", live_server, "--printer", printer.url, "--device-token", "edt_revoked-or-replaced",
         "--windowed", "--size", "540x960", "--position", "0,0",
     ]  # fmt: skip
-    env = {**os.environ, "DISPLAY": xvfb_display, "KIVY_HOME": str(tmp_path / "kivy")}
+    xvfb_display = own_display
+    env = {**os.environ, "DISPLAY": xvfb_display, "KIVY_HOME": str(tmp_path / "kivy"), "KIVY_WINDOW": "sdl2"}
     with stderr.open("w") as err:
         kiosk = subprocess.Popen(command, env=env, stderr=err, cwd=ROOT)
     try:
@@ -63,7 +77,7 @@ def test_a_refused_token_is_shown_and_logged_and_sigterm_closes_the_kiosk(
         try:
             wait_until(notice_shown, 120, "the notice")
         except pytest.fail.Exception:
-            pytest.fail(f"the notice not shown within 120 s; {_stacks(kiosk, stderr)}")
+            pytest.fail(f"the notice not shown within 120 s; {_windows(xvfb_display)}\n{_stacks(kiosk, stderr)}")
         # Where a window that seems stuck stands: every thread's stack on stderr, and the kiosk goes on.
         assert "most recent call first" in _stacks(kiosk, stderr) and kiosk.poll() is None
         kiosk.send_signal(signal.SIGTERM)
@@ -79,6 +93,17 @@ def test_a_refused_token_is_shown_and_logged_and_sigterm_closes_the_kiosk(
     # One line for each event, a refusal included (no traceback): every line is a dated log record.
     assert all(LOG_LINE.match(line) for line in logged.splitlines()), logged
     assert "ERROR kiosk.flows.base: the server refused the services list: 401 invalid_device_token" in logged
+
+
+def _windows(display: str) -> str:
+    """The display's windows, their places and sizes, and whether they are shown (`xwininfo`)."""
+    found = shutil.which("xwininfo")
+    if found is None:
+        return "(xwininfo is not installed)"
+    done = subprocess.run(
+        [found, "-root", "-tree"], env=os.environ | {"DISPLAY": display}, capture_output=True, text=True, timeout=30
+    )
+    return f"the display's windows:\n{done.stdout}{done.stderr}"
 
 
 def _stacks(kiosk: subprocess.Popen[bytes], stderr: Path) -> str:

@@ -26,8 +26,8 @@ from server.db.models import (
     SlipState,
     Unit,
 )
-from server.db.plain import Plain
-from server.domain import audit, clock, idempotency
+from server.db.plain import Later, Plain
+from server.domain import audit, clock, idempotency, throttle
 from server.domain.actors import Actor
 from server.domain.errors import Conflict, DomainError, NotFound
 from server.domain.slips import catalogue, eligibility, keys, paper
@@ -270,9 +270,17 @@ class Drafted:
 
 def issue_plain(
     db: Plain, drafted: Drafted, write: idempotency.DeviceWrite, answer: Callable[[ReleaseSlip], idempotency.Answer]
-) -> idempotency.Answer | None:
+) -> idempotency.Answer | Later[idempotency.Answer | None] | None:
     """`issue` of a drafted slip in plain statements, with `answer`'s answer for the slip kept for the request's
-    key; None, with nothing written, when an answer is kept for the key already (`answer_once` gives it)."""
+    key; None, with nothing written, when an answer is kept for the key already (`answer_once` gives it).
+
+    In a batch run as one (`Plain.together`, PostgreSQL) the slip is left for the statements of the whole batch
+    (`_issue_all`): the day's counter is then taken once for all its slips, at the batch's end, so that a batch of
+    another worker waits for it only that long; the answer is read once the batch is sent (`Later`)."""
+    if db.together:
+        pending = _PendingIssue(drafted, write, answer)
+        db.queue(_issue_all, pending)
+        return Later(pending.outcome)
     if idempotency.taken_plain(db, write):
         return None
     slip = drafted.slip
@@ -283,15 +291,98 @@ def issue_plain(
         db.insert(item, slip_id=slip_id)
     if drafted.signature is not None:
         db.insert(SlipAttachment(kind=paper.SIGNATURE, media_type="image/png", data=drafted.signature), slip_id=slip_id)
+    return _issued(db, drafted, write, answer)
+
+
+def _issued(
+    db: Plain, drafted: Drafted, write: idempotency.DeviceWrite, answer: Callable[[ReleaseSlip], idempotency.Answer]
+) -> idempotency.Answer:
+    """The audit entry of a slip written, and its answer kept for the request's key."""
+    slip = drafted.slip
     detail = _issue_detail(slip, None, drafted.signature is not None)
-    audit.record_plain(db, drafted.actor, "slip.issue", "slip", slip_id, estate_id=slip.estate_id, **detail)
+    audit.record_plain(db, drafted.actor, "slip.issue", "slip", slip.id, estate_id=slip.estate_id, **detail)
     return idempotency.keep_plain(db, write, answer(slip), slip.issued_at)
+
+
+class _PendingIssue:
+    """A drafted slip left for the statements of its batch (`_issue_all`), and then its answer."""
+
+    def __init__(
+        self,
+        drafted: Drafted,
+        write: idempotency.DeviceWrite,
+        answer: Callable[[ReleaseSlip], idempotency.Answer],
+    ) -> None:
+        self.drafted, self.write, self.answer = drafted, write, answer
+        self.answered: idempotency.Answer | None = None
+        self.done = False
+
+    def outcome(self) -> idempotency.Answer | None:
+        assert self.done, "read once the batch's slips are written"
+        return self.answered
+
+
+def _issue_all(db: Plain, pending: list[_PendingIssue]) -> None:
+    """The slips of a batch run as one (PostgreSQL): every key's lock in one statement and the keys already
+    answered in one more; then, for the others, each day's counter moved on by its slips and their ids taken, in
+    one round trip; the slips numbered and signed; their rows, lines and signatures written in a statement each, and
+    their answers kept. A key named twice in the batch makes the batch fail (two answers for one key): it then runs
+    again a write at a time, and the second finds the first's answer."""
+    throttle.serialize_plain(db, *(idempotency.key_lock(p.write) for p in pending))
+    kept = db.execute(_KEPT_OF, ([p.write.device_id for p in pending], [p.write.key for p in pending])).fetchall()
+    answered = {int(n) for (n,) in kept}
+    fresh = [p for n, p in enumerate(pending, start=1) if n not in answered]
+    for p in pending:
+        p.done = True
+    if not fresh:
+        return
+    days: dict[tuple[int, date], list[_PendingIssue]] = {}
+    for p in fresh:
+        days.setdefault((p.drafted.slip.estate_id, p.drafted.slip.day), []).append(p)
+    order = sorted(days)  # every batch takes the counters' rows in the same order
+    counters = db.execute(_RESERVE, ([e for e, _ in order], [d for _, d in order], [len(days[k]) for k in order]))
+    ids = db.execute(_SLIP_IDS, (len(fresh),))
+    last = {(int(e), db.read_day(d)): int(n) for e, d, n in counters.fetchall()}
+    free_ids = iter(sorted(int(i) for (i,) in ids.fetchall()))
+    slips, items, attachments = [], [], []
+    for key in order:
+        first = last[key] - len(days[key]) + 1
+        for seq, p in enumerate(days[key], start=first):
+            drafted = p.drafted
+            slip = _numbered(drafted.slip, drafted.estate.code, seq, drafted.private_hex)
+            slip.id = next(free_ids)
+            slips.append(slip)
+            for item in slip.items:
+                item.slip_id = slip.id
+                items.append(item)
+            if drafted.signature is not None:
+                attachments.append(
+                    SlipAttachment(
+                        slip_id=slip.id, kind=paper.SIGNATURE, media_type="image/png", data=drafted.signature
+                    )
+                )
+    db.insert_all(slips)
+    db.insert_all(items)
+    db.insert_all(attachments)
+    for p in fresh:
+        p.answered = _issued(db, p.drafted, p.write, p.answer)
 
 
 _COUNTERS = SlipCounter.__tablename__
 _NEXT_SEQ = (
     f"INSERT INTO {_COUNTERS} (estate_id, day, last) VALUES (?, ?, 1)"
     f" ON CONFLICT (estate_id, day) DO UPDATE SET last = {_COUNTERS}.last + 1 RETURNING last"
+)
+_RESERVE = (  # PostgreSQL: each (estate, day) counter moved on by its count of slips, made at it if new
+    f"INSERT INTO {_COUNTERS} (estate_id, day, last) SELECT * FROM unnest(?::int[], ?::date[], ?::int[])"
+    f" ON CONFLICT (estate_id, day) DO UPDATE SET last = {_COUNTERS}.last + excluded.last"
+    " RETURNING estate_id, day, last"
+)
+_SLIP_IDS = f"SELECT nextval(pg_get_serial_sequence('{ReleaseSlip.__tablename__}', 'id')) FROM generate_series(1, ?)"
+_KEPT_OF = (  # PostgreSQL: which of the (device, key) pairs, by their place, have an answer kept already
+    "SELECT q.n FROM unnest(?::int[], ?::text[]) WITH ORDINALITY AS q(device, key, n)"
+    # a scalar subquery, looked up row by row by the key's index (never a join hashing every kept answer)
+    f" WHERE ({idempotency.KEPT_FOR.format(device='q.device', key='q.key')}) IS NOT NULL"
 )
 
 
