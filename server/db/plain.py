@@ -3,9 +3,10 @@ on SQLite (sqlite3) or PostgreSQL (psycopg), with UTC times bound and read as th
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from functools import cache
 from typing import Any, Generic, TypeVar
@@ -88,6 +89,17 @@ class Plain:
         """The cursor of `sql` run with `params` (fetchone, fetchmany, rowcount, iteration)."""
         cursor = self.connection.execute(sql if self.sqlite else pyformat(sql), params)
         return cursor if self.pipeline is None else _Pipelined(cursor, self.pipeline)
+
+    @contextlib.contextmanager
+    def sent_together(self) -> Iterator[Plain]:
+        """Statements sent one after another without waiting, their answers read as they are needed: on a
+        PostgreSQL connection not yet in a pipeline, in one, so that reading the first answer waits one round trip
+        for all of them; else this connection as it is."""
+        if self.sqlite or self.pipeline is not None:
+            yield self
+            return
+        with self.connection.pipeline() as pipeline:
+            yield Plain(self.connection, self.dialect, pipeline)
 
     def settle(self) -> None:
         """In a pipeline, wait until every statement sent so far has answered, raising the first error among them;

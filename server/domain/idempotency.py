@@ -105,7 +105,14 @@ def lock_plain(db: Plain, write: DeviceWrite) -> None:
 
 def is_kept(db: Plain, write: DeviceWrite) -> bool:
     """Whether an answer is kept for the key of `write` (a read: no lock is taken)."""
-    return db.execute(_PLAIN_KEPT, (write.device_id, write.key)).fetchone() is not None
+    return kept_later(db, write)()
+
+
+def kept_later(db: Plain, write: DeviceWrite) -> Callable[[], bool]:
+    """`is_kept`, its statement sent now and its answer read when called (with other statements sent together,
+    `Plain.sent_together`)."""
+    cursor = db.execute(_PLAIN_KEPT, (write.device_id, write.key))
+    return lambda: cursor.fetchone() is not None
 
 
 def keep_plain(db: Plain, write: DeviceWrite, answer: Answer, at: datetime) -> Answer:

@@ -45,29 +45,41 @@ def check(
 ) -> Checked | None:
     """The request of a resident who showed `card` at `kiosk`, for `unit`, checked and its slip drafted; None when
     the full route must answer. A request the full route would refuse as malformed raises its DomainError."""
-    if kind == ApplicantKind.proxy or idempotency.is_kept(db, write):
+    if kind == ApplicantKind.proxy:
         return None
     code = str(registry.parse_unit_code(unit))
-    found = db.execute(_UNIT, (kiosk.estate_id, code)).fetchone()
-    failures = db.execute(_CARD_FAILURES, (registry.card_attempts(kiosk.id), db.time(now - registry.CARD_WINDOW)))
-    secret = db.execute(_SECRET, (CARD_DIGEST,)).fetchone()
-    if found is None or failures.fetchone()[0] >= registry.MAX_CARD_FAILURES or secret is None:
+    with db.sent_together() as reads:  # PostgreSQL: one round trip for all of them
+        kept = idempotency.kept_later(reads, write)
+        unit_row = reads.execute(_UNIT, (kiosk.estate_id, code))
+        failures = reads.execute(
+            _CARD_FAILURES, (registry.card_attempts(kiosk.id), reads.time(now - registry.CARD_WINDOW))
+        )
+        secret_row = reads.execute(_SECRET, (CARD_DIGEST,))
+        catalogue = reads.execute(_CATALOGUE, (kiosk.estate_id,))
+        active_key = reads.execute(_ACTIVE_KEY)
+        found, secret = unit_row.fetchone(), secret_row.fetchone()
+        too_many = failures.fetchone()[0] >= registry.MAX_CARD_FAILURES
+        rows, key = catalogue.fetchall(), active_key.fetchone()
+        if kept():
+            return None
+    if found is None or too_many or secret is None:
         return None
     unit_id, arrears_fen = found
-    person = db.execute(_PERSON, (digest_with(bytes.fromhex(secret[0]), card), kiosk.estate_id)).fetchone()
-    if person is None or person[2] != kiosk.estate_id:
+    # The card's holder, with what they hold in the unit (a row for each occupancy, or one with none).
+    holder = db.execute(_HOLDER, (unit_id, digest_with(bytes.fromhex(secret[0]), card), kiosk.estate_id)).fetchall()
+    if not holder or holder[0][2] != kiosk.estate_id:
         return None
+    person = holder[0][:3]
     estate = Estate(id=kiosk.estate_id, code=kiosk.estate_code, name=kiosk.estate_name, timezone=kiosk.timezone)
     today = clock.local_day(estate, now)
     held = {
         OccupancyKind(held_kind)
-        for held_kind, starts_on, ends_on in db.execute(_HELD, (person[0], unit_id))
-        if Occupancy(starts_on=db.read_day(starts_on), ends_on=db.read_day(ends_on)).current_on(today)
+        for _id, _name, _estate, held_kind, starts_on, ends_on in holder
+        if held_kind is not None
+        and Occupancy(starts_on=db.read_day(starts_on), ends_on=db.read_day(ends_on)).current_on(today)
     }
     if eligibility.refusal(code, arrears_fen, kind, held) is not None:
         return None
-    rows = db.execute(_CATALOGUE, (kiosk.estate_id,)).fetchall()
-    key = db.execute(_ACTIVE_KEY).fetchone()
     if not rows or key is None:
         return None
     issuing.check_dates(estate, draft, now)
@@ -91,10 +103,10 @@ def check(
 _UNIT = "SELECT id, arrears_fen FROM units WHERE estate_id = ? AND code = ?"
 _CARD_FAILURES = "SELECT count(*) FROM login_attempts WHERE username = ? AND success = FALSE AND at >= ?"
 _SECRET = "SELECT value FROM server_secrets WHERE name = ?"
-_PERSON = (
-    "SELECT p.id, p.name, p.estate_id FROM resident_credentials c JOIN persons p ON p.id = c.person_id"
+_HOLDER = (
+    "SELECT p.id, p.name, p.estate_id, o.kind, o.starts_on, o.ends_on FROM resident_credentials c"
+    " JOIN persons p ON p.id = c.person_id LEFT OUTER JOIN occupancies o ON o.person_id = p.id AND o.unit_id = ?"
     " WHERE c.card_digest = ? AND c.estate_id = ?"
 )
-_HELD = "SELECT kind, starts_on, ends_on FROM occupancies WHERE person_id = ? AND unit_id = ?"
 _CATALOGUE = "SELECT code, name, name_en, active FROM slip_catalogue WHERE estate_id = ? ORDER BY position, id"
 _ACTIVE_KEY = "SELECT id, private_key FROM slip_signing_keys WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1"
