@@ -147,7 +147,7 @@ class Plain:
             return
         table: Table = rows[0].__table__
         columns = _insert_columns(table)
-        if all(row.id is not None for row in rows):
+        if "id" in table.c and all(row.id is not None for row in rows):
             columns = (table.c.id, *columns)
         names = ", ".join(c.name for c in columns)
         if self.sqlite:

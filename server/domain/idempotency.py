@@ -121,6 +121,16 @@ def keep_plain(db: Plain, write: DeviceWrite, answer: Answer, at: datetime) -> A
     return answer
 
 
+def kept_answer(write: DeviceWrite, answer: Answer, at: datetime) -> IdempotentAnswer:
+    """The row `keep_plain` inserts, as an object in no session (for `Plain.insert_all`)."""
+    status, body = answer
+    request_hash = fingerprint(write.request)
+    return IdempotentAnswer(
+        device_id=write.device_id, key=write.key, route=write.route, status=status, body=body,
+        request_hash=request_hash, created_at=at,
+    )  # fmt: skip
+
+
 def kept_row(db: Plain, write: DeviceWrite, answer: Answer, at: datetime) -> tuple[Any, ...]:
     """The values `keep_plain` inserts: device, key, route, status, body, request hash, time."""
     status, body = answer

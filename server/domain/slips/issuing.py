@@ -298,10 +298,14 @@ def _issued(
     db: Plain, drafted: Drafted, write: idempotency.DeviceWrite, answer: Callable[[ReleaseSlip], idempotency.Answer]
 ) -> idempotency.Answer:
     """The audit entry of a slip written, and its answer kept for the request's key."""
+    _audit_issue(db, drafted)
+    return idempotency.keep_plain(db, write, answer(drafted.slip), drafted.slip.issued_at)
+
+
+def _audit_issue(db: Plain, drafted: Drafted) -> None:
     slip = drafted.slip
     detail = _issue_detail(slip, None, drafted.signature is not None)
     audit.record_plain(db, drafted.actor, "slip.issue", "slip", slip.id, estate_id=slip.estate_id, **detail)
-    return idempotency.keep_plain(db, write, answer(slip), slip.issued_at)
 
 
 class _PendingIssue:
@@ -364,8 +368,12 @@ def _issue_all(db: Plain, pending: list[_PendingIssue]) -> None:
     db.insert_all(slips)
     db.insert_all(items)
     db.insert_all(attachments)
+    kept_answers = []
     for p in fresh:
-        p.answered = _issued(db, p.drafted, p.write, p.answer)
+        _audit_issue(db, p.drafted)
+        p.answered = p.answer(p.drafted.slip)
+        kept_answers.append(idempotency.kept_answer(p.write, p.answered, p.drafted.slip.issued_at))
+    db.insert_all(kept_answers)
 
 
 _COUNTERS = SlipCounter.__tablename__
