@@ -7,20 +7,27 @@ import re
 import zlib
 
 OBJECT = re.compile(rb"(\d+) 0 obj(.*?)endobj", re.S)
-STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+STREAM_START = re.compile(rb"stream\r?\n")
+LENGTH = re.compile(rb"/Length (\d+)(?!\d)(?! \d+ R)")
 SHOW = re.compile(rb"/(F\d+) [\d.]+ Tf|\(((?:\\.|[^\\)])*)\) ?Tj", re.S)
 ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 
 def _stream(body: bytes) -> bytes:
-    found = STREAM.search(body)
-    if found is None:
+    """The object's stream, inflated. Its bytes are the dictionary's /Length after the `stream` line (or, with the
+    length given elsewhere, all up to `endstream`, the line break after the compressed data left to zlib): taken up
+    to the end marker alone, a last data byte of 0x0D (a carriage return, in one compressed stream in 256) would be
+    read as part of the line break before `endstream`, and the stream cut short would not inflate."""
+    start = STREAM_START.search(body)
+    if start is None:
         return b""
-    raw = found.group(1)
+    length = LENGTH.search(body, 0, start.start())
+    end = start.end() + int(length.group(1)) if length is not None else body.find(b"endstream", start.end())
+    raw = body[start.end() : end if end >= 0 else len(body)]
     try:
-        return zlib.decompress(raw)
+        return zlib.decompressobj().decompress(raw)  # what follows the compressed stream is left aside
     except zlib.error:
-        return raw
+        return raw.rstrip(b"\r\n") if length is None else raw
 
 
 def _unescape(text: bytes) -> bytes:
