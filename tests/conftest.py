@@ -345,14 +345,19 @@ def page_csrf() -> Callable[[str], str]:
     return csrf_of
 
 
-@pytest.fixture(scope="session")
-def xvfb_display() -> Iterator[str]:
-    """A virtual X display for real Kivy windows."""
+def display_or_skip() -> Iterator[str]:
+    """A virtual X display for as long as the caller holds it; the test skips where Xvfb cannot run."""
     try:
         with virtual_display() as display:
             yield display
     except NoVirtualDisplay as exc:
         pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def xvfb_display() -> Iterator[str]:
+    """A virtual X display for real Kivy windows, shared by a worker's tests."""
+    yield from display_or_skip()
 
 
 CHROMIUM = "/usr/bin/chromium"

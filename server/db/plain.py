@@ -202,7 +202,6 @@ class _Pipelined:
         return iter(self._cursor)
 
 
-@cache
 def _json_value(value: Any) -> str:
     """A time, a day or bytes in JSON as PostgreSQL reads them into their columns (bytea from its hex form)."""
     if isinstance(value, date):  # a datetime too
@@ -212,6 +211,7 @@ def _json_value(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not a column value plain statements write")
 
 
+@cache
 def _insert_columns(table: Table) -> tuple[Column[Any], ...]:
     return tuple(c for c in table.columns if c.key != "id")
 

@@ -19,8 +19,7 @@ import pytest
 from PIL import Image, ImageGrab
 
 from devices.printing.virtual import VirtualPrinter
-from tests.conftest import wait_until
-from tests.display import NoVirtualDisplay, virtual_display
+from tests.conftest import display_or_skip, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOT = ROOT / "var" / "screenshots" / "kiosk-token-refused.png"
@@ -41,11 +40,7 @@ def notice_pixels(image: Image.Image) -> int:
 def own_display() -> Iterator[str]:
     """A display of this test's own, as a kiosk's screen is its own: what is on the screen is the kiosk's window and
     nothing any earlier test's window left there."""
-    try:
-        with virtual_display() as display:
-            yield display
-    except NoVirtualDisplay as exc:
-        pytest.skip(str(exc))
+    yield from display_or_skip()
 
 
 def test_a_refused_token_is_shown_and_logged_and_sigterm_closes_the_kiosk(
